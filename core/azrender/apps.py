@@ -1,0 +1,94 @@
+"""The contract between the core and an application (Blender, Maya, 3ds Max).
+
+An adapter is registered under the entry-point group ``azrender.apps``::
+
+    [project.entry-points."azrender.apps"]
+    blender = "azrender_blender.adapter:BlenderAdapter"
+
+The core only ever talks to this protocol: it never imports ``bpy``,
+``maya.cmds`` or ``pymxs``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from azrender.errors import UsageError
+from azrender.model import AssetSet, FrameChunk, JobSpec
+from azrender.paths import PathMap
+
+ENTRY_POINT_GROUP = "azrender.apps"
+
+
+@dataclass(frozen=True)
+class RenderInvocation:
+    """What a task needs to render one chunk on a node (all paths are node paths)."""
+
+    job: JobSpec
+    chunk: FrameChunk
+    node_scene: str
+    remap_script: str
+    output_dir: str
+
+
+@runtime_checkable
+class AppAdapter(Protocol):
+    """What each application package provides, headless (no DCC installed)."""
+
+    name: str
+    suffixes: tuple[str, ...]
+
+    def scan(self, scene: Path) -> AssetSet:
+        """Find every file ``scene`` needs, recursively; missing files are reported, not dropped."""
+        ...
+
+    def command_line(self, invocation: RenderInvocation) -> str:
+        """The renderer invocation for one chunk, as a Batch task command line."""
+        ...
+
+    def remap_script(self, pathmap: PathMap) -> str:
+        """Source of the script that rewrites the scene's paths on the node before rendering."""
+        ...
+
+    def output_pattern(self) -> str:
+        """Glob, relative to the output folder, that matches the frames this app writes."""
+        ...
+
+
+def _registered() -> dict[str, type[AppAdapter]]:
+    found: dict[str, type[AppAdapter]] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found[ep.name] = ep.load()
+    return found
+
+
+def adapter_names() -> list[str]:
+    return sorted(_registered())
+
+
+def get_adapter(name: str) -> AppAdapter:
+    adapters = _registered()
+    if name not in adapters:
+        raise UsageError(
+            f"no application adapter named {name!r}",
+            hint=f"installed adapters: {', '.join(sorted(adapters)) or 'none'}",
+        )
+    return adapters[name]()
+
+
+def adapter_for_scene(scene: Path) -> AppAdapter:
+    """Pick the adapter that owns the scene's file suffix (``.blend`` → blender)."""
+    suffix = scene.suffix.lower()
+    for cls in _registered().values():
+        adapter = cls()
+        if suffix in adapter.suffixes:
+            return adapter
+    known = sorted({s for cls in _registered().values() for s in cls().suffixes})
+    raise UsageError(
+        f"{scene}: no installed application handles {suffix or 'files without a suffix'!r} scenes",
+        hint=f"supported: {', '.join(known) or 'none installed'}",
+    )
+

@@ -1,0 +1,255 @@
+"""The plain data that crosses every boundary: assets, frames, jobs and tasks.
+
+Nothing here does I/O. A scanner fills an :class:`AssetSet`, the storage layer
+uploads it, an app adapter turns a :class:`JobSpec` into :class:`TaskSpec`
+command lines, and a backend (local or Azure Batch) runs them.
+
+>>> frames = FrameRange.parse("1-10x3")
+>>> frames.frames
+(1, 4, 7, 10)
+>>> [c.frames for c in frames.chunks(2)]
+[(1, 4), (7, 10)]
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import fileseq
+
+from azrender.errors import UsageError
+
+
+class AssetKind(str, enum.Enum):
+    """What a dependency is for; decides nothing about transfer, helps the report."""
+
+    SCENE = "scene"
+    TEXTURE = "texture"
+    LIBRARY = "library"
+    REFERENCE = "reference"
+    CACHE = "cache"
+    VOLUME = "volume"
+    AUDIO = "audio"
+    MOVIE = "movie"
+    FONT = "font"
+    SCRIPT = "script"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One file a scene needs on the render node.
+
+    ``path`` is absolute and as the artist's machine sees it. ``referrer`` names
+    the node or datablock that refers to the file, so a missing file can be traced
+    back to the scene object that needs it.
+    """
+
+    path: Path
+    kind: AssetKind
+    exists: bool
+    size: int | None = None
+    referrer: str = ""
+
+    @classmethod
+    def from_disk(cls, path: Path | str, kind: AssetKind, referrer: str = "") -> Asset:
+        """Stat ``path`` and describe it; a missing file is recorded, never dropped."""
+        p = Path(path).absolute()
+        try:
+            st = p.stat()
+        except OSError:
+            return cls(path=p, kind=kind, exists=False, size=None, referrer=referrer)
+        return cls(path=p, kind=kind, exists=p.is_file(), size=st.st_size, referrer=referrer)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "kind": self.kind.value,
+            "exists": self.exists,
+            "size": self.size,
+            "referrer": self.referrer,
+        }
+
+
+@dataclass
+class AssetSet:
+    """Every dependency of one scene, the scene file itself included.
+
+    Adding the same path twice keeps the first entry: a texture used by ten
+    materials is one file to upload.
+    """
+
+    scene: Path
+    app: str
+    assets: list[Asset] = field(default_factory=list)
+    packed_count: int = 0
+
+    def add(self, asset: Asset) -> None:
+        if all(a.path != asset.path for a in self.assets):
+            self.assets.append(asset)
+
+    def extend(self, assets: Iterable[Asset]) -> None:
+        for asset in assets:
+            self.add(asset)
+
+    @property
+    def present(self) -> list[Asset]:
+        return [a for a in self.assets if a.exists]
+
+    @property
+    def missing(self) -> list[Asset]:
+        return [a for a in self.assets if not a.exists]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(a.size or 0 for a in self.present)
+
+    def to_json(self) -> dict[str, object]:
+        """The `azrender scan --json` document (a stable contract)."""
+        return {
+            "scene": str(self.scene),
+            "app": self.app,
+            "assets": [a.to_json() for a in self.assets],
+            "missing": [str(a.path) for a in self.missing],
+            "packed": self.packed_count,
+        }
+
+
+@dataclass(frozen=True)
+class FrameChunk:
+    """Frames rendered by one task, in render order."""
+
+    frames: tuple[int, ...]
+
+    @property
+    def first(self) -> int:
+        return self.frames[0]
+
+    @property
+    def last(self) -> int:
+        return self.frames[-1]
+
+    @property
+    def is_contiguous(self) -> bool:
+        """True when the chunk is ``first..last`` ascending by one, i.e. a start/end pair."""
+        return all(b - a == 1 for a, b in zip(self.frames, self.frames[1:]))
+
+    def label(self) -> str:
+        if len(self.frames) == 1:
+            return str(self.first)
+        if self.is_contiguous:
+            return f"{self.first}-{self.last}"
+        return str(fileseq.FrameSet(list(self.frames)))
+
+
+@dataclass(frozen=True)
+class FrameRange:
+    """An ordered set of frames parsed from the usual render-farm syntax.
+
+    Accepts ``1-100``, ``1-100x5`` (every 5th), ``1,3,5-7``, ``10-1`` (reverse)
+    and single frames; built on fileseq, so ``1-10:2`` staggered ranges work too.
+    """
+
+    spec: str
+    frames: tuple[int, ...]
+
+    @classmethod
+    def parse(cls, spec: str) -> FrameRange:
+        text = spec.strip().replace(" ", "")
+        if not text:
+            raise UsageError("empty frame range", hint="give frames like 1-100, 1-100x5 or 1,3,5-7")
+        try:
+            frameset = fileseq.FrameSet(text)
+        except (fileseq.ParseException, ValueError) as exc:
+            raise UsageError(
+                f"cannot read frame range {spec!r}: {str(exc).splitlines()[0]}",
+                hint="use forms like 1-100, 1-100x5, 1,3,5-7 or 10-1",
+            ) from exc
+        frames: list[int] = []
+        for f in frameset:
+            if isinstance(f, Decimal) and f != f.to_integral_value():
+                raise UsageError(
+                    f"frame range {spec!r} has a sub-frame ({f})",
+                    hint="render farms take whole frames only",
+                )
+            frames.append(int(f))
+        if not frames:
+            raise UsageError(f"frame range {spec!r} has no frames")
+        return cls(spec=text, frames=tuple(frames))
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.frames)
+
+    def chunks(self, size: int) -> list[FrameChunk]:
+        """Split into tasks of at most ``size`` frames, keeping the render order."""
+        if size < 1:
+            raise UsageError(f"chunk size must be 1 or more, got {size}")
+        return [
+            FrameChunk(self.frames[i : i + size]) for i in range(0, len(self.frames), size)
+        ]
+
+
+class UploadCondition(str, enum.Enum):
+    """When a task's output files are uploaded (the Batch OutputFileUploadCondition)."""
+
+    SUCCESS = "tasksuccess"
+    FAILURE = "taskfailure"
+    COMPLETION = "taskcompletion"
+
+
+@dataclass(frozen=True)
+class OutputFileSpec:
+    """Files a task leaves behind that go to the outputs container.
+
+    ``pattern`` is relative to the task directory (``wd/out/**/*``,
+    ``../stdout.txt`` style, exactly as Batch's OutputFile ``filePattern``);
+    ``destination`` is the blob name or prefix in the outputs container.
+    """
+
+    pattern: str
+    destination: str
+    condition: UploadCondition = UploadCondition.COMPLETION
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One command line run on a node, as Azure Batch runs it: no shell unless asked for."""
+
+    task_id: str
+    command_line: str
+    frames: tuple[int, ...] = ()
+    environment: dict[str, str] = field(default_factory=dict)
+    output_files: tuple[OutputFileSpec, ...] = ()
+    max_retries: int = 0
+    max_wall_clock_seconds: int | None = None
+    display_name: str = ""
+
+
+@dataclass
+class JobSpec:
+    """Everything a backend needs to run a render job, and nothing secret.
+
+    ``node_scene`` is where the scene file will be on the node; ``tasks`` are
+    filled in by the app adapter from ``frames`` and ``chunk_size``.
+    """
+
+    job_id: str
+    app: str
+    scene: Path
+    frames: FrameRange
+    chunk_size: int
+    assets_container: str
+    outputs_container: str
+    node_scene: str = ""
+    output_format: str = "PNG"
+    preparation: TaskSpec | None = None
+    release: TaskSpec | None = None
+    tasks: list[TaskSpec] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""azrender_blender."""

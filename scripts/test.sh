@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up, lint, type-check and run the whole test suite. Exits non-zero on any
+# failure, and when pytest ran no test at all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "== ruff" >&2
+.venv/bin/ruff check core plugins tests bench
+echo "== mypy --strict core" >&2
+.venv/bin/mypy --strict core/azrender
+echo "== pytest" >&2
+set +e
+.venv/bin/python -m pytest "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+    echo "test: error: pytest collected no tests; that is a failure" >&2
+    exit 1
+fi
+exit "$rc"

@@ -1,0 +1,42 @@
+"""Shared fixtures: a private Azurite for the session and isolated azrender folders per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from azrender.local.azurite import AzuriteServer
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_FIXTURES = REPO.parent / "shared" / "fixtures" / "real"
+
+
+@pytest.fixture(autouse=True)
+def isolated_azrender_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real user's cache or data folders."""
+    monkeypatch.setenv("AZRENDER_DATA_DIR", str(tmp_path / "azrender-data"))
+    monkeypatch.setenv("AZRENDER_CACHE_DIR", str(tmp_path / "azrender-cache"))
+    monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING", raising=False)
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[AzuriteServer]:
+    """One Azurite on 127.0.0.1 for the whole session, fresh data folder, stopped at the end."""
+    with AzuriteServer.start() as server:
+        yield server
+
+
+@pytest.fixture
+def storage_env(azurite: AzuriteServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point azrender at the session's Azurite; returns the connection string."""
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
+    return azurite.connection_string
+
+
+@pytest.fixture
+def real_fixtures() -> Path:
+    if not REAL_FIXTURES.is_dir():
+        pytest.skip("../shared/fixtures/real is not beside this checkout")
+    return REAL_FIXTURES
