@@ -18,8 +18,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-import fileseq
+from fileseq.exceptions import ParseException
+from fileseq.frameset import FrameSet
 
 from azrender.errors import UsageError
 
@@ -136,14 +138,14 @@ class FrameChunk:
     @property
     def is_contiguous(self) -> bool:
         """True when the chunk is ``first..last`` ascending by one, i.e. a start/end pair."""
-        return all(b - a == 1 for a, b in zip(self.frames, self.frames[1:]))
+        return all(b - a == 1 for a, b in zip(self.frames, self.frames[1:], strict=False))
 
     def label(self) -> str:
         if len(self.frames) == 1:
             return str(self.first)
         if self.is_contiguous:
             return f"{self.first}-{self.last}"
-        return str(fileseq.FrameSet(list(self.frames)))
+        return str(FrameSet(list(self.frames)))
 
 
 @dataclass(frozen=True)
@@ -163,8 +165,8 @@ class FrameRange:
         if not text:
             raise UsageError("empty frame range", hint="give frames like 1-100, 1-100x5 or 1,3,5-7")
         try:
-            frameset = fileseq.FrameSet(text)
-        except (fileseq.ParseException, ValueError) as exc:
+            frameset = FrameSet(text)
+        except (ParseException, ValueError) as exc:
             raise UsageError(
                 f"cannot read frame range {spec!r}: {str(exc).splitlines()[0]}",
                 hint="use forms like 1-100, 1-100x5, 1,3,5-7 or 10-1",
@@ -253,3 +255,72 @@ class JobSpec:
     release: TaskSpec | None = None
     tasks: list[TaskSpec] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
+
+
+def task_to_json(task: TaskSpec) -> dict[str, object]:
+    return {
+        "task_id": task.task_id,
+        "command_line": task.command_line,
+        "frames": list(task.frames),
+        "environment": dict(task.environment),
+        "output_files": [
+            {"pattern": o.pattern, "destination": o.destination, "condition": o.condition.value}
+            for o in task.output_files
+        ],
+        "max_retries": task.max_retries,
+        "max_wall_clock_seconds": task.max_wall_clock_seconds,
+        "display_name": task.display_name,
+    }
+
+
+def task_from_json(data: dict[str, Any]) -> TaskSpec:
+    return TaskSpec(
+        task_id=str(data["task_id"]),
+        command_line=str(data["command_line"]),
+        frames=tuple(int(f) for f in data.get("frames", ())),
+        environment={str(k): str(v) for k, v in data.get("environment", {}).items()},
+        output_files=tuple(
+            OutputFileSpec(str(o["pattern"]), str(o["destination"]), UploadCondition(o["condition"]))
+            for o in data.get("output_files", ())
+        ),
+        max_retries=int(data.get("max_retries", 0)),
+        max_wall_clock_seconds=data.get("max_wall_clock_seconds"),
+        display_name=str(data.get("display_name", "")),
+    )
+
+
+def job_to_json(job: JobSpec) -> dict[str, object]:
+    """A JSON-able form of the job; it holds no credential by construction."""
+    return {
+        "job_id": job.job_id,
+        "app": job.app,
+        "scene": str(job.scene),
+        "frames": job.frames.spec,
+        "chunk_size": job.chunk_size,
+        "assets_container": job.assets_container,
+        "outputs_container": job.outputs_container,
+        "node_scene": job.node_scene,
+        "output_format": job.output_format,
+        "preparation": task_to_json(job.preparation) if job.preparation else None,
+        "release": task_to_json(job.release) if job.release else None,
+        "tasks": [task_to_json(t) for t in job.tasks],
+        "environment": dict(job.environment),
+    }
+
+
+def job_from_json(data: dict[str, Any]) -> JobSpec:
+    return JobSpec(
+        job_id=str(data["job_id"]),
+        app=str(data["app"]),
+        scene=Path(data["scene"]),
+        frames=FrameRange.parse(str(data["frames"])),
+        chunk_size=int(data["chunk_size"]),
+        assets_container=str(data["assets_container"]),
+        outputs_container=str(data["outputs_container"]),
+        node_scene=str(data.get("node_scene", "")),
+        output_format=str(data.get("output_format", "PNG")),
+        preparation=task_from_json(data["preparation"]) if data.get("preparation") else None,
+        release=task_from_json(data["release"]) if data.get("release") else None,
+        tasks=[task_from_json(t) for t in data.get("tasks", ())],
+        environment={str(k): str(v) for k, v in data.get("environment", {}).items()},
+    )

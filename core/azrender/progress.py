@@ -21,11 +21,13 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     MofNCompleteColumn,
-    Progress as _RichProgress,
     TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
+)
+from rich.progress import (
+    Progress as _RichProgress,
 )
 
 
