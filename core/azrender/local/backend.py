@@ -1,0 +1,103 @@
+"""The local backend: submit a JobSpec to the emulated node on this machine.
+
+``submit(job, wait=True)`` runs the job in this process with progress;
+``wait=False`` starts a detached worker (``python -m azrender.local.worker``)
+and returns at once, like a submit to Azure Batch. Either way the job record on
+disk is the truth that ``status``, ``jobs`` and ``download`` read.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from azrender.local.executor import LocalExecutor
+from azrender.local.node import NodeLayout, install_blender_shim
+from azrender.local.state import JobRecord, JobStore, node_root
+from azrender.model import JobSpec
+from azrender.progress import NO_PROGRESS, Progress
+from azrender.storage.client import container_client
+from azrender.storage.upload import UploadItem, upload_files
+
+
+class LocalBackend:
+    """Runs jobs on one emulated Batch node with ``slots`` parallel task slots."""
+
+    def __init__(
+        self,
+        *,
+        slots: int = 2,
+        account_url: str | None = None,
+        store: JobStore | None = None,
+        layout: NodeLayout | None = None,
+    ) -> None:
+        self.slots = slots
+        self.account_url = account_url
+        self.store = store or JobStore()
+        self.layout = layout or NodeLayout(node_root())
+
+    def submit(self, job: JobSpec, *, wait: bool, progress: Progress = NO_PROGRESS) -> JobRecord:
+        record = JobRecord.new(job)
+        self.store.save(record)
+        if wait:
+            return self.run(record, progress=progress)
+        log = self.store.path(job.job_id).with_suffix(".log")
+        with open(log, "ab") as handle:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "azrender.local.worker", job.job_id, "--slots", str(self.slots)]
+                + (["--account-url", self.account_url] if self.account_url else []),
+                stdin=subprocess.DEVNULL,
+                stdout=handle,
+                stderr=handle,
+                start_new_session=True,  # survives the submitting terminal closing
+                env=dict(os.environ),
+            )
+        record.worker_pid = proc.pid
+        self.store.save(record)
+        return record
+
+    def run(self, record: JobRecord, *, progress: Progress = NO_PROGRESS) -> JobRecord:
+        """Run a stored job to the end in this process."""
+        install_blender_shim(self.layout)
+        outputs = container_client(record.job.outputs_container, account_url=self.account_url)
+
+        def upload_outputs(items: list[tuple[Path, str]]) -> None:
+            upload_files(outputs, [UploadItem(path, blob) for path, blob in items], cache=None, index_blob=None)
+
+        executor = LocalExecutor(
+            self.layout, self.store, upload_outputs, slots=self.slots, progress=progress
+        )
+        return executor.run(record)
+
+    def status(self, job_id: str) -> JobRecord:
+        record = self.store.load(job_id)
+        if record.state == "active" and record.worker_pid and not _alive(record.worker_pid):
+            # The worker died without finishing (killed, machine rebooted): say so
+            # instead of showing a job that stays "running" forever.
+            record.state = "completed"
+            for task in record.tasks:
+                if task.state != "completed":
+                    task.state, task.result = "completed", "failure"
+                    task.failure = "the local worker stopped before this task finished"
+            self.store.save(record)
+        return record
+
+    def jobs(self) -> list[JobRecord]:
+        return [self.status(r.job_id) if r.state == "active" else r for r in self.store.all()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A finished child that nobody reaped still answers kill(0): check for a zombie.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"

@@ -1,0 +1,197 @@
+"""Run a job on this machine exactly the way an Azure Batch node runs it.
+
+Order and semantics follow Batch: the job preparation task runs once on the
+node before the first task (a failure there fails every task of the job);
+tasks run in parallel slots from their own command lines, without a shell,
+in their own working folder; each task's output files (frames, and its
+``stdout.txt``/``stderr.txt``) are uploaded per their upload condition; the job
+release task runs when the job ends.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shlex
+import subprocess
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from azrender.local.node import PREPARATION_TASK_ID, RELEASE_TASK_ID, NodeLayout
+from azrender.local.state import JobRecord, JobStore, TaskState
+from azrender.model import OutputFileSpec, TaskSpec, UploadCondition
+from azrender.progress import NO_PROGRESS, Progress
+
+# Uploads (local file, blob name) pairs to the job's outputs container.
+OutputSink = Callable[[list[tuple[Path, str]]], None]
+
+_WILDCARDS = set("*?[")
+
+
+def expand_output_pattern(task_dir: Path, spec: OutputFileSpec) -> list[tuple[Path, str]]:
+    """Files matched by a Batch ``filePattern`` and the blob name each one gets.
+
+    As in Batch, the pattern is relative to the task's working directory. A
+    pattern without wildcards names one file uploaded to exactly
+    ``destination``; with wildcards, ``destination`` is a prefix to which each
+    file's path below the pattern's fixed part is appended.
+    """
+    working_dir = task_dir / "wd"
+    pattern = spec.pattern.replace("\\", "/")
+    parts = pattern.split("/")
+    fixed: list[str] = []
+    for part in parts:
+        if _WILDCARDS & set(part):
+            break
+        fixed.append(part)
+    base = (working_dir / "/".join(fixed)).resolve() if fixed else working_dir.resolve()
+    if len(fixed) == len(parts):
+        single = (working_dir / pattern).resolve()
+        return [(single, spec.destination)] if single.is_file() else []
+    matches = sorted(glob.glob(str(working_dir / pattern), recursive=True))
+    prefix = spec.destination.rstrip("/")
+    found = []
+    for match in matches:
+        path = Path(match).resolve()
+        if path.is_file():
+            rel = path.relative_to(base).as_posix()
+            found.append((path, f"{prefix}/{rel}" if prefix else rel))
+    return found
+
+
+def _condition_met(condition: UploadCondition, success: bool) -> bool:
+    if condition is UploadCondition.COMPLETION:
+        return True
+    return success if condition is UploadCondition.SUCCESS else not success
+
+
+class LocalExecutor:
+    """Runs one job's tasks on an emulated node; state goes to the job store as it changes."""
+
+    def __init__(
+        self,
+        layout: NodeLayout,
+        store: JobStore,
+        upload_outputs: OutputSink,
+        *,
+        slots: int = 2,
+        progress: Progress = NO_PROGRESS,
+    ) -> None:
+        self.layout = layout
+        self.store = store
+        self.upload_outputs = upload_outputs
+        self.slots = max(1, slots)
+        self.progress = progress
+
+    def run(self, record: JobRecord) -> JobRecord:
+        job = record.job
+        self.layout.create()
+        record.worker_pid = os.getpid()
+        self.store.save(record)
+        if job.preparation is not None:
+            self.progress.note(f"[{job.job_id}] job preparation: syncing assets to the node")
+            self._run_task(record, job.preparation, record.preparation)
+        prepared = record.preparation.result in (None, "success") or job.preparation is None
+        if not prepared:
+            for state in record.tasks:
+                self._finish(state, None, "failure", "job preparation task failed")
+            self.store.save(record)
+        else:
+            self.progress.begin(f"render {job.job_id}", total=len(job.tasks), unit="tasks")
+            with ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="slot") as pool:
+                futures = [
+                    pool.submit(self._run_and_count, record, spec, record.task(spec.task_id))
+                    for spec in job.tasks
+                ]
+                for future in futures:
+                    future.result()
+            self.progress.end()
+        if job.release is not None:
+            self._run_task(record, job.release, record.release)
+        record.state = "completed"
+        record.ended = time.time()
+        self.store.save(record)
+        return record
+
+    def _run_and_count(self, record: JobRecord, spec: TaskSpec, state: TaskState) -> None:
+        self._run_task(record, spec, state)
+        self.progress.advance(1)
+        if state.result == "failure":
+            self.progress.note(
+                f"[{record.job_id}] task {spec.task_id} failed: {state.failure}"
+            )
+
+    def _run_task(self, record: JobRecord, spec: TaskSpec, state: TaskState) -> None:
+        task_dir = self.layout.task_dir(record.job_id, spec.task_id)
+        working_dir = task_dir / "wd"
+        attempts = 1 + max(0, spec.max_retries)
+        for attempt in range(attempts):
+            working_dir.mkdir(parents=True, exist_ok=True)
+            state.state, state.started, state.ended = "running", time.time(), None
+            self.store.save(record)
+            exit_code, failure = self._execute(record.job_id, spec, task_dir)
+            if exit_code == 0 or attempt == attempts - 1:
+                break
+        success = exit_code == 0
+        uploaded = self._upload(spec, task_dir, success)
+        state.outputs = uploaded
+        self._finish(state, exit_code, "success" if success else "failure", failure)
+        self.store.save(record)
+
+    def _execute(self, job_id: str, spec: TaskSpec, task_dir: Path) -> tuple[int | None, str | None]:
+        env = self.layout.task_environment(job_id, spec.task_id, spec.environment)
+        try:
+            argv = shlex.split(spec.command_line)
+        except ValueError as exc:
+            return None, f"command line does not parse: {exc}"
+        if not argv:
+            return None, "empty command line"
+        with open(task_dir / "stdout.txt", "ab") as out, open(task_dir / "stderr.txt", "ab") as err:
+            try:
+                proc = subprocess.run(
+                    argv,
+                    cwd=task_dir / "wd",
+                    env=env,
+                    stdout=out,
+                    stderr=err,
+                    stdin=subprocess.DEVNULL,
+                    timeout=spec.max_wall_clock_seconds,
+                    check=False,
+                )
+            except FileNotFoundError:
+                return None, f"{argv[0]}: command not found on the node"
+            except subprocess.TimeoutExpired:
+                return None, f"exceeded its wall-clock limit of {spec.max_wall_clock_seconds}s"
+        if proc.returncode != 0:
+            return proc.returncode, f"exit code {proc.returncode}; see {task_dir / 'stderr.txt'}"
+        return 0, None
+
+    def _upload(self, spec: TaskSpec, task_dir: Path, success: bool) -> list[str]:
+        items: list[tuple[Path, str]] = []
+        for output in spec.output_files:
+            if _condition_met(output.condition, success):
+                items.extend(expand_output_pattern(task_dir, output))
+        if items:
+            self.upload_outputs(items)
+        return [blob for _, blob in items]
+
+    @staticmethod
+    def _finish(state: TaskState, exit_code: int | None, result: str, failure: str | None) -> None:
+        state.state = "completed"
+        state.exit_code = exit_code
+        state.result = result
+        state.failure = failure
+        state.ended = time.time()
+        if state.started is None:
+            state.started = state.ended
+
+
+__all__ = [
+    "PREPARATION_TASK_ID",
+    "RELEASE_TASK_ID",
+    "LocalExecutor",
+    "OutputSink",
+    "expand_output_pattern",
+]

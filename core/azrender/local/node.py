@@ -1,0 +1,103 @@
+"""The folder layout and environment of an emulated Azure Batch node.
+
+The local backend runs tasks in exactly the places and with exactly the
+environment variables a Linux Batch node gives them, so a command line that
+works here works on the farm::
+
+    <root>/                               AZ_BATCH_NODE_ROOT_DIR
+        shared/                           AZ_BATCH_NODE_SHARED_DIR
+        fsmounts/                         AZ_BATCH_NODE_MOUNTS_DIR
+        startup/                          AZ_BATCH_NODE_STARTUP_DIR
+        workitems/<job>/job-1/<task>/     AZ_BATCH_TASK_DIR (stdout.txt, stderr.txt)
+        workitems/<job>/job-1/<task>/wd/  AZ_BATCH_TASK_WORKING_DIR
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+# Batch names the preparation and release tasks' folders like this.
+PREPARATION_TASK_ID = "jobpreparation"
+RELEASE_TASK_ID = "jobrelease"
+
+
+@dataclass(frozen=True)
+class NodeLayout:
+    """Folders of one emulated node rooted at ``root``."""
+
+    root: Path
+    node_id: str = "local-node-1"
+    pool_id: str = "local"
+
+    @property
+    def shared_dir(self) -> Path:
+        return self.root / "shared"
+
+    @property
+    def mounts_dir(self) -> Path:
+        return self.root / "fsmounts"
+
+    @property
+    def startup_dir(self) -> Path:
+        return self.root / "startup"
+
+    @property
+    def shim_dir(self) -> Path:
+        """Executables the emulated node's "image" provides (see :func:`install_blender_shim`)."""
+        return self.startup_dir / "wd" / "bin"
+
+    def job_dir(self, job_id: str) -> Path:
+        return self.root / "workitems" / job_id / "job-1"
+
+    def task_dir(self, job_id: str, task_id: str) -> Path:
+        return self.job_dir(job_id) / task_id
+
+    def create(self) -> None:
+        for folder in (self.shared_dir, self.mounts_dir, self.startup_dir / "wd"):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def task_environment(self, job_id: str, task_id: str, extra: dict[str, str]) -> dict[str, str]:
+        """The environment a Batch node gives a task, on top of this machine's."""
+        task_dir = self.task_dir(job_id, task_id)
+        env = dict(os.environ)
+        env.update(extra)
+        path_parts = [str(self.shim_dir), str(Path(sys.executable).parent), env.get("PATH", "")]
+        env.update(
+            {
+                "PATH": os.pathsep.join(p for p in path_parts if p),
+                "AZ_BATCH_NODE_ROOT_DIR": str(self.root),
+                "AZ_BATCH_NODE_SHARED_DIR": str(self.shared_dir),
+                "AZ_BATCH_NODE_MOUNTS_DIR": str(self.mounts_dir),
+                "AZ_BATCH_NODE_STARTUP_DIR": str(self.startup_dir),
+                "AZ_BATCH_NODE_ID": self.node_id,
+                "AZ_BATCH_POOL_ID": self.pool_id,
+                "AZ_BATCH_JOB_ID": job_id,
+                "AZ_BATCH_TASK_ID": task_id,
+                "AZ_BATCH_TASK_DIR": str(task_dir),
+                "AZ_BATCH_TASK_WORKING_DIR": str(task_dir / "wd"),
+            }
+        )
+        return env
+
+
+def install_blender_shim(layout: NodeLayout) -> Path | None:
+    """Give the node a ``blender`` command when this machine has no Blender.
+
+    The shim runs ``azrender-blender``, which renders with ``bpy`` and accepts
+    the Blender flags our command lines use, so the very same command line that
+    a farm node runs renders for real here. Returns the shim, or None when a
+    real ``blender`` is on PATH.
+    """
+    if shutil.which("blender"):
+        return None
+    runner = Path(sys.executable).parent / "azrender-blender"
+    layout.shim_dir.mkdir(parents=True, exist_ok=True)
+    shim = layout.shim_dir / "blender"
+    shim.write_text(f'#!/bin/sh\nexec "{runner}" "$@"\n')
+    shim.chmod(shim.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return shim
