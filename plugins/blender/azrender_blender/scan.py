@@ -1,0 +1,201 @@
+"""Find every file a .blend scene needs, without Blender, using blender-asset-tracer.
+
+BAT reads the .blend structure directly (plain, gzip and zstd files) and follows
+linked libraries recursively, visiting only the datablocks the scene really uses.
+We turn its :class:`~blender_asset_tracer.trace.result.BlockUsage` records into
+:class:`azrender.model.Asset` entries: one per file on disk (sequences and UDIM
+tiles expanded), missing files kept with ``exists=False``, packed files counted.
+
+>>> from pathlib import Path
+>>> scan_blend(Path("shot.blend")).assets[0].kind  # doctest: +SKIP
+<AssetKind.SCENE: 'scene'>
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+from blender_asset_tracer import blendfile, trace
+from blender_asset_tracer.blendfile import exceptions as bat_exceptions
+from blender_asset_tracer.trace import blocks2assets, file2blocks, file_sequence
+from blender_asset_tracer.trace.result import BlockUsage
+
+from azrender.errors import SceneError
+from azrender.model import Asset, AssetKind, AssetSet
+from azrender.paths import is_windows_path
+
+APP = "blender"
+
+# Two-letter ID codes (the prefix of every datablock name in a .blend) to what
+# the file is for. ME is a mesh with external custom data (multires .btx);
+# OB usages come from modifiers (ocean, mesh cache, point caches).
+_KIND_BY_CODE: dict[bytes, AssetKind] = {
+    b"IM": AssetKind.TEXTURE,
+    b"LI": AssetKind.LIBRARY,
+    b"SO": AssetKind.AUDIO,
+    b"VF": AssetKind.FONT,
+    b"MC": AssetKind.MOVIE,
+    b"CF": AssetKind.CACHE,
+    b"VO": AssetKind.VOLUME,
+    b"TX": AssetKind.SCRIPT,
+    b"ME": AssetKind.CACHE,
+    b"OB": AssetKind.CACHE,
+}
+
+# Human names for the referrer text ("Image 'brick wall'").
+_TYPE_NAMES: dict[bytes, str] = {
+    b"IM": "Image",
+    b"LI": "Library",
+    b"SO": "Sound",
+    b"VF": "Font",
+    b"MC": "Movie clip",
+    b"CF": "Cache file",
+    b"VO": "Volume",
+    b"TX": "Text",
+    b"ME": "Mesh",
+    b"OB": "Object",
+    b"LA": "Light",
+    b"SC": "Scene",
+}
+
+# Datablock types that can hold a packed file; BAT skips them when packed, so
+# we look at the flag ourselves to count them.
+_PACKABLE = {b"IM", b"LI", b"SO", b"VF", b"VO"}
+
+_AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".flac", ".aac", ".aif", ".aiff", ".m4a", ".opus"}
+
+
+@contextlib.contextmanager
+def _quiet_bat() -> Iterator[None]:
+    """Silence BAT's ``logging`` warnings for the duration of a scan.
+
+    BAT warns about every missing file; we report those as data, and without a
+    configured handler Python's last-resort handler would print them to stderr.
+    """
+    logger = logging.getLogger("blender_asset_tracer")
+    saved = logger.propagate, logger.level
+    handler = logging.NullHandler()
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate, logger.level = saved
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def _referrer(usage: BlockUsage, scene: Path) -> str:
+    """Name the datablock that needs the file, and the library it lives in."""
+    name = bytes(usage.block_name)
+    if usage.path_dir_field is not None:
+        what = "Sequencer strip"
+    elif b".modifiers[" in name and name[:2] == b"OB":
+        obj, _, index = name[2:].partition(b".modifiers")
+        what = f"Object '{_text(obj)}' modifier {_text(index.strip(b'[]'))} ({usage.block.dna_type_name})"
+    elif name[:2] in _TYPE_NAMES and usage.block.code != b"DATA":
+        what = f"{_TYPE_NAMES[name[:2]]} '{_text(name[2:])}'"
+    else:
+        what = usage.block.dna_type_name
+    source = Path(usage.block.bfile.filepath)
+    if source.absolute() != scene:
+        what += f" in library {source.absolute()}"
+    return what
+
+
+def _kind(usage: BlockUsage, path: str) -> AssetKind:
+    if usage.path_dir_field is not None:
+        # Sequencer strips: BAT does not say the strip type, the path does.
+        if usage.is_sequence:
+            return AssetKind.TEXTURE
+        if Path(path).suffix.lower() in _AUDIO_SUFFIXES:
+            return AssetKind.AUDIO
+        return AssetKind.MOVIE
+    code = usage.block.code if usage.block.code != b"DATA" else bytes(usage.block_name)[:2]
+    return _KIND_BY_CODE.get(code, AssetKind.OTHER)
+
+
+def _raw_path(usage: BlockUsage) -> str:
+    """The path as stored in the .blend, for paths BAT cannot make absolute."""
+    return _text(bytes(usage.asset_path))
+
+
+def _assets_of(usage: BlockUsage, scene: Path) -> Iterator[Asset]:
+    raw = _raw_path(usage)
+    referrer = _referrer(usage, scene)
+    if is_windows_path(raw) and not is_windows_path(str(Path.cwd())):
+        # A scene saved on Windows with absolute paths, scanned elsewhere: the
+        # file cannot be on this disk, and Path.absolute() would glue the cwd
+        # in front of it. Keep the text as written so the path map sees it.
+        yield Asset(path=Path(raw), kind=_kind(usage, raw), exists=False, referrer=referrer)
+        return
+    pattern = Path(usage.abspath)
+    kind = _kind(usage, str(pattern))
+    if not usage.is_sequence:
+        yield Asset.from_disk(pattern, kind, referrer)
+        return
+    try:
+        files = list(file_sequence.expand_sequence(pattern))
+    except file_sequence.DoesNotExist:
+        files = []
+    if not files:
+        # A sequence or UDIM set with nothing on disk: report the pattern itself
+        # so the missing-files report shows what the scene asked for.
+        yield Asset.from_disk(pattern, kind, referrer)
+        return
+    for f in files:
+        yield Asset.from_disk(f, kind, referrer)
+
+
+def _unreadable(path: Path, reason: str) -> SceneError:
+    return SceneError(
+        f"{path} is not a readable .blend file: {reason}",
+        hint="re-save it in Blender",
+    )
+
+
+def scan_blend(path: Path) -> AssetSet:
+    """Every file ``path`` needs on a render node, the scene itself first.
+
+    Linked libraries are followed recursively (only what the scene uses);
+    missing files are listed with ``exists=False``; packed files are only
+    counted in :attr:`AssetSet.packed_count`.
+
+    :raises SceneError: when the scene or one of its libraries cannot be parsed.
+    """
+    scene = Path(path).absolute()
+    if not scene.is_file():
+        raise SceneError(f"{scene} does not exist", hint="check the scene path")
+    result = AssetSet(scene=scene, app=APP)
+    result.add(Asset.from_disk(scene, AssetKind.SCENE, referrer="scene"))
+    packed: set[tuple[Path, int]] = set()
+    with _quiet_bat():
+        try:
+            iterator = file2blocks.BlockIterator()
+            bfile = iterator.open_blendfile(scene)
+            for block in trace.asset_holding_blocks(iterator.iter_blocks(bfile)):
+                if block.code in _PACKABLE and block.get(b"packedfile", default=0):
+                    packed.add((Path(block.bfile.filepath), block.addr_old))
+                    continue
+                for usage in blocks2assets.iter_assets(block):
+                    result.extend(_assets_of(usage, scene))
+        except bat_exceptions.BlendFileError as exc:
+            bad = Path(getattr(exc, "filepath", scene))
+            raise _unreadable(bad, str(exc.args[0]) if exc.args else type(exc).__name__) from exc
+        except (struct.error, EOFError, ValueError, KeyError, IndexError, OSError,
+                bat_exceptions.SegmentationFault, bat_exceptions.NoReaderImplemented) as exc:
+            # A truncated or damaged file surfaces as whatever the byte reader
+            # tripped over; the user only needs to know the file is bad.
+            raise _unreadable(scene, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+        finally:
+            # BAT caches open files process-wide; a later scan must see edits.
+            blendfile.close_all_cached()
+    result.packed_count = len(packed)
+    return result
