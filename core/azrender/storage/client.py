@@ -1,0 +1,216 @@
+"""Reach a blob container, and turn every SDK failure into one line the user can act on.
+
+Three ways in, in the order a workstation or node meets them::
+
+    client = container_client("assets")                  # AZURE_STORAGE_CONNECTION_STRING (Azurite)
+    client = container_client("assets", account_url="https://acct.blob.core.windows.net")
+    client = container_client_from_url(os.environ["AZRENDER_ASSETS_CONTAINER_URL"])  # SAS URL
+
+Wrap calls in :func:`storage_errors` so a dead endpoint or a refused credential
+reads ``error: uploading assets: cannot reach blob storage at http://… (check …)``
+instead of a traceback::
+
+    with storage_errors("creating container", client=client):
+        ensure_container(client)
+
+Messages never carry secrets: everything that might echo a connection string or
+SAS URL goes through :func:`redact`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.storage.blob import ContainerClient, ExponentialRetry
+
+from azrender.errors import StorageError
+
+CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
+
+# The SDK's default storage retry waits 15 s, then 18 s, then 24 s (plus a 20 s
+# connect timeout per try): an unreachable endpoint would hang for minutes.
+# Short back-offs and a 5 s connect timeout keep the worst case near 20 s while
+# still riding out a brief network blip.
+CONNECTION_TIMEOUT_S = 5
+READ_TIMEOUT_S = 120
+RETRY_TOTAL = 2
+
+
+def client_options() -> dict[str, Any]:
+    """Keyword arguments every azrender blob client is built with (timeouts, retries)."""
+    return {
+        "connection_timeout": CONNECTION_TIMEOUT_S,
+        "read_timeout": READ_TIMEOUT_S,
+        "retry_policy": ExponentialRetry(
+            initial_backoff=1, increment_base=2, retry_total=RETRY_TOTAL, random_jitter_range=1
+        ),
+    }
+
+
+_SECRET_PATTERNS = (
+    # AccountKey=...; in connection strings (base64, ends at ; or whitespace/quote)
+    re.compile(r"(?i)(AccountKey=)[^;\s'\"]+"),
+    re.compile(r"(?i)(SharedAccessSignature=)[^;\s'\"]+"),
+    # sig= inside a SAS query string
+    re.compile(r"(?i)([?&]sig=)[^&\s'\"]+"),
+    re.compile(r"(?i)(\bsig=)[^&\s'\"]+"),
+)
+
+
+def redact(text: str) -> str:
+    """Mask account keys and SAS signatures so ``text`` can be printed or logged.
+
+    >>> redact("DefaultEndpointsProtocol=https;AccountName=a;AccountKey=abc+/=;")
+    'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=***;'
+    >>> redact("https://a.blob.core.windows.net/c?sv=2022-11-02&sig=xYz%3D&se=1")
+    'https://a.blob.core.windows.net/c?sv=2022-11-02&sig=***&se=1'
+    """
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(r"\1***", text)
+    return text
+
+
+def public_url(url: str) -> str:
+    """``url`` without its query string (where a SAS token lives).
+
+    >>> public_url("https://a.blob.core.windows.net/c?sv=1&sig=abc")
+    'https://a.blob.core.windows.net/c'
+    """
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def container_client(container: str, *, account_url: str | None = None) -> ContainerClient:
+    """A client for ``container``, from the connection string in the environment or an account URL.
+
+    ``AZURE_STORAGE_CONNECTION_STRING`` wins when set (that is how Azurite and
+    key-based accounts are reached); otherwise ``account_url`` is used with
+    ``DefaultAzureCredential`` (``az login``, managed identity, ...).
+    """
+    conn = os.environ.get(CONNECTION_STRING_ENV, "").strip()
+    if conn:
+        try:
+            return ContainerClient.from_connection_string(conn, container, **client_options())
+        except ValueError as exc:
+            # The SDK's message may quote the string; say only which variable is wrong.
+            raise StorageError(
+                f"{CONNECTION_STRING_ENV} is not a valid storage connection string",
+                hint="copy it again from the portal (Access keys) or unset it to use `az login`",
+            ) from exc
+    if account_url:
+        # Imported here: azure.identity is slow to import and not needed with a key or SAS.
+        from azure.identity import DefaultAzureCredential
+
+        return ContainerClient(
+            account_url=account_url,
+            container_name=container,
+            credential=DefaultAzureCredential(),
+            **client_options(),
+        )
+    raise StorageError(
+        f"no storage account configured for container {container!r}",
+        hint=f"set {CONNECTION_STRING_ENV} or give the account URL (preset `account_url`)",
+    )
+
+
+def container_client_from_url(url: str) -> ContainerClient:
+    """A client for a container URL, usually carrying a SAS token (as Azure Batch hands out)."""
+    try:
+        return ContainerClient.from_container_url(url, **client_options())
+    except ValueError as exc:
+        raise StorageError(
+            f"not a blob container URL: {redact(public_url(url))}",
+            hint="expected https://<account>.blob.core.windows.net/<container>?<sas>",
+        ) from exc
+
+
+def ensure_container(client: ContainerClient) -> None:
+    """Create the container unless it exists already (a race with another creator is fine)."""
+    with storage_errors("creating container", client=client), suppress(ResourceExistsError):
+        client.create_container()
+
+
+def describe(client: ContainerClient | None) -> tuple[str, str]:
+    """(endpoint, container) of ``client`` for messages, without any SAS token."""
+    if client is None:
+        return "the storage account", "?"
+    url = public_url(client.url)
+    endpoint = url.rstrip("/")
+    suffix = "/" + client.container_name
+    if endpoint.endswith(suffix):
+        endpoint = endpoint[: -len(suffix)]
+    return redact(endpoint), client.container_name
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "message", None) or exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return redact(line)[:200]
+
+
+@contextmanager
+def storage_errors(
+    what: str, *, client: ContainerClient | None = None, blob: str | None = None
+) -> Iterator[None]:
+    """Map azure-core exceptions raised inside the block to one-line :class:`StorageError`.
+
+    ``what`` says what was being done ("uploading assets"); ``client`` and
+    ``blob`` name the endpoint, container and blob in the message.
+    """
+    try:
+        yield
+    except StorageError:
+        raise
+    except AzureError as exc:
+        raise _translate(exc, what, client, blob) from exc
+
+
+def _translate(
+    exc: AzureError, what: str, client: ContainerClient | None, blob: str | None
+) -> StorageError:
+    endpoint, container = describe(client)
+    where = f"container {container!r}" + (f", blob {blob!r}" if blob else "")
+    status = getattr(exc, "status_code", None)
+    code = str(getattr(exc, "error_code", "") or "")
+    if isinstance(exc, (ServiceRequestError, ServiceResponseError)) and status is None:
+        return StorageError(
+            f"{what}: cannot reach blob storage at {endpoint}: {_first_line(exc)}",
+            hint="check the account URL / that Azurite is running, and the network",
+        )
+    if isinstance(exc, ClientAuthenticationError) or status in (401, 403):
+        return StorageError(
+            f"{what}: storage refused the credential for {where} at {endpoint}",
+            hint="sign in with `az login` or check the connection string / SAS expiry and permissions",
+        )
+    if isinstance(exc, ResourceNotFoundError) or status == 404:
+        if code == "ContainerNotFound" or not blob:
+            return StorageError(
+                f"{what}: container {container!r} does not exist at {endpoint}",
+                hint="create it (`azrender upload` does) or check the container name in the preset",
+            )
+        return StorageError(
+            f"{what}: blob {blob!r} not found in container {container!r} at {endpoint}",
+            hint="upload the job again",
+        )
+    if isinstance(exc, HttpResponseError):
+        return StorageError(
+            f"{what}: storage answered {status} {code or ''} for {where} at {endpoint}".replace(
+                "  ", " "
+            ),
+            hint=_first_line(exc),
+        )
+    return StorageError(f"{what}: storage request failed for {where} at {endpoint}: {_first_line(exc)}")

@@ -1,0 +1,189 @@
+"""Content hashes (xxh3-128) and a cache that avoids reading unchanged files twice.
+
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+>>> _ = p.write_bytes(b"hello")
+>>> hash_file(p) == hash_bytes(b"hello")
+True
+
+Hashing a 50 GB texture library on every upload would take longer than the
+upload, so :class:`HashCache` remembers ``(path, size, mtime_ns) -> hash`` in
+SQLite; a file whose size and mtime are unchanged is never read again::
+
+    with HashCache() as cache:            # <cache_dir>/hashes.sqlite
+        entry = cache.entry(path)         # IndexEntry(hash, size, mtime_ns)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import xxhash
+
+from azrender import settings
+
+BLOCK_SIZE = 1 << 20  # 1 MiB: large enough for throughput, small enough for memory
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """What a file's content is: its xxh3-128 hash, size, and the mtime it had when hashed."""
+
+    hash: str
+    size: int
+    mtime_ns: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"hash": self.hash, "size": self.size, "mtime_ns": self.mtime_ns}
+
+    @classmethod
+    def from_json(cls, data: object) -> IndexEntry:
+        """Parse one entry; raises ``ValueError`` on anything malformed."""
+        if not isinstance(data, dict):
+            raise ValueError(f"index entry is not an object: {data!r}")
+        h, size, mtime = data.get("hash"), data.get("size"), data.get("mtime_ns", 0)
+        if not isinstance(h, str) or not isinstance(size, int) or not isinstance(mtime, int):
+            raise ValueError(f"malformed index entry: {data!r}")
+        return cls(hash=h, size=size, mtime_ns=mtime)
+
+
+def hash_bytes(data: bytes) -> str:
+    """xxh3-128 hex digest of ``data``."""
+    return xxhash.xxh3_128_hexdigest(data)
+
+
+def hash_file(path: Path | str) -> str:
+    """xxh3-128 hex digest of a file, read in 1 MiB blocks (constant memory)."""
+    hasher = xxhash.xxh3_128()
+    with open(path, "rb") as f:
+        while block := f.read(BLOCK_SIZE):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS hashes (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hash TEXT NOT NULL
+)
+"""
+
+
+class HashCache:
+    """``(absolute path, size, mtime_ns) -> hash`` in an SQLite file; safe to share between threads.
+
+    The cache is only an accelerator: a corrupt or unreadable file is deleted
+    and recreated, and if even that fails the cache degrades to hashing every
+    time rather than failing an upload.
+    """
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else settings.cache_dir() / "hashes.sqlite"
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._conn = self._open()
+
+    def _open(self) -> sqlite3.Connection | None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(2):
+            conn: sqlite3.Connection | None = None
+            try:
+                # One connection shared by the worker threads, serialised by self._lock.
+                conn = sqlite3.connect(self.path, check_same_thread=False, timeout=10)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(_SCHEMA)
+                conn.execute("SELECT count(*) FROM hashes").fetchone()
+                conn.commit()
+                return conn
+            except sqlite3.DatabaseError:
+                if conn is not None:
+                    conn.close()
+                if attempt == 0:
+                    self._delete_files()
+        return None
+
+    def _delete_files(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.remove(f"{self.path}{suffix}")
+
+    def lookup(self, path: Path | str, size: int, mtime_ns: int) -> str | None:
+        """The cached hash of ``path`` if it was hashed at exactly this size and mtime."""
+        with self._lock:
+            if self._conn is None:
+                return None
+            try:
+                row = self._conn.execute(
+                    "SELECT hash FROM hashes WHERE path=? AND size=? AND mtime_ns=?",
+                    (_key(path), size, mtime_ns),
+                ).fetchone()
+            except sqlite3.DatabaseError:
+                return None
+        return str(row[0]) if row else None
+
+    def store(self, path: Path | str, size: int, mtime_ns: int, digest: str) -> None:
+        with self._lock:
+            if self._conn is None:
+                return
+            try:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO hashes(path, size, mtime_ns, hash) VALUES (?,?,?,?)",
+                    (_key(path), size, mtime_ns, digest),
+                )
+                self._conn.commit()
+            except sqlite3.DatabaseError:
+                pass  # an accelerator that cannot write just stops accelerating
+
+    def entry(self, path: Path | str) -> IndexEntry:
+        """Hash ``path`` through the cache. Raises ``OSError`` if the file is gone."""
+        return file_entry(path, self)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> HashCache:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _key(path: Path | str) -> str:
+    return str(Path(path).absolute())
+
+
+def file_entry(path: Path | str, cache: HashCache | None = None) -> IndexEntry:
+    """Size, mtime and hash of ``path``, reading the file only on a cache miss.
+
+    The file is stat'ed before and after hashing; if it changed while being
+    read the hash is still returned (for the content read) but not cached.
+    Raises ``OSError`` (usually ``FileNotFoundError``) if the file is gone.
+    """
+    before = os.stat(path)
+    if cache is not None:
+        cached = cache.lookup(path, before.st_size, before.st_mtime_ns)
+        if cached is not None:
+            return IndexEntry(cached, before.st_size, before.st_mtime_ns)
+    digest = hash_file(path)
+    after = os.stat(path)
+    stable = (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    if cache is not None and stable:
+        cache.store(path, before.st_size, before.st_mtime_ns, digest)
+    return IndexEntry(digest, before.st_size, before.st_mtime_ns)
