@@ -1,0 +1,7 @@
+"""``python -m azrender.presets [--check]``: regenerate (or check) schema.json."""
+
+from __future__ import annotations
+
+from azrender.presets.schema import main
+
+raise SystemExit(main())

@@ -1,0 +1,314 @@
+"""The preset format as data: one declarative table that validation, defaults,
+the JSON schema and the docs all come from.
+
+To grow the format, add a :class:`FieldSpec` to a :class:`TableSpec` (or a new
+table to :data:`TABLES`) and the matching field to the settings dataclass in
+:mod:`azrender.presets.model`; ``tests/core/test_presets.py`` checks the two
+agree and that ``schema.json`` was regenerated
+(``python -m azrender.presets``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit
+
+ValueKind = Literal["string", "integer", "boolean"]
+
+#: A problem found by a field check: (what is wrong, what to do about it).
+Problem = tuple[str, str]
+Check = Callable[[str, object], Problem | None]
+
+
+class _Required:
+    """Marker default: the key must be present."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED = _Required()
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One key of a preset table.
+
+    ``choices`` are the values accepted today; ``planned`` are values the format
+    will accept later, refused now with "not available yet". ``check`` runs
+    after the type, choice and range checks and returns a problem or None; it
+    gets the dotted key path and the value. ``schema`` adds JSON-schema keywords
+    that express the same rule as ``check``.
+    """
+
+    name: str
+    kind: ValueKind
+    default: str | int | bool | _Required | None
+    description: str
+    choices: tuple[str, ...] = ()
+    planned: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    check: Check | None = None
+    schema: dict[str, object] = field(default_factory=dict)
+    example: str | int | bool | None = None
+
+    @property
+    def required(self) -> bool:
+        return isinstance(self.default, _Required)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A TOML table of the preset (``""`` is the document root)."""
+
+    name: str
+    description: str
+    fields: tuple[FieldSpec, ...]
+
+    def get(self, key: str) -> FieldSpec | None:
+        for f in self.fields:
+            if f.name == key:
+                return f
+        return None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+# --- value checks -------------------------------------------------------------------
+
+CONTAINER_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def suggest_container_name(value: str) -> str | None:
+    """The nearest valid container name, or None when there is no sensible one."""
+    candidate = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+    candidate = candidate[:63].rstrip("-")
+    if len(candidate) < 3 or not CONTAINER_RE.match(candidate):
+        return None
+    return candidate
+
+
+def container_problem(value: str) -> str | None:
+    """Why ``value`` is not a valid Azure blob container name, or None."""
+    if not 3 <= len(value) <= 63:
+        return f"is {len(value)} characters long; container names have 3 to 63"
+    if value != value.lower():
+        return "has uppercase letters; container names are lowercase"
+    if not re.fullmatch(r"[a-z0-9-]+", value):
+        return "may only contain lowercase letters, digits and hyphens"
+    if value[0] == "-" or value[-1] == "-":
+        return "must start and end with a letter or digit"
+    if "--" in value:
+        return "has consecutive hyphens; use single hyphens"
+    return None
+
+
+def check_container(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    why = container_problem(value)
+    if why is None:
+        return None
+    fix = suggest_container_name(value)
+    rules = "3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit"
+    hint = f"did you mean `{fix}`? names are {rules}" if fix else f"use {rules}"
+    return f"`{key}` {_show(value)} is not a valid container name: it {why}", hint
+
+
+def check_account_url(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    example = "https://<account>.blob.core.windows.net"
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return f"`{key}` is not a valid URL", f"use {example}"
+    if parts.scheme not in ("https", "http") or not host:
+        return f"`{key}` {_show(value)} is not an http(s) URL", f"use {example}"
+    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+        return (
+            f"`{key}` must use https, got http for {host}",
+            f"use https://{parts.netloc}{parts.path}; http is only allowed for 127.0.0.1/localhost emulators such as Azurite",
+        )
+    if parts.query or parts.fragment:
+        return (
+            f"`{key}` must not have a query string or fragment",
+            f"use just the account endpoint, e.g. {example}",
+        )
+    return None
+
+
+def check_name(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    if NAME_RE.match(value):
+        return None
+    return (
+        f"`{key}` {_show(value)} is not a valid preset name",
+        "use 1-64 letters, digits, `.`, `_` or `-`, starting with a letter or digit",
+    )
+
+
+def _show(value: str, limit: int = 40) -> str:
+    """A value quoted for an error message, shortened if long."""
+    text = value if len(value) <= limit else value[: limit - 3] + "..."
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --- the format --------------------------------------------------------------------
+
+STORAGE_MODES_AVAILABLE = ("blob-copy",)
+STORAGE_MODES_PLANNED = ("blobfuse", "azure-files", "nfs", "cifs")
+BACKEND_KINDS = ("local", "azure")
+IMAGE_FORMATS = (
+    "PNG",
+    "OPEN_EXR",
+    "OPEN_EXR_MULTILAYER",
+    "JPEG",
+    "TIFF",
+    "TARGA",
+    "TARGA_RAW",
+    "BMP",
+    "HDR",
+    "WEBP",
+    "DPX",
+    "CINEON",
+    "JPEG2000",
+)
+
+ROOT = TableSpec(
+    name="",
+    description="The document root.",
+    fields=(
+        FieldSpec(
+            "name",
+            "string",
+            REQUIRED,
+            "Preset name, shown in job names and the submit dialog.",
+            check=check_name,
+            schema={"pattern": NAME_RE.pattern},
+            example="demo",
+        ),
+    ),
+)
+
+STORAGE = TableSpec(
+    name="storage",
+    description="Where scene files and their dependencies go, and where frames come back.",
+    fields=(
+        FieldSpec(
+            "mode",
+            "string",
+            "blob-copy",
+            "How render nodes see the assets. `blob-copy`: uploaded to a blob container "
+            "and copied to each node. `blobfuse`, `azure-files`, `nfs` and `cifs` are not available yet.",
+            choices=STORAGE_MODES_AVAILABLE,
+            planned=STORAGE_MODES_PLANNED,
+        ),
+        FieldSpec(
+            "account_url",
+            "string",
+            None,
+            "Blob service endpoint of the storage account, e.g. "
+            "`https://myaccount.blob.core.windows.net` (http only for 127.0.0.1/localhost). "
+            "Optional when AZURE_STORAGE_CONNECTION_STRING is set.",
+            check=check_account_url,
+            schema={
+                "format": "uri",
+                "pattern": r"^(https://[^/?#]+|http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?)(/[^?#]*)?$",
+            },
+            example="https://myaccount.blob.core.windows.net",
+        ),
+        FieldSpec(
+            "assets_container",
+            "string",
+            "assets",
+            "Blob container for scene files and their dependencies.",
+            check=check_container,
+            schema={"minLength": 3, "maxLength": 63, "pattern": CONTAINER_RE.pattern},
+            example="show-abc-assets",
+        ),
+        FieldSpec(
+            "outputs_container",
+            "string",
+            "outputs",
+            "Blob container rendered frames and task logs are uploaded to.",
+            check=check_container,
+            schema={"minLength": 3, "maxLength": 63, "pattern": CONTAINER_RE.pattern},
+            example="show-abc-outputs",
+        ),
+    ),
+)
+
+BACKEND = TableSpec(
+    name="backend",
+    description="Where the render tasks run.",
+    fields=(
+        FieldSpec(
+            "kind",
+            "string",
+            "local",
+            "`local` runs tasks on this machine exactly as a Batch node would; "
+            "`azure` runs them on Azure Batch.",
+            choices=BACKEND_KINDS,
+        ),
+        FieldSpec(
+            "slots",
+            "integer",
+            2,
+            "Local backend: how many tasks run in parallel.",
+            minimum=1,
+            maximum=64,
+        ),
+    ),
+)
+
+RENDER = TableSpec(
+    name="render",
+    description="How frames are split into tasks and written.",
+    fields=(
+        FieldSpec(
+            "chunk",
+            "integer",
+            1,
+            "Frames per task.",
+            minimum=1,
+            maximum=100_000,
+        ),
+        FieldSpec(
+            "format",
+            "string",
+            "PNG",
+            "Output image format (Blender's names; the app adapters translate them).",
+            choices=IMAGE_FORMATS,
+        ),
+    ),
+)
+
+#: Every table of the format, root first, in documentation order.
+TABLES: tuple[TableSpec, ...] = (ROOT, STORAGE, BACKEND, RENDER)
+SUBTABLES: dict[str, TableSpec] = {t.name: t for t in TABLES if t.name}
+
+#: Non-secret keys declared above are never mistaken for credentials.
+DECLARED_KEYS: frozenset[str] = frozenset(f.name for t in TABLES for f in t.fields)
+
+__all__ = [
+    "BACKEND_KINDS",
+    "IMAGE_FORMATS",
+    "REQUIRED",
+    "STORAGE_MODES_AVAILABLE",
+    "STORAGE_MODES_PLANNED",
+    "SUBTABLES",
+    "TABLES",
+    "FieldSpec",
+    "TableSpec",
+    "container_problem",
+    "suggest_container_name",
+]

@@ -1,0 +1,79 @@
+"""The validated preset: frozen dataclasses, one per table of the format.
+
+Their fields and defaults mirror :data:`azrender.presets.fields.TABLES`
+(a test keeps them in step).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from azrender.errors import PresetError
+
+StorageMode = Literal["blob-copy"]
+BackendKind = Literal["local", "azure"]
+
+CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """``[storage]``: where assets go and where frames come back."""
+
+    mode: StorageMode = "blob-copy"
+    account_url: str | None = None
+    assets_container: str = "assets"
+    outputs_container: str = "outputs"
+
+
+@dataclass(frozen=True)
+class BackendSettings:
+    """``[backend]``: where tasks run."""
+
+    kind: BackendKind = "local"
+    slots: int = 2
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """``[render]``: how frames are split into tasks and written."""
+
+    chunk: int = 1
+    format: str = "PNG"
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One per-show preset, validated. Holds no secrets, by construction."""
+
+    name: str
+    source: Path
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    backend: BackendSettings = field(default_factory=BackendSettings)
+    render: RenderSettings = field(default_factory=RenderSettings)
+
+    def to_json(self) -> dict[str, object]:
+        """The `azrender preset show --json` document: every setting, defaults filled in."""
+        return {
+            "name": self.name,
+            "source": str(self.source),
+            "storage": asdict(self.storage),
+            "backend": asdict(self.backend),
+            "render": asdict(self.render),
+        }
+
+    def require_account(self, environ: Mapping[str, str] | None = None) -> None:
+        """Raise unless storage can be reached: ``storage.account_url`` or the
+        AZURE_STORAGE_CONNECTION_STRING environment variable must be set."""
+        env = os.environ if environ is None else environ
+        if self.storage.account_url or env.get(CONNECTION_STRING_ENV):
+            return
+        raise PresetError(
+            f"{self.source}: `storage.account_url` is not set and {CONNECTION_STRING_ENV} is not in the environment",
+            hint='add `account_url = "https://<account>.blob.core.windows.net"` under [storage], '
+            f"or set {CONNECTION_STRING_ENV} (see docs/presets.md)",
+        )

@@ -1,0 +1,86 @@
+"""The JSON schema of the preset format, generated from the field table.
+
+``schema.json`` beside this module is the generated file, for editors
+(taplo / Even Better TOML) and for other tools; regenerate it after changing
+:mod:`azrender.presets.fields` with::
+
+    python -m azrender.presets
+
+A test fails when the file and the table disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from azrender.presets.fields import ROOT, SUBTABLES, FieldSpec, TableSpec
+
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+SCHEMA_ID = "https://github.com/azrender/azrender/core/azrender/presets/schema.json"
+
+
+def _field_schema(spec: FieldSpec) -> dict[str, object]:
+    out: dict[str, object] = {"type": spec.kind, "description": spec.description}
+    if spec.choices:
+        out["enum"] = list(spec.choices)
+    if spec.minimum is not None:
+        out["minimum"] = spec.minimum
+    if spec.maximum is not None:
+        out["maximum"] = spec.maximum
+    out.update(spec.schema)
+    if not spec.required and spec.default is not None:
+        out["default"] = spec.default
+    return out
+
+
+def _table_schema(spec: TableSpec) -> dict[str, object]:
+    return {
+        "type": "object",
+        "description": spec.description,
+        "properties": {f.name: _field_schema(f) for f in spec.fields},
+        "additionalProperties": False,
+    }
+
+
+def generate_schema() -> dict[str, object]:
+    """The preset format as a JSON schema (draft 2020-12)."""
+    root = _table_schema(ROOT)
+    props = root["properties"]
+    assert isinstance(props, dict)
+    for name, table in SUBTABLES.items():
+        props[name] = _table_schema(table)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "azrender preset",
+        "description": "A per-show azrender preset (TOML). Credentials are never part of a preset.",
+        "type": "object",
+        "properties": props,
+        "required": [f.name for f in ROOT.fields if f.required],
+        "additionalProperties": False,
+    }
+
+
+def schema_text() -> str:
+    """``schema.json`` exactly as it should be on disk."""
+    return json.dumps(generate_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write ``schema.json``; with ``--check``, exit 1 if it is out of date."""
+    args = sys.argv[1:] if argv is None else argv
+    current = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
+    if "--check" in args:
+        if current != schema_text():
+            print(f"{SCHEMA_PATH} is out of date: run python -m azrender.presets", file=sys.stderr)
+            return 1
+        return 0
+    SCHEMA_PATH.write_text(schema_text(), encoding="utf-8")
+    print(f"wrote {SCHEMA_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
