@@ -1,0 +1,371 @@
+"""The ``azrender`` command: scan, upload, submit, status, jobs, download, preset.
+
+The JSON each command prints with ``--json`` is a contract that pipeline
+scripts rely on (see README.md, "Command line"). Human output and progress go
+to stderr, JSON to stdout. Errors are one line, ``error: ...``, with a non-zero
+exit code: 1 failure, 2 bad input, 3 missing files under ``--strict``, 4 a job
+whose tasks failed. ``--debug`` (or ``AZRENDER_DEBUG=1``) shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from azrender import __version__
+from azrender.errors import EXIT_JOB_FAILED, AzrenderError
+from azrender.local.backend import LocalBackend
+from azrender.local.state import JobRecord
+from azrender.model import AssetSet, FrameRange
+from azrender.presets import Preset, load_preset
+from azrender.progress import NO_PROGRESS, Progress, RichProgress
+from azrender.storage.client import container_client, redact
+from azrender.storage.download import download_prefix
+from azrender.submit import check_missing, scan_scene, submit_scene, upload_paths
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False)
+
+
+def _emit_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2))
+
+
+def _progress(as_json: bool) -> Progress:
+    return NO_PROGRESS if as_json else RichProgress(err_console)
+
+
+def _human_size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _local_backend(preset: Preset) -> LocalBackend:
+    return LocalBackend(slots=preset.backend.slots, account_url=preset.storage.account_url)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn AzrenderError into one line on stderr and its exit code; no traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AzrenderError as exc:
+            if _debug():
+                raise
+            err_console.print(f"[bold red]error:[/] {redact(str(exc))}", markup=True, soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            err_console.print("[bold red]interrupted[/]")
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _debug() -> bool:
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    flag = bool(root and root.params.get("debug"))
+    return flag or os.environ.get("AZRENDER_DEBUG", "") not in ("", "0")
+
+
+preset_option = click.option(
+    "--preset",
+    "preset_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Show preset (TOML) with the storage and backend settings.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="azrender")
+@click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+def main(debug: bool) -> None:
+    """Render on Azure: find a scene's files, upload what changed, render, bring frames back."""
+
+
+# -- scan ---------------------------------------------------------------------
+
+
+def _print_assets(assets: AssetSet) -> None:
+    table = Table(title=f"{assets.scene.name} ({assets.app})", title_justify="left")
+    table.add_column("kind")
+    table.add_column("file", overflow="fold")
+    table.add_column("size", justify="right")
+    table.add_column("status")
+    for asset in assets.assets:
+        status = "ok" if asset.exists else f"[red]MISSING[/] {asset.referrer}".rstrip()
+        table.add_row(asset.kind.value, str(asset.path), _human_size(asset.size), status)
+    out_console.print(table)
+    packed = f", {assets.packed_count} packed" if assets.packed_count else ""
+    out_console.print(
+        f"{len(assets.present)} files, {_human_size(assets.total_bytes)}; "
+        f"{len(assets.missing)} missing{packed}"
+    )
+
+
+@main.command()
+@click.argument("scene", type=click.Path(path_type=Path))
+@json_option
+@click.option("--strict", is_flag=True, help="Exit with code 3 when any file is missing.")
+@friendly_errors
+def scan(scene: Path, as_json: bool, strict: bool) -> None:
+    """List every file SCENE needs, and which are missing."""
+    _, assets = scan_scene(scene, _progress(as_json))
+    if as_json:
+        _emit_json(assets.to_json())
+    else:
+        _print_assets(assets)
+    check_missing(assets, strict=strict)
+
+
+# -- upload -------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("target", metavar="SCENE_OR_DIR", type=click.Path(path_type=Path))
+@preset_option
+@json_option
+@friendly_errors
+def upload(target: Path, preset_path: Path, as_json: bool) -> None:
+    """Upload a scene's files (or a folder's) to the preset's assets container; only changes move."""
+    preset = load_preset(preset_path)
+    progress = _progress(as_json)
+    if target.is_dir():
+        paths = sorted(p.absolute() for p in target.rglob("*") if p.is_file())
+    else:
+        _, assets = scan_scene(target, progress)
+        paths = [a.path for a in assets.present]
+        for asset in assets.missing:
+            progress.note(f"[yellow]missing, not uploaded:[/] {asset.path}")
+    summary = upload_paths(paths, preset, progress)
+    if as_json:
+        _emit_json(summary.to_json())
+    else:
+        err_console.print(
+            f"{summary.files} files: {summary.uploaded_files} uploaded "
+            f"({_human_size(summary.uploaded_bytes)}), {summary.skipped_files} unchanged"
+        )
+
+
+# -- submit -------------------------------------------------------------------
+
+
+def _record_json(record: JobRecord) -> dict[str, Any]:
+    return {
+        "job_id": record.job_id,
+        "state": record.state,
+        "counts": record.counts,
+        "tasks": [
+            {
+                "task_id": t.task_id,
+                "frames": t.frames,
+                "state": t.state,
+                "result": t.result,
+                "exit_code": t.exit_code,
+                "failure": t.failure,
+            }
+            for t in record.tasks
+        ],
+    }
+
+
+def _print_record(record: JobRecord) -> None:
+    table = Table(title=f"job {record.job_id}: {record.state}", title_justify="left")
+    for column in ("task", "frames", "state", "result", "time"):
+        table.add_column(column)
+    for t in record.tasks:
+        frames = FrameRange.parse(",".join(map(str, t.frames))).spec if t.frames else ""
+        elapsed = f"{t.elapsed:.1f}s" if t.elapsed is not None else ""
+        result = t.result or ""
+        if t.result == "failure":
+            result = f"[red]failure[/] {t.failure or ''}"
+        table.add_row(t.task_id, frames, t.state, result, elapsed)
+    err_console.print(table)
+
+
+@main.command()
+@click.argument("scene", type=click.Path(path_type=Path))
+@preset_option
+@click.option("--frames", "frame_spec", required=True, help="Frames: 1-100, 1-100x5, 1,3,5-7, 10-1.")
+@click.option("--chunk", type=click.IntRange(min=1), default=None, help="Frames per task (preset default).")
+@click.option("--backend", type=click.Choice(["local", "azure"]), default=None, help="Override the preset's backend.")
+@click.option("--wait", is_flag=True, help="Wait for the job to finish and report each task.")
+@click.option("--dry-run", is_flag=True, help="Scan and plan the job; upload and run nothing.")
+@click.option("--strict", is_flag=True, help="Refuse to submit when any file is missing (exit 3).")
+@json_option
+@friendly_errors
+def submit(
+    scene: Path,
+    preset_path: Path,
+    frame_spec: str,
+    chunk: int | None,
+    backend: str | None,
+    wait: bool,
+    dry_run: bool,
+    strict: bool,
+    as_json: bool,
+) -> None:
+    """Submit SCENE for rendering: scan, upload what changed, run the frames."""
+    preset = load_preset(preset_path)
+    frames = FrameRange.parse(frame_spec)
+    progress = _progress(as_json)
+    result = submit_scene(
+        scene, preset, frames, chunk=chunk, backend=backend, wait=wait,
+        dry_run=dry_run, strict=strict, progress=progress,
+    )
+    upload = result.upload.to_json() if result.upload else {
+        "files": len(result.assets.present), "uploaded_files": 0, "uploaded_bytes": 0, "skipped_files": 0,
+    }
+    data: dict[str, Any] = {
+        "job_id": result.job.job_id,
+        **upload,
+        "missing": [str(a.path) for a in result.assets.missing],
+        "dry_run": dry_run,
+    }
+    if dry_run:
+        from azrender.model import job_to_json
+
+        data["job"] = job_to_json(result.job)
+    record = result.record
+    if record is not None:
+        data.update(_record_json(record))
+    if as_json:
+        _emit_json(data)
+    else:
+        for asset in result.assets.missing:
+            err_console.print(f"[yellow]warning:[/] missing {asset.path} ({asset.referrer})")
+        if dry_run:
+            err_console.print(
+                f"dry run: job {result.job.job_id}, {len(result.job.tasks)} task(s) for frames "
+                f"{frames.spec}; nothing uploaded"
+            )
+            for task in result.job.tasks:
+                out_console.print(task.command_line, soft_wrap=True)
+        else:
+            err_console.print(
+                f"uploaded {upload['uploaded_files']} of {upload['files']} files "
+                f"({_human_size(int(upload['uploaded_bytes']))}); submitted job [bold]{result.job.job_id}[/]"
+            )
+            if record is not None and wait:
+                _print_record(record)
+    if record is not None and wait and record.counts["failed"]:
+        sys.exit(EXIT_JOB_FAILED)
+
+
+# -- status, jobs -------------------------------------------------------------
+
+
+@main.command()
+@click.argument("job_id")
+@preset_option
+@json_option
+@click.option("--wait", is_flag=True, help="Wait until the job has finished.")
+@friendly_errors
+def status(job_id: str, preset_path: Path, as_json: bool, wait: bool) -> None:
+    """Show a job's state and each task's."""
+    preset = load_preset(preset_path)
+    backend = _local_backend(preset)
+    record = backend.status(job_id)
+    while wait and record.state == "active":
+        time.sleep(1.0)
+        record = backend.status(job_id)
+    if as_json:
+        _emit_json(_record_json(record))
+    else:
+        _print_record(record)
+
+
+@main.command()
+@preset_option
+@json_option
+@friendly_errors
+def jobs(preset_path: Path, as_json: bool) -> None:
+    """List the jobs this machine submitted, newest last."""
+    preset = load_preset(preset_path)
+    backend = _local_backend(preset)
+    records = backend.jobs()
+    if as_json:
+        _emit_json([{"job_id": r.job_id, "state": r.state, "counts": r.counts, "created": r.created}
+                    for r in records])
+        return
+    table = Table(title="jobs", title_justify="left")
+    for column in ("job", "state", "tasks", "succeeded", "failed", "submitted"):
+        table.add_column(column)
+    for r in records:
+        c = r.counts
+        table.add_row(
+            r.job_id, r.state, str(len(r.tasks)), str(c["succeeded"]), str(c["failed"]),
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
+        )
+    out_console.print(table)
+
+
+# -- download -----------------------------------------------------------------
+
+
+@main.command()
+@click.argument("job_id")
+@preset_option
+@click.option("--dest", required=True, type=click.Path(path_type=Path, file_okay=False), help="Folder for frames and logs.")
+@json_option
+@friendly_errors
+def download(job_id: str, preset_path: Path, dest: Path, as_json: bool) -> None:
+    """Download a job's frames and logs; files already here are not downloaded again."""
+    preset = load_preset(preset_path)
+    client = container_client(preset.storage.outputs_container, account_url=preset.storage.account_url)
+    summary = download_prefix(client, f"{job_id}/", dest, progress=_progress(as_json))
+    if as_json:
+        _emit_json(summary.to_json())
+    else:
+        err_console.print(
+            f"{summary.files} files: {summary.downloaded_files} downloaded "
+            f"({_human_size(summary.downloaded_bytes)}), {summary.skipped_files} already here"
+        )
+        out_console.print(str(dest.absolute()))
+
+
+# -- preset -------------------------------------------------------------------
+
+
+@main.group()
+def preset() -> None:
+    """Check and show show presets."""
+
+
+@preset.command("validate")
+@click.argument("file", type=click.Path(path_type=Path))
+@json_option
+@friendly_errors
+def preset_validate(file: Path, as_json: bool) -> None:
+    """Check a preset file; prints the problems, or `ok`."""
+    loaded = load_preset(file)
+    if as_json:
+        _emit_json({"valid": True, "preset": loaded.to_json()})
+    else:
+        err_console.print(f"{file}: ok (preset {loaded.name!r})")
+
+
+if __name__ == "__main__":
+    main()

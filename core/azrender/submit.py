@@ -1,0 +1,135 @@
+"""The whole submit flow, from a scene file to a running job, as plain calls.
+
+This is what the CLI and the application plugins call; a pipeline script can
+call it too::
+
+    preset = load_preset("shows/abc.toml")
+    result = submit_scene(Path("shot.blend"), preset, FrameRange.parse("1-10"), wait=True)
+    print(result.record.counts)
+
+Each step is also usable alone: :func:`scan_scene`, :func:`upload_assets`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from azrender.apps import AppAdapter, adapter_for_scene
+from azrender.errors import EXIT_MISSING, AzrenderError, SceneError, UsageError
+from azrender.jobs import NODE_ASSETS_ROOT, REMAP_SCRIPT_NAME, JobRequest, build_job, new_job_id
+from azrender.local.backend import LocalBackend
+from azrender.local.state import JobRecord
+from azrender.model import AssetSet, FrameRange, JobSpec
+from azrender.paths import PathMap, mirror_key
+from azrender.presets import Preset
+from azrender.progress import NO_PROGRESS, Progress
+from azrender.storage.client import container_client, ensure_container
+from azrender.storage.hashing import HashCache
+from azrender.storage.manifest import write_job
+from azrender.storage.upload import UploadSummary, items_for_paths, upload_files
+
+
+def scan_scene(scene: Path, progress: Progress = NO_PROGRESS) -> tuple[AppAdapter, AssetSet]:
+    """Find the scene's application and every file it needs."""
+    scene = scene.expanduser().absolute()
+    if not scene.is_file():
+        raise SceneError(f"scene not found: {scene}", hint="check the path")
+    adapter = adapter_for_scene(scene)
+    progress.note(f"scanning {scene.name} ({adapter.name})")
+    return adapter, adapter.scan(scene)
+
+
+def check_missing(assets: AssetSet, *, strict: bool) -> None:
+    """With ``strict``, refuse a scene with missing files (exit code 3)."""
+    if strict and assets.missing:
+        names = ", ".join(str(a.path) for a in assets.missing[:3])
+        more = f" and {len(assets.missing) - 3} more" if len(assets.missing) > 3 else ""
+        raise AzrenderError(
+            f"{len(assets.missing)} file(s) the scene needs are missing: {names}{more}",
+            hint="fix the paths in the scene, or drop --strict to render without them",
+            exit_code=EXIT_MISSING,
+        )
+
+
+def upload_paths(
+    paths: list[Path], preset: Preset, progress: Progress = NO_PROGRESS
+) -> UploadSummary:
+    """Mirror local files into the preset's assets container; only changed files move."""
+    client = container_client(preset.storage.assets_container, account_url=preset.storage.account_url)
+    ensure_container(client)
+    return upload_files(client, items_for_paths(paths), cache=HashCache(), progress=progress)
+
+
+def upload_assets(assets: AssetSet, preset: Preset, progress: Progress = NO_PROGRESS) -> UploadSummary:
+    return upload_paths([a.path for a in assets.present], preset, progress)
+
+
+@dataclass
+class Submission:
+    """What a submit did: the job, the scan, the upload and (after a wait) the final state."""
+
+    job: JobSpec
+    assets: AssetSet
+    upload: UploadSummary | None
+    record: JobRecord | None
+
+
+def plan_job(
+    scene: Path,
+    adapter: AppAdapter,
+    preset: Preset,
+    frames: FrameRange,
+    chunk: int | None,
+    job_id: str | None = None,
+) -> JobSpec:
+    request = JobRequest(
+        scene=scene.absolute(),
+        app=adapter.name,
+        frames=frames,
+        chunk_size=chunk or preset.render.chunk,
+        assets_container=preset.storage.assets_container,
+        outputs_container=preset.storage.outputs_container,
+        output_format=preset.render.format,
+    )
+    return build_job(request, adapter, job_id or new_job_id(scene))
+
+
+def submit_scene(
+    scene: Path,
+    preset: Preset,
+    frames: FrameRange,
+    *,
+    chunk: int | None = None,
+    backend: str | None = None,
+    wait: bool = False,
+    dry_run: bool = False,
+    strict: bool = False,
+    progress: Progress = NO_PROGRESS,
+) -> Submission:
+    """Scan, upload what changed, write the job manifest and hand the job to a backend."""
+    kind = backend or preset.backend.kind
+    if kind != "local":
+        raise UsageError(
+            f"backend {kind!r} cannot run jobs in this version",
+            hint="use --backend local; the Azure Batch backend is being built",
+        )
+    adapter, assets = scan_scene(scene, progress)
+    check_missing(assets, strict=strict)
+    job = plan_job(assets.scene, adapter, preset, frames, chunk)
+    if dry_run:
+        return Submission(job=job, assets=assets, upload=None, record=None)
+
+    summary = upload_assets(assets, preset, progress)
+    client = container_client(preset.storage.assets_container, account_url=preset.storage.account_url)
+    job_assets = {mirror_key(a.path) for a in assets.present}
+    entries = {blob: e for blob, e in summary.entries.items() if blob in job_assets}
+    remap = adapter.remap_script(PathMap(mirror_root=NODE_ASSETS_ROOT))
+    write_job(client, job.job_id, entries, {REMAP_SCRIPT_NAME: remap.encode()})
+    outputs = container_client(preset.storage.outputs_container, account_url=preset.storage.account_url)
+    ensure_container(outputs)
+
+    local = LocalBackend(slots=preset.backend.slots, account_url=preset.storage.account_url)
+    record = local.submit(job, wait=wait, progress=progress)
+    return Submission(job=job, assets=assets, upload=summary, record=record)
+

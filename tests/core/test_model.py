@@ -1,0 +1,116 @@
+"""FrameRange parsing and chunking, AssetSet behaviour, JobSpec JSON round trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from azrender.errors import UsageError
+from azrender.model import (
+    Asset,
+    AssetKind,
+    AssetSet,
+    FrameRange,
+    JobSpec,
+    OutputFileSpec,
+    TaskSpec,
+    UploadCondition,
+    job_from_json,
+    job_to_json,
+)
+
+
+@pytest.mark.parametrize(
+    ("spec", "frames"),
+    [
+        ("1-5", (1, 2, 3, 4, 5)),
+        ("1-20x5", (1, 6, 11, 16)),
+        ("1,3,5-7", (1, 3, 5, 6, 7)),
+        ("10-7", (10, 9, 8, 7)),
+        ("42", (42,)),
+        (" 1 - 3 ", (1, 2, 3)),
+        ("-2-1", (-2, -1, 0, 1)),
+    ],
+)
+def test_frame_range_parses_farm_syntax(spec: str, frames: tuple[int, ...]) -> None:
+    assert FrameRange.parse(spec).frames == frames
+
+
+@pytest.mark.parametrize("spec", ["", "abc", "1-", "1-10x0", "1.5", "1-3x"])
+def test_frame_range_rejects_nonsense_with_a_clear_error(spec: str) -> None:
+    with pytest.raises(UsageError) as info:
+        FrameRange.parse(spec)
+    message = str(info.value)
+    assert "frame" in message
+    assert "\n" not in message
+
+
+def test_chunks_keep_order_and_size() -> None:
+    chunks = FrameRange.parse("1-7").chunks(3)
+    assert [c.frames for c in chunks] == [(1, 2, 3), (4, 5, 6), (7,)]
+    assert [c.is_contiguous for c in chunks] == [True, True, True]
+    assert [c.label() for c in chunks] == ["1-3", "4-6", "7"]
+
+
+def test_stepped_and_reversed_chunks_are_not_contiguous() -> None:
+    stepped = FrameRange.parse("1-20x5").chunks(2)
+    assert [c.frames for c in stepped] == [(1, 6), (11, 16)]
+    assert not stepped[0].is_contiguous
+    assert stepped[0].label() == "1,6"
+    reverse = FrameRange.parse("3-1").chunks(3)
+    assert not reverse[0].is_contiguous
+
+
+def test_chunk_size_must_be_positive() -> None:
+    with pytest.raises(UsageError):
+        FrameRange.parse("1-3").chunks(0)
+
+
+def test_asset_from_disk_records_missing_files(tmp_path: Path) -> None:
+    present = tmp_path / "a.png"
+    present.write_bytes(b"12345")
+    ok = Asset.from_disk(present, AssetKind.TEXTURE, "Image 'a'")
+    gone = Asset.from_disk(tmp_path / "gone.png", AssetKind.TEXTURE, "Image 'gone'")
+    folder = Asset.from_disk(tmp_path, AssetKind.OTHER)
+    assert (ok.exists, ok.size) == (True, 5)
+    assert (gone.exists, gone.size, gone.referrer) == (False, None, "Image 'gone'")
+    assert folder.exists is False  # a folder is not a file a renderer can read
+
+
+def test_asset_set_deduplicates_and_reports(tmp_path: Path) -> None:
+    scene = tmp_path / "s.blend"
+    scene.write_bytes(b"x" * 10)
+    assets = AssetSet(scene=scene, app="blender")
+    assets.add(Asset.from_disk(scene, AssetKind.SCENE))
+    assets.add(Asset.from_disk(scene, AssetKind.SCENE))
+    assets.add(Asset.from_disk(tmp_path / "missing.exr", AssetKind.TEXTURE, "Image 'm'"))
+    doc = assets.to_json()
+    assert [a["path"] for a in doc["assets"]] == [str(scene), str(tmp_path / "missing.exr")]  # type: ignore[index]
+    assert doc["missing"] == [str(tmp_path / "missing.exr")]
+    assert assets.total_bytes == 10
+
+
+def test_job_json_round_trip() -> None:
+    task = TaskSpec(
+        task_id="frames-001",
+        command_line="blender -b x.blend -a",
+        frames=(1, 2),
+        environment={"A": "1"},
+        output_files=(OutputFileSpec("out/**/*", "job/frames", UploadCondition.SUCCESS),),
+        max_retries=2,
+        max_wall_clock_seconds=600,
+    )
+    job = JobSpec(
+        job_id="job",
+        app="blender",
+        scene=Path("/shots/a.blend"),
+        frames=FrameRange.parse("1-2"),
+        chunk_size=2,
+        assets_container="assets",
+        outputs_container="outputs",
+        preparation=TaskSpec("jobpreparation", "python3 -m azrender.node sync --job job"),
+        tasks=[task],
+    )
+    again = job_from_json(job_to_json(job))
+    assert again == job
