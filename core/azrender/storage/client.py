@@ -213,4 +213,6 @@ def _translate(
             ),
             hint=_first_line(exc),
         )
-    return StorageError(f"{what}: storage request failed for {where} at {endpoint}: {_first_line(exc)}")
+    return StorageError(
+        f"{what}: storage request failed for {where} at {endpoint}: {_first_line(exc)}"
+    )

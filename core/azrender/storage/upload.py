@@ -174,13 +174,18 @@ def _merge_index(client: ContainerClient, blob: str, new: dict[str, IndexEntry])
                 if etag is None:
                     # Nobody has written an index yet: only create, never clobber.
                     client.upload_blob(
-                        blob, body, overwrite=True,
+                        blob,
+                        body,
+                        overwrite=True,
                         match_condition=MatchConditions.IfMissing,
                         content_settings=ContentSettings(content_type="application/json"),
                     )
                 else:
                     client.upload_blob(
-                        blob, body, overwrite=True, etag=etag,
+                        blob,
+                        body,
+                        overwrite=True,
+                        etag=etag,
                         match_condition=MatchConditions.IfNotModified,
                         content_settings=ContentSettings(content_type="application/json"),
                     )
@@ -299,8 +304,9 @@ def upload_files(
     for item in items:
         unique.setdefault(item.blob, item)  # the same texture used twice is one blob
 
-    entries = run_parallel(lambda it: _entry_or_error(it, cache), unique.values(),
-                           max_workers=max_workers)
+    entries = run_parallel(
+        lambda it: _entry_or_error(it, cache), unique.values(), max_workers=max_workers
+    )
     hashed = {it.blob: (it, e) for it, e in zip(unique.values(), entries, strict=True)}
 
     index = read_index(client, index_blob) if index_blob is not None else None

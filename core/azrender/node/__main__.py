@@ -1,0 +1,53 @@
+"""``python3 -m azrender.node {sync,release} --job JOB``: the job preparation and release tasks.
+
+Prints one summary line on success; on failure one ``error: ...`` line on
+stderr and a non-zero exit code, never a traceback (the line is what a user
+reads in the node's stderr.txt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from azrender.errors import EXIT_ERROR, AzrenderError
+from azrender.node.sync import release_job, sync_job
+from azrender.storage.client import redact
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python3 -m azrender.node", description="azrender render-node tasks"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sync = sub.add_parser("sync", help="fetch the job's assets and files (job preparation task)")
+    sync.add_argument("--job", required=True, help="job id")
+    sync.add_argument("--workers", type=int, default=8, help="parallel downloads (default 8)")
+    release = sub.add_parser("release", help="remove the job's files (job release task)")
+    release.add_argument("--job", required=True, help="job id")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "sync":
+            summary = sync_job(args.job, max_workers=max(1, args.workers))
+            print(summary.line(), flush=True)
+        else:
+            removed = release_job(args.job)
+            print(f"release: {'removed' if removed else 'nothing to remove for'} job {args.job}")
+    except AzrenderError as exc:
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    except Exception as exc:  # the node log must stay one line, whatever broke
+        print(
+            f"error: {type(exc).__name__}: {redact(str(exc).splitlines()[0] if str(exc) else '')}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,220 @@
+"""Job preparation and release on a render node: fetch what a job needs, clean up after it.
+
+On the node (Batch or the local emulated node)::
+
+    python3 -m azrender.node sync --job shot010-v3      # job preparation task
+    python3 -m azrender.node release --job shot010-v3   # job release task
+
+or in-process::
+
+    summary = sync_job("shot010-v3", client=client, shared_dir=Path("/node/shared"))
+    print(summary.line())   # sync: 120 files, 3 downloaded (1048576 bytes), 117 unchanged
+
+Assets land in ``$AZ_BATCH_NODE_SHARED_DIR/assets/<blob>`` and are kept between
+jobs; ``assets/.azrender-node-index.json`` records the hash, size and mtime of
+each local copy so the next job on this node downloads only the assets whose
+hash changed (or whose local copy was touched). Job files land in
+``$AZ_BATCH_NODE_SHARED_DIR/jobs/<job>/`` and are removed by ``release``.
+Every download is verified against the manifest's xxh3-128 hash.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from azure.storage.blob import ContainerClient
+
+from azrender.errors import StorageError
+from azrender.progress import NO_PROGRESS, Progress
+from azrender.storage.client import container_client, container_client_from_url
+from azrender.storage.download import download_to, load_record, safe_join, save_record
+from azrender.storage.hashing import IndexEntry
+from azrender.storage.manifest import check_job_id, job_file_blob, read_job
+from azrender.storage.parallel import run_parallel
+
+NODE_INDEX_NAME = ".azrender-node-index.json"
+
+ENV_CONTAINER_URL = "AZRENDER_ASSETS_CONTAINER_URL"
+ENV_CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
+ENV_CONTAINER = "AZRENDER_ASSETS_CONTAINER"
+ENV_ACCOUNT_URL = "AZRENDER_STORAGE_ACCOUNT_URL"
+ENV_SHARED_DIR = "AZ_BATCH_NODE_SHARED_DIR"
+
+
+@dataclass
+class SyncSummary:
+    files: int
+    downloaded_files: int
+    downloaded_bytes: int
+    unchanged_files: int
+
+    def line(self) -> str:
+        """The one line the preparation task prints (it ends up in the node's stdout.txt)."""
+        return (
+            f"sync: {self.files} files, {self.downloaded_files} downloaded "
+            f"({self.downloaded_bytes} bytes), {self.unchanged_files} unchanged"
+        )
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "files": self.files,
+            "downloaded_files": self.downloaded_files,
+            "downloaded_bytes": self.downloaded_bytes,
+            "unchanged_files": self.unchanged_files,
+        }
+
+
+def node_client(env: Mapping[str, str] | None = None) -> ContainerClient:
+    """The assets container as the node reaches it, from the environment Batch sets.
+
+    In order: a SAS container URL (``AZRENDER_ASSETS_CONTAINER_URL``); a
+    connection string plus container name; an account URL plus container name
+    with ``DefaultAzureCredential`` (the pool's managed identity).
+    """
+    env = os.environ if env is None else env
+    url = env.get(ENV_CONTAINER_URL, "").strip()
+    if url:
+        return container_client_from_url(url)
+    container = env.get(ENV_CONTAINER, "").strip()
+    if not container:
+        raise StorageError(
+            "the node has no assets container",
+            hint=f"set {ENV_CONTAINER_URL} (SAS URL) or {ENV_CONTAINER} on the job",
+        )
+    if env.get(ENV_CONNECTION_STRING, "").strip():
+        return container_client(container)
+    account_url = env.get(ENV_ACCOUNT_URL, "").strip()
+    if account_url:
+        return container_client(container, account_url=account_url)
+    raise StorageError(
+        f"the node has no credentials for container {container!r}",
+        hint=f"set {ENV_CONTAINER_URL}, {ENV_CONNECTION_STRING} or {ENV_ACCOUNT_URL} on the job",
+    )
+
+
+def node_shared_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    shared = env.get(ENV_SHARED_DIR, "").strip()
+    if not shared:
+        raise StorageError(
+            f"{ENV_SHARED_DIR} is not set",
+            hint="run this as a Batch job preparation/release task or on the local node",
+        )
+    return Path(shared)
+
+
+def _load_node_index(path: Path) -> dict[str, IndexEntry]:
+    index: dict[str, IndexEntry] = {}
+    for blob, raw in load_record(path).items():
+        try:
+            index[blob] = IndexEntry.from_json(raw)
+        except ValueError:
+            continue  # a damaged entry just means that file is fetched again
+    return index
+
+
+def _local_copy_current(target: Path, want: IndexEntry, have: IndexEntry | None) -> bool:
+    """True if the local copy is the one the index describes and that matches the manifest."""
+    if have is None or have.hash != want.hash or have.size != want.size:
+        return False
+    try:
+        st = target.stat()
+    except OSError:
+        return False
+    return st.st_size == have.size and st.st_mtime_ns == have.mtime_ns
+
+
+def _fetch_verified(
+    client: ContainerClient, blob: str, target: Path, want: IndexEntry, progress: Progress
+) -> IndexEntry:
+    size, _ = download_to(client, blob, target, expected_hash=want.hash, progress=progress)
+    st = target.stat()
+    return IndexEntry(hash=want.hash, size=size, mtime_ns=st.st_mtime_ns)
+
+
+def sync_job(
+    job_id: str,
+    *,
+    client: ContainerClient | None = None,
+    shared_dir: Path | None = None,
+    progress: Progress = NO_PROGRESS,
+    max_workers: int = 8,
+) -> SyncSummary:
+    """Bring the node's asset cache and job folder up to date with the job's manifest.
+
+    ``client`` and ``shared_dir`` default to what the environment says
+    (:func:`node_client`, :func:`node_shared_dir`).
+    """
+    check_job_id(job_id)
+    shared = shared_dir if shared_dir is not None else node_shared_dir()
+    client = client if client is not None else node_client()
+    manifest = read_job(client, job_id)
+
+    assets_dir = shared / "assets"
+    job_dir = shared / "jobs" / job_id
+    index_path = assets_dir / NODE_INDEX_NAME
+    index = _load_node_index(index_path)
+
+    # (blob, target, wanted entry, is_asset)
+    work: list[tuple[str, Path, IndexEntry, bool]] = []
+    for blob, entry in sorted(manifest.assets.items()):
+        target = safe_join(assets_dir, blob)
+        if target == index_path:
+            raise StorageError(f"refusing asset blob {blob!r}: it collides with {NODE_INDEX_NAME}")
+        work.append((blob, target, entry, True))
+    for name, entry in sorted(manifest.job_files.items()):
+        work.append((job_file_blob(job_id, name), job_dir / name, entry, False))
+
+    # Job files are always fetched: the job folder is new for every job.
+    todo = [w for w in work if not (w[3] and _local_copy_current(w[1], w[2], index.get(w[0])))]
+    lock = threading.Lock()
+    fresh: dict[str, IndexEntry] = {}
+
+    def record(job: tuple[str, Path, IndexEntry, bool], got: IndexEntry) -> None:
+        if job[3]:
+            with lock:
+                fresh[job[0]] = got
+
+    progress.begin("sync", total=sum(w[2].size for w in todo), unit="B")
+    try:
+        run_parallel(
+            lambda w: _fetch_verified(client, w[0], w[1], w[2], progress),
+            todo,
+            max_workers=max_workers,
+            on_done=record,
+        )
+    finally:
+        progress.end()
+        # Saved after a failure too: what did arrive is not fetched again.
+        if fresh:
+            _save_node_index(index_path, fresh)
+    return SyncSummary(
+        files=len(work),
+        downloaded_files=len(todo),
+        downloaded_bytes=sum(w[2].size for w in todo),
+        unchanged_files=len(work) - len(todo),
+    )
+
+
+def _save_node_index(path: Path, fresh: dict[str, IndexEntry]) -> None:
+    # Re-read and merge only our entries: another job's preparation task on this
+    # node may have updated other files of the shared cache meanwhile.
+    merged = load_record(path)
+    merged.update({blob: e.to_json() for blob, e in fresh.items()})
+    save_record(path, merged)
+
+
+def release_job(job_id: str, *, shared_dir: Path | None = None) -> bool:
+    """Remove the job's own folder; the asset cache stays for the next job. True if removed."""
+    check_job_id(job_id)
+    shared = shared_dir if shared_dir is not None else node_shared_dir()
+    job_dir = shared / "jobs" / job_id
+    if not job_dir.exists():
+        return False
+    shutil.rmtree(job_dir)
+    return True
