@@ -53,10 +53,16 @@ _SECRET_PHRASES = ("connection_string", "private_key", "client_secret")
 
 _VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"accountkey\s*=", re.IGNORECASE), "an `AccountKey=` connection string"),
-    (re.compile(r"sharedaccesssignature\s*=", re.IGNORECASE), "a `SharedAccessSignature=` connection string"),
+    (
+        re.compile(r"sharedaccesssignature\s*=", re.IGNORECASE),
+        "a `SharedAccessSignature=` connection string",
+    ),
     (re.compile(r"(?:^|[?&;\s])sig=", re.IGNORECASE), "a SAS signature (`sig=`)"),
     (re.compile(r"[A-Za-z0-9+/]{62,}=="), "a long base64 key"),
-    (re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]*@", re.IGNORECASE), "a user name and password in the URL"),
+    (
+        re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]*@", re.IGNORECASE),
+        "a user name and password in the URL",
+    ),
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
 )
 

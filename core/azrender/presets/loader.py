@@ -77,7 +77,9 @@ def load_preset(path: Path | str) -> Preset:
     except FileNotFoundError:
         raise PresetError(f"preset not found: {p}", hint=f"{DOCS_HINT} for the format") from None
     except IsADirectoryError:
-        raise PresetError(f"preset {p} is a folder, not a file", hint="give the path of a .toml file") from None
+        raise PresetError(
+            f"preset {p} is a folder, not a file", hint="give the path of a .toml file"
+        ) from None
     except UnicodeDecodeError as exc:
         raise PresetFileError(
             f"not UTF-8 text (bad byte at offset {exc.start})",
@@ -85,7 +87,10 @@ def load_preset(path: Path | str) -> Preset:
             hint="save the preset as UTF-8",
         ) from None
     except OSError as exc:
-        raise PresetError(f"cannot read preset {p}: {exc.strerror or exc}", hint="check the path and its permissions") from None
+        raise PresetError(
+            f"cannot read preset {p}: {exc.strerror or exc}",
+            hint="check the path and its permissions",
+        ) from None
     return parse_preset(text, p)
 
 
@@ -124,12 +129,18 @@ def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, source: Path) -> Pres
         if secret:
             return PresetFileError(secret, source=source, line=line, hint=CREDENTIALS_HINT)
         bare = _BARE_VALUE_RE.match(src_line)
-        if bare and bare.group(2) not in ("true", "false") and not re.match(r"^[+-]?\d", bare.group(2)):
+        if (
+            bare
+            and bare.group(2) not in ("true", "false")
+            and not re.match(r"^[+-]?\d", bare.group(2))
+        ):
             key = bare.group(1).strip()
             value = bare.group(2)
             shown = value if len(value) <= 40 else value[:37] + "..."
             hint = f'strings need quotes: did you mean `{key} = "{shown}"`?'
-    return PresetFileError(f"TOML syntax error: {message}", source=source, line=line, column=column, hint=hint)
+    return PresetFileError(
+        f"TOML syntax error: {message}", source=source, line=line, column=column, hint=hint
+    )
 
 
 def _secret_on_line(line: str) -> str | None:
@@ -265,7 +276,9 @@ class _Validator:
         for field_spec in spec.fields:
             if field_spec.required and field_spec.name not in values:
                 where = f"under [{spec.name}]" if spec.name else "at the top of the file"
-                example = _toml_literal(field_spec.example) if field_spec.example is not None else "..."
+                example = (
+                    _toml_literal(field_spec.example) if field_spec.example is not None else "..."
+                )
                 raise PresetFileError(
                     f"missing key `{_dotted((*prefix, field_spec.name))}`",
                     source=self.source,
@@ -283,7 +296,9 @@ class _Validator:
         subtables: Mapping[str, TableSpec],
     ) -> PresetFileError:
         is_table = isinstance(value, Mapping)
-        what = f"unknown table `[{_dotted(path)}]`" if is_table else f"unknown key `{_dotted(path)}`"
+        what = (
+            f"unknown table `[{_dotted(path)}]`" if is_table else f"unknown key `{_dotted(path)}`"
+        )
         candidates = [*spec.keys, *subtables]
         close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
         if close:
@@ -293,7 +308,9 @@ class _Validator:
         ]
         if elsewhere:
             table = elsewhere[0].split(".")[0]
-            return self.fail(path, what, f"did you mean `{elsewhere[0]}`? it belongs under [{table}]")
+            return self.fail(
+                path, what, f"did you mean `{elsewhere[0]}`? it belongs under [{table}]"
+            )
         section = f"[{spec.name}]" if spec.name else "the top level"
         known = ", ".join(candidates)
         return self.fail(path, what, f"known keys at {section}: {known}; {DOCS_HINT}")
@@ -302,22 +319,32 @@ class _Validator:
         key = _dotted(path)
         if not _matches_kind(spec, value):
             example = spec.example if spec.example is not None else spec.default
-            if spec.kind == "integer" and isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            if (
+                spec.kind == "integer"
+                and isinstance(value, str)
+                and value.strip().lstrip("+-").isdigit()
+            ):
                 hint = f"write it without quotes: `{spec.name} = {int(value)}`"
-            elif spec.kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            elif (
+                spec.kind == "string"
+                and isinstance(value, (int, float))
+                and not isinstance(value, bool)
+            ):
                 hint = f'put it in quotes: `{spec.name} = "{value}"`'
             elif isinstance(example, (str, int, bool)):
                 hint = f"for example `{spec.name} = {_toml_literal(example)}`"
             else:
                 hint = DOCS_HINT
-            raise self.fail(path, f"`{key}` must be {_article(spec.kind)}, got {_describe(value)}", hint)
+            raise self.fail(
+                path, f"`{key}` must be {_article(spec.kind)}, got {_describe(value)}", hint
+            )
         if isinstance(value, str) and spec.choices and value not in spec.choices:
             if value in spec.planned:
                 now = ", ".join(f"`{c}`" for c in spec.choices)
                 planned = ", ".join(spec.planned)
                 raise self.fail(
                     path,
-                    f"`{key}` \"{value}\" is not available yet",
+                    f'`{key}` "{value}" is not available yet',
                     f"use {now} for now; {planned} are planned",
                 )
             allowed = ", ".join(spec.choices)
@@ -326,9 +353,13 @@ class _Validator:
             raise self.fail(path, f"`{key}` must be one of {allowed}, got {_describe(value)}", hint)
         if isinstance(value, int) and not isinstance(value, bool):
             if spec.minimum is not None and value < spec.minimum:
-                raise self.fail(path, _range_message(key, spec, value), f"use {spec.minimum} or more")
+                raise self.fail(
+                    path, _range_message(key, spec, value), f"use {spec.minimum} or more"
+                )
             if spec.maximum is not None and value > spec.maximum:
-                raise self.fail(path, _range_message(key, spec, value), f"use {spec.maximum} or fewer")
+                raise self.fail(
+                    path, _range_message(key, spec, value), f"use {spec.maximum} or fewer"
+                )
         if spec.check is not None:
             problem = spec.check(key, value)
             if problem is not None:
