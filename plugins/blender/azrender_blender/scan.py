@@ -21,7 +21,7 @@ from pathlib import Path
 
 from blender_asset_tracer import blendfile, trace
 from blender_asset_tracer.blendfile import exceptions as bat_exceptions
-from blender_asset_tracer.trace import blocks2assets, file2blocks, file_sequence
+from blender_asset_tracer.trace import blocks2assets, expanders, file2blocks, file_sequence
 from blender_asset_tracer.trace.result import BlockUsage
 
 from azrender.errors import SceneError
@@ -67,6 +67,31 @@ _TYPE_NAMES: dict[bytes, str] = {
 _PACKABLE = {b"IM", b"LI", b"SO", b"VF", b"VO"}
 
 _AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".flac", ".aac", ".aif", ".aiff", ".m4a", ".opus"}
+
+
+def _expand_nodetree_id(block: blendfile.BlendFileBlock) -> Iterator[blendfile.BlendFileBlock]:
+    """Node trees of a material, world, light, texture or scene, in any Blender version.
+
+    BAT 1.23 reads ``compositing_node_group`` for *every* ID type in Blender
+    5.0 files, but only scenes moved their node tree there; materials, worlds
+    and lights keep ``nodetree``. In the main file that goes unnoticed (all
+    blocks are visited), but in a linked library only what the linked objects
+    reach is visited, so a library material's textures were silently missed.
+    We follow both fields when present.
+    """
+    for field_name in (b"compositing_node_group", b"nodetree"):
+        if not block.dna_type.has_field(field_name):
+            continue
+        ntree = block.get_pointer(field_name, None)
+        if ntree is not None:
+            yield from expanders._expand_generic_nodetree(ntree)
+
+
+if not getattr(expanders, "_azrender_patched", False):
+    # The expanders call this helper through the module's globals, so replacing
+    # the attribute fixes all of them (MA, WO, LA, TE, SC) in one place.
+    expanders._expand_generic_nodetree_id = _expand_nodetree_id
+    expanders._azrender_patched = True
 
 
 @contextlib.contextmanager

@@ -1,0 +1,128 @@
+"""Blender's side of the :class:`azrender.apps.AppAdapter` contract, headless.
+
+The command line is Blender's own CLI, run through bash so that
+``$AZ_BATCH_*`` variables in node paths expand::
+
+    /bin/bash -c 'blender -b "<scene>" --python-exit-code 1 --python "<remap.py>"
+        -o "<out>/<stem>_####" -F PNG -s 1 -e 10 -a'
+
+Blender handles its arguments strictly in order, so the scene is loaded first,
+then the remap script runs on it, then output path and format are set, and
+only then the frames are rendered (``-a`` or ``-f``) with those settings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from azrender.apps import RenderInvocation
+from azrender.errors import UsageError
+from azrender.model import AssetSet, FrameChunk
+from azrender.paths import PathMap, is_windows_path
+from azrender_blender import remap as remap_module
+from azrender_blender.scan import scan_blend
+
+# Values Blender's ``-F/--render-format`` accepts (``blender --help``).
+BLENDER_FORMATS = (
+    "TGA", "RAWTGA", "JPEG", "IRIS", "PNG", "BMP", "HDR", "TIFF", "OPEN_EXR",
+    "OPEN_EXR_MULTILAYER", "CINEON", "DPX", "JP2", "WEBP", "FFMPEG",
+)  # fmt: skip
+
+# Spellings artists and presets use for the same formats.
+_FORMAT_ALIASES = {
+    "EXR": "OPEN_EXR",
+    "MULTILAYER": "OPEN_EXR_MULTILAYER",
+    "EXR_MULTILAYER": "OPEN_EXR_MULTILAYER",
+    "JPG": "JPEG",
+    "TIF": "TIFF",
+    "TARGA": "TGA",
+    "JPEG2000": "JP2",
+}
+
+# Inside a bash double-quoted string these keep a special meaning; ``$`` is
+# deliberately absent so ``$AZ_BATCH_NODE_SHARED_DIR`` still expands.
+_DQ_SPECIAL = re.compile(r'(["\\`])')
+
+
+def blender_format(name: str) -> str:
+    """Normalise an output format name to what ``blender -F`` accepts."""
+    key = name.strip().upper().replace("-", "_").replace(" ", "_")
+    key = _FORMAT_ALIASES.get(key, key)
+    if key not in BLENDER_FORMATS:
+        raise UsageError(
+            f"Blender cannot write output format {name!r}",
+            hint=f"use one of {', '.join(BLENDER_FORMATS)}",
+        )
+    return key
+
+
+def bash_double_quote(text: str) -> str:
+    """``text`` as a bash double-quoted word in which ``$VARS`` still expand."""
+    return '"' + _DQ_SPECIAL.sub(r"\\\1", text) + '"'
+
+
+def bash_single_quote(text: str) -> str:
+    """``text`` as one single-quoted shell word (nothing expands)."""
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def frame_args(chunk: FrameChunk) -> list[str]:
+    """``-s S -e E -a`` for an ascending run, else ``-f a,b,c`` (Blender's list syntax)."""
+    for f in chunk.frames:
+        if f < 0:
+            # Blender reads a leading '-' in -s/-e/-f as "relative to the end".
+            raise UsageError(
+                f"Blender's command line cannot address negative frame {f}",
+                hint="offset the scene's frame range to start at 0 or later",
+            )
+    if len(chunk.frames) > 1 and chunk.is_contiguous:
+        return ["-s", str(chunk.first), "-e", str(chunk.last), "-a"]
+    return ["-f", ",".join(str(f) for f in chunk.frames)]
+
+
+def _stem(node_scene: str) -> str:
+    name = PureWindowsPath(node_scene).name if is_windows_path(node_scene) else PurePosixPath(node_scene).name
+    stem = name[: -len(".blend")] if name.lower().endswith(".blend") else name
+    # '#' in the output path is Blender's frame-number placeholder.
+    return stem.replace("#", "_") or "render"
+
+
+class BlenderAdapter:
+    """Scans .blend files and renders them with ``blender -b`` on Linux nodes."""
+
+    name: str = "blender"
+    suffixes: tuple[str, ...] = (".blend",)
+
+    def scan(self, scene: Path) -> AssetSet:
+        """Every dependency of ``scene`` (see :func:`azrender_blender.scan.scan_blend`)."""
+        return scan_blend(scene)
+
+    def command_line(self, invocation: RenderInvocation) -> str:
+        """The Batch task command line that renders ``invocation.chunk``."""
+        fmt = blender_format(invocation.job.output_format or "PNG")
+        out = invocation.output_dir.rstrip("/") + "/" + _stem(invocation.node_scene) + "_####"
+        words = ["blender", "-b", bash_double_quote(invocation.node_scene)]
+        if invocation.remap_script:
+            # Without --python-exit-code a failing remap would be printed and
+            # ignored, and the frames rendered with missing (magenta) textures.
+            words += ["--python-exit-code", "1", "--python", bash_double_quote(invocation.remap_script)]
+        words += ["-o", bash_double_quote(out), "-F", fmt, *frame_args(invocation.chunk)]
+        return "/bin/bash -c " + bash_single_quote(" ".join(words))
+
+    def remap_script(self, pathmap: PathMap) -> str:
+        """This package's remap module with ``pathmap`` baked in, ready for ``--python``."""
+        source = Path(remap_module.__file__).read_text(encoding="utf-8")
+        config = json.dumps({"version": 1, **pathmap.to_json()}, sort_keys=True)
+        return (
+            source.rstrip("\n")
+            + "\n\n\n# --- azrender: the mapping for this job ---\n"
+            + f"AZRENDER_CONFIG = {config!r}\n"
+            + 'if __name__ == "__main__":\n'
+            + "    main_from_json(AZRENDER_CONFIG)\n"
+        )
+
+    def output_pattern(self) -> str:
+        """Glob for the frames written by ``-o <dir>/<stem>_####`` (frame 10000+ too)."""
+        return "*_[0-9][0-9][0-9][0-9]*.*"

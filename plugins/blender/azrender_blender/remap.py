@@ -1,0 +1,196 @@
+"""Rewrite a scene's absolute paths to the render node's mirror, inside Blender.
+
+This module is two things at once:
+
+* a library: :func:`remap_path` computes the node path for one path exactly as
+  the scene stores it, testable without Blender;
+* the script Blender runs on the node (``blender -b scene --python remap.py``):
+  :meth:`azrender_blender.adapter.BlenderAdapter.remap_script` emits this file's
+  source followed by a call to :func:`run` with the job's mapping as JSON.
+
+It must stay self-contained: on the node it runs inside Blender, where only
+``bpy`` and the standard library exist, so it cannot import ``azrender``.
+:func:`mirror_key` therefore repeats ``azrender.paths.mirror_key`` (a test
+keeps the two identical).
+
+Paths stored relative (``//tex/a.png``) are left alone: the whole tree is
+mirrored, so they resolve next to the mirrored .blend as they did at home.
+
+>>> remap_path("/mnt/show/tex/a.png", "/node/assets")
+'/node/assets/mnt/show/tex/a.png'
+>>> remap_path("P:\\\\show\\\\a.<UDIM>.png", "/node/assets")
+'/node/assets/P/show/a.<UDIM>.png'
+>>> remap_path("//tex/a.png", "/node/assets") is None
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+from typing import Any
+
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+def is_windows_path(path: str) -> bool:
+    """True for ``C:\\x``, ``C:/x`` and UNC ``\\\\server\\share`` paths."""
+    return bool(_WINDOWS_DRIVE.match(path)) or path.startswith("\\\\")
+
+
+def mirror_key(path: str) -> str:
+    """The relative, forward-slash key under which an absolute path is mirrored.
+
+    Same rules as ``azrender.paths.mirror_key``: ``P:\\a`` → ``P/a``,
+    ``\\\\srv\\share\\a`` → ``unc/srv/share/a``, ``/mnt/a`` → ``mnt/a``.
+    """
+    if is_windows_path(path):
+        text = path.replace("\\", "/")
+        if text.startswith("//"):
+            parts = [p for p in text[2:].split("/") if p]
+            head, rest = "unc/" + "/".join(parts[:2]), "/".join(parts[2:])
+        else:
+            head, rest = text[0], text[3:]
+        joined = posixpath.normpath(f"/{head}/{rest}")
+    else:
+        joined = posixpath.normpath("/" + path.lstrip("/"))
+    return joined.lstrip("/")
+
+
+def _comparable(path: str, windows: bool) -> str:
+    text = path.replace("\\", "/").rstrip("/")
+    return text.lower() if windows else text
+
+
+def remap_path(old: str, mirror_root: str, node_os: str = "linux") -> str | None:
+    """The node path for ``old``, or ``None`` when it must stay as it is.
+
+    Unchanged: empty paths, Blender-relative ``//`` paths, ``<builtin>``, plain
+    relative paths and paths already below ``mirror_root`` (so running the
+    script twice is harmless). ``mirror_root`` must already be expanded.
+    A trailing separator (directories of image strips) is kept.
+    """
+    if not old or old.startswith("//") or old == "<builtin>":
+        return None
+    if not (old.startswith("/") or is_windows_path(old)):
+        return None
+    windows = node_os == "windows"
+    root = _comparable(mirror_root, windows)
+    here = _comparable(old, windows)
+    if here == root or here.startswith(root + "/"):
+        return None
+    sep = "\\" if windows else "/"
+    new = mirror_root.rstrip("/\\") + sep + mirror_key(old).replace("/", sep)
+    if old.endswith(("/", "\\")):
+        new += sep
+    return new
+
+
+def expand_root(mirror_root: str) -> str:
+    """Expand ``$VAR``/``${VAR}`` (and ``%VAR%`` on Windows) in the mirror root, on the node."""
+    expanded = os.path.expandvars(mirror_root)
+    if "$" in expanded or (os.name == "nt" and "%" in expanded):
+        raise RuntimeError(f"azrender remap: mirror root {mirror_root!r} names an unset variable")
+    return expanded
+
+
+class _Remapper:
+    """Applies :func:`remap_path` to one property of one datablock and says so."""
+
+    def __init__(self, root: str, node_os: str) -> None:
+        self.root = root
+        self.node_os = node_os
+        self.count = 0
+        self.failed = 0
+
+    def apply(self, owner: Any, attr: str, label: str) -> bool:
+        old = getattr(owner, attr, None)
+        if not isinstance(old, str):
+            return False
+        new = remap_path(old, self.root, self.node_os)
+        if new is None:
+            return False
+        try:
+            setattr(owner, attr, new)
+        except (AttributeError, TypeError, RuntimeError) as exc:
+            # Linked (library) datablocks are read-only; their paths are the
+            # library file's business and resolve relative to it.
+            self.failed += 1
+            print(f"azrender remap: cannot rewrite {label}: {exc}", flush=True)
+            return False
+        self.count += 1
+        print(f"azrender remap: {label}: {old} -> {new}", flush=True)
+        return True
+
+
+def _local(idblock: Any) -> bool:
+    return getattr(idblock, "library", None) is None
+
+
+def run(config: dict[str, Any]) -> int:
+    """Rewrite every absolute path in the open Blender file; returns how many changed."""
+    import bpy  # only inside Blender
+
+    root = expand_root(str(config["mirror_root"]))
+    remap = _Remapper(root, str(config.get("node_os", "linux")))
+
+    # Libraries first, and reload each one: the datablocks linked from it (and
+    # the textures they use) then come from the mirrored file.
+    for lib in list(bpy.data.libraries):
+        if remap.apply(lib, "filepath", f"Library '{lib.name}'"):
+            try:
+                lib.reload()
+            except RuntimeError as exc:
+                print(f"azrender remap: reloading library '{lib.name}' failed: {exc}", flush=True)
+
+    for image in bpy.data.images:
+        if _local(image) and image.source in {"FILE", "SEQUENCE", "MOVIE", "TILED"}:
+            remap.apply(image, "filepath", f"Image '{image.name}'")
+    for collection, label in (
+        (bpy.data.movieclips, "Movie clip"),
+        (bpy.data.sounds, "Sound"),
+        (bpy.data.fonts, "Font"),
+        (bpy.data.cache_files, "Cache file"),
+        (bpy.data.volumes, "Volume"),
+    ):
+        for block in collection:
+            if _local(block):
+                remap.apply(block, "filepath", f"{label} '{block.name}'")
+
+    for obj in bpy.data.objects:
+        if not _local(obj):
+            continue
+        for mod in obj.modifiers:
+            # Ocean (cache folder), Mesh Cache (file), Fluid domain (cache folder).
+            remap.apply(mod, "filepath", f"Object '{obj.name}' modifier '{mod.name}'")
+            remap.apply(mod, "cache_directory", f"Object '{obj.name}' modifier '{mod.name}'")
+            settings = getattr(mod, "domain_settings", None)
+            if settings is not None:
+                remap.apply(settings, "cache_directory", f"Object '{obj.name}' fluid cache")
+        for psys in getattr(obj, "particle_systems", ()):
+            cache = psys.point_cache
+            if cache.use_external:
+                remap.apply(cache, "filepath", f"Object '{obj.name}' particle cache")
+
+    for scene in bpy.data.scenes:
+        editor = scene.sequence_editor
+        if editor is None or not _local(scene):
+            continue
+        # Blender 4.4+ calls them strips; older versions sequences.
+        strips = getattr(editor, "strips_all", None)
+        if strips is None:
+            strips = editor.sequences_all
+        for strip in strips:
+            label = f"Strip '{strip.name}' in scene '{scene.name}'"
+            remap.apply(strip, "directory", label)  # image strips: folder + file names
+            remap.apply(strip, "filepath", label)  # movie strips
+
+    print(f"azrender remap: {remap.count} path(s) rewritten below {root}", flush=True)
+    return remap.count
+
+
+def main_from_json(config_json: str) -> int:
+    """Entry used by the emitted script: the adapter bakes the mapping in as JSON."""
+    return run(json.loads(config_json))
