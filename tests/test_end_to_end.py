@@ -1,0 +1,115 @@
+"""The whole flow through the real CLI: a real Blender scene, Azurite, the local node, real renders.
+
+Each step runs `azrender` as a separate process, as a pipeline script would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from azrender.local.azurite import AzuriteServer
+
+pytestmark = [pytest.mark.azurite, pytest.mark.bpy, pytest.mark.slow]
+
+BIN = Path(sys.executable).parent
+
+
+def azrender(env: dict[str, str], *args: str, expect: int = 0) -> Any:
+    done = subprocess.run(
+        [str(BIN / "azrender"), *args], env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == expect, f"azrender {args[0]} exited {done.returncode}:\n{done.stderr}"
+    return json.loads(done.stdout) if "--json" in args else done
+
+
+def image_stats(path: Path) -> tuple[float, float]:
+    """Standard deviation of luminance, and the share of pure-magenta pixels (Blender's 'missing texture')."""
+    from PIL import Image, ImageStat
+
+    with Image.open(path) as img:
+        rgb = img.convert("RGB")
+        stddev = ImageStat.Stat(rgb.convert("L")).stddev[0]
+        pixels = list(rgb.getdata())
+    magenta = sum(1 for r, g, b in pixels if r > 200 and g < 40 and b > 200)
+    return stddev, magenta / len(pixels)
+
+
+@pytest.fixture(scope="module")
+def demo_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo") / "project"
+    subprocess.run([sys.executable, "-m", "azrender_blender.demo_scene", str(root)], check=True,
+                   capture_output=True, timeout=300)
+    return root / "shot010.blend"
+
+
+def test_render_resubmit_and_change_one_texture(
+    demo_scene: Path, azurite: AzuriteServer, tmp_path: Path
+) -> None:
+    env = dict(os.environ)
+    env.update(
+        AZURE_STORAGE_CONNECTION_STRING=azurite.connection_string,
+        AZRENDER_DATA_DIR=str(tmp_path / "data"),
+        AZRENDER_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    preset = tmp_path / "e2e.toml"
+    preset.write_text(
+        'name = "e2e"\n[storage]\nassets_container = "e2e-assets"\noutputs_container = "e2e-outputs"\n'
+        '[backend]\nkind = "local"\nslots = 2\n'
+    )
+
+    scan = azrender(env, "scan", str(demo_scene), "--json")
+    assert scan["missing"] == []
+    asset_count = len(scan["assets"])
+
+    first = azrender(env, "submit", str(demo_scene), "--preset", str(preset), "--frames", "1-2",
+                     "--chunk", "1", "--wait", "--json")
+    assert first["state"] == "completed"
+    assert [t["result"] for t in first["tasks"]] == ["success", "success"]
+    assert first["files"] == asset_count
+    assert first["uploaded_files"] == asset_count and first["skipped_files"] == 0
+
+    dest = tmp_path / "frames-back"
+    got = azrender(env, "download", first["job_id"], "--preset", str(preset), "--dest", str(dest), "--json")
+    frames = sorted((dest / "frames").glob("*.png"))
+    assert [f.name for f in frames] == ["shot010_0001.png", "shot010_0002.png"]
+    assert got["downloaded_files"] == got["files"] >= 2 + 4  # two frames, two tasks' stdout/stderr
+    for frame in frames:
+        stddev, magenta = image_stats(frame)
+        assert stddev > 5, f"{frame.name} is blank"
+        assert magenta < 0.01, f"{frame.name} shows missing textures"
+    assert (dest / "logs" / "frames-001" / "stdout.txt").read_bytes()
+
+    again = azrender(env, "download", first["job_id"], "--preset", str(preset), "--dest", str(dest), "--json")
+    assert (again["downloaded_files"], again["downloaded_bytes"]) == (0, 0)
+
+    # Resubmitting the unchanged scene moves nothing, up or down to the node.
+    second = azrender(env, "submit", str(demo_scene), "--preset", str(preset), "--frames", "1", "--wait", "--json")
+    assert (second["uploaded_files"], second["uploaded_bytes"]) == (0, 0)
+    assert second["skipped_files"] == asset_count
+    assert second["state"] == "completed" and second["counts"]["failed"] == 0
+    prep_log = tmp_path / "data" / "local" / "node" / "workitems" / second["job_id"] / "job-1" / "jobpreparation" / "stdout.txt"
+    assert f"{asset_count} files, 0 downloaded" in prep_log.read_text()
+
+    # Changing one texture uploads exactly that file, and the node fetches exactly that file.
+    texture = demo_scene.parent / "textures" / "brick wall.png"
+    from PIL import Image
+
+    with Image.open(texture) as img:
+        img.convert("RGB").rotate(90).save(texture)
+    third = azrender(env, "submit", str(demo_scene), "--preset", str(preset), "--frames", "2", "--wait", "--json")
+    assert third["uploaded_files"] == 1
+    assert third["uploaded_bytes"] == texture.stat().st_size
+    prep_log = prep_log.parents[2] / third["job_id"] / "job-1" / "jobpreparation" / "stdout.txt"
+    assert f"{asset_count} files, 1 downloaded" in prep_log.read_text()
+
+    status = azrender(env, "status", third["job_id"], "--preset", str(preset), "--json")
+    assert status["state"] == "completed"
+    listed = azrender(env, "jobs", "--preset", str(preset), "--json")
+    assert [j["job_id"] for j in listed] == [first["job_id"], second["job_id"], third["job_id"]]
