@@ -43,8 +43,8 @@ CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
 
 # The SDK's default storage retry waits 15 s, then 18 s, then 24 s (plus a 20 s
 # connect timeout per try): an unreachable endpoint would hang for minutes.
-# Short back-offs and a 5 s connect timeout keep the worst case near 20 s while
-# still riding out a brief network blip.
+# Two retries ~2 s apart and a 5 s connect timeout keep the worst case under
+# 20 s (3 x 5 s + 2 x 2 s) while still riding out a brief network blip.
 CONNECTION_TIMEOUT_S = 5
 READ_TIMEOUT_S = 120
 RETRY_TOTAL = 2
@@ -56,7 +56,7 @@ def client_options() -> dict[str, Any]:
         "connection_timeout": CONNECTION_TIMEOUT_S,
         "read_timeout": READ_TIMEOUT_S,
         "retry_policy": ExponentialRetry(
-            initial_backoff=1, increment_base=2, retry_total=RETRY_TOTAL, random_jitter_range=1
+            initial_backoff=1, increment_base=1, retry_total=RETRY_TOTAL, random_jitter_range=1
         ),
     }
 
