@@ -1,0 +1,82 @@
+"""Turn one path written in a scene into :class:`azrender.model.Asset` records.
+
+:func:`assets_for` is the one call a scanner makes per referring attribute:
+it resolves the path, expands tile/frame tokens or frame sequences against the
+disk, and returns one Asset per file. Nothing is dropped: a pattern that
+matches no file, an unset variable or a Windows path that does not exist here
+all give an Asset with ``exists=False`` naming the referrer.
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "a.png").write_text("x")
+>>> [a.exists for a in assets_for("a.png", AssetKind.TEXTURE, "file1.ftn", scene_dir=d)]
+[True]
+>>> missing = assets_for("gone.png", AssetKind.TEXTURE, "file2.ftn", scene_dir=d)[0]
+>>> missing.exists, missing.referrer
+(False, 'file2.ftn')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from azrender.model import Asset, AssetKind
+from azrender.scan.resolve import ResolvedPath, resolve_path
+from azrender.scan.tokens import expand_pattern, find_sequence, has_tokens
+
+
+def asset_at(path: str | Path, kind: AssetKind, referrer: str = "") -> Asset:
+    """Describe one file; a Windows path on a POSIX machine is kept as written (and missing).
+
+    >>> asset_at("E:/tex/a.png", AssetKind.TEXTURE, "file1").path.as_posix()
+    'E:/tex/a.png'
+    """
+    text = str(path)
+    p = Path(text)
+    if not p.is_absolute():
+        # Windows path read on Linux (or a relative leftover): do not glue the cwd on.
+        return Asset(path=p, kind=kind, exists=p.is_file(), referrer=referrer)
+    return Asset.from_disk(p, kind, referrer)
+
+
+def _missing_note(resolved: ResolvedPath) -> str:
+    if resolved.unresolved:
+        names = ", ".join("$" + n for n in resolved.unresolved)
+        return f" (unset variable {names})"
+    return ""
+
+
+def assets_for(
+    written: str,
+    kind: AssetKind,
+    referrer: str,
+    *,
+    scene_dir: str | Path,
+    search_roots: Sequence[str | Path] = (),
+    env: Mapping[str, str] | None = None,
+    sequence: bool = False,
+) -> list[Asset]:
+    """Every file that one scene path stands for, present or missing.
+
+    ``sequence`` asks for the frame siblings of a numbered file (Maya's
+    ``useFrameExtension``). Tokens (``<UDIM>``, ``####``...) in the name are
+    always expanded. An empty ``written`` gives ``[]``.
+    """
+    if not written.strip():
+        return []
+    resolved = resolve_path(written, scene_dir=scene_dir, search_roots=search_roots, env=env)
+    note = _missing_note(resolved)
+    if note:
+        return [Asset(path=Path(resolved.path), kind=kind, exists=False, referrer=referrer + note)]
+    if resolved.foreign:
+        return [asset_at(resolved.path, kind, referrer)]
+    if has_tokens(resolved.path):
+        files = expand_pattern(resolved.path)
+    elif sequence:
+        files = find_sequence(resolved.path)
+    else:
+        files = [Path(resolved.path)]
+    if not files:
+        return [Asset(path=Path(resolved.path), kind=kind, exists=False, referrer=referrer)]
+    return [asset_at(f, kind, referrer) for f in files]

@@ -1,0 +1,91 @@
+"""Where a path written in a scene points: absolute, scene-relative, project-relative.
+
+Paths stay text until they are known to be local: a Windows path read on
+Linux (``E:/show/tex/a.png``, ``\\\\srv\\share\\a.png``) is kept exactly as
+written, so the report and the path map see what the artist's machine sees.
+
+>>> resolve_path("tex/a.png", scene_dir="/show/shot", env={}).path
+'/show/shot/tex/a.png'
+>>> resolve_path("E:/lib/a.png", scene_dir="/show/shot", env={}).path
+'E:/lib/a.png'
+>>> resolve_path("$LIB/a.png", scene_dir="/s", env={}).unresolved
+('LIB',)
+
+Maya resolves relative paths against the *project* (the folder holding
+``workspace.mel``), e.g. ``sourceimages/grid.png``; :func:`find_maya_project`
+walks up from the scene to find it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from azrender.paths import is_windows_path
+from azrender.scan.envvars import expand_vars
+from azrender.scan.tokens import expand_pattern, has_tokens
+
+
+@dataclass(frozen=True)
+class ResolvedPath:
+    """A scene path after variables and relative folders were applied.
+
+    ``path`` is absolute POSIX text on this machine, or a Windows path kept as
+    written (``foreign``). ``written`` is what the scene file said.
+    """
+
+    written: str
+    path: str
+    unresolved: tuple[str, ...] = ()
+    foreign: bool = False
+
+
+def find_maya_project(scene: str | Path) -> Path | None:
+    """The Maya project root of ``scene``: the nearest folder upward holding ``workspace.mel``.
+
+    >>> find_maya_project("/nonexistent/scenes/a.ma") is None
+    True
+    """
+    start = Path(scene).absolute().parent
+    for folder in (start, *start.parents):
+        if (folder / "workspace.mel").is_file():
+            return folder
+    return None
+
+
+def _exists(path: str) -> bool:
+    return bool(expand_pattern(path)) if has_tokens(path) else Path(path).exists()
+
+
+def resolve_path(
+    written: str,
+    *,
+    scene_dir: str | Path,
+    search_roots: Sequence[str | Path] = (),
+    env: Mapping[str, str] | None = None,
+) -> ResolvedPath:
+    """Resolve one path as a DCC would, without touching anything but ``stat``.
+
+    Variables are expanded first (``env`` or ``os.environ``). An absolute POSIX
+    path is normalised; a Windows path is kept as written. A relative path is
+    tried against each of ``search_roots`` (e.g. the Maya project root) and
+    then the scene's folder; the first candidate that exists wins, and when
+    none does the first candidate is reported (so a missing texture shows
+    where it was expected).
+
+    >>> resolve_path("./a/../b.png", scene_dir="/s", env={}).path
+    '/s/b.png'
+    """
+    expansion = expand_vars(written.strip(), env)
+    text = expansion.text
+    if is_windows_path(text):
+        return ResolvedPath(written, text, expansion.unresolved, foreign=True)
+    if text.startswith("/"):
+        return ResolvedPath(written, posixpath.normpath(text), expansion.unresolved)
+    rel = text.replace("\\", "/")
+    roots = [str(r) for r in search_roots] + [str(scene_dir)]
+    candidates = [posixpath.normpath(posixpath.join(str(Path(r).absolute()), rel)) for r in roots]
+    chosen = next((c for c in candidates if _exists(c)), candidates[0])
+    return ResolvedPath(written, chosen, expansion.unresolved)
