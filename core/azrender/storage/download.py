@@ -52,6 +52,15 @@ class DownloadSummary:
         }
 
 
+def normalize_etag(etag: str | None) -> str:
+    """An ETag as compared here: the listing gives ``0x8D..``, headers give ``"0x8D.."``.
+
+    >>> normalize_etag('"0x8D1"') == normalize_etag("0x8D1")
+    True
+    """
+    return (etag or "").removeprefix("W/").strip('"')
+
+
 def safe_relative(name: str) -> PurePosixPath:
     """``name`` as a relative path that cannot leave the folder it is joined to.
 
@@ -118,7 +127,7 @@ def download_to(
             )
             size = downloader.size
             downloader.readinto(f)
-            etag = downloader.properties.etag
+            etag = normalize_etag(downloader.properties.etag)
         if expected_hash is not None:
             actual = hash_file(tmp)
             if actual != expected_hash:
@@ -163,7 +172,9 @@ def save_record(path: Path, record: dict[str, dict[str, object]]) -> None:
 
 
 def _is_current(target: Path, blob: BlobProperties, known: dict[str, object] | None) -> bool:
-    if known is None or known.get("etag") != blob.etag or known.get("size") != blob.size:
+    if known is None or known.get("size") != blob.size:
+        return False
+    if known.get("etag") != normalize_etag(blob.etag):
         return False
     try:
         return target.stat().st_size == blob.size
