@@ -258,9 +258,7 @@ class _Session:
         namespace: dict[str, Any] = {"__name__": "__main__", "__file__": str(path)}
         try:
             exec(compile(source, str(path), "exec"), namespace)
-        except SystemExit:
-            raise
-        except BaseException as exc:
+        except Exception as exc:  # SystemExit ends the run, as sys.exit() does in Blender
             traceback.print_exc()
             if self.python_exit_code:
                 raise RunnerError(
