@@ -1,0 +1,269 @@
+"""Find every file a Maya scene (``.ma`` or ``.mb``) needs, without Maya.
+
+Both formats are read into the same :class:`~azrender_maya.mel.MayaScene`
+(nodes with their attribute values, references, plug-ins), and one table,
+:data:`PATH_ATTRIBUTES`, says which node attributes name files and of what
+kind, so ``.ma`` and ``.mb`` of the same scene give the same answer.
+
+References (``file -r``) are followed recursively with cycle detection;
+relative paths resolve against the Maya project (``workspace.mel`` above the
+scene) and then the scene's folder; Windows paths are kept as written.
+
+>>> scan_maya(Path("shot.ma")).assets[0].kind  # doctest: +SKIP
+<AssetKind.SCENE: 'scene'>
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from azrender.errors import SceneError
+from azrender.model import Asset, AssetKind, AssetSet
+from azrender.scan import asset_at, assets_for, find_maya_project, resolve_path, tile_pattern
+from azrender_maya.mayabinary import MayaBinaryError, parse_mb
+from azrender_maya.mel import MayaNode, MayaScene, MelSyntaxError, parse_ma
+
+APP = "maya"
+
+
+@dataclass(frozen=True)
+class PathAttribute:
+    """Node type, the names its file attribute is written under (short, long), and the kind."""
+
+    node_type: str
+    attrs: tuple[str, ...]
+    kind: AssetKind
+
+
+# (node type, attribute names as .ma/.mb write them, kind). ``file`` nodes get
+# uvTilingMode / useFrameExtension handling; ``cacheFile`` joins path and name.
+PATH_ATTRIBUTES: tuple[PathAttribute, ...] = (
+    PathAttribute("file", ("ftn", "fileTextureName"), AssetKind.TEXTURE),
+    PathAttribute("imagePlane", ("imn", "imageName"), AssetKind.TEXTURE),
+    PathAttribute("aiImage", ("filename",), AssetKind.TEXTURE),
+    PathAttribute("aiStandIn", ("dso",), AssetKind.CACHE),
+    PathAttribute("aiVolume", ("filename",), AssetKind.VOLUME),
+    PathAttribute("AlembicNode", ("fn", "abc_File"), AssetKind.CACHE),
+    PathAttribute("gpuCache", ("cfn", "cacheFileName"), AssetKind.CACHE),
+    PathAttribute("audio", ("f", "filename"), AssetKind.AUDIO),
+    PathAttribute("RedshiftProxyMesh", ("fn", "fileName"), AssetKind.CACHE),
+    PathAttribute("RedshiftVolumeShape", ("fn", "fileName"), AssetKind.VOLUME),
+    PathAttribute("VRayMesh", ("fn", "fileName"), AssetKind.CACHE),
+    PathAttribute("VRayVolumeGrid", ("if", "inFile", "inPath"), AssetKind.VOLUME),
+    PathAttribute("MaterialXStack", ("dfp", "documentFilePath", "filePath"), AssetKind.OTHER),
+    PathAttribute("materialXStack", ("dfp", "documentFilePath", "filePath"), AssetKind.OTHER),
+    PathAttribute("mayaUsdProxyShape", ("fp", "filePath"), AssetKind.REFERENCE),
+    PathAttribute("pxrUsdProxyShape", ("fp", "filePath"), AssetKind.REFERENCE),
+    PathAttribute("pxrUsdReferenceAssembly", ("fp", "filePath"), AssetKind.REFERENCE),
+    PathAttribute("xgmPalette", ("xfn", "xgFileName"), AssetKind.OTHER),
+)
+
+_BY_TYPE: dict[str, tuple[PathAttribute, ...]] = {}
+for _entry in PATH_ATTRIBUTES:
+    _BY_TYPE[_entry.node_type] = (*_BY_TYPE.get(_entry.node_type, ()), _entry)
+
+_TRUE = frozenset({"1", "yes", "true", "on"})
+# Maya appends {N} to the second and later loads of the same reference file.
+_COPY_NUMBER = re.compile(r"\{[0-9]+\}$")
+# A string that looks like a file path: a folder separator and an extension.
+_LOOKS_LIKE_PATH = re.compile(r"^(?:[A-Za-z]:)?[^\n]*[\\/][^\n\\/]+\.[A-Za-z0-9]{1,5}$")
+
+
+def read_maya_scene(path: Path) -> MayaScene:
+    """Parse ``path`` (``.ma`` or ``.mb``, decided by content) or raise one-line :class:`SceneError`."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SceneError(
+            f"{path}: cannot read the Maya scene: {exc.strerror or exc}",
+            hint="check the path and permissions",
+        ) from exc
+    if not data:
+        raise SceneError(
+            f"{path}: the file is empty (0 bytes)", hint="save the scene again from Maya"
+        )
+    if data[:4] in (b"FOR4", b"FOR8"):
+        try:
+            return parse_mb(data)
+        except (MayaBinaryError, struct.error) as exc:
+            raise SceneError(
+                f"{path}: corrupt or truncated Maya binary file: {exc}",
+                hint="save the scene again from Maya, or submit a .ma copy",
+            ) from None
+    if data.lstrip()[:12] == b"//Maya ASCII":
+        text = _decode(data)
+        try:
+            return parse_ma(text)
+        except MelSyntaxError as exc:
+            raise SceneError(
+                f"{path}: corrupt or truncated Maya ASCII file: {exc}",
+                hint="save the scene again from Maya",
+            ) from None
+    raise SceneError(
+        f"{path}: not a Maya scene (neither '//Maya ASCII' text nor a FOR4/FOR8 binary)",
+        hint="check that this is the .ma/.mb file Maya saved",
+    )
+
+
+def _decode(data: bytes) -> str:
+    head = data[:400].decode("latin-1")
+    m = re.search(r"^//Codeset: *(\S+)", head, re.MULTILINE)
+    codeset = m.group(1) if m else "utf-8"
+    if codeset.isdigit():
+        codeset = "cp" + codeset
+    try:
+        return data.decode(codeset)
+    except (LookupError, UnicodeDecodeError):
+        return data.decode("utf-8", errors="replace")
+
+
+def _truthy(value: str | None) -> bool:
+    return value is not None and value.strip().lower() in _TRUE
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(float(value)) if value is not None else 0
+    except ValueError:
+        return 0
+
+
+@dataclass
+class _Context:
+    scene_dir: Path
+    roots: tuple[Path, ...]
+    env: Mapping[str, str] | None
+    label: str
+
+
+def node_assets(node: MayaNode, ctx: _Context) -> list[Asset]:
+    """Assets one node refers to, per :data:`PATH_ATTRIBUTES` (plus ``cacheFile``)."""
+    found: list[Asset] = []
+    referrer_prefix = ctx.label + node.name
+
+    def collect(written: str, attr: str, kind: AssetKind, *, sequence: bool = False) -> None:
+        found.extend(
+            assets_for(
+                written,
+                kind,
+                f"{referrer_prefix}.{attr}",
+                scene_dir=ctx.scene_dir,
+                search_roots=ctx.roots,
+                env=ctx.env,
+                sequence=sequence,
+            )
+        )
+
+    if node.type == "cacheFile":
+        folder = node.attrs.get("cp") or node.attrs.get("cachePath") or ""
+        name = node.attrs.get("cn") or node.attrs.get("cacheName") or ""
+        if name:
+            base = (folder.rstrip("/\\") + "/" + name) if folder else name
+            collect(base + ".xml", "cachePath", AssetKind.CACHE)
+            resolved = resolve_path(
+                base, scene_dir=ctx.scene_dir, search_roots=ctx.roots, env=ctx.env
+            )
+            data_files = _cache_data_files(resolved.path)
+            found.extend(
+                asset_at(p, AssetKind.CACHE, f"{referrer_prefix}.cacheName") for p in data_files
+            )
+        return found
+
+    for entry in _BY_TYPE.get(node.type, ()):
+        for attr in entry.attrs:
+            written = node.attrs.get(attr)
+            if not written:
+                continue
+            if node.type in ("file", "imagePlane"):
+                mode = _int(node.attrs.get("uvt") or node.attrs.get("uvTilingMode"))
+                if mode in (1, 2, 3):
+                    written = tile_pattern(written, mode)
+                ufe = node.attrs.get("ufe") or node.attrs.get("useFrameExtension")
+                collect(written, attr, entry.kind, sequence=_truthy(ufe))
+            else:
+                collect(written, attr, entry.kind)
+            break
+    return found
+
+
+def _cache_data_files(base: str) -> list[Path]:
+    """A Maya nCache's data files: ``<name>.mc``, ``<name>.mcx``, ``<name>Frame12.mc``..."""
+    p = Path(base)
+    try:
+        names = os.listdir(p.parent)
+    except OSError:
+        return []
+    rx = re.compile(re.escape(p.name) + r"(?:Frame[0-9]+(?:Tick[0-9]+)?)?\.(?:mc|mcx)")
+    return sorted(p.parent / n for n in names if rx.fullmatch(n))
+
+
+def _other_existing_paths(node: MayaNode, ctx: _Context, known: set[Path]) -> list[Asset]:
+    """Any other string attribute naming a file that exists: kind ``other``."""
+    found: list[Asset] = []
+    claimed = {a for e in _BY_TYPE.get(node.type, ()) for a in e.attrs}
+    for attr, value in node.attrs.items():
+        if attr in claimed or not _LOOKS_LIKE_PATH.match(value):
+            continue
+        resolved = resolve_path(value, scene_dir=ctx.scene_dir, search_roots=ctx.roots, env=ctx.env)
+        p = Path(resolved.path)
+        if not resolved.foreign and p.is_absolute() and p.is_file() and p not in known:
+            found.append(asset_at(p, AssetKind.OTHER, f"{ctx.label}{node.name}.{attr}"))
+    return found
+
+
+def scan_maya(scene: Path, env: Mapping[str, str] | None = None) -> AssetSet:
+    """Every file ``scene`` needs, references followed recursively; missing files kept.
+
+    Raises :class:`SceneError` (one line naming the file) for the top scene if
+    it is unreadable; a broken *referenced* file is reported as a missing
+    reference only if it does not exist, and raises if it exists but is corrupt.
+    """
+    top = scene.absolute()
+    project = find_maya_project(top)
+    result = AssetSet(scene=top, app=APP)
+    result.add(Asset.from_disk(top, AssetKind.SCENE))
+    visited: set[Path] = set()
+    _scan_file(top, project, env, result, visited, label="")
+    return result
+
+
+def _scan_file(
+    path: Path,
+    project: Path | None,
+    env: Mapping[str, str] | None,
+    result: AssetSet,
+    visited: set[Path],
+    label: str,
+) -> None:
+    key = Path(os.path.realpath(path))
+    if key in visited:
+        return
+    visited.add(key)
+    maya_scene = read_maya_scene(path)
+    roots = (project,) if project is not None else ()
+    ctx = _Context(scene_dir=path.parent, roots=roots, env=env, label=label)
+    for node in maya_scene.nodes:
+        result.extend(node_assets(node, ctx))
+    known = {a.path for a in result.assets}
+    for node in maya_scene.nodes:
+        result.extend(_other_existing_paths(node, ctx, known))
+    for ref in maya_scene.references:
+        written = _COPY_NUMBER.sub("", ref.path)
+        referrer = ref.reference_node or (f"{ref.namespace}RN" if ref.namespace else "file -r")
+        refs = assets_for(
+            written,
+            AssetKind.REFERENCE,
+            label + referrer,
+            scene_dir=path.parent,
+            search_roots=roots,
+            env=env,
+        )
+        result.extend(refs)
+        for asset in refs:
+            if asset.exists and asset.path.suffix.lower() in (".ma", ".mb"):
+                _scan_file(asset.path, project, env, result, visited, label=f"{asset.path.name}: ")
