@@ -17,6 +17,7 @@ Render outputs pass ``index_blob=None``: every file is uploaded, no index kept.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -327,11 +328,17 @@ def upload_files(
             max_workers=max_workers,
             on_done=record,
         )
+    except BaseException:
+        # Record what did arrive so a retry skips it, but never let a failing
+        # index write hide the error that stopped the upload.
+        if index_blob is not None and uploaded:
+            with contextlib.suppress(StorageError):
+                _merge_index(client, index_blob, uploaded)
+        raise
     finally:
         progress.end()
-        # Also after a failure: what did arrive is recorded, so a retry skips it.
-        if index_blob is not None and uploaded:
-            _merge_index(client, index_blob, uploaded)
+    if index_blob is not None and uploaded:
+        _merge_index(client, index_blob, uploaded)
 
     return UploadSummary(
         files=len(hashed),
