@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -115,9 +116,11 @@ class AzuriteServer:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
+            # Azurite ignores SIGTERM while it flushes nothing worth keeping (its data
+            # folder is deleted next), so SIGINT, a short wait, then SIGKILL.
+            self.process.send_signal(signal.SIGINT)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
