@@ -99,7 +99,7 @@ def test_render_resubmit_and_change_one_texture(
     assert second["state"] == "completed" and second["counts"]["failed"] == 0
     prep_log = tmp_path / "data" / "local" / "node" / "workitems" / second["job_id"] / "job-1" / "jobpreparation" / "stdout.txt"
     # The node downloads the job's own remap script and none of the assets it already has.
-    assert f", 1 downloaded" in prep_log.read_text()
+    assert ", 1 downloaded" in prep_log.read_text()
     assert f"{asset_count} unchanged" in prep_log.read_text()
 
     # Changing one texture uploads exactly that file, and the node fetches exactly that file.
