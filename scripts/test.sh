@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== ruff" >&2
-.venv/bin/ruff check core plugins tests bench
+lint_dirs=(core plugins tests)
+[ -d bench ] && lint_dirs+=(bench)
+.venv/bin/ruff check "${lint_dirs[@]}"
 echo "== mypy --strict core" >&2
 .venv/bin/mypy --strict core/azrender
 echo "== pytest" >&2
