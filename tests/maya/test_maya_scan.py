@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def expected_from_ftn_lines(scene: Path) -> set[str]:
         if re.match(r"^[A-Za-z]:[\\/]", written):
             out.add(written)
         else:
-            out.add(str((scene.parent / written).resolve()))
+            # Normalised as text, not resolved: the scanner keeps symlinked folders as the user sees them.
+            out.add(os.path.normpath(scene.parent / written))
     return out
 
 
