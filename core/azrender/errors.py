@@ -43,6 +43,8 @@ class UsageError(AzrenderError):
 class SceneError(AzrenderError):
     """A scene file that cannot be read: corrupt, truncated or of an unknown kind."""
 
+    exit_code = EXIT_USAGE
+
 
 class PresetError(AzrenderError):
     """A preset that does not parse or does not validate."""
