@@ -23,11 +23,10 @@ from rich.console import Console
 from rich.table import Table
 
 from azrender import __version__
+from azrender.backends import BACKENDS, backend_for
 from azrender.errors import EXIT_JOB_FAILED, AzrenderError
-from azrender.local.backend import LocalBackend
-from azrender.local.state import JobRecord
-from azrender.model import AssetSet, FrameRange
-from azrender.presets import Preset, load_preset
+from azrender.model import AssetSet, FrameRange, JobStatus
+from azrender.presets import load_preset
 from azrender.progress import NO_PROGRESS, Progress, RichProgress
 from azrender.storage.client import container_client, redact
 from azrender.storage.download import download_prefix
@@ -58,8 +57,6 @@ def _human_size(n: int | None) -> str:
     return f"{n} B"
 
 
-def _local_backend(preset: Preset) -> LocalBackend:
-    return LocalBackend(slots=preset.backend.slots, account_url=preset.storage.account_url)
 
 
 def friendly_errors(func: F) -> F:
@@ -172,26 +169,7 @@ def upload(target: Path, preset_path: Path, as_json: bool) -> None:
 # -- submit -------------------------------------------------------------------
 
 
-def _record_json(record: JobRecord) -> dict[str, Any]:
-    return {
-        "job_id": record.job_id,
-        "state": record.state,
-        "counts": record.counts,
-        "tasks": [
-            {
-                "task_id": t.task_id,
-                "frames": t.frames,
-                "state": t.state,
-                "result": t.result,
-                "exit_code": t.exit_code,
-                "failure": t.failure,
-            }
-            for t in record.tasks
-        ],
-    }
-
-
-def _print_record(record: JobRecord) -> None:
+def _print_record(record: JobStatus) -> None:
     table = Table(title=f"job {record.job_id}: {record.state}", title_justify="left")
     for column in ("task", "frames", "state", "result", "time"):
         table.add_column(column)
@@ -248,9 +226,9 @@ def submit(
         from azrender.model import job_to_json
 
         data["job"] = job_to_json(result.job)
-    record = result.record
+    record = result.status
     if record is not None:
-        data.update(_record_json(record))
+        data.update(record.to_json())
     if as_json:
         _emit_json(data)
     else:
@@ -274,41 +252,45 @@ def submit(
         sys.exit(EXIT_JOB_FAILED)
 
 
-# -- status, jobs -------------------------------------------------------------
+# -- status, jobs, cancel -----------------------------------------------------
+
+backend_option = click.option(
+    "--backend", type=click.Choice(BACKENDS), default=None, help="Override the preset's backend."
+)
 
 
 @main.command()
 @click.argument("job_id")
 @preset_option
+@backend_option
 @json_option
 @click.option("--wait", is_flag=True, help="Wait until the job has finished.")
 @friendly_errors
-def status(job_id: str, preset_path: Path, as_json: bool, wait: bool) -> None:
+def status(job_id: str, preset_path: Path, backend: str | None, as_json: bool, wait: bool) -> None:
     """Show a job's state and each task's."""
-    preset = load_preset(preset_path)
-    backend = _local_backend(preset)
-    record = backend.status(job_id)
+    runner = backend_for(load_preset(preset_path), backend)
+    record = runner.status(job_id)
     while wait and record.state == "active":
         time.sleep(1.0)
-        record = backend.status(job_id)
+        record = runner.status(job_id)
     if as_json:
-        _emit_json(_record_json(record))
+        _emit_json(record.to_json())
     else:
         _print_record(record)
+    if wait and record.counts["failed"]:
+        sys.exit(EXIT_JOB_FAILED)
 
 
 @main.command()
 @preset_option
+@backend_option
 @json_option
 @friendly_errors
-def jobs(preset_path: Path, as_json: bool) -> None:
-    """List the jobs this machine submitted, newest last."""
-    preset = load_preset(preset_path)
-    backend = _local_backend(preset)
-    records = backend.jobs()
+def jobs(preset_path: Path, backend: str | None, as_json: bool) -> None:
+    """List the jobs this machine submitted, oldest first."""
+    records = backend_for(load_preset(preset_path), backend).jobs()
     if as_json:
-        _emit_json([{"job_id": r.job_id, "state": r.state, "counts": r.counts, "created": r.created}
-                    for r in records])
+        _emit_json([{**r.to_json(), "created": r.created} for r in records])
         return
     table = Table(title="jobs", title_justify="left")
     for column in ("job", "state", "tasks", "succeeded", "failed", "submitted"):
@@ -320,6 +302,21 @@ def jobs(preset_path: Path, as_json: bool) -> None:
             time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created)),
         )
     out_console.print(table)
+
+
+@main.command()
+@click.argument("job_id")
+@preset_option
+@backend_option
+@json_option
+@friendly_errors
+def cancel(job_id: str, preset_path: Path, backend: str | None, as_json: bool) -> None:
+    """Stop a job: running tasks are ended, waiting tasks never start."""
+    record = backend_for(load_preset(preset_path), backend).cancel(job_id)
+    if as_json:
+        _emit_json(record.to_json())
+    else:
+        err_console.print(f"job {record.job_id}: {record.state}, {record.counts['failed']} task(s) not rendered")
 
 
 # -- download -----------------------------------------------------------------

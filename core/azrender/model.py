@@ -14,6 +14,7 @@ command lines, and a backend (local or Azure Batch) runs them.
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -255,6 +256,68 @@ class JobSpec:
     release: TaskSpec | None = None
     tasks: list[TaskSpec] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TaskStatus:
+    """Where one task stands, as any backend reports it (states follow Azure Batch)."""
+
+    task_id: str
+    frames: list[int] = field(default_factory=list)
+    state: str = "active"  # active | running | completed
+    result: str | None = None  # success | failure, once completed
+    exit_code: int | None = None
+    started: float | None = None
+    ended: float | None = None
+    failure: str | None = None
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def elapsed(self) -> float | None:
+        if self.started is None:
+            return None
+        return (self.ended or time.time()) - self.started
+
+
+@dataclass
+class JobStatus:
+    """A job's state and its tasks', the same shape for the local and the Azure backend."""
+
+    job_id: str
+    state: str  # active | completed
+    created: float
+    tasks: list[TaskStatus]
+    backend: str
+    ended: float | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "active": sum(t.state == "active" for t in self.tasks),
+            "running": sum(t.state == "running" for t in self.tasks),
+            "succeeded": sum(t.result == "success" for t in self.tasks),
+            "failed": sum(t.result == "failure" for t in self.tasks),
+        }
+
+    def to_json(self) -> dict[str, object]:
+        """The job part of `azrender status --json` and `submit --wait --json`."""
+        return {
+            "job_id": self.job_id,
+            "backend": self.backend,
+            "state": self.state,
+            "counts": self.counts,
+            "tasks": [
+                {
+                    "task_id": t.task_id,
+                    "frames": t.frames,
+                    "state": t.state,
+                    "result": t.result,
+                    "exit_code": t.exit_code,
+                    "failure": t.failure,
+                }
+                for t in self.tasks
+            ],
+        }
 
 
 def task_to_json(task: TaskSpec) -> dict[str, object]:

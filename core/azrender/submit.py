@@ -5,7 +5,7 @@ call it too::
 
     preset = load_preset("shows/abc.toml")
     result = submit_scene(Path("shot.blend"), preset, FrameRange.parse("1-10"), wait=True)
-    print(result.record.counts)
+    print(result.status.counts)
 
 Each step is also usable alone: :func:`scan_scene`, :func:`upload_assets`.
 """
@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from azrender.apps import AppAdapter, adapter_for_scene
-from azrender.errors import EXIT_MISSING, AzrenderError, SceneError, UsageError
+from azrender.backends import backend_for
+from azrender.errors import EXIT_MISSING, AzrenderError, SceneError
 from azrender.jobs import NODE_ASSETS_ROOT, REMAP_SCRIPT_NAME, JobRequest, build_job, new_job_id
-from azrender.local.backend import LocalBackend
-from azrender.local.state import JobRecord
-from azrender.model import AssetSet, FrameRange, JobSpec
+from azrender.model import AssetSet, FrameRange, JobSpec, JobStatus
 from azrender.paths import PathMap, mirror_key
 from azrender.presets import Preset
 from azrender.progress import NO_PROGRESS, Progress
@@ -72,7 +71,7 @@ class Submission:
     job: JobSpec
     assets: AssetSet
     upload: UploadSummary | None
-    record: JobRecord | None
+    status: JobStatus | None
 
 
 def plan_job(
@@ -107,18 +106,18 @@ def submit_scene(
     strict: bool = False,
     progress: Progress = NO_PROGRESS,
 ) -> Submission:
-    """Scan, upload what changed, write the job manifest and hand the job to a backend."""
-    kind = backend or preset.backend.kind
-    if kind != "local":
-        raise UsageError(
-            f"backend {kind!r} cannot run jobs in this version",
-            hint="use --backend local; the Azure Batch backend is being built",
-        )
+    """Scan, upload what changed, write the job manifest and hand the job to a backend.
+
+    With ``dry_run`` nothing is uploaded and no backend is contacted; the
+    returned Submission carries the planned job.
+    """
+    # Choose the backend first: a backend that cannot run should fail before any upload.
+    runner = None if dry_run else backend_for(preset, backend)
     adapter, assets = scan_scene(scene, progress)
     check_missing(assets, strict=strict)
     job = plan_job(assets.scene, adapter, preset, frames, chunk)
-    if dry_run:
-        return Submission(job=job, assets=assets, upload=None, record=None)
+    if runner is None:
+        return Submission(job=job, assets=assets, upload=None, status=None)
 
     summary = upload_assets(assets, preset, progress)
     client = container_client(preset.storage.assets_container, account_url=preset.storage.account_url)
@@ -129,7 +128,6 @@ def submit_scene(
     outputs = container_client(preset.storage.outputs_container, account_url=preset.storage.account_url)
     ensure_container(outputs)
 
-    local = LocalBackend(slots=preset.backend.slots, account_url=preset.storage.account_url)
-    record = local.submit(job, wait=wait, progress=progress)
-    return Submission(job=job, assets=assets, upload=summary, record=record)
+    status = runner.submit(job, wait=wait, progress=progress)
+    return Submission(job=job, assets=assets, upload=summary, status=status)
 

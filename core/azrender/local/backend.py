@@ -8,15 +8,19 @@ disk is the truth that ``status``, ``jobs`` and ``download`` read.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+from azrender.errors import JobError
 from azrender.local.executor import LocalExecutor
 from azrender.local.node import NodeLayout, install_blender_shim
 from azrender.local.state import JobRecord, JobStore, node_root
-from azrender.model import JobSpec
+from azrender.model import JobSpec, JobStatus
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.client import container_client
 from azrender.storage.upload import UploadItem, upload_files
@@ -24,6 +28,8 @@ from azrender.storage.upload import UploadItem, upload_files
 
 class LocalBackend:
     """Runs jobs on one emulated Batch node with ``slots`` parallel task slots."""
+
+    name = "local"
 
     def __init__(
         self,
@@ -38,11 +44,16 @@ class LocalBackend:
         self.store = store or JobStore()
         self.layout = layout or NodeLayout(node_root())
 
-    def submit(self, job: JobSpec, *, wait: bool, progress: Progress = NO_PROGRESS) -> JobRecord:
+    def submit(self, job: JobSpec, *, wait: bool, progress: Progress = NO_PROGRESS) -> JobStatus:
+        if self.store.path(job.job_id).exists():
+            raise JobError(
+                f"job {job.job_id!r} was already submitted",
+                hint="a job id is used once; submit again to get a new one",
+            )
         record = JobRecord.new(job)
         self.store.save(record)
         if wait:
-            return self.run(record, progress=progress)
+            return self.run(record, progress=progress).to_status()
         log = self.store.path(job.job_id).with_suffix(".log")
         with open(log, "ab") as handle:
             proc = subprocess.Popen(
@@ -56,7 +67,7 @@ class LocalBackend:
             )
         record.worker_pid = proc.pid
         self.store.save(record)
-        return record
+        return record.to_status()
 
     def run(self, record: JobRecord, *, progress: Progress = NO_PROGRESS) -> JobRecord:
         """Run a stored job to the end in this process."""
@@ -71,8 +82,10 @@ class LocalBackend:
         )
         return executor.run(record)
 
-    def status(self, job_id: str) -> JobRecord:
-        record = self.store.load(job_id)
+    def status(self, job_id: str) -> JobStatus:
+        return self._refresh(self.store.load(job_id)).to_status()
+
+    def _refresh(self, record: JobRecord) -> JobRecord:
         if record.state == "active" and record.worker_pid and not _alive(record.worker_pid):
             # The worker died without finishing (killed, machine rebooted): say so
             # instead of showing a job that stays "running" forever.
@@ -84,8 +97,32 @@ class LocalBackend:
             self.store.save(record)
         return record
 
-    def jobs(self) -> list[JobRecord]:
-        return [self.status(r.job_id) if r.state == "active" else r for r in self.store.all()]
+    def jobs(self) -> list[JobStatus]:
+        return [self._refresh(r).to_status() for r in self.store.all()]
+
+    def cancel(self, job_id: str) -> JobStatus:
+        """Terminate the job's worker (and the task processes it started); open tasks fail."""
+        record = self.store.load(job_id)
+        if record.state == "active" and record.worker_pid and _alive(record.worker_pid):
+            try:
+                # A detached worker leads its own process group: this ends its renders too.
+                os.killpg(record.worker_pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(record.worker_pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while _alive(record.worker_pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        record = self.store.load(job_id)
+        if record.state == "active":
+            record.state, record.ended = "completed", time.time()
+            for task in record.tasks:
+                if task.state != "completed":
+                    task.state, task.result = "completed", "failure"
+                    task.failure = "job cancelled"
+                    task.ended = record.ended
+            self.store.save(record)
+        return record.to_status()
 
 
 def _alive(pid: int) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from azrender.errors import JobError
-from azrender.model import JobSpec, job_from_json, job_to_json
+from azrender.model import JobSpec, JobStatus, TaskStatus, job_from_json, job_to_json
 from azrender.settings import data_dir
 
 
@@ -31,23 +31,8 @@ def node_root() -> Path:
     return data_dir() / "local" / "node"
 
 
-@dataclass
-class TaskState:
-    task_id: str
-    frames: list[int] = field(default_factory=list)
-    state: str = "active"
-    result: str | None = None
-    exit_code: int | None = None
-    started: float | None = None
-    ended: float | None = None
-    failure: str | None = None
-    outputs: list[str] = field(default_factory=list)
-
-    @property
-    def elapsed(self) -> float | None:
-        if self.started is None:
-            return None
-        return (self.ended or time.time()) - self.started
+# A local task's state is exactly the backend-neutral status.
+TaskState = TaskStatus
 
 
 @dataclass
@@ -77,14 +62,19 @@ class JobRecord:
                 return t
         raise KeyError(task_id)
 
+    def to_status(self) -> JobStatus:
+        return JobStatus(
+            job_id=self.job_id,
+            state=self.state,
+            created=self.created,
+            ended=self.ended,
+            tasks=self.tasks,
+            backend="local",
+        )
+
     @property
     def counts(self) -> dict[str, int]:
-        return {
-            "active": sum(t.state == "active" for t in self.tasks),
-            "running": sum(t.state == "running" for t in self.tasks),
-            "succeeded": sum(t.result == "success" for t in self.tasks),
-            "failed": sum(t.result == "failure" for t in self.tasks),
-        }
+        return self.to_status().counts
 
     def to_json(self) -> dict[str, Any]:
         return {
