@@ -119,3 +119,50 @@ def test_render_resubmit_and_change_one_texture(
     assert status["state"] == "completed"
     listed = azrender(env, "jobs", "--preset", str(preset), "--json")
     assert [j["job_id"] for j in listed] == [first["job_id"], second["job_id"], third["job_id"]]
+
+
+def _env_for(azurite: AzuriteServer, tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        AZURE_STORAGE_CONNECTION_STRING=azurite.connection_string,
+        AZRENDER_DATA_DIR=str(tmp_path / "data"),
+        AZRENDER_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    return env
+
+
+def _preset(tmp_path: Path, slots: int) -> Path:
+    preset = tmp_path / "bg.toml"
+    preset.write_text(
+        'name = "bg"\n[storage]\nassets_container = "bg-assets"\noutputs_container = "bg-outputs"\n'
+        f'[backend]\nkind = "local"\nslots = {slots}\n'
+    )
+    return preset
+
+
+def test_submit_returns_at_once_and_status_follows_from_another_process(
+    demo_scene: Path, azurite: AzuriteServer, tmp_path: Path
+) -> None:
+    env, preset = _env_for(azurite, tmp_path), _preset(tmp_path, slots=1)
+    submitted = azrender(env, "submit", str(demo_scene), "--preset", str(preset), "--frames", "3", "--json")
+    assert submitted["state"] == "active"  # handed to the background worker
+    done = azrender(env, "status", submitted["job_id"], "--preset", str(preset), "--wait", "--json")
+    assert done["state"] == "completed"
+    assert [t["result"] for t in done["tasks"]] == ["success"]
+
+
+def test_cancel_stops_the_worker_and_fails_open_tasks(
+    demo_scene: Path, azurite: AzuriteServer, tmp_path: Path
+) -> None:
+    env, preset = _env_for(azurite, tmp_path), _preset(tmp_path, slots=1)
+    submitted = azrender(env, "submit", str(demo_scene), "--preset", str(preset), "--frames", "1-4", "--json")
+    cancelled = azrender(env, "cancel", submitted["job_id"], "--preset", str(preset), "--json")
+    assert cancelled["state"] == "completed"
+    assert cancelled["counts"]["failed"] >= 3  # one slot: at most one task got to finish
+    assert any(t["failure"] == "job cancelled" for t in cancelled["tasks"])
+    # The state stays put: the worker is gone and does not overwrite it later.
+    import time
+
+    time.sleep(2)
+    again = azrender(env, "status", submitted["job_id"], "--preset", str(preset), "--json")
+    assert again["counts"] == cancelled["counts"]
