@@ -24,6 +24,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
@@ -32,14 +33,18 @@ from azure.storage.blob import ContainerClient, ContentSettings
 from azrender.errors import StorageError
 from azrender.paths import mirror_key
 from azrender.progress import NO_PROGRESS, Progress
+from azrender.storage.blocks import DEFAULT_BLOCK_SIZE, BlockUpload, upload_in_blocks
 from azrender.storage.client import storage_errors
 from azrender.storage.hashing import HashCache, IndexEntry, file_entry
+from azrender.storage.journal import UploadJournal
 from azrender.storage.parallel import run_parallel
+from azrender.storage.retry import with_retries
 
 __all__ = [
     "DEFAULT_INDEX_BLOB",
     "IndexEntry",
     "UploadItem",
+    "UploadOptions",
     "UploadSummary",
     "get_json",
     "get_json_with_etag",
@@ -52,9 +57,19 @@ __all__ = [
 
 DEFAULT_INDEX_BLOB = ".azrender/index.json"
 INDEX_VERSION = 1
-# Files above this size are uploaded in blocks by several SDK threads each.
-_PARALLEL_BLOB_THRESHOLD = 32 << 20
+# Files from this size on go up as resumable blocks (see azrender.storage.blocks).
+LARGE_FILE_THRESHOLD = 32 << 20
 _INDEX_MERGE_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    """How files are cut up: from ``large_threshold`` bytes on, ``block_size`` blocks,
+    ``block_workers`` of them in flight per file."""
+
+    large_threshold: int = LARGE_FILE_THRESHOLD
+    block_size: int = DEFAULT_BLOCK_SIZE
+    block_workers: int = 4
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,9 @@ class UploadSummary:
     uploaded_bytes: int
     skipped_files: int
     entries: dict[str, IndexEntry] = field(default_factory=dict)
+    #: Bytes that went over the wire, and bytes of large files found already staged.
+    sent_bytes: int = 0
+    resumed_bytes: int = 0
 
     def to_json(self) -> dict[str, int]:
         return {
@@ -235,43 +253,70 @@ def _entry_or_error(item: UploadItem, cache: HashCache | None) -> IndexEntry:
         raise StorageError(f"cannot read {item.local}: {exc.strerror or exc}") from exc
 
 
-def _upload_one(
-    client: ContainerClient,
-    item: UploadItem,
-    entry: IndexEntry,
-    progress: Progress,
-    lock: threading.Lock,
-) -> None:
-    reported = 0
+def _metadata(entry: IndexEntry) -> dict[str, str]:
+    return {"xxh3": entry.hash, "mtime_ns": str(entry.mtime_ns)}
 
-    def hook(current: int, total: int | None) -> None:
-        nonlocal reported
-        with lock:
-            delta = current - reported
-            reported = current
-        if delta > 0:
-            progress.advance(delta)
 
-    big = entry.size >= _PARALLEL_BLOB_THRESHOLD
+def _open_or_vanished(item: UploadItem) -> BinaryIO:
     try:
-        f = open(item.local, "rb")  # noqa: SIM115 - closed below, after the upload
+        return open(item.local, "rb")
     except FileNotFoundError as exc:
         raise StorageError(
             f"local file vanished during upload: {item.local}",
             hint="it was deleted or moved while azrender was running; scan again",
         ) from exc
-    with f, storage_errors("uploading", client=client, blob=item.blob):
-        client.upload_blob(
-            item.blob,
-            f,
-            length=entry.size,
-            overwrite=True,
-            metadata={"xxh3": entry.hash, "mtime_ns": str(entry.mtime_ns)},
-            # MD5 per request lets the service reject a corrupted body.
-            validate_content=True,
-            max_concurrency=4 if big else 1,
-            progress_hook=hook,
-        )
+
+
+def _put_whole(client: ContainerClient, item: UploadItem, entry: IndexEntry) -> None:
+    """One Put Blob: atomic, MD5-checked by the service, repeated from byte 0 on a transient failure."""
+
+    def attempt() -> None:
+        with _open_or_vanished(item) as f:
+            client.upload_blob(
+                item.blob,
+                f,
+                length=entry.size,
+                overwrite=True,
+                metadata=_metadata(entry),
+                validate_content=True,
+                # Below the SDK's max_single_put_size (64 MiB, above our large-file
+                # threshold) this is one Put Blob: the blob appears whole or not at all.
+                max_concurrency=1,
+            )
+
+    with_retries(attempt)
+
+
+def _upload_one(
+    client: ContainerClient,
+    item: UploadItem,
+    entry: IndexEntry,
+    progress: Progress,
+    options: UploadOptions,
+) -> BlockUpload:
+    """Upload one file; returns the bytes sent and the bytes found already staged."""
+    with storage_errors("uploading", client=client, blob=item.blob):
+        if entry.size >= options.large_threshold:
+            try:
+                result = upload_in_blocks(
+                    client.get_blob_client(item.blob),
+                    item.local,
+                    entry,
+                    metadata=_metadata(entry),
+                    block_size=options.block_size,
+                    max_workers=options.block_workers,
+                    progress=progress,
+                )
+            except FileNotFoundError as exc:
+                raise StorageError(f"local file vanished during upload: {item.local}") from exc
+            except OSError as exc:
+                if isinstance(exc, (ConnectionError, TimeoutError)):
+                    raise
+                raise StorageError(f"cannot read {item.local}: {exc}") from exc
+        else:
+            _put_whole(client, item, entry)
+            progress.advance(entry.size)
+            result = BlockUpload(blocks=1, sent_bytes=entry.size, reused_bytes=0)
     try:
         after = os.stat(item.local)
     except FileNotFoundError as exc:
@@ -282,8 +327,7 @@ def _upload_one(
             f"local file changed while it was uploading: {item.local}",
             hint="wait for whatever writes it to finish and upload again",
         )
-    if entry.size > reported:
-        progress.advance(entry.size - reported)
+    return result
 
 
 def upload_files(
@@ -294,13 +338,19 @@ def upload_files(
     index_blob: str | None = DEFAULT_INDEX_BLOB,
     progress: Progress = NO_PROGRESS,
     max_workers: int = 8,
+    options: UploadOptions | None = None,
 ) -> UploadSummary:
     """Upload the items whose content the remote index does not already hold.
 
     Returns an :class:`UploadSummary` whose ``entries`` describe every item
     (uploaded or skipped), ready for a job manifest. With ``index_blob=None``
     no index is read or written and every item is uploaded.
+
+    Each finished blob is appended to a local :class:`UploadJournal` before the
+    index is written, so a run killed midway is followed by one that uploads
+    only what was left (large files resume from their staged blocks).
     """
+    options = options or UploadOptions()
     unique: dict[str, UploadItem] = {}
     for item in items:
         unique.setdefault(item.blob, item)  # the same texture used twice is one blob
@@ -310,35 +360,47 @@ def upload_files(
     )
     hashed = {it.blob: (it, e) for it, e in zip(unique.values(), entries, strict=True)}
 
+    journal = UploadJournal.for_target(client.url, index_blob) if index_blob is not None else None
     index = read_index(client, index_blob) if index_blob is not None else None
+    pending = journal.pending() if journal is not None else {}
+    if index is not None and pending:
+        index = {**index, **pending}
     todo = plan_uploads(hashed, index)
     total = sum(e.size for _, e in todo)
 
+    uploaded: dict[str, IndexEntry] = dict(pending)
     lock = threading.Lock()
-    uploaded: dict[str, IndexEntry] = {}
+    results: list[BlockUpload] = []
 
-    def record(job: tuple[UploadItem, IndexEntry], _: None) -> None:
-        uploaded[job[0].blob] = job[1]
+    def record(job: tuple[UploadItem, IndexEntry], result: BlockUpload) -> None:
+        with lock:
+            uploaded[job[0].blob] = job[1]
+            results.append(result)
+
+    def one(job: tuple[UploadItem, IndexEntry]) -> BlockUpload:
+        result = _upload_one(client, job[0], job[1], progress, options)
+        if journal is not None:
+            journal.append(job[0].blob, job[1])
+        return result
 
     progress.begin("upload", total=total, unit="B")
     try:
-        run_parallel(
-            lambda job: _upload_one(client, job[0], job[1], progress, lock),
-            todo,
-            max_workers=max_workers,
-            on_done=record,
-        )
+        run_parallel(one, todo, max_workers=max_workers, on_done=record)
     except BaseException:
         # Record what did arrive so a retry skips it, but never let a failing
         # index write hide the error that stopped the upload.
         if index_blob is not None and uploaded:
             with contextlib.suppress(StorageError):
                 _merge_index(client, index_blob, uploaded)
+                if journal is not None:
+                    journal.clear()
         raise
     finally:
         progress.end()
     if index_blob is not None and uploaded:
         _merge_index(client, index_blob, uploaded)
+    if journal is not None:
+        journal.clear()
 
     return UploadSummary(
         files=len(hashed),
@@ -346,4 +408,6 @@ def upload_files(
         uploaded_bytes=total,
         skipped_files=len(hashed) - len(todo),
         entries={blob: e for blob, (_, e) in hashed.items()},
+        sent_bytes=sum(r.sent_bytes for r in results),
+        resumed_bytes=sum(r.reused_bytes for r in results),
     )

@@ -1,0 +1,188 @@
+"""Resumable block uploads, retries and the upload journal, against a real Azurite."""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from pathlib import Path
+
+import pytest
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceResponseError
+from azure.storage.blob import ContainerClient
+
+from azrender.storage.blocks import block_ids, existing_blocks, upload_in_blocks
+from azrender.storage.client import container_client, ensure_container
+from azrender.storage.hashing import HashCache, file_entry
+from azrender.storage.journal import UploadJournal
+from azrender.storage.retry import backoff_delay, is_transient, with_retries
+from azrender.storage.upload import UploadItem, UploadOptions, read_index, upload_files
+
+MiB = 1 << 20
+
+
+@pytest.fixture
+def client(storage_env: str) -> ContainerClient:
+    c = container_client(f"blk-{uuid.uuid4().hex[:20]}")
+    ensure_container(c)
+    return c
+
+
+def _big(tmp_path: Path, size: int, name: str = "big.exr") -> Path:
+    p = tmp_path / name
+    p.write_bytes(random.Random(size).randbytes(size))
+    return p
+
+
+def test_block_ids_are_deterministic_fixed_width_and_depend_on_content() -> None:
+    a = block_ids("0" * 32, 10 * MiB, 4 * MiB)
+    assert a == block_ids("0" * 32, 10 * MiB, 4 * MiB)
+    assert len(a) == 3 and len({len(x) for x in a}) == 1
+    assert not set(a) & set(block_ids("1" * 32, 10 * MiB, 4 * MiB))
+    assert not set(a) & set(block_ids("0" * 32, 10 * MiB, 2 * MiB))
+
+
+def test_interrupted_upload_reuses_staged_blocks_and_blob_appears_only_at_commit(
+    client: ContainerClient, tmp_path: Path
+) -> None:
+    path = _big(tmp_path, 5 * MiB + 123)
+    entry = file_entry(path)
+    blob = client.get_blob_client("show/big.exr")
+    ids = block_ids(entry.hash, entry.size, MiB)
+    data = path.read_bytes()
+    # An earlier run staged blocks 0, 1 and 3, then died.
+    for i in (0, 1, 3):
+        blob.stage_block(ids[i], data[i * MiB : (i + 1) * MiB])
+    assert [b.name for b in client.list_blobs()] == []  # staged blocks are invisible
+    assert len(existing_blocks(blob)) == 3
+
+    result = upload_in_blocks(blob, path, entry, metadata={"xxh3": entry.hash}, block_size=MiB)
+    assert result.blocks == 6
+    assert result.reused_bytes == 3 * MiB
+    assert result.sent_bytes == entry.size - 3 * MiB
+    assert blob.download_blob().readall() == data
+    assert blob.get_blob_properties().metadata["xxh3"] == entry.hash
+
+
+def test_a_changed_file_never_reuses_stale_blocks(client: ContainerClient, tmp_path: Path) -> None:
+    path = _big(tmp_path, 3 * MiB)
+    first = file_entry(path)
+    blob = client.get_blob_client("b.bin")
+    upload_in_blocks(blob, path, first, metadata={}, block_size=MiB)
+    data = bytearray(path.read_bytes())
+    data[MiB + 5] ^= 0xFF
+    path.write_bytes(bytes(data))
+    second = file_entry(path)
+    result = upload_in_blocks(blob, path, second, metadata={}, block_size=MiB)
+    assert result.reused_bytes == 0 and result.sent_bytes == 3 * MiB
+    assert blob.download_blob().readall() == bytes(data)
+
+
+def test_upload_files_sends_large_files_in_blocks_and_counts_resumed_bytes(
+    client: ContainerClient, tmp_path: Path
+) -> None:
+    path = _big(tmp_path, 4 * MiB + 7)
+    small = tmp_path / "small.txt"
+    small.write_bytes(b"hello")
+    entry = file_entry(path)
+    ids = block_ids(entry.hash, entry.size, MiB)
+    client.get_blob_client("big").stage_block(ids[0], path.read_bytes()[:MiB])
+    opts = UploadOptions(large_threshold=2 * MiB, block_size=MiB)
+    with HashCache(tmp_path / "h.sqlite") as cache:
+        summary = upload_files(
+            client,
+            [UploadItem(path, "big"), UploadItem(small, "small")],
+            cache=cache,
+            options=opts,
+        )
+    assert summary.uploaded_files == 2
+    assert summary.resumed_bytes == MiB
+    assert summary.sent_bytes == entry.size - MiB + 5
+    assert client.download_blob("big").readall() == path.read_bytes()
+    assert set(read_index(client)) == {"big", "small"}
+
+
+def test_journal_of_a_killed_run_makes_the_next_run_skip_what_arrived(
+    client: ContainerClient, tmp_path: Path
+) -> None:
+    files = []
+    for i in range(4):
+        p = tmp_path / f"f{i}.bin"
+        p.write_bytes(os.urandom(1000 + i))
+        files.append(p)
+    items = [UploadItem(p, p.name) for p in files]
+    # A killed run uploaded f0 and f1 and journalled them, but never wrote the index.
+    journal = UploadJournal.for_target(client.url, ".azrender/index.json")
+    for p in files[:2]:
+        client.upload_blob(p.name, p.read_bytes())
+        journal.append(p.name, file_entry(p))
+    with journal.path.open("a") as f:
+        f.write('{"blob": "torn')  # the kill hit mid-line
+    assert set(journal.pending()) == {"f0.bin", "f1.bin"}
+
+    summary = upload_files(client, items, cache=None)
+    assert summary.uploaded_files == 2 and summary.skipped_files == 2
+    assert set(read_index(client)) == {p.name for p in files}
+    assert not journal.path.exists()
+
+
+def test_journal_entry_for_a_file_changed_since_is_not_trusted(
+    client: ContainerClient, tmp_path: Path
+) -> None:
+    p = tmp_path / "a.bin"
+    p.write_bytes(b"old")
+    journal = UploadJournal.for_target(client.url, ".azrender/index.json")
+    journal.append("a.bin", file_entry(p))
+    p.write_bytes(b"new!")
+    summary = upload_files(client, [UploadItem(p, "a.bin")], cache=None)
+    assert summary.uploaded_files == 1
+    assert client.download_blob("a.bin").readall() == b"new!"
+
+
+# ---------------------------------------------------------------- retries
+
+
+def test_transient_failures_are_retried_with_growing_backoff() -> None:
+    waits: list[float] = []
+    calls = {"n": 0}
+
+    def flaky() -> str:
+        calls["n"] += 1
+        if calls["n"] < 4:
+            raise ServiceResponseError("connection reset")
+        return "ok"
+
+    assert with_retries(flaky, sleep=waits.append, rng=random.Random(1)) == "ok"
+    assert calls["n"] == 4
+    assert len(waits) == 3
+    for i, w in enumerate(waits):
+        assert 0.5 * backoff_delay(i) <= w <= backoff_delay(i)
+
+
+def test_permanent_failures_and_exhausted_attempts_raise() -> None:
+    waits: list[float] = []
+
+    def missing() -> None:
+        raise ResourceNotFoundError("gone")
+
+    with pytest.raises(ResourceNotFoundError):
+        with_retries(missing, sleep=waits.append)
+    assert waits == []
+
+    def throttled() -> None:
+        err = HttpResponseError(message="slow down")
+        err.status_code = 503
+        raise err
+
+    with pytest.raises(HttpResponseError):
+        with_retries(throttled, attempts=3, sleep=waits.append)
+    assert len(waits) == 2
+
+
+def test_is_transient_classifies() -> None:
+    busy = HttpResponseError(message="busy")
+    busy.status_code = 429
+    denied = HttpResponseError(message="denied")
+    denied.status_code = 403
+    assert is_transient(busy) and not is_transient(denied)
+    assert is_transient(ConnectionResetError()) and not is_transient(ValueError())
