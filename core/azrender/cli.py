@@ -293,7 +293,8 @@ def jobs(preset_path: Path, backend: str | None, as_json: bool) -> None:
         _emit_json([{**r.to_json(), "created": r.created} for r in records])
         return
     table = Table(title="jobs", title_justify="left")
-    for column in ("job", "state", "tasks", "succeeded", "failed", "submitted"):
+    table.add_column("job", no_wrap=True)  # ids are copied from here: never cut them
+    for column in ("state", "tasks", "succeeded", "failed", "submitted"):
         table.add_column(column)
     for r in records:
         c = r.counts
