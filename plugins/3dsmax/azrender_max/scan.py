@@ -170,7 +170,7 @@ def _read_streams(path: Path, ole: olefile.OleFileIO[str]) -> MaxScene:
     return MaxScene(version=version, records=records, info=_read_summary(ole, names))
 
 
-def _read_summary(ole: olefile.OleFileIO, names: list[str]) -> MaxSceneInfo:
+def _read_summary(ole: olefile.OleFileIO[str], names: list[str]) -> MaxSceneInfo:
     if SUMMARY_STREAM not in names:
         return MaxSceneInfo()
     try:
