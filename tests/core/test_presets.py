@@ -149,7 +149,12 @@ def test_to_json() -> None:
         },
         "backend": {"kind": "azure", "slots": 8},
         "render": {"chunk": 5, "format": "OPEN_EXR"},
+        "blobfuse": doc["blobfuse"],
+        "azure_files": doc["azure_files"],
+        "share": doc["share"],
+        "paths": [],
     }
+    assert doc["share"] == {"source": None, "mount_name": "share", "mount_options": "", "username": None}
     assert json.loads(json.dumps(doc)) == doc
     assert parse('name = "m"\n').to_json()["storage"] == {
         "mode": "blob-copy",
@@ -277,12 +282,11 @@ def test_bad_enum_suggests_the_right_spelling() -> None:
     )
 
 
-@pytest.mark.parametrize("mode", STORAGE_MODES_PLANNED)
-def test_planned_storage_modes_are_not_available_yet(mode: str) -> None:
-    e = error(f'name = "abc"\n[storage]\nmode = "{mode}"\n')
-    assert str(e) == (
-        f'shows/abc.toml line 3: `storage.mode` "{mode}" is not available yet '
-        "(use `blob-copy` for now; blobfuse, azure-files, nfs, cifs are planned)"
+def test_every_storage_mode_is_available() -> None:
+    assert STORAGE_MODES_PLANNED == ()
+    assert parse('name = "a"\n[storage]\nmode = "blobfuse"\n').storage.mode == "blobfuse"
+    assert str(error('name = "a"\n[storage]\nmode = "blob_fuse"\n')).endswith(
+        "(did you mean `blobfuse`?)"
     )
 
 
@@ -623,11 +627,15 @@ def test_dataclasses_match_the_field_table() -> None:
         fields = {f.name: f for f in dataclasses.fields(cls)}
         assert list(fields) == list(table.keys), name
         for spec in table.fields:
+            if table.array:  # each [[entry]] states its keys; the dataclass has no defaults
+                assert fields[spec.name].default is dataclasses.MISSING, f"{name}.{spec.name}"
+                continue
             assert spec.default is not REQUIRED
             assert fields[spec.name].default == spec.default, f"{name}.{spec.name}"
     preset_fields = [f.name for f in dataclasses.fields(Preset)]
     root = TABLES[0]
-    assert preset_fields == [*root.keys, "source", *SUBTABLES]
+    assert preset_fields[: len(root.keys) + 1] == [*root.keys, "source"]
+    assert sorted(preset_fields[len(root.keys) + 1 :]) == sorted(SUBTABLES)
     assert set(typing.get_args(StorageMode)) == set(SUBTABLES["storage"].fields[0].choices)
     assert set(typing.get_args(BackendKind)) == set(SUBTABLES["backend"].fields[0].choices)
 
@@ -646,9 +654,13 @@ def test_schema_covers_every_field() -> None:
     assert schema["required"] == ["name"]
     assert schema["additionalProperties"] is False
     for table in TABLES:
-        section = props if not table.name else props[table.name]["properties"]
+        section = props if not table.name else props[table.name]
+        if table.array:
+            assert section["type"] == "array"
+            section = section["items"]
         if table.name:
-            assert props[table.name]["additionalProperties"] is False
+            assert section["additionalProperties"] is False
+            section = section["properties"]
         for spec in table.fields:
             prop = section[spec.name]
             assert prop["type"] == spec.kind

@@ -68,6 +68,8 @@ class TableSpec:
     name: str
     description: str
     fields: tuple[FieldSpec, ...]
+    #: Written ``[[name]]``: any number of entries, each a table of ``fields``.
+    array: bool = False
 
     def get(self, key: str) -> FieldSpec | None:
         for f in self.fields:
@@ -164,8 +166,8 @@ def _show(value: str, limit: int = 40) -> str:
 
 # --- the format --------------------------------------------------------------------
 
-STORAGE_MODES_AVAILABLE = ("blob-copy",)
-STORAGE_MODES_PLANNED = ("blobfuse", "azure-files", "nfs", "cifs")
+STORAGE_MODES_AVAILABLE = ("blob-copy", "blobfuse", "azure-files", "nfs", "cifs")
+STORAGE_MODES_PLANNED: tuple[str, ...] = ()
 BACKEND_KINDS = ("local", "azure")
 IMAGE_FORMATS = (
     "PNG",
@@ -208,7 +210,11 @@ STORAGE = TableSpec(
             "string",
             "blob-copy",
             "How render nodes see the assets. `blob-copy`: uploaded to a blob container "
-            "and copied to each node. `blobfuse`, `azure-files`, `nfs` and `cifs` are not available yet.",
+            "and synced into each node's shared folder. `blobfuse`: uploaded to the blob "
+            "container, mounted on Linux nodes ([blobfuse]). `azure-files`: uploaded to an "
+            "Azure Files share, mounted as a drive, UNC path or CIFS ([azure_files]). `nfs`, "
+            "`cifs`: an existing file server mounted on the nodes, nothing uploaded ([share], "
+            "[[paths]]).",
             choices=STORAGE_MODES_AVAILABLE,
             planned=STORAGE_MODES_PLANNED,
         ),
@@ -292,8 +298,280 @@ RENDER = TableSpec(
     ),
 )
 
+
+# --- storage modes ---------------------------------------------------------------------
+
+MOUNT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+STORAGE_ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
+SHARE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
+
+
+def check_mount_name(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    if MOUNT_NAME_RE.match(value):
+        return None
+    return (
+        f"`{key}` {_show(value)} is not a valid mount folder name",
+        "use 1-64 letters, digits, `.`, `_` or `-` (it becomes $AZ_BATCH_NODE_MOUNTS_DIR/<name>)",
+    )
+
+
+def check_storage_account(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    if STORAGE_ACCOUNT_RE.match(value):
+        return None
+    return (
+        f"`{key}` {_show(value)} is not a storage account name",
+        "use the account name only (3-24 lowercase letters and digits), not its URL",
+    )
+
+
+def check_share(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    if SHARE_RE.match(value):
+        return None
+    return (
+        f"`{key}` {_show(value)} is not a valid Azure Files share name",
+        "use 3-63 lowercase letters, digits and single hyphens",
+    )
+
+
+def check_drive(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    if re.fullmatch(r"[D-Zd-z]:?", value):
+        return None
+    return f"`{key}` {_show(value)} is not a drive letter", 'use one letter from D to Z, e.g. "S"'
+
+
+def check_share_source(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    if re.fullmatch(r"[^\s:/]+:/\S*", value) or re.fullmatch(
+        r"(//|\\\\)[^\s/\\]+[/\\][^\s/\\].*", value
+    ):
+        return None
+    return (
+        f"`{key}` {_show(value)} is not a file server export",
+        "write `server:/export/path` for NFS or `//server/share` for CIFS/SMB",
+    )
+
+
+def check_rule_source(key: str, value: object) -> Problem | None:
+    from azrender.paths.rules import split_path  # stdlib-only module
+
+    assert isinstance(value, str)
+    if split_path(value) is not None:
+        return None
+    return (
+        f"`{key}` {_show(value)} is not an absolute path on the artists' machines",
+        "write a drive (P:\\\\show), UNC (\\\\\\\\server\\\\share) or POSIX (/mnt/show) root; "
+        "in TOML use single quotes for backslashes: 'P:\\show'",
+    )
+
+
+def check_rule_target(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    if value and ".." not in re.split(r"[\\/]", value):
+        return None
+    return (
+        f"`{key}` {_show(value)} is not a node folder",
+        "use a folder relative to the mode's node root (e.g. `show`) or an absolute node path, without `..`",
+    )
+
+
+CACHE_KINDS = ("file", "block", "none")
+MOUNT_AT = ("pool", "job")
+
+BLOBFUSE = TableSpec(
+    name="blobfuse",
+    description='`mode = "blobfuse"`: the assets container mounted with blobfuse2 on Linux nodes.',
+    fields=(
+        FieldSpec(
+            "mount_name",
+            "string",
+            "assets",
+            "Folder below $AZ_BATCH_NODE_MOUNTS_DIR the container is mounted on.",
+            check=check_mount_name,
+            schema={"pattern": MOUNT_NAME_RE.pattern},
+        ),
+        FieldSpec(
+            "mount_at",
+            "string",
+            "pool",
+            "`pool`: a MountConfiguration at pool start; `job`: mounted by the job preparation task.",
+            choices=MOUNT_AT,
+        ),
+        FieldSpec(
+            "cache",
+            "string",
+            "file",
+            "blobfuse2 cache: `file` (whole files on the temp disk), `block` (block cache), "
+            "`none` (stream).",
+            choices=CACHE_KINDS,
+        ),
+        FieldSpec(
+            "cache_path",
+            "string",
+            "/mnt/resource/blobfuse2",
+            "Cache folder: the temp SSD (`/mnt/resource/...` or `/mnt/...`) or a ramdisk "
+            "(`/dev/shm/...`).",
+            example="/mnt/resource/blobfuse2",
+        ),
+        FieldSpec(
+            "cache_size_mb",
+            "integer",
+            0,
+            "Cache size limit in MB; 0 lets blobfuse2 choose (80% of the disk).",
+            minimum=0,
+            maximum=4_000_000,
+        ),
+        FieldSpec(
+            "cache_timeout",
+            "integer",
+            120,
+            "Seconds a cached file stays valid.",
+            minimum=0,
+            maximum=86_400,
+        ),
+    ),
+)
+
+AZURE_FILES = TableSpec(
+    name="azure_files",
+    description='`mode = "azure-files"`: an Azure Files share, SMB on Windows nodes, CIFS on Linux.',
+    fields=(
+        FieldSpec(
+            "account",
+            "string",
+            None,
+            "Storage account name of the share.",
+            check=check_storage_account,
+            schema={"pattern": STORAGE_ACCOUNT_RE.pattern},
+            example="abcrender",
+        ),
+        FieldSpec(
+            "share",
+            "string",
+            None,
+            "File share name.",
+            check=check_share,
+            schema={"pattern": SHARE_RE.pattern},
+            example="show-abc",
+        ),
+        FieldSpec(
+            "windows_paths",
+            "string",
+            "drive",
+            "Windows nodes: `drive` (paths on a drive letter, `S:\\\\...`) or `unc` "
+            "(`\\\\\\\\<account>.file.core.windows.net\\\\<share>\\\\...`).",
+            choices=("drive", "unc"),
+        ),
+        FieldSpec(
+            "drive",
+            "string",
+            "S",
+            "Windows drive letter the share is mapped to.",
+            check=check_drive,
+        ),
+        FieldSpec(
+            "mount_at",
+            "string",
+            "pool",
+            "`pool`: a MountConfiguration; `task`: `cmdkey` in the pool start task and "
+            "`net use` before each task (Windows).",
+            choices=("pool", "task"),
+        ),
+        FieldSpec(
+            "mount_name",
+            "string",
+            "share",
+            "Linux nodes: folder below $AZ_BATCH_NODE_MOUNTS_DIR.",
+            check=check_mount_name,
+            schema={"pattern": MOUNT_NAME_RE.pattern},
+        ),
+        FieldSpec(
+            "mount_options",
+            "string",
+            "-o vers=3.0,dir_mode=0777,file_mode=0777,serverino,mfsymlinks",
+            "Linux nodes: CIFS mount options.",
+        ),
+    ),
+)
+
+SHARE = TableSpec(
+    name="share",
+    description='`mode = "nfs"` or `"cifs"`: an existing file server (NFS VM, GlusterFS, '
+    "Avere/HPC Cache) mounted on Linux nodes; nothing is uploaded.",
+    fields=(
+        FieldSpec(
+            "source",
+            "string",
+            None,
+            "The export: `server:/export/path` (NFS) or `//server/share` (CIFS).",
+            check=check_share_source,
+            example="10.0.0.4:/exports/show",
+        ),
+        FieldSpec(
+            "mount_name",
+            "string",
+            "share",
+            "Folder below $AZ_BATCH_NODE_MOUNTS_DIR.",
+            check=check_mount_name,
+            schema={"pattern": MOUNT_NAME_RE.pattern},
+        ),
+        FieldSpec(
+            "mount_options",
+            "string",
+            "",
+            "Extra mount options, e.g. `-o vers=4.1,ro` (NFS) or `-o vers=3.0` (CIFS).",
+        ),
+        FieldSpec(
+            "username",
+            "string",
+            None,
+            "CIFS user name; its password comes from the pool's secret store, never the preset.",
+            example="render",
+        ),
+    ),
+)
+
+PATHS = TableSpec(
+    name="paths",
+    description="Path-mapping rules, tried longest source first: files below `source` on the "
+    "artists' machines are below `target` on the node.",
+    fields=(
+        FieldSpec(
+            "source",
+            "string",
+            REQUIRED,
+            "Root on the artists' machines: `P:\\\\show`, `\\\\\\\\server\\\\share`, `/mnt/show` "
+            "(case-insensitive for Windows roots).",
+            check=check_rule_source,
+            example="P:\\\\show",
+        ),
+        FieldSpec(
+            "target",
+            "string",
+            REQUIRED,
+            "Node folder: relative to the mode's node root (the mount or mirror), or an "
+            "absolute node path.",
+            check=check_rule_target,
+            example="show",
+        ),
+    ),
+    array=True,
+)
+
 #: Every table of the format, root first, in documentation order.
-TABLES: tuple[TableSpec, ...] = (ROOT, STORAGE, BACKEND, RENDER)
+TABLES: tuple[TableSpec, ...] = (
+    ROOT,
+    STORAGE,
+    BLOBFUSE,
+    AZURE_FILES,
+    SHARE,
+    PATHS,
+    BACKEND,
+    RENDER,
+)
 SUBTABLES: dict[str, TableSpec] = {t.name: t for t in TABLES if t.name}
 
 #: Non-secret keys declared above are never mistaken for credentials.

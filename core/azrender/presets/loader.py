@@ -26,7 +26,16 @@ from azrender.presets.credentials import (
 )
 from azrender.presets.fields import ROOT, SUBTABLES, TABLES, FieldSpec, TableSpec
 from azrender.presets.locate import KeyPath, find_line, key_lines, split_dotted
-from azrender.presets.model import BackendSettings, Preset, RenderSettings, StorageSettings
+from azrender.presets.model import (
+    AzureFilesSettings,
+    BackendSettings,
+    BlobfuseSettings,
+    PathRule,
+    Preset,
+    RenderSettings,
+    ShareSettings,
+    StorageSettings,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,6 +49,10 @@ TABLE_CLASSES: dict[str, type[Any]] = {
     "storage": StorageSettings,
     "backend": BackendSettings,
     "render": RenderSettings,
+    "blobfuse": BlobfuseSettings,
+    "azure_files": AzureFilesSettings,
+    "share": ShareSettings,
+    "paths": PathRule,
 }
 
 
@@ -245,10 +258,56 @@ class _Validator:
         root = self.table(ROOT, data, (), subtables=SUBTABLES)
         settings: dict[str, Any] = {}
         for name, spec in SUBTABLES.items():
+            cls = TABLE_CLASSES[name]
+            if spec.array:
+                entries = data.get(name, [])
+                assert isinstance(entries, list)  # checked in self.table
+                settings[name] = tuple(
+                    cls(**self.table(spec, entry, (name, i))) for i, entry in enumerate(entries)
+                )
+                continue
             raw = data.get(name, {})
             assert isinstance(raw, Mapping)  # checked in self.table
-            settings[name] = TABLE_CLASSES[name](**self.table(spec, raw, (name,)))
-        return Preset(source=self.source, **root, **settings)
+            settings[name] = cls(**self.table(spec, raw, (name,)))
+        preset = Preset(source=self.source, **root, **settings)
+        self.check_mode(preset, data)
+        return preset
+
+    def check_mode(self, preset: Preset, data: Mapping[str, object]) -> None:
+        """What the chosen storage mode needs from the other tables."""
+        mode = preset.storage.mode
+        at: KeyPath = ("storage", "mode") if "mode" in _table(data, "storage") else ()
+        if mode == "azure-files":
+            for key in ("account", "share"):
+                if getattr(preset.azure_files, key) is None:
+                    raise self.fail(
+                        at,
+                        f"`storage.mode = \"azure-files\"` needs `azure_files.{key}`",
+                        f"add `{key} = ...` under [azure_files]; {DOCS_HINT}",
+                    )
+        if mode in ("nfs", "cifs"):
+            source = preset.share.source
+            if source is None:
+                raise self.fail(
+                    at,
+                    f'`storage.mode = "{mode}"` needs `share.source`',
+                    "add `source = \"server:/export\"` (NFS) or `\"//server/share\"` (CIFS) under [share]",
+                )
+            nfs_like = not source.startswith(("//", "\\\\"))
+            if nfs_like != (mode == "nfs"):
+                want = "server:/export" if mode == "nfs" else "//server/share"
+                raise self.fail(
+                    ("share", "source"),
+                    f'`share.source` is not an {mode.upper()} export for `mode = "{mode}"`',
+                    f"write it as `{want}`, or change storage.mode",
+                )
+            if not preset.paths:
+                raise self.fail(
+                    at,
+                    f'`storage.mode = "{mode}"` needs at least one [[paths]] rule',
+                    "nothing is uploaded, so every scene file must lie below a mapped root: add "
+                    "[[paths]] with `source = 'P:\\show'` and `target = \"show\"`",
+                )
 
     def table(
         self,
@@ -261,6 +320,14 @@ class _Validator:
         values: dict[str, Any] = {}
         for key, value in data.items():
             path = (*prefix, key)
+            if key in subtables and subtables[key].array:
+                if not (isinstance(value, list) and all(isinstance(v, Mapping) for v in value)):
+                    raise self.fail(
+                        path,
+                        f"`{_dotted(path)}` must be a list of tables, got {_describe(value)}",
+                        f"write each entry as a [[{key}]] section; {DOCS_HINT}",
+                    )
+                continue
             if key in subtables:
                 if not isinstance(value, Mapping):
                     raise self.fail(
@@ -276,12 +343,15 @@ class _Validator:
         for field_spec in spec.fields:
             if field_spec.required and field_spec.name not in values:
                 where = f"under [{spec.name}]" if spec.name else "at the top of the file"
+                if spec.array:
+                    where = f"to this [[{spec.name}]] entry"
                 example = (
                     _toml_literal(field_spec.example) if field_spec.example is not None else "..."
                 )
                 raise PresetFileError(
                     f"missing key `{_dotted((*prefix, field_spec.name))}`",
                     source=self.source,
+                    line=find_line(self.lines, prefix) if spec.array else None,
                     key=_dotted((*prefix, field_spec.name)),
                     hint=f"add `{field_spec.name} = {example}` {where}",
                 )
@@ -365,6 +435,11 @@ class _Validator:
             if problem is not None:
                 raise self.fail(path, problem[0], problem[1])
         return value
+
+
+def _table(data: Mapping[str, object], name: str) -> Mapping[str, object]:
+    value = data.get(name, {})
+    return value if isinstance(value, Mapping) else {}
 
 
 def _range_message(key: str, spec: FieldSpec, value: int) -> str:

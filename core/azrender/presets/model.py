@@ -14,7 +14,7 @@ from typing import Literal
 
 from azrender.errors import PresetError
 
-StorageMode = Literal["blob-copy"]
+StorageMode = Literal["blob-copy", "blobfuse", "azure-files", "nfs", "cifs"]
 BackendKind = Literal["local", "azure"]
 
 CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
@@ -28,6 +28,49 @@ class StorageSettings:
     account_url: str | None = None
     assets_container: str = "assets"
     outputs_container: str = "outputs"
+
+
+@dataclass(frozen=True)
+class BlobfuseSettings:
+    """``[blobfuse]``: how ``mode = "blobfuse"`` mounts the assets container."""
+
+    mount_name: str = "assets"
+    mount_at: str = "pool"
+    cache: str = "file"
+    cache_path: str = "/mnt/resource/blobfuse2"
+    cache_size_mb: int = 0
+    cache_timeout: int = 120
+
+
+@dataclass(frozen=True)
+class AzureFilesSettings:
+    """``[azure_files]``: the share ``mode = "azure-files"`` uploads to and mounts."""
+
+    account: str | None = None
+    share: str | None = None
+    windows_paths: str = "drive"
+    drive: str = "S"
+    mount_at: str = "pool"
+    mount_name: str = "share"
+    mount_options: str = "-o vers=3.0,dir_mode=0777,file_mode=0777,serverino,mfsymlinks"
+
+
+@dataclass(frozen=True)
+class ShareSettings:
+    """``[share]``: the existing file server of ``mode = "nfs"`` / ``"cifs"``."""
+
+    source: str | None = None
+    mount_name: str = "share"
+    mount_options: str = ""
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class PathRule:
+    """One ``[[paths]]`` entry: ``source`` on the artists' machines, ``target`` on the node."""
+
+    source: str
+    target: str
 
 
 @dataclass(frozen=True)
@@ -55,6 +98,10 @@ class Preset:
     storage: StorageSettings = field(default_factory=StorageSettings)
     backend: BackendSettings = field(default_factory=BackendSettings)
     render: RenderSettings = field(default_factory=RenderSettings)
+    blobfuse: BlobfuseSettings = field(default_factory=BlobfuseSettings)
+    azure_files: AzureFilesSettings = field(default_factory=AzureFilesSettings)
+    share: ShareSettings = field(default_factory=ShareSettings)
+    paths: tuple[PathRule, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """The `azrender preset show --json` document: every setting, defaults filled in."""
@@ -64,6 +111,10 @@ class Preset:
             "storage": asdict(self.storage),
             "backend": asdict(self.backend),
             "render": asdict(self.render),
+            "blobfuse": asdict(self.blobfuse),
+            "azure_files": asdict(self.azure_files),
+            "share": asdict(self.share),
+            "paths": [asdict(r) for r in self.paths],
         }
 
     def require_account(self, environ: Mapping[str, str] | None = None) -> None:

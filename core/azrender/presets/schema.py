@@ -50,7 +50,10 @@ def generate_schema() -> dict[str, object]:
     props = root["properties"]
     assert isinstance(props, dict)
     for name, table in SUBTABLES.items():
-        props[name] = _table_schema(table)
+        schema = _table_schema(table)
+        if table.array:
+            schema = {"type": "array", "description": table.description, "items": schema}
+        props[name] = schema
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
