@@ -1,0 +1,294 @@
+"""The four storage modes as data: where files live on the node, what is mounted, how.
+
+Pure functions of a preset; nothing here touches Azure. The Batch backend turns
+a :class:`StoragePlan` into requests (each mount dataclass maps one to one onto
+a Batch ``MountConfiguration`` member: ``azure_blob_file_system_configuration``,
+``azure_file_share_configuration``, ``nfs_mount_configuration``,
+``cifs_mount_configuration``; field names are the SDK's), the submit flow uses
+``plan.pathmap`` for node paths and remap scripts, ``plan.upload`` to pick the
+uploader, and ``plan.check_assets`` before a share-mode job::
+
+    plan = storage_plan(preset, node_os="linux")
+    plan.check_assets(a.path for a in assets.present)    # nfs/cifs: stragglers refused
+    node_scene = plan.pathmap.to_node(scene)
+
+No secret is ever part of a plan: account keys and CIFS passwords are given to
+the pool by the backend from its own secret store (``AZRENDER_FILES_KEY`` for
+``cmdkey``); managed identities are preferred.
+
+>>> from azrender.presets import parse_preset
+>>> from pathlib import Path
+>>> p = parse_preset('name = "a"\\n[storage]\\nmode = "blobfuse"\\n', Path("a.toml"))
+>>> plan = storage_plan(p)
+>>> plan.pathmap.to_node("P:\\\\show\\\\a.png")
+'$AZ_BATCH_NODE_MOUNTS_DIR/assets/P/show/a.png'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from azrender.errors import PresetError
+from azrender.paths import MapRule, PathMap
+from azrender.paths.rules import is_absolute_target, join_node
+from azrender.presets.model import Preset
+
+NodeOS = Literal["linux", "windows"]
+UploadKind = Literal["blob", "file-share", "none"]
+MountAt = Literal["pool", "job", "task"]
+
+#: Batch's environment variables, spelled for each node OS.
+_SHARED = {"linux": "$AZ_BATCH_NODE_SHARED_DIR", "windows": "%AZ_BATCH_NODE_SHARED_DIR%"}
+_MOUNTS = {"linux": "$AZ_BATCH_NODE_MOUNTS_DIR", "windows": "%AZ_BATCH_NODE_MOUNTS_DIR%"}
+
+
+@dataclass(frozen=True)
+class BlobfuseMount:
+    """-> ``AzureBlobFileSystemConfiguration`` (identity: the pool's managed identity)."""
+
+    account_name: str | None  # None: the account of AZURE_STORAGE_CONNECTION_STRING
+    container_name: str
+    relative_mount_path: str
+    blobfuse_options: str
+
+
+@dataclass(frozen=True)
+class AzureFilesMount:
+    """-> ``AzureFileShareConfiguration`` (the account key comes from the backend's secret store)."""
+
+    account_name: str
+    azure_file_url: str
+    relative_mount_path: str  # a folder on Linux, a drive letter on Windows
+    mount_options: str
+
+
+@dataclass(frozen=True)
+class NfsMount:
+    """-> ``NFSMountConfiguration``."""
+
+    source: str
+    relative_mount_path: str
+    mount_options: str
+
+
+@dataclass(frozen=True)
+class CifsMount:
+    """-> ``CIFSMountConfiguration`` (the password comes from the backend's secret store)."""
+
+    source: str
+    relative_mount_path: str
+    mount_options: str
+    username: str | None
+
+
+Mount = BlobfuseMount | AzureFilesMount | NfsMount | CifsMount
+
+
+@dataclass(frozen=True)
+class StoragePlan:
+    """What a storage mode means for one job.
+
+    ``upload``: which uploader fills storage (``none`` for file servers).
+    ``node_sync``: the job preparation task syncs the manifest into the shared folder.
+    ``mount`` and ``mount_at``: what is mounted, at pool start, by the job
+    preparation task or before each task. ``start_commands`` run in the pool
+    start task as the pool-scope auto-user (the identity the tasks run as, so
+    ``cmdkey`` credentials are visible to them); ``task_prefix`` runs before
+    each task's command.
+    """
+
+    mode: str
+    node_os: NodeOS
+    node_root: str
+    pathmap: PathMap
+    upload: UploadKind
+    node_sync: bool
+    mount: Mount | None = None
+    mount_at: MountAt | None = None
+    start_commands: tuple[str, ...] = ()
+    task_prefix: tuple[str, ...] = ()
+    job_commands: tuple[str, ...] = ()
+
+    @property
+    def requires_all_mapped(self) -> bool:
+        """File servers upload nothing: every dependency must lie below a rule's root."""
+        return self.pathmap.mirror_root is None
+
+    def check_assets(self, paths: Iterable[str | Path]) -> None:
+        """Raise :class:`azrender.paths.UnmappedPathError` listing files the node cannot see."""
+        if self.requires_all_mapped:
+            self.pathmap.check_mapped(paths)
+
+
+def account_name(account_url: str | None) -> str | None:
+    """``https://abc.blob.core.windows.net`` -> ``abc``; None for emulators and no URL."""
+    if not account_url:
+        return None
+    host = urlsplit(account_url).hostname or ""
+    if host.endswith(".core.windows.net"):
+        return host.split(".", 1)[0]
+    return None
+
+
+def blobfuse_options(cache: str, cache_path: str, cache_size_mb: int, cache_timeout: int) -> str:
+    """blobfuse2 mount options for a read-only render mount with the chosen cache.
+
+    >>> blobfuse_options("file", "/mnt/resource/bf", 0, 120)
+    '-o ro -o allow_other --file-cache-timeout=120 --tmp-path=/mnt/resource/bf'
+    """
+    words = ["-o ro", "-o allow_other"]
+    if cache == "file":
+        words += [f"--file-cache-timeout={cache_timeout}", f"--tmp-path={cache_path}"]
+        if cache_size_mb:
+            words.append(f"--cache-size-mb={cache_size_mb}")
+    elif cache == "block":
+        words += ["--block-cache", f"--block-cache-path={cache_path}"]
+        if cache_size_mb:
+            words.append(f"--block-cache-size={cache_size_mb}")
+    else:
+        words.append("-o direct_io")
+    return " ".join(words)
+
+
+def _require_linux(mode: str, node_os: str, preset: Preset) -> None:
+    if node_os != "linux":
+        raise PresetError(
+            f"{preset.source}: storage mode {mode!r} needs Linux render nodes",
+            hint="use mode = \"azure-files\" for Windows nodes, or a Linux pool",
+        )
+
+
+def _rules(preset: Preset, node_root: str) -> tuple[MapRule, ...]:
+    """``[[paths]]`` with relative targets placed below the mode's node root."""
+    out = []
+    for rule in preset.paths:
+        target = rule.target
+        if not is_absolute_target(target):
+            target = join_node(node_root, [p for p in target.replace("\\", "/").split("/") if p not in ("", ".")])
+        out.append(MapRule(rule.source, target))
+    return tuple(out)
+
+
+def _join(root: str, name: str, node_os: str) -> str:
+    return root + ("\\" if node_os == "windows" else "/") + name
+
+
+def storage_plan(preset: Preset, node_os: NodeOS = "linux") -> StoragePlan:
+    """The :class:`StoragePlan` of ``preset``'s storage mode for nodes running ``node_os``."""
+    mode = preset.storage.mode
+    if mode == "blob-copy":
+        root = _join(_SHARED[node_os], "assets", node_os)
+        pathmap = PathMap(mirror_root=root, node_os=node_os, rules=_rules(preset, root))
+        return StoragePlan(mode, node_os, root, pathmap, upload="blob", node_sync=True)
+
+    if mode == "blobfuse":
+        _require_linux(mode, node_os, preset)
+        bf = preset.blobfuse
+        root = _join(_MOUNTS[node_os], bf.mount_name, node_os)
+        mount = BlobfuseMount(
+            account_name=account_name(preset.storage.account_url),
+            container_name=preset.storage.assets_container,
+            relative_mount_path=bf.mount_name,
+            blobfuse_options=blobfuse_options(bf.cache, bf.cache_path, bf.cache_size_mb, bf.cache_timeout),
+        )
+        job_commands: tuple[str, ...] = ()
+        if bf.mount_at == "job":
+            job_commands = (
+                f'mkdir -p "{root}" "{bf.cache_path}"',
+                f'blobfuse2 mount "{root}" --container-name={mount.container_name} {mount.blobfuse_options}',
+            )
+        pathmap = PathMap(mirror_root=root, node_os=node_os, rules=_rules(preset, root))
+        return StoragePlan(
+            mode, node_os, root, pathmap, upload="blob", node_sync=False, mount=mount,
+            mount_at="pool" if bf.mount_at == "pool" else "job", job_commands=job_commands,
+        )  # fmt: skip
+
+    if mode == "azure-files":
+        af = preset.azure_files
+        assert af.account and af.share  # the loader requires both for this mode
+        host = f"{af.account}.file.core.windows.net"
+        url = f"https://{host}/{af.share}"
+        unc = f"\\\\{host}\\{af.share}"
+        if node_os == "windows":
+            drive = af.drive.rstrip(":").upper()
+            root = unc if af.windows_paths == "unc" else f"{drive}:"
+            files_mount = AzureFilesMount(af.account, url, drive, "/persistent:Yes")
+            start: tuple[str, ...] = ()
+            prefix: tuple[str, ...] = ()
+            at: MountAt = "pool"
+            if af.mount_at == "task":
+                at = "task"
+                start = (f"cmdkey /add:{host} /user:localhost\\{af.account} /pass:%AZRENDER_FILES_KEY%",)
+                if af.windows_paths == "drive":
+                    prefix = (f"net use {drive}: {unc} /persistent:no",)
+        else:
+            root = _join(_MOUNTS[node_os], af.mount_name, node_os)
+            files_mount = AzureFilesMount(af.account, url, af.mount_name, af.mount_options)
+            start, prefix, at = (), (), "pool"
+        pathmap = PathMap(mirror_root=root, node_os=node_os, rules=_rules(preset, root))
+        return StoragePlan(
+            mode, node_os, root, pathmap, upload="file-share", node_sync=False, mount=files_mount,
+            mount_at=at, start_commands=start, task_prefix=prefix,
+        )  # fmt: skip
+
+    # nfs / cifs: an existing file server; nothing uploaded, only [[paths]] reach the node.
+    _require_linux(mode, node_os, preset)
+    sh = preset.share
+    assert sh.source  # the loader requires it for these modes
+    root = _join(_MOUNTS[node_os], sh.mount_name, node_os)
+    share_mount: Mount
+    if mode == "nfs":
+        share_mount = NfsMount(sh.source, sh.mount_name, sh.mount_options)
+    else:
+        share_mount = CifsMount(sh.source.replace("\\", "/"), sh.mount_name, sh.mount_options, sh.username)
+    pathmap = PathMap(mirror_root=None, node_os=node_os, rules=_rules(preset, root))
+    return StoragePlan(
+        mode, node_os, root, pathmap, upload="none", node_sync=False, mount=share_mount,
+        mount_at="pool",
+    )  # fmt: skip
+
+
+# --- blob-copy: does the job fit the node's temporary disk? -------------------------------
+
+#: Temporary (resource) disk of common render VM sizes, GiB. Sizes without a
+#: ``d`` in v4/v5 families have none; unknown sizes are not guessed.
+TEMP_DISK_GIB: dict[str, int] = {
+    "standard_d2s_v3": 16, "standard_d4s_v3": 32, "standard_d8s_v3": 64,
+    "standard_d16s_v3": 128, "standard_d32s_v3": 256, "standard_d64s_v3": 512,
+    "standard_f2s_v2": 16, "standard_f4s_v2": 32, "standard_f8s_v2": 64,
+    "standard_f16s_v2": 128, "standard_f32s_v2": 256, "standard_f64s_v2": 512,
+    "standard_f72s_v2": 576,
+    "standard_d2s_v5": 0, "standard_d4s_v5": 0, "standard_d8s_v5": 0,
+    "standard_d16s_v5": 0, "standard_d32s_v5": 0,
+}  # fmt: skip
+
+#: Share of the temp disk the assets may use: frames, caches and the OS need the rest.
+TEMP_DISK_BUDGET = 0.8
+
+
+def check_fits_temp_disk(total_bytes: int, vm_size: str, temp_disk_gib: int | None = None) -> None:
+    """Raise when ``total_bytes`` of assets cannot be copied to a ``vm_size`` node.
+
+    ``temp_disk_gib`` overrides the table (for sizes it does not know). Unknown
+    sizes without an override pass: the node's own sync then fails clearly.
+    """
+    gib = temp_disk_gib if temp_disk_gib is not None else TEMP_DISK_GIB.get(vm_size.lower())
+    if gib is None:
+        return
+    if gib == 0:
+        raise PresetError(
+            f"VM size {vm_size} has no temporary disk to copy the assets to",
+            hint='use a size with a "d" (e.g. Standard_D8ds_v5) or storage mode "blobfuse"',
+        )
+    budget = int(gib * (1 << 30) * TEMP_DISK_BUDGET)
+    if total_bytes > budget:
+        need = total_bytes / (1 << 30)
+        raise PresetError(
+            f"the job's assets ({need:.1f} GiB) do not fit the {gib} GiB temporary disk of "
+            f"{vm_size} (at most {TEMP_DISK_BUDGET:.0%} may hold assets)",
+            hint='use a larger VM size, or storage mode "blobfuse" or "azure-files"',
+        )
