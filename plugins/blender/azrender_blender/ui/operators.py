@@ -1,0 +1,246 @@
+"""The panel's buttons. Input is checked here, on the main thread; long work goes to a thread.
+
+Every failure the artist can act on is one Blender report naming the thing
+and what to do, and the operator is cancelled.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import bpy
+from bpy.props import EnumProperty, StringProperty
+
+from azrender.errors import AzrenderError, UsageError
+from azrender.model import AssetSet, FrameRange
+from azrender.presets import Preset
+
+from ..collect import collect_scene
+from . import flows
+from .props import output_folder, preferences, scene_frames
+from .runtime import PRESETS, WORK
+
+SNAPSHOT_DIR = ".azrender-snapshots"
+
+
+def chosen_preset(settings: Any) -> tuple[Path, Preset]:
+    """The preset picked in the panel, loaded and validated."""
+    value = settings.preset
+    if not value or value == "NONE":
+        raise UsageError(
+            "no preset is chosen",
+            hint="add the show's preset folder to the add-on preferences (Preset search path)",
+        )
+    path = Path(value)
+    return path, PRESETS.load(path)
+
+
+def scene_file_for_submit() -> Path:
+    """The file to send: the scene itself when saved, else a snapshot copy beside it.
+
+    The artist's file is never saved behind their back: unsaved edits go into a
+    copy in ``<scene folder>/.azrender-snapshots/<time>/<scene name>``; Blender
+    rewrites its relative paths for the new folder, and the copy keeps the
+    scene's name so frames are named as usual.
+    """
+    if not bpy.data.filepath:
+        raise UsageError("the scene has never been saved", hint="save it (File > Save) first")
+    source = Path(bpy.data.filepath)
+    if not bpy.data.is_dirty:
+        return source
+    stamp = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+    target = source.parent / SNAPSHOT_DIR / stamp / source.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    bpy.ops.wm.save_as_mainfile(filepath=str(target), copy=True, relative_remap=True)
+    return target
+
+
+def fill_missing(settings: Any, assets: AssetSet) -> None:
+    """Show the check's result in the panel: a summary line and every missing file."""
+    settings.missing.clear()
+    for asset in assets.missing:
+        item = settings.missing.add()
+        item.path = str(asset.path)
+        item.kind = asset.kind.value
+        item.referrer = asset.referrer
+    megabytes = assets.total_bytes / 1e6
+    packed = f", {assets.packed_count} packed" if assets.packed_count else ""
+    settings.check_summary = (
+        f"{len(assets.present)} files ({megabytes:.1f} MB), {len(assets.missing)} missing{packed}"
+    )
+    settings.checked = True
+
+
+def _collect(operator: Any, settings: Any) -> AssetSet | None:
+    try:
+        assets = collect_scene()
+    except ValueError:
+        operator.report({"ERROR"}, "the scene has never been saved (save it with File > Save first)")
+        return None
+    fill_missing(settings, assets)
+    return assets
+
+
+class AZRENDER_OT_check_dependencies(bpy.types.Operator):
+    """List every file the scene needs and show the missing ones"""
+
+    bl_idname = "azrender.check_dependencies"
+    bl_label = "Check Dependencies"
+    bl_options: ClassVar[set[str]] = {"REGISTER"}
+
+    def execute(self, context: Any) -> set[str]:
+        settings = context.scene.azrender
+        assets = _collect(self, settings)
+        if assets is None:
+            return {"CANCELLED"}
+        level = "WARNING" if assets.missing else "INFO"
+        self.report({level}, f"Render on Azure: {settings.check_summary}")
+        return {"FINISHED"}
+
+
+class AZRENDER_OT_submit(bpy.types.Operator):
+    """Upload what changed, render on Azure and bring the frames back to the output folder"""
+
+    bl_idname = "azrender.submit"
+    bl_label = "Render on Azure"
+    bl_options: ClassVar[set[str]] = {"REGISTER"}
+
+    def execute(self, context: Any) -> set[str]:
+        scene = context.scene
+        settings = scene.azrender
+        try:
+            preset_path, preset = chosen_preset(settings)
+            frames = FrameRange.parse(scene_frames(scene) if settings.use_scene_frames else settings.frames)
+            backend = None if settings.backend == "PRESET" else settings.backend
+            assets = _collect(self, settings)
+            if assets is None:
+                return {"CANCELLED"}
+            scene_file = scene_file_for_submit()
+            output = output_folder(scene)
+        except AzrenderError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        prefs = preferences(context)
+        hours = float(prefs.follow_hours) if prefs is not None else 24.0
+        request = flows.SubmitRequest(
+            scene=scene_file,
+            preset=preset,
+            frames=frames,
+            chunk=settings.chunk or None,
+            backend=backend,
+            output_dir=output,
+            follow_seconds=hours * 3600.0,
+        )
+        key = secrets.token_hex(4)
+        job = settings.jobs.add()
+        job.key, job.state, job.preset = key, "queued", str(preset_path)
+        job.backend = backend or preset.backend.kind
+        job.output_root = str(output)
+        job.message = f"{scene_file.name}, frames {frames.spec}"
+        settings.job_index = len(settings.jobs) - 1
+        WORK.start(key, lambda reporter: flows.submit_and_follow(request, reporter))
+        if assets.missing:
+            self.report({"WARNING"}, f"Render on Azure: submitting with {len(assets.missing)} missing files")
+        else:
+            self.report({"INFO"}, f"Render on Azure: submitting frames {frames.spec}")
+        return {"FINISHED"}
+
+
+def _selected_job(operator: Any, settings: Any) -> Any | None:
+    if not 0 <= settings.job_index < len(settings.jobs):
+        operator.report({"ERROR"}, "no job is selected in the job list")
+        return None
+    return settings.jobs[settings.job_index]
+
+
+class AZRENDER_OT_download(bpy.types.Operator):
+    """Download the selected job's frames and logs (only files not already here)"""
+
+    bl_idname = "azrender.download"
+    bl_label = "Download Frames"
+
+    def execute(self, context: Any) -> set[str]:
+        settings = context.scene.azrender
+        job = _selected_job(self, settings)
+        if job is None:
+            return {"CANCELLED"}
+        if not job.job_id:
+            self.report({"ERROR"}, "this job was never submitted; there is nothing to download")
+            return {"CANCELLED"}
+        if WORK.running(job.key):
+            self.report({"ERROR"}, f"job {job.job_id} is still being followed; its frames come by themselves")
+            return {"CANCELLED"}
+        try:
+            preset = PRESETS.load(Path(job.preset))
+        except AzrenderError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        job_id, root = job.job_id, Path(job.output_root or output_folder(context.scene))
+
+        def run(reporter: Any) -> None:
+            flows.download_job(preset, job_id, root, reporter)
+
+        WORK.start(job.key, run)
+        self.report({"INFO"}, f"Render on Azure: downloading {job_id}")
+        return {"FINISHED"}
+
+
+class AZRENDER_OT_open_output(bpy.types.Operator):
+    """Open the selected job's folder, or the output folder, in the file browser"""
+
+    bl_idname = "azrender.open_output"
+    bl_label = "Open Output Folder"
+
+    def execute(self, context: Any) -> set[str]:
+        settings = context.scene.azrender
+        folder = output_folder(context.scene)
+        if 0 <= settings.job_index < len(settings.jobs) and settings.jobs[settings.job_index].output_dir:
+            folder = Path(settings.jobs[settings.job_index].output_dir)
+        if not folder.is_dir():
+            self.report({"ERROR"}, f"{folder} does not exist yet (download the frames first)")
+            return {"CANCELLED"}
+        bpy.ops.wm.path_open(filepath=str(folder) + os.sep)
+        return {"FINISHED"}
+
+
+class AZRENDER_OT_refresh_presets(bpy.types.Operator):
+    """Read the preset folders again"""
+
+    bl_idname = "azrender.refresh_presets"
+    bl_label = "Refresh Presets"
+
+    def execute(self, context: Any) -> set[str]:
+        PRESETS.clear()
+        return {"FINISHED"}
+
+
+class AZRENDER_OT_report(bpy.types.Operator):
+    """Show a message from a background job as a Blender report"""
+
+    bl_idname = "azrender.report"
+    bl_label = "Render on Azure Report"
+    bl_options: ClassVar[set[str]] = {"INTERNAL"}
+
+    level: EnumProperty(  # type: ignore[valid-type]
+        items=[("INFO", "Info", ""), ("WARNING", "Warning", ""), ("ERROR", "Error", "")],
+        default="INFO",
+    )
+    message: StringProperty()  # type: ignore[valid-type]
+
+    def execute(self, context: Any) -> set[str]:
+        self.report({self.level}, self.message)
+        return {"FINISHED"}
+
+
+CLASSES = (
+    AZRENDER_OT_check_dependencies,
+    AZRENDER_OT_submit,
+    AZRENDER_OT_download,
+    AZRENDER_OT_open_output,
+    AZRENDER_OT_refresh_presets,
+    AZRENDER_OT_report,
+)

@@ -1,0 +1,105 @@
+"""The "Render on Azure" panel in Render Properties, and its two lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import bpy
+
+from azrender.errors import AzrenderError
+
+from .props import scene_frames
+from .runtime import PRESETS
+
+_STATE_ICONS = {
+    "queued": "TIME",
+    "uploading": "EXPORT",
+    "running": "RENDER_ANIMATION",
+    "downloading": "IMPORT",
+    "done": "CHECKMARK",
+    "failed": "ERROR",
+}
+
+
+class AZRENDER_UL_missing(bpy.types.UIList):
+    def draw_item(self, context: Any, layout: Any, data: Any, item: Any, icon: Any,
+                  active_data: Any, active_propname: str, index: int = 0) -> None:
+        row = layout.row(align=True)
+        row.label(text=Path(item.path).name, icon="ERROR")
+        row.label(text=item.referrer)
+
+
+class AZRENDER_UL_jobs(bpy.types.UIList):
+    def draw_item(self, context: Any, layout: Any, data: Any, item: Any, icon: Any,
+                  active_data: Any, active_propname: str, index: int = 0) -> None:
+        row = layout.row(align=True)
+        row.label(text=item.job_id or "(submitting)", icon=_STATE_ICONS.get(item.state, "QUESTION"))
+        row.label(text=item.state)
+        row.prop(item, "progress", text="", slider=True)
+
+
+class AZRENDER_PT_render_on_azure(bpy.types.Panel):
+    bl_label = "Render on Azure"
+    bl_idname = "AZRENDER_PT_render_on_azure"
+    bl_space_type = "PROPERTIES"
+    bl_region_type = "WINDOW"
+    bl_context = "render"
+
+    def draw(self, context: Any) -> None:
+        layout = self.layout
+        layout.use_property_split = True
+        layout.use_property_decorate = False
+        settings = context.scene.azrender
+
+        row = layout.row(align=True)
+        row.prop(settings, "preset")
+        row.operator("azrender.refresh_presets", text="", icon="FILE_REFRESH")
+        self._draw_preset(layout, settings)
+
+        layout.prop(settings, "use_scene_frames")
+        if settings.use_scene_frames:
+            layout.label(text=f"Frames {scene_frames(context.scene)}")
+        else:
+            layout.prop(settings, "frames")
+        layout.prop(settings, "chunk")
+        layout.prop(settings, "backend")
+        layout.prop(settings, "output_dir")
+
+        layout.operator("azrender.check_dependencies", icon="VIEWZOOM")
+        if settings.checked:
+            layout.label(text=settings.check_summary, icon="ERROR" if settings.missing else "CHECKMARK")
+            if settings.missing:
+                layout.template_list("AZRENDER_UL_missing", "", settings, "missing", settings,
+                                     "missing_index", rows=3)
+        layout.operator("azrender.submit", icon="RENDER_ANIMATION")
+
+        layout.label(text="Jobs")
+        layout.template_list("AZRENDER_UL_jobs", "", settings, "jobs", settings, "job_index", rows=3)
+        if 0 <= settings.job_index < len(settings.jobs):
+            job = settings.jobs[settings.job_index]
+            if job.error:
+                layout.label(text=job.error, icon="ERROR")
+            elif job.message:
+                layout.label(text=job.message)
+        row = layout.row(align=True)
+        row.operator("azrender.download", icon="IMPORT")
+        row.operator("azrender.open_output", icon="FILE_FOLDER")
+
+    @staticmethod
+    def _draw_preset(layout: Any, settings: Any) -> None:
+        if not settings.preset or settings.preset == "NONE":
+            layout.label(text="Add preset folders in the add-on preferences", icon="INFO")
+            return
+        try:
+            preset = PRESETS.load(Path(settings.preset))
+        except AzrenderError as exc:
+            layout.label(text=str(exc), icon="ERROR")
+            return
+        box = layout.box()
+        box.label(text=f"Storage: {preset.storage.mode}, assets in '{preset.storage.assets_container}'")
+        box.label(text=f"Backend: {preset.backend.kind}, chunk {preset.render.chunk}, "
+                       f"format {preset.render.format}")
+
+
+CLASSES = (AZRENDER_UL_missing, AZRENDER_UL_jobs, AZRENDER_PT_render_on_azure)
