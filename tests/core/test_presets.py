@@ -153,7 +153,10 @@ def test_to_json() -> None:
         "azure_files": doc["azure_files"],
         "share": doc["share"],
         "paths": [],
+        "batch": doc["batch"],
+        "pool": doc["pool"],
     }
+    assert doc["batch"]["pool_mode"] == "create" and doc["pool"]["os"] == "linux"
     assert doc["share"] == {"source": None, "mount_name": "share", "mount_options": "", "username": None}
     assert json.loads(json.dumps(doc)) == doc
     assert parse('name = "m"\n').to_json()["storage"] == {

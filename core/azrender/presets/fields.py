@@ -561,6 +561,219 @@ PATHS = TableSpec(
     array=True,
 )
 
+# --- Azure Batch ([batch], [pool]) ------------------------------------------------------
+
+POOL_MODES = ("create", "existing", "auto")
+NODE_ACCESS = ("sas", "identity")
+POOL_OS = ("linux", "windows")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+BATCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+GALLERY_ID_RE = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/", re.IGNORECASE
+)
+IDENTITY_ID_RE = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
+    r"Microsoft\.ManagedIdentity/userAssignedIdentities/[^/]+$",
+    re.IGNORECASE,
+)
+
+
+def check_batch_url(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname and not (parts.query or parts.fragment):
+        return None
+    return (
+        f"`{key}` {_show(value)} is not a Batch account endpoint",
+        "use https://<account>.<region>.batch.azure.com",
+    )
+
+
+def check_batch_id(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    if BATCH_ID_RE.match(value):
+        return None
+    return (
+        f"`{key}` {_show(value)} is not a valid Batch id",
+        "use 1-64 letters, digits, hyphens and underscores",
+    )
+
+
+def check_image(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    parts = value.split("/")
+    if GALLERY_ID_RE.match(value) or (len(parts) in (3, 4) and all(parts)):
+        return None
+    return (
+        f"`{key}` {_show(value)} is neither a marketplace image nor a Compute Gallery image id",
+        "use publisher/offer/sku[/version] (e.g. canonical/ubuntu-24_04-lts/server) or "
+        "/subscriptions/.../providers/Microsoft.Compute/galleries/<g>/images/<i>[/versions/<v>]",
+    )
+
+
+def check_licence_env(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    for item in value.split():
+        name, eq, _ = item.partition("=")
+        if not eq or not ENV_NAME_RE.match(name):
+            return (
+                f"`{key}` entry {_show(item)} is not NAME=value",
+                "write space-separated NAME=value pairs, e.g. `ADSKFLEX_LICENSE_FILE=27000@lic1`",
+            )
+    return None
+
+
+def check_identity(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    if IDENTITY_ID_RE.match(value):
+        return None
+    return (
+        f"`{key}` {_show(value)} is not a user-assigned managed identity resource id",
+        "use /subscriptions/<sub>/resourceGroups/<rg>/providers/"
+        "Microsoft.ManagedIdentity/userAssignedIdentities/<name>",
+    )
+
+
+BATCH = TableSpec(
+    name="batch",
+    description="The Azure Batch account, which pool jobs run on, and job limits (backend `azure`).",
+    fields=(
+        FieldSpec(
+            "account_url",
+            "string",
+            None,
+            "Batch account endpoint, e.g. `https://myrender.westeurope.batch.azure.com`; "
+            "needed to submit with the `azure` backend (not for a dry run).",
+            check=check_batch_url,
+            schema={"pattern": r"^https://[^/?#]+/?$"},
+            example="https://myrender.westeurope.batch.azure.com",
+        ),
+        FieldSpec(
+            "pool_id",
+            "string",
+            "azrender",
+            "Id of the pool jobs run on.",
+            check=check_batch_id,
+            schema={"pattern": BATCH_ID_RE.pattern},
+        ),
+        FieldSpec(
+            "pool_mode",
+            "string",
+            "create",
+            "`create`: use pool `pool_id`, creating it from [pool] when it does not exist; "
+            "`existing`: the pool must exist; `auto`: an auto-pool from [pool] that lives as long as the job.",
+            choices=POOL_MODES,
+        ),
+        FieldSpec(
+            "node_access",
+            "string",
+            "sas",
+            "How nodes reach storage: `sas` mints per-job SAS URLs (read+list on assets, "
+            "write+create on outputs, expiring just after the job's limit); `identity` uses the "
+            "pool's managed identity (`pool.identity`).",
+            choices=NODE_ACCESS,
+        ),
+        FieldSpec(
+            "max_job_minutes",
+            "integer",
+            1440,
+            "Wall-clock limit of a job; its SAS tokens expire 30 minutes after it.",
+            minimum=5,
+            maximum=10080,
+        ),
+        FieldSpec(
+            "max_task_minutes",
+            "integer",
+            0,
+            "Wall-clock limit of one render task; 0 means none.",
+            minimum=0,
+            maximum=10080,
+        ),
+        FieldSpec(
+            "task_retries",
+            "integer",
+            1,
+            "How often Batch retries a failed render task.",
+            minimum=0,
+            maximum=100,
+        ),
+    ),
+)
+
+POOL = TableSpec(
+    name="pool",
+    description="The Batch pool azrender creates (`batch.pool_mode` `create` or `auto`).",
+    fields=(
+        FieldSpec("vm_size", "string", "Standard_D4s_v5", "VM size of the nodes."),
+        FieldSpec(
+            "image",
+            "string",
+            "canonical/ubuntu-24_04-lts/server",
+            "Marketplace image `publisher/offer/sku[/version]`, or an Azure Compute Gallery image "
+            "id (the studio's image with the renderer installed).",
+            check=check_image,
+        ),
+        FieldSpec(
+            "node_agent_sku",
+            "string",
+            "batch.node.ubuntu 24.04",
+            "Batch node agent SKU that matches the image.",
+        ),
+        FieldSpec("os", "string", "linux", "Operating system of the image.", choices=POOL_OS),
+        FieldSpec(
+            "dedicated", "integer", 1, "Dedicated nodes (unless autoscale_formula is set).",
+            minimum=0, maximum=10000,
+        ),
+        FieldSpec(
+            "spot", "integer", 0, "Spot nodes (unless autoscale_formula is set).",
+            minimum=0, maximum=10000,
+        ),
+        FieldSpec(
+            "autoscale_formula",
+            "string",
+            None,
+            "Batch autoscale formula; when set, it decides the node counts.",
+        ),
+        FieldSpec(
+            "task_slots", "integer", 1, "Tasks that run at once on one node.", minimum=1, maximum=256
+        ),
+        FieldSpec(
+            "azrender_package",
+            "string",
+            "azrender",
+            "What the start task installs with pip for the node scripts (a pinned version or a wheel URL).",
+        ),
+        FieldSpec(
+            "start_command",
+            "string",
+            None,
+            "Extra start-task command that installs the renderer (runs as the pool's admin auto-user).",
+        ),
+        FieldSpec(
+            "licence_env",
+            "string",
+            None,
+            "Licence server environment for every task: space-separated NAME=value pairs, "
+            "e.g. `ADSKFLEX_LICENSE_FILE=27000@lic1`.",
+            check=check_licence_env,
+        ),
+        FieldSpec(
+            "identity",
+            "string",
+            None,
+            "Resource id of the user-assigned managed identity the pool carries (assign it to the "
+            "pool with the portal or ARM); outputs and storage use it with node_access `identity`.",
+            check=check_identity,
+        ),
+        FieldSpec(
+            "identity_client_id",
+            "string",
+            None,
+            "Client id of that identity, so DefaultAzureCredential on the node picks it.",
+        ),
+    ),
+)
+
 #: Every table of the format, root first, in documentation order.
 TABLES: tuple[TableSpec, ...] = (
     ROOT,
@@ -571,6 +784,8 @@ TABLES: tuple[TableSpec, ...] = (
     PATHS,
     BACKEND,
     RENDER,
+    BATCH,
+    POOL,
 )
 SUBTABLES: dict[str, TableSpec] = {t.name: t for t in TABLES if t.name}
 

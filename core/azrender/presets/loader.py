@@ -29,8 +29,10 @@ from azrender.presets.locate import KeyPath, find_line, key_lines, split_dotted
 from azrender.presets.model import (
     AzureFilesSettings,
     BackendSettings,
+    BatchSettings,
     BlobfuseSettings,
     PathRule,
+    PoolSettings,
     Preset,
     RenderSettings,
     ShareSettings,
@@ -53,6 +55,8 @@ TABLE_CLASSES: dict[str, type[Any]] = {
     "azure_files": AzureFilesSettings,
     "share": ShareSettings,
     "paths": PathRule,
+    "batch": BatchSettings,
+    "pool": PoolSettings,
 }
 
 

@@ -90,6 +90,38 @@ class RenderSettings:
 
 
 @dataclass(frozen=True)
+class BatchSettings:
+    """``[batch]``: the Batch account, the pool jobs run on, job limits."""
+
+    account_url: str | None = None
+    pool_id: str = "azrender"
+    pool_mode: Literal["create", "existing", "auto"] = "create"
+    node_access: Literal["sas", "identity"] = "sas"
+    max_job_minutes: int = 1440
+    max_task_minutes: int = 0
+    task_retries: int = 1
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """``[pool]``: the pool azrender creates (or the auto-pool)."""
+
+    vm_size: str = "Standard_D4s_v5"
+    image: str = "canonical/ubuntu-24_04-lts/server"
+    node_agent_sku: str = "batch.node.ubuntu 24.04"
+    os: Literal["linux", "windows"] = "linux"
+    dedicated: int = 1
+    spot: int = 0
+    autoscale_formula: str | None = None
+    task_slots: int = 1
+    azrender_package: str = "azrender"
+    start_command: str | None = None
+    licence_env: str | None = None
+    identity: str | None = None
+    identity_client_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Preset:
     """One per-show preset, validated. Holds no secrets, by construction."""
 
@@ -102,6 +134,8 @@ class Preset:
     azure_files: AzureFilesSettings = field(default_factory=AzureFilesSettings)
     share: ShareSettings = field(default_factory=ShareSettings)
     paths: tuple[PathRule, ...] = ()
+    batch: BatchSettings = field(default_factory=BatchSettings)
+    pool: PoolSettings = field(default_factory=PoolSettings)
 
     def to_json(self) -> dict[str, object]:
         """The `azrender preset show --json` document: every setting, defaults filled in."""
@@ -115,6 +149,8 @@ class Preset:
             "azure_files": asdict(self.azure_files),
             "share": asdict(self.share),
             "paths": [asdict(r) for r in self.paths],
+            "batch": asdict(self.batch),
+            "pool": asdict(self.pool),
         }
 
     def require_account(self, environ: Mapping[str, str] | None = None) -> None:
