@@ -186,3 +186,74 @@ def test_is_transient_classifies() -> None:
     denied.status_code = 403
     assert is_transient(busy) and not is_transient(denied)
     assert is_transient(ConnectionResetError()) and not is_transient(ValueError())
+
+
+# ---------------------------------------------------------------- resumable download
+
+
+def _count_range_gets(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, object]]:
+    from azure.storage.blob import BlobClient
+
+    calls: list[tuple[object, object]] = []
+    real = BlobClient.download_blob
+
+    def counting(self: BlobClient, *args: object, **kwargs: object) -> object:
+        calls.append((args[0] if args else None, args[1] if len(args) > 1 else None))
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(BlobClient, "download_blob", counting)
+    return calls
+
+
+def test_interrupted_download_fetches_only_missing_ranges(
+    client: ContainerClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from azrender.storage.download import download_to, part_path
+    from azrender.storage.ranges import RANGE_SIZE, PartState, state_path
+
+    data = random.Random(3).randbytes(3 * RANGE_SIZE + 99)
+    client.upload_blob("f.exr", data)
+    etag = client.get_blob_client("f.exr").get_blob_properties().etag.strip('"')
+    target = tmp_path / "out" / "f.exr"
+    target.parent.mkdir()
+    part = part_path(target)
+    # An earlier run got ranges 0 and 2, then the connection died.
+    buf = bytearray(len(data))
+    for i in (0, 2):
+        buf[i * RANGE_SIZE : (i + 1) * RANGE_SIZE] = data[i * RANGE_SIZE : (i + 1) * RANGE_SIZE]
+    part.write_bytes(bytes(buf))
+    state_path(part).write_text(
+        __import__("json").dumps(PartState(etag, len(data), RANGE_SIZE, {0, 2}).to_json())
+    )
+    calls = _count_range_gets(monkeypatch)
+    size, _ = download_to(client, "f.exr", target, expected_hash=hash_bytes_(data))
+    assert size == len(data) and target.read_bytes() == data
+    assert sorted(c[0] for c in calls) == [RANGE_SIZE, 3 * RANGE_SIZE]  # ranges 1 and 3 only
+    assert sorted(p.name for p in target.parent.iterdir()) == ["f.exr"]
+
+
+def test_a_part_from_a_blob_replaced_since_is_not_stitched(
+    client: ContainerClient, tmp_path: Path
+) -> None:
+    from azrender.storage.download import download_to, part_path
+    from azrender.storage.ranges import RANGE_SIZE, PartState, state_path
+
+    old = random.Random(4).randbytes(2 * RANGE_SIZE)
+    client.upload_blob("g.bin", old)
+    etag = client.get_blob_client("g.bin").get_blob_properties().etag.strip('"')
+    new = random.Random(5).randbytes(2 * RANGE_SIZE)
+    client.upload_blob("g.bin", new, overwrite=True)
+    target = tmp_path / "g.bin"
+    part = part_path(target)
+    part.write_bytes(old[:RANGE_SIZE])
+    state_path(part).write_text(
+        __import__("json").dumps(PartState(etag, len(old), RANGE_SIZE, {0}).to_json())
+    )
+    download_to(client, "g.bin", target)
+    assert target.read_bytes() == new
+
+
+def hash_bytes_(data: bytes) -> str:
+    from azrender.storage.hashing import hash_bytes
+
+    return hash_bytes(data)

@@ -19,6 +19,7 @@ import json
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -29,10 +30,11 @@ from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.client import storage_errors
 from azrender.storage.hashing import hash_file
 from azrender.storage.parallel import run_parallel
+from azrender.storage.ranges import discard, fetch_resumable
 
 RECORD_NAME = ".azrender-download.json"
 TEMP_SUFFIX = ".azrender-part"
-# Blobs above the SDK's first 32 MiB range are fetched by this many threads each.
+# Ranges of one blob fetched in parallel.
 _RANGE_THREADS = 4
 
 
@@ -90,6 +92,47 @@ def safe_join(dest: Path, name: str) -> Path:
     return dest.joinpath(*safe_relative(name).parts)
 
 
+def part_path(target: Path) -> Path:
+    """Where ``target`` is assembled before it is renamed into place (hidden, same folder)."""
+    return target.parent / f".{target.name}{TEMP_SUFFIX}"
+
+
+@contextlib.contextmanager
+def _claimed_part(target: Path) -> Iterator[Path]:
+    """The resumable part file of ``target``, or a private one if another process holds it.
+
+    Two preparation tasks on one node may fetch the same asset at once; only one
+    may write the shared part file (POSIX advisory lock). Where no lock is
+    available the other one downloads into a unique temp file instead.
+    """
+    part = part_path(target)
+    lock_path = part.with_name(part.name + ".lock")
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; resumable for a single writer
+        yield part
+        return
+    with open(lock_path, "a+b") as lock_file:
+        try:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fd, name = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX
+            )
+            os.close(fd)
+            os.unlink(name)
+            try:
+                yield Path(name)
+            finally:
+                discard(Path(name))
+            return
+        try:
+            yield part
+        finally:
+            with contextlib.suppress(OSError):
+                lock_path.unlink()
+
+
 def download_to(
     client: ContainerClient,
     blob: str,
@@ -98,52 +141,32 @@ def download_to(
     expected_hash: str | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> tuple[int, str]:
-    """Download ``blob`` to ``target`` atomically; returns (bytes, etag).
+    """Download ``blob`` to ``target`` atomically and resumably; returns (bytes, etag).
 
-    The bytes go to a temporary file in the target's folder (same file system,
-    so the final ``os.replace`` is atomic). With ``expected_hash`` the temp file
-    is hashed first and a mismatch raises :class:`StorageError`, leaving
-    nothing behind.
+    The bytes go to a hidden part file in the target's folder (same file
+    system, so the final ``os.replace`` is atomic), in MD5-checked ranges (see
+    :mod:`azrender.storage.ranges`). If the download is interrupted the part
+    file stays, and the next call fetches only the missing ranges. With
+    ``expected_hash`` the part file is hashed first and a mismatch raises
+    :class:`StorageError`, leaving nothing behind.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX
-    )
-    tmp = Path(tmp_name)
-    reported = 0
-    lock = threading.Lock()
-
-    def hook(current: int, total: int | None) -> None:
-        nonlocal reported
-        with lock:
-            delta, reported = current - reported, current
-        if delta > 0:
-            progress.advance(delta)
-
-    try:
-        with os.fdopen(fd, "wb") as f, storage_errors("downloading", client=client, blob=blob):
-            downloader = client.download_blob(
-                blob, max_concurrency=_RANGE_THREADS, progress_hook=hook
+    with _claimed_part(target) as part:
+        with storage_errors("downloading", client=client, blob=blob):
+            size, etag = fetch_resumable(
+                client.get_blob_client(blob), part, progress=progress, max_workers=_RANGE_THREADS
             )
-            size = downloader.size
-            downloader.readinto(f)
-            etag = normalize_etag(downloader.properties.etag)
         if expected_hash is not None:
-            actual = hash_file(tmp)
+            actual = hash_file(part)
             if actual != expected_hash:
+                discard(part)
                 raise StorageError(
                     f"blob {blob!r} does not match the job manifest "
                     f"(xxh3 {actual}, expected {expected_hash})",
                     hint="the blob was changed after the job was submitted; submit the job again",
                 )
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    if size > reported:
-        progress.advance(size - reported)
-    return size, etag
+        os.replace(part, target)
+    return size, normalize_etag(etag)
 
 
 def load_record(path: Path) -> dict[str, dict[str, object]]:
