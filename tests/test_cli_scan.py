@@ -188,3 +188,20 @@ def test_max_json_equals_3ds_max_dependency_list(real_fixtures: Path) -> None:
     doc = scan_json(scene)
     assert doc["app"] == "max" and len(expected) == 7
     assert dependency_paths(doc) == expected and doc["missing"] == []
+
+
+@pytest.mark.bpy
+def test_benchmark_quick_smoke() -> None:
+    """bench/scan.py --quick runs end to end and finds every generated file (timings not asserted)."""
+    if importlib.util.find_spec("bpy") is None:
+        pytest.skip("bpy is not installed")
+    bench = Path(__file__).resolve().parents[1] / "bench" / "scan.py"
+    proc = subprocess.run(
+        [sys.executable, str(bench), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "vs bpy" in proc.stdout and ".ma nodes" in proc.stdout
