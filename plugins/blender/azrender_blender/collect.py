@@ -4,12 +4,14 @@ The headless scanner (:mod:`azrender_blender.scan`) reads a saved .blend; this
 module reads what is loaded right now, unsaved edits included, which is what
 the panel's "Check dependencies" button shows. Both produce the same kinds
 (``texture``, ``library``, ``audio``, ``font``, ``movie``, ``cache``,
-``volume``, ``script``) and the same referrer text (``Image 'brick wall'``,
+``volume``) and the same referrer text (``Image 'brick wall'``,
 ``... in library /abs/lib.blend``); a test compares the two on the demo shot.
 
 Sequences and UDIM tiles are expanded against the disk with the core's token
 rules; a pattern that matches nothing is reported as one missing asset, never
-dropped. Packed files are counted, not listed.
+dropped. Packed files are counted, not listed. Text datablocks are left out,
+as the headless scanner leaves them out: a .blend stores their contents even
+when they were loaded from a file.
 """
 
 from __future__ import annotations
@@ -102,14 +104,6 @@ def _libraries(scene: Path) -> Iterator[Asset]:
         yield asset_at(path, AssetKind.LIBRARY, referrer)
 
 
-def _texts(scene: Path) -> Iterator[Asset]:
-    for text in bpy.data.texts:
-        if text.is_in_memory or not text.filepath:
-            continue
-        yield from _files(_abspath(text.filepath, text.library), AssetKind.SCRIPT,
-                          _referrer("Text", text, scene))
-
-
 def _strips(scene: Path) -> Iterator[Asset]:
     """Image and movie strips of every scene's sequencer (sounds are sound datablocks)."""
     for sc in bpy.data.scenes:
@@ -117,7 +111,7 @@ def _strips(scene: Path) -> Iterator[Asset]:
         if editor is None:
             continue
         # Blender 4.4 renamed sequences_all to strips_all.
-        strips = getattr(editor, "strips_all", None) or getattr(editor, "sequences_all", ())
+        strips = editor.strips_all if hasattr(editor, "strips_all") else editor.sequences_all
         for strip in strips:
             if strip.type == "IMAGE":
                 folder = _abspath(strip.directory, sc.library)
@@ -129,17 +123,20 @@ def _strips(scene: Path) -> Iterator[Asset]:
                                   "Sequencer strip")
 
 
+# Modifiers that read a file, by the DNA struct name the headless scanner names them with.
+_CACHE_MODIFIERS = {"MESH_CACHE": "MeshCacheModifierData", "OCEAN": "OceanModifierData"}
+
+
 def _modifier_caches(scene: Path) -> Iterator[Asset]:
     """Files read by modifiers: mesh caches (.pc2/.mdd) and baked oceans."""
     for obj in bpy.data.objects:
         for index, mod in enumerate(obj.modifiers):
-            filepath = ""
-            if mod.type == "MESH_CACHE" or (mod.type == "OCEAN" and getattr(mod, "is_cached", False)):
-                filepath = mod.filepath
-            if not filepath:
+            if mod.type not in _CACHE_MODIFIERS or not mod.filepath:
                 continue
-            referrer = f"Object '{obj.name}' modifier {index} ({mod.type})"
-            yield from _files(_abspath(filepath, obj.library), AssetKind.CACHE, referrer)
+            if mod.type == "OCEAN" and not mod.is_cached:
+                continue
+            referrer = f"Object '{obj.name}' modifier {index} ({_CACHE_MODIFIERS[mod.type]})"
+            yield from _files(_abspath(mod.filepath, obj.library), AssetKind.CACHE, referrer)
 
 
 def _packed_count() -> int:
@@ -166,7 +163,6 @@ def collect_scene() -> AssetSet:
                           sequence_attr="is_sequence"))
     result.extend(_simple(bpy.data.volumes, AssetKind.VOLUME, "Volume", scene,
                           sequence_attr="is_sequence"))
-    result.extend(_texts(scene))
     result.extend(_strips(scene))
     result.extend(_modifier_caches(scene))
     result.packed_count = _packed_count()
