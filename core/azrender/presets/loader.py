@@ -13,7 +13,7 @@ import datetime
 import difflib
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,9 +86,7 @@ class PresetFileError(PresetError):
         self.key = key
 
 
-def load_preset(path: Path | str) -> Preset:
-    """Read and validate the preset at ``path``."""
-    p = Path(path)
+def _read(p: Path) -> str:
     try:
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -108,7 +106,28 @@ def load_preset(path: Path | str) -> Preset:
             f"cannot read preset {p}: {exc.strerror or exc}",
             hint="check the path and its permissions",
         ) from None
+    return text
+
+
+def load_preset(path: Path | str) -> Preset:
+    """Read and validate the preset at ``path`` (one file; see :mod:`azrender.presets.layers`)."""
+    p = Path(path)
+    text = _read(p)
     return parse_preset(text, p)
+
+
+def read_toml(text: str, source: Path) -> dict[str, Any]:
+    """Parse TOML text; a syntax error becomes a positioned :class:`PresetFileError`."""
+    text = text.removeprefix("\ufeff")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(exc, text, source) from None
+
+
+def read_text(path: Path) -> str:
+    """A preset file's text, with one-line errors for the usual ways reading fails."""
+    return _read(Path(path))
 
 
 def parse_preset(text: str, source: Path) -> Preset:
@@ -239,19 +258,53 @@ def _matches_kind(spec: FieldSpec, value: object) -> bool:
     return isinstance(value, bool)
 
 
+#: Where a key of a merged (layered) preset was written: (file, line).
+Locator = Callable[[KeyPath], tuple[Path, int | None]]
+
+
 class _Validator:
-    def __init__(self, text: str, source: Path) -> None:
+    def __init__(self, text: str, source: Path, *, locate: Locator | None = None) -> None:
         self.source = source
         self.lines = key_lines(text)
+        self.locate = locate
 
     def fail(self, path: KeyPath, message: str, hint: str) -> PresetFileError:
+        source, line = self.source, find_line(self.lines, path) if path else None
+        if self.locate is not None and path:
+            source, line = self.locate(path)
         return PresetFileError(
             message,
-            source=self.source,
-            line=find_line(self.lines, path) if path else None,
+            source=source,
+            line=line,
             key=_dotted(path) if path else None,
             hint=hint,
         )
+
+    def layer(self, data: Mapping[str, object]) -> None:
+        """Check one layer of a layered preset alone: keys, types, values, secrets.
+
+        Required keys and the storage mode's cross-checks wait for the merge.
+        """
+        self.secrets(data)
+        optional = TableSpec(ROOT.name, ROOT.description, tuple(
+            f for f in ROOT.fields if not f.required
+        ) + tuple(FieldSpec(f.name, f.kind, None, f.description, check=f.check) for f in ROOT.fields if f.required))  # fmt: skip
+        self.table(optional, data, (), subtables=SUBTABLES)
+        for name, spec in SUBTABLES.items():
+            raw = data.get(name, [] if spec.array else {})
+            if spec.array:
+                assert isinstance(raw, list)
+                for i, entry in enumerate(raw):
+                    self.table(spec, entry, (name, i))
+            else:
+                assert isinstance(raw, Mapping)
+                self.table(spec, raw, (name,))
+
+    def secrets(self, data: Mapping[str, object]) -> None:
+        secret = find_secret(data)
+        if secret is not None:
+            path, why = secret
+            raise self.fail(path, f"`{_dotted(path)}` {why}", CREDENTIALS_HINT)
 
     def preset(self, data: Mapping[str, object]) -> Preset:
         secret = find_secret(data)
