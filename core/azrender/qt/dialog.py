@@ -1,0 +1,401 @@
+"""The "Render on Azure" submit dialog, shared by Maya and 3ds Max.
+
+It shows what the application's :class:`~azrender.qt.session.AppSession`
+reports (scene, frames, renderer, cameras, render layers), lets the artist pick
+a preset, chunk size and backend, lists the scene's files with the missing
+ones first, and submits through :func:`azrender.submit.submit_scene` on a pool
+thread with a progress bar. The second tab is the :class:`~azrender.qt.monitor.JobMonitor`.
+
+Everything slow runs off the UI thread; the application is only asked on the
+UI thread, where its API is safe to call.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from azrender.backends import BACKENDS
+from azrender.errors import AzrenderError, UsageError
+from azrender.model import AssetSet, FrameRange
+from azrender.presets import Preset, load_preset
+from azrender.progress import Progress
+from azrender.qt.binding import QtCore, QtGui, QtWidgets
+from azrender.qt.monitor import JobMonitor
+from azrender.qt.session import AppSession, SceneInfo
+from azrender.qt.tasks import Task
+from azrender.submit import Submission, scan_scene, submit_scene
+
+PRESET_ENV = "AZRENDER_PRESET"
+FROM_PRESET = "from preset"
+ASSET_COLUMNS = ("File", "Kind", "Size", "Used by")
+MISSING_COLOR = "#d9534f"
+
+
+def human_size(n: int | None) -> str:
+    """``1536`` -> ``1.5 KB``."""
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
+def assets_summary(assets: AssetSet) -> str:
+    """One line: how many files, how big, how many missing."""
+    missing = len(assets.missing)
+    text = f"{len(assets.assets)} files, {human_size(assets.total_bytes)}"
+    return text + (f", {missing} missing" if missing else ", none missing")
+
+
+class SubmitDialog(QtWidgets.QDialog):
+    """Submit the application's open scene to Azure (or the local node), and watch its jobs."""
+
+    # Emitted when a submit has been handed to the backend (a Submission), and
+    # when a dependency check finished (an AssetSet): tests and hosts listen here.
+    submitted = QtCore.Signal(object)
+    checked = QtCore.Signal(object)
+
+    def __init__(
+        self,
+        session: AppSession,
+        *,
+        preset: Path | None = None,
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.pool = QtCore.QThreadPool(self)
+        self.assets: AssetSet | None = None
+        self.submission: Submission | None = None
+        self._tasks: set[Task] = set()
+        self._progress_total = 0.0
+        self._progress_done = 0.0
+        self.setWindowTitle("Render on Azure")
+        self.setObjectName("azrenderSubmitDialog")
+
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.addTab(self._build_submit_tab(), "Submit")
+        self.monitor = JobMonitor(self.settings, self.pool)
+        self.tabs.addTab(self.monitor, "Jobs")
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+
+        default = preset or (Path(os.environ[PRESET_ENV]) if os.environ.get(PRESET_ENV) else None)
+        if default is not None:
+            self.preset_edit.setText(str(default))
+        self.reload_scene()
+        self.resize(760, 640)
+
+    # -- building ---------------------------------------------------------------
+
+    def _build_submit_tab(self) -> QtWidgets.QWidget:
+        page = QtWidgets.QWidget()
+        self.scene_label = QtWidgets.QLabel()
+        self.scene_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warning_label = QtWidgets.QLabel()
+        self.warning_label.setStyleSheet(f"color: {MISSING_COLOR};")
+        self.warning_label.setWordWrap(True)
+
+        self.preset_edit = QtWidgets.QLineEdit()
+        self.preset_edit.setPlaceholderText("the show's preset, e.g. shows/abc.toml")
+        self.preset_edit.editingFinished.connect(self._preset_changed)
+        browse = QtWidgets.QPushButton("…")
+        browse.setToolTip("Choose the show's preset (.toml)")
+        browse.clicked.connect(self._browse_preset)
+        preset_row = QtWidgets.QHBoxLayout()
+        preset_row.addWidget(self.preset_edit, 1)
+        preset_row.addWidget(browse)
+
+        self.start_spin = self._frame_spin()
+        self.end_spin = self._frame_spin()
+        self.step_spin = QtWidgets.QSpinBox()
+        self.step_spin.setRange(1, 100000)
+        self.chunk_spin = QtWidgets.QSpinBox()
+        self.chunk_spin.setRange(1, 100000)
+        self.chunk_spin.setToolTip("Frames per task: one task renders this many frames in a row")
+        frames_row = QtWidgets.QHBoxLayout()
+        for label, widget in (("start", self.start_spin), ("end", self.end_spin),
+                              ("step", self.step_spin), ("frames per task", self.chunk_spin)):
+            frames_row.addWidget(QtWidgets.QLabel(label))
+            frames_row.addWidget(widget)
+        frames_row.addStretch(1)
+
+        self.renderer_label = QtWidgets.QLabel()
+        self.camera_combo = QtWidgets.QComboBox()
+        self.layers_list = QtWidgets.QListWidget()
+        self.layers_list.setMaximumHeight(80)
+        self.backend_combo = QtWidgets.QComboBox()
+        self.backend_combo.addItems([FROM_PRESET, *BACKENDS])
+        self.strict_check = QtWidgets.QCheckBox("Refuse to submit when files are missing")
+
+        form = QtWidgets.QFormLayout()
+        form.addRow("Preset", preset_row)
+        form.addRow("Frames", frames_row)
+        form.addRow("Renderer", self.renderer_label)
+        form.addRow("Camera", self.camera_combo)
+        form.addRow("Render layers", self.layers_list)
+        form.addRow("Backend", self.backend_combo)
+        form.addRow("", self.strict_check)
+
+        self.check_button = QtWidgets.QPushButton("Check files")
+        self.check_button.clicked.connect(self.check_dependencies)
+        self.assets_label = QtWidgets.QLabel("Files not checked yet")
+        self.assets_table = QtWidgets.QTableWidget(0, len(ASSET_COLUMNS))
+        self.assets_table.setHorizontalHeaderLabels(list(ASSET_COLUMNS))
+        self.assets_table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.assets_table.horizontalHeader().setSectionResizeMode(
+            0, QtWidgets.QHeaderView.ResizeMode.Stretch
+        )
+        self.assets_table.verticalHeader().setVisible(False)
+        files_row = QtWidgets.QHBoxLayout()
+        files_row.addWidget(self.assets_label, 1)
+        files_row.addWidget(self.check_button)
+
+        self.progress_bar = QtWidgets.QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setTextVisible(False)
+        self.status_label = QtWidgets.QLabel("")
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.submit_button = QtWidgets.QPushButton("Submit")
+        self.submit_button.setDefault(True)
+        self.submit_button.clicked.connect(self.submit)
+        close = QtWidgets.QPushButton("Close")
+        close.clicked.connect(self.close)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.progress_bar, 1)
+        buttons.addWidget(self.submit_button)
+        buttons.addWidget(close)
+
+        layout = QtWidgets.QVBoxLayout(page)
+        layout.addWidget(self.scene_label)
+        layout.addWidget(self.warning_label)
+        layout.addLayout(form)
+        layout.addLayout(files_row)
+        layout.addWidget(self.assets_table, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status_label)
+        return page
+
+    @staticmethod
+    def _frame_spin() -> QtWidgets.QSpinBox:
+        spin = QtWidgets.QSpinBox()
+        spin.setRange(-1_000_000, 1_000_000)
+        return spin
+
+    # -- scene ------------------------------------------------------------------
+
+    def reload_scene(self) -> None:
+        """Ask the application for the scene's settings again (on the UI thread)."""
+        try:
+            info = self.session.scene_info()
+        except AzrenderError as exc:
+            self.info: SceneInfo | None = None
+            self.scene_label.setText("No scene")
+            self._say(str(exc), error=True)
+            self.submit_button.setEnabled(False)
+            self.check_button.setEnabled(False)
+            return
+        self.info = info
+        self.scene_label.setText(f"<b>{info.scene.name}</b> — {info.scene.parent}  ({info.app})")
+        self.warning_label.setText(
+            "The scene has unsaved changes: the farm renders the file as saved on disk."
+            if info.modified else ""
+        )
+        self.start_spin.setValue(info.start)
+        self.end_spin.setValue(info.end)
+        self.step_spin.setValue(max(1, info.step))
+        resolution = f", {info.resolution[0]}x{info.resolution[1]}" if info.resolution else ""
+        self.renderer_label.setText((info.renderer or "as saved in the scene") + resolution)
+        self.camera_combo.clear()
+        self.camera_combo.addItems(list(info.cameras) or ["as saved in the scene"])
+        self.layers_list.clear()
+        for layer in info.layers:
+            item = QtWidgets.QListWidgetItem(layer)
+            item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(QtCore.Qt.CheckState.Checked)
+            self.layers_list.addItem(item)
+        self.submit_button.setEnabled(True)
+        self.check_button.setEnabled(True)
+
+    def frames(self) -> FrameRange:
+        """The frame range from the start/end/step fields."""
+        start, end, step = self.start_spin.value(), self.end_spin.value(), self.step_spin.value()
+        if end < start:
+            raise UsageError(f"the end frame {end} is before the start frame {start}",
+                             hint="set end to the start frame or later")
+        spec = f"{start}-{end}" + (f"x{step}" if step != 1 else "")
+        return FrameRange.parse(spec)
+
+    def selected_camera(self) -> str | None:
+        if self.info is None or not self.info.cameras:
+            return None
+        return self.camera_combo.currentText()
+
+    def selected_layers(self) -> list[str]:
+        items = (self.layers_list.item(i) for i in range(self.layers_list.count()))
+        return [i.text() for i in items if i.checkState() == QtCore.Qt.CheckState.Checked]
+
+    # -- preset -----------------------------------------------------------------
+
+    def _browse_preset(self) -> None:
+        path, _filter = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Choose a preset", self.preset_edit.text(), "Presets (*.toml)"
+        )
+        if path:
+            self.preset_edit.setText(path)
+            self._preset_changed()
+
+    def _preset_changed(self) -> None:
+        try:
+            preset, _backend = self.settings()
+        except AzrenderError as exc:
+            self._say(str(exc), error=True)
+            return
+        self.chunk_spin.setValue(preset.render.chunk)
+        self._say(f"preset {preset.name}: backend {preset.backend.kind}")
+
+    def settings(self) -> tuple[Preset, str | None]:
+        """The preset and the backend override chosen here; raises a one-line AzrenderError."""
+        text = self.preset_edit.text().strip()
+        if not text:
+            raise UsageError("no preset chosen", hint="pick the show's preset file (.toml)")
+        preset = load_preset(Path(text).expanduser())
+        backend = self.backend_combo.currentText()
+        return preset, None if backend == FROM_PRESET else backend
+
+    # -- dependencies -------------------------------------------------------------
+
+    def check_dependencies(self) -> None:
+        """List the scene's files: from the application when it can tell, else by scanning the file."""
+        if self.info is None:
+            return
+        try:
+            found = self.session.dependencies()
+        except AzrenderError as exc:
+            self._say(str(exc), error=True)
+            return
+        if found is not None:
+            self._show_assets(found)
+            return
+        scene = self.info.scene
+        self.check_button.setEnabled(False)
+        self._say(f"scanning {scene.name} …")
+        task = Task(lambda progress: scan_scene(scene, progress)[1])
+        task.signals.done.connect(self._show_assets)
+        task.signals.failed.connect(self._check_failed)
+        self._run(task)
+
+    def _show_assets(self, found: object) -> None:
+        self.check_button.setEnabled(True)
+        assert isinstance(found, AssetSet)
+        self.assets = found
+        # Missing files first: they are what the artist has to act on.
+        ordered = sorted(found.assets, key=lambda a: (a.exists, str(a.path)))
+        self.assets_table.setRowCount(len(ordered))
+        red = QtGui.QBrush(QtGui.QColor(MISSING_COLOR))
+        for r, asset in enumerate(ordered):
+            cells = (str(asset.path), asset.kind.value,
+                     human_size(asset.size) if asset.exists else "missing", asset.referrer)
+            for c, text in enumerate(cells):
+                item = QtWidgets.QTableWidgetItem(text)
+                item.setToolTip(text)
+                if not asset.exists:
+                    item.setForeground(red)
+                self.assets_table.setItem(r, c, item)
+        self.assets_label.setText(assets_summary(found))
+        self.assets_label.setStyleSheet(f"color: {MISSING_COLOR};" if found.missing else "")
+        self._say("")
+        self.checked.emit(found)
+
+    def _check_failed(self, message: str) -> None:
+        self.check_button.setEnabled(True)
+        self._say(message, error=True)
+
+    def missing_files(self) -> list[str]:
+        """Paths of the missing files from the last check."""
+        return [str(a.path) for a in self.assets.missing] if self.assets else []
+
+    # -- submit -----------------------------------------------------------------
+
+    def submit(self) -> None:
+        """Validate on the UI thread, then scan, upload and submit on a pool thread."""
+        if self.info is None:
+            return
+        try:
+            preset, backend = self.settings()
+            frames = self.frames()
+        except AzrenderError as exc:
+            self._say(str(exc), error=True)
+            return
+        scene, chunk, strict = self.info.scene, self.chunk_spin.value(), self.strict_check.isChecked()
+
+        def work(progress: Progress) -> Submission:
+            return submit_scene(scene, preset, frames, chunk=chunk, backend=backend,
+                                wait=False, strict=strict, progress=progress)
+
+        self.submit_button.setEnabled(False)
+        self._say(f"submitting {scene.name}, frames {frames.spec} …")
+        task = Task(work)
+        task.signals.begun.connect(self._progress_begin)
+        task.signals.advanced.connect(self._progress_advance)
+        task.signals.noted.connect(lambda message: self._say(message))
+        task.signals.done.connect(self._submitted)
+        task.signals.failed.connect(self._submit_failed)
+        self._run(task)
+
+    def _submitted(self, result: object) -> None:
+        assert isinstance(result, Submission)
+        self.submission = result
+        self.submit_button.setEnabled(True)
+        self.progress_bar.setValue(self.progress_bar.maximum())
+        self._show_assets(result.assets)
+        upload = result.upload
+        moved = f", {upload.uploaded_files} uploaded ({human_size(upload.uploaded_bytes)})" if upload else ""
+        self._say(f"submitted job {result.job.job_id}: {len(result.job.tasks)} tasks{moved}")
+        self.submitted.emit(result)
+        self.tabs.setCurrentWidget(self.monitor)
+        self.monitor.watch()
+
+    def _submit_failed(self, message: str) -> None:
+        self.submit_button.setEnabled(True)
+        self.progress_bar.setValue(0)
+        self._say(message, error=True)
+
+    def _progress_begin(self, label: str, total: float, unit: str) -> None:
+        self._progress_total, self._progress_done = total, 0.0
+        if total <= 0:
+            self.progress_bar.setRange(0, 0)  # busy: the total is not known
+        else:
+            self.progress_bar.setRange(0, 1000)
+            self.progress_bar.setValue(0)
+        self.status_label.setText(f"{label} …")
+
+    def _progress_advance(self, amount: float) -> None:
+        self._progress_done += amount
+        if self._progress_total > 0:
+            share = min(1.0, self._progress_done / self._progress_total)
+            self.progress_bar.setValue(int(share * 1000))
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _run(self, task: Task) -> None:
+        self._tasks.add(task)
+        task.signals.done.connect(lambda _r: self._tasks.discard(task))
+        task.signals.failed.connect(lambda _m: self._tasks.discard(task))
+        self.pool.start(task)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.status_label.setStyleSheet(f"color: {MISSING_COLOR};" if error else "")
+        self.status_label.setText(text)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.monitor.timer.stop()
+        # Let running work finish so no signal reaches a deleted widget.
+        self.pool.waitForDone(10_000)
+        super().closeEvent(event)

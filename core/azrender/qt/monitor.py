@@ -1,0 +1,215 @@
+"""The job monitor: the jobs this machine submitted, their state, and their download.
+
+The list refreshes off the UI thread through the backend's ``jobs()`` and
+keeps polling while a job is active; ``Download`` mirrors a job's frames and
+logs into ``<folder>/<job id>/`` with :func:`azrender.storage.download.download_prefix`,
+so a second download fetches only what is new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from azrender.backends import backend_for
+from azrender.model import JobStatus
+from azrender.presets import Preset
+from azrender.progress import Progress
+from azrender.qt.binding import QtCore, QtWidgets
+from azrender.qt.tasks import Task
+from azrender.storage.client import container_client
+from azrender.storage.download import DownloadSummary, download_prefix
+
+COLUMNS = ("Job", "State", "Done", "Failed", "Tasks", "Backend")
+POLL_MS = 1500
+
+
+def job_row(status: JobStatus) -> tuple[str, ...]:
+    """The table cells for one job."""
+    counts = status.counts
+    state = status.state
+    if state == "completed":
+        state = "failed" if counts["failed"] else "succeeded"
+    elif counts["running"]:
+        state = "running"
+    return (
+        status.job_id,
+        state,
+        str(counts["succeeded"]),
+        str(counts["failed"]),
+        str(len(status.tasks)),
+        status.backend,
+    )
+
+
+def download_job(preset: Preset, job_id: str, dest: Path, progress: Progress) -> DownloadSummary:
+    """A job's frames and logs into ``dest/<job id>/``; only new files move."""
+    client = container_client(preset.storage.outputs_container, account_url=preset.storage.account_url)
+    return download_prefix(client, f"{job_id}/", dest / job_id, progress=progress)
+
+
+class JobMonitor(QtWidgets.QWidget):
+    """Job list with state, and a download of the selected job."""
+
+    # Emitted with the new list after every refresh, and the summary after a download.
+    refreshed = QtCore.Signal(object)
+    downloaded = QtCore.Signal(object)
+
+    def __init__(
+        self,
+        settings: Callable[[], tuple[Preset, str | None]],
+        pool: QtCore.QThreadPool,
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        """``settings`` returns the preset and backend override chosen in the dialog (may raise)."""
+        super().__init__(parent)
+        self._settings = settings
+        self._pool = pool
+        self._tasks: set[Task] = set()
+        self._refreshing = False
+        self.jobs: list[JobStatus] = []
+
+        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(
+            0, QtWidgets.QHeaderView.ResizeMode.Stretch
+        )
+        self.table.verticalHeader().setVisible(False)
+
+        self.refresh_button = QtWidgets.QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.dest_edit = QtWidgets.QLineEdit(str(Path.home() / "azrender-output"))
+        browse = QtWidgets.QPushButton("…")
+        browse.setToolTip("Choose the folder that downloads go to")
+        browse.clicked.connect(self._browse)
+        self.download_button = QtWidgets.QPushButton("Download")
+        self.download_button.setToolTip("Frames and logs of the selected job into <folder>/<job id>/")
+        self.download_button.clicked.connect(self.download_selected)
+        self.status = QtWidgets.QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.refresh_button)
+        row.addStretch(1)
+        row.addWidget(QtWidgets.QLabel("Download to"))
+        row.addWidget(self.dest_edit, 3)
+        row.addWidget(browse)
+        row.addWidget(self.download_button)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.refresh)
+
+    # -- refresh ----------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Ask the backend for the job list off the UI thread (one request at a time)."""
+        if self._refreshing:
+            return
+        try:
+            preset, backend = self._settings()
+        except Exception as exc:  # the dialog shows what is wrong with the preset
+            self._say(str(exc), error=True)
+            self.timer.stop()
+            return
+        self._refreshing = True
+        task = Task(lambda _p: backend_for(preset, backend).jobs())
+        task.signals.done.connect(self._show_jobs)
+        task.signals.failed.connect(self._refresh_failed)
+        self._run(task)
+
+    def watch(self) -> None:
+        """Refresh now and keep polling while any job is active."""
+        self.refresh()
+        self.timer.start()
+
+    def _show_jobs(self, jobs: object) -> None:
+        self._refreshing = False
+        assert isinstance(jobs, list)
+        selected = self.selected_job()
+        # Newest first: the job just submitted is on top.
+        self.jobs = sorted(jobs, key=lambda s: s.created, reverse=True)
+        self.table.setRowCount(len(self.jobs))
+        for r, status in enumerate(self.jobs):
+            for c, text in enumerate(job_row(status)):
+                self.table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+            if status.job_id == selected or (selected is None and r == 0):
+                self.table.selectRow(r)
+        if not any(s.state == "active" for s in self.jobs):
+            self.timer.stop()
+        self.refreshed.emit(self.jobs)
+
+    def _refresh_failed(self, message: str) -> None:
+        self._refreshing = False
+        self.timer.stop()
+        self._say(message, error=True)
+
+    def selected_job(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            return None
+        item = self.table.item(rows[0].row(), 0)
+        return item.text() if item is not None else None
+
+    # -- download ---------------------------------------------------------------
+
+    def _browse(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Download to", self.dest_edit.text())
+        if folder:
+            self.dest_edit.setText(folder)
+
+    def download_selected(self) -> None:
+        job_id = self.selected_job()
+        if job_id is None:
+            self._say("select a job in the list first", error=True)
+            return
+        text = self.dest_edit.text().strip()
+        if not text:
+            self._say("choose a folder to download to", error=True)
+            return
+        try:
+            preset, _backend = self._settings()
+        except Exception as exc:
+            self._say(str(exc), error=True)
+            return
+        dest = Path(text).expanduser()
+        self.download_button.setEnabled(False)
+        self._say(f"downloading {job_id} …")
+        task = Task(lambda progress: download_job(preset, job_id, dest, progress))
+        task.signals.done.connect(lambda summary: self._downloaded(job_id, dest, summary))
+        task.signals.failed.connect(self._download_failed)
+        self._run(task)
+
+    def _downloaded(self, job_id: str, dest: Path, summary: object) -> None:
+        self.download_button.setEnabled(True)
+        assert isinstance(summary, DownloadSummary)
+        self._say(
+            f"{summary.files} files of {job_id}: {summary.downloaded_files} downloaded, "
+            f"{summary.skipped_files} already there — {dest / job_id}"
+        )
+        self.downloaded.emit(summary)
+
+    def _download_failed(self, message: str) -> None:
+        self.download_button.setEnabled(True)
+        self._say(message, error=True)
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _run(self, task: Task) -> None:
+        # Keep the runnable (and its signals) alive until it reports back.
+        self._tasks.add(task)
+        task.signals.done.connect(lambda _r: self._tasks.discard(task))
+        task.signals.failed.connect(lambda _m: self._tasks.discard(task))
+        self._pool.start(task)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.status.setStyleSheet("color: #d9534f;" if error else "")
+        self.status.setText(text)
