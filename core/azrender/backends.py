@@ -48,8 +48,7 @@ def backend_for(preset: Preset, kind: str | None = None) -> Backend:
 
         return LocalBackend(slots=preset.backend.slots, account_url=preset.storage.account_url)
     if chosen == "azure":
-        raise UsageError(
-            "the Azure Batch backend cannot run jobs in this version yet",
-            hint="use --backend local, or --dry-run to see the job",
-        )
+        from azrender.batch.backend import AzureBatchBackend
+
+        return AzureBatchBackend(preset)
     raise UsageError(f"unknown backend {chosen!r}", hint=f"use one of: {', '.join(BACKENDS)}")

@@ -224,7 +224,14 @@ def submit(
         "missing": [str(a.path) for a in result.assets.missing],
         "dry_run": dry_run,
     }
-    if dry_run:
+    if dry_run and (backend or preset.backend.kind) == "azure":
+        from datetime import datetime, timezone
+
+        from azrender.batch.dryrun import dry_run_document
+
+        data["backend"] = "azure"
+        data.update(dry_run_document(result.job, preset, now=datetime.now(timezone.utc)))
+    elif dry_run:
         from azrender.model import job_to_json
 
         data["job"] = job_to_json(result.job)

@@ -90,6 +90,7 @@ def plan_job(
         assets_container=preset.storage.assets_container,
         outputs_container=preset.storage.outputs_container,
         output_format=preset.render.format,
+        max_task_retries=preset.batch.task_retries,
     )
     return build_job(request, adapter, job_id or new_job_id(scene))
 

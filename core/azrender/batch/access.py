@@ -1,0 +1,227 @@
+"""How a job's nodes reach storage: per-job SAS URLs, or the pool's managed identity.
+
+A SAS is minted per job and is no stronger than the job needs: read+list on the
+assets container, write+create on the outputs container, expiring just after
+the job's wall-clock limit. A user-delegation SAS (signed with a key Azure AD
+hands out, revocable, no account key involved) is used whenever the workstation
+signs in with azure-identity; an account-key SAS only when the environment's
+connection string carries a key (Azurite, key-based accounts)::
+
+    access = mint_access(preset, now=datetime.now(timezone.utc))
+    access.assets_url        # https://acct.blob.core.windows.net/assets?sv=...&sig=...
+    access.redacted().assets_url   # ...&sig=***  (what may be printed or logged)
+
+For a dry run, :func:`planned_access` shows the same URLs with every SAS slot
+filled in except the signature, and needs no network and no credential.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+from urllib.parse import quote
+
+from azure.storage.blob import (
+    BlobServiceClient,
+    ContainerSasPermissions,
+    UserDelegationKey,
+    generate_container_sas,
+)
+
+from azrender.errors import UsageError
+from azrender.presets import Preset
+from azrender.storage.client import CONNECTION_STRING_ENV, client_options, redact, storage_errors
+
+#: Added to the job's wall-clock limit: the SAS outlives the job, but not by much.
+SAS_MARGIN = timedelta(minutes=30)
+# Signed start a little in the past: the node's and the service's clocks differ.
+CLOCK_SKEW = timedelta(minutes=5)
+ASSETS_PERMISSIONS = ContainerSasPermissions(read=True, list=True)
+OUTPUTS_PERMISSIONS = ContainerSasPermissions(write=True, create=True)
+
+Mode = Literal["sas", "identity"]
+
+
+@dataclass(frozen=True)
+class NodeAccess:
+    """The container URLs a job's tasks use, and how they authenticate.
+
+    With ``mode == "sas"`` the URLs carry the SAS token; with ``"identity"``
+    they are plain and ``identity`` names the pool's user-assigned identity.
+    """
+
+    mode: Mode
+    account_url: str
+    assets_url: str
+    outputs_url: str
+    expiry: datetime | None = None
+    identity: str | None = None
+    identity_client_id: str | None = None
+    delegation: bool = False
+
+    def redacted(self) -> NodeAccess:
+        """The same access with every SAS signature masked: safe to print."""
+        return replace(self, assets_url=redact(self.assets_url), outputs_url=redact(self.outputs_url))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The strings that must never be printed (the SAS URLs, when there are any)."""
+        return (self.assets_url, self.outputs_url) if self.mode == "sas" else ()
+
+
+def storage_account_url(preset: Preset, environ: Mapping[str, str] | None = None) -> str:
+    """The blob endpoint of the preset's storage account (or of the connection string's)."""
+    if preset.storage.account_url:
+        return preset.storage.account_url.rstrip("/")
+    env = os.environ if environ is None else environ
+    parts = _connection_parts(env.get(CONNECTION_STRING_ENV, ""))
+    if parts.get("blobendpoint"):
+        return parts["blobendpoint"].rstrip("/")
+    if parts.get("accountname"):
+        suffix = parts.get("endpointsuffix", "core.windows.net")
+        return f"{parts.get('defaultendpointsprotocol', 'https')}://{parts['accountname']}.blob.{suffix}"
+    raise UsageError(
+        f"{preset.source}: the Azure backend needs the storage account's URL",
+        hint='add `account_url = "https://<account>.blob.core.windows.net"` under [storage]',
+    )
+
+
+def _connection_parts(conn: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in conn.split(";"):
+        key, eq, value = item.partition("=")
+        if eq:
+            out[key.strip().lower()] = value.strip()
+    return out
+
+
+def container_url(account_url: str, container: str) -> str:
+    return f"{account_url.rstrip('/')}/{quote(container)}"
+
+
+def sas_window(now: datetime, max_job_minutes: int) -> tuple[datetime, datetime]:
+    """(start, expiry) of a job's SAS: from a little before now to just after the job's limit.
+
+    >>> start, end = sas_window(datetime(2026, 1, 1, tzinfo=timezone.utc), 60)
+    >>> start.isoformat(), end.isoformat()
+    ('2025-12-31T23:55:00+00:00', '2026-01-01T01:30:00+00:00')
+    """
+    return now - CLOCK_SKEW, now + timedelta(minutes=max_job_minutes) + SAS_MARGIN
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def identity_access(preset: Preset, account_url: str) -> NodeAccess:
+    if not preset.pool.identity:
+        raise UsageError(
+            f"{preset.source}: `batch.node_access = \"identity\"` needs `pool.identity`",
+            hint="add the pool's user-assigned identity resource id under [pool], or use node_access = \"sas\"",
+        )
+    return NodeAccess(
+        mode="identity",
+        account_url=account_url,
+        assets_url=container_url(account_url, preset.storage.assets_container),
+        outputs_url=container_url(account_url, preset.storage.outputs_container),
+        identity=preset.pool.identity,
+        identity_client_id=preset.pool.identity_client_id,
+    )
+
+
+def planned_access(
+    preset: Preset, *, now: datetime, environ: Mapping[str, str] | None = None
+) -> NodeAccess:
+    """The access a submit would mint, with ``sig=***``: for dry runs (no network, no credential)."""
+    account_url = _planned_account_url(preset, environ)
+    if preset.batch.node_access == "identity":
+        return identity_access(preset, account_url)
+    start, expiry = sas_window(now, preset.batch.max_job_minutes)
+
+    def url(container: str, permissions: ContainerSasPermissions) -> str:
+        query = f"st={_iso(start)}&se={_iso(expiry)}&sp={permissions}&sr=c&sig=***"
+        return f"{container_url(account_url, container)}?{query}"
+
+    return NodeAccess(
+        mode="sas",
+        account_url=account_url,
+        assets_url=url(preset.storage.assets_container, ASSETS_PERMISSIONS),
+        outputs_url=url(preset.storage.outputs_container, OUTPUTS_PERMISSIONS),
+        expiry=expiry,
+    )
+
+
+def _planned_account_url(preset: Preset, environ: Mapping[str, str] | None) -> str:
+    try:
+        return storage_account_url(preset, environ)
+    except UsageError:
+        # A dry run still shows the slot the storage account goes into.
+        return "https://<storage-account>.blob.core.windows.net"
+
+
+#: Builds a blob service client for an account URL (tests hand in their own).
+ServiceFactory = Callable[[str], Any]
+
+
+def _default_service(account_url: str) -> BlobServiceClient:
+    from azure.identity import DefaultAzureCredential
+
+    return BlobServiceClient(account_url, credential=DefaultAzureCredential(), **client_options())
+
+
+def mint_access(
+    preset: Preset,
+    *,
+    now: datetime,
+    environ: Mapping[str, str] | None = None,
+    service_factory: ServiceFactory = _default_service,
+) -> NodeAccess:
+    """Mint the job's SAS URLs (or describe identity access); see the module docstring."""
+    env = os.environ if environ is None else environ
+    account_url = storage_account_url(preset, env)
+    if preset.batch.node_access == "identity":
+        return identity_access(preset, account_url)
+    start, expiry = sas_window(now, preset.batch.max_job_minutes)
+    parts = _connection_parts(env.get(CONNECTION_STRING_ENV, ""))
+    account_name = parts.get("accountname") or _account_name(account_url)
+    key: str | None = parts.get("accountkey")
+    delegation: UserDelegationKey | None = None
+    if not key:
+        service = service_factory(account_url)
+        with storage_errors("getting a user delegation key for the job's SAS"):
+            delegation = service.get_user_delegation_key(start, expiry)
+
+    def url(container: str, permissions: ContainerSasPermissions) -> str:
+        token = generate_container_sas(
+            account_name,
+            container,
+            account_key=key,
+            user_delegation_key=delegation,
+            permission=permissions,
+            start=start,
+            expiry=expiry,
+        )
+        return f"{container_url(account_url, container)}?{token}"
+
+    return NodeAccess(
+        mode="sas",
+        account_url=account_url,
+        assets_url=url(preset.storage.assets_container, ASSETS_PERMISSIONS),
+        outputs_url=url(preset.storage.outputs_container, OUTPUTS_PERMISSIONS),
+        expiry=expiry,
+        delegation=delegation is not None,
+    )
+
+
+def _account_name(account_url: str) -> str:
+    """``acct`` from ``https://acct.blob.core.windows.net`` or ``http://127.0.0.1:10000/acct``."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(account_url)
+    host = parts.hostname or ""
+    if host in ("127.0.0.1", "localhost", "::1") or not host.count("."):
+        return parts.path.strip("/").split("/")[0]
+    return host.split(".")[0]

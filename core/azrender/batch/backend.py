@@ -1,0 +1,386 @@
+"""Run a JobSpec on Azure Batch with the azure-batch SDK, and report it like the local backend.
+
+::
+
+    backend = AzureBatchBackend(preset)           # DefaultAzureCredential, preset batch.account_url
+    status = backend.submit(job, wait=True, progress=progress)
+    backend.status(job.job_id); backend.cancel(job.job_id)
+
+Submit: mint the job's storage access, make sure the pool is there (create it
+from [pool] if ``pool_mode = "create"``), create the job (preparation task
+waits for success, release task, limits), add the tasks in collections of at
+most 100 (tasks the service could not take for a transient reason are sent
+again; tasks it already has are fine), then switch the job to end when its
+tasks have. Throttling (429/503) is retried with backoff. Every failure is one
+line (:class:`JobError`) with SAS signatures masked.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from azure.batch import BatchClient
+from azure.batch import models as bm
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+)
+
+from azrender.batch.access import NodeAccess, mint_access
+from azrender.batch.mounts import pool_mounts
+from azrender.batch.payload import BatchPlan, plan_batch
+from azrender.batch.validate import MAX_TASKS_PER_COLLECTION, validate_body
+from azrender.errors import JobError, UsageError
+from azrender.model import FrameRange, JobSpec, JobStatus, TaskStatus
+from azrender.presets import Preset
+from azrender.progress import NO_PROGRESS, Progress
+from azrender.storage.client import redact
+from azrender.storage.retry import with_retries
+
+R = TypeVar("R")
+
+POLL_SECONDS = 15.0
+TASK_COLLECTION_ATTEMPTS = 5
+STDERR_TAIL_LINES = 3
+STDERR_TAIL_BYTES = 4096
+
+
+def make_client(account_url: str | None, source: object) -> BatchClient:
+    """A BatchClient for the preset's account, signed in with DefaultAzureCredential."""
+    if not account_url:
+        raise UsageError(
+            f"{source}: `batch.account_url` is not set",
+            hint='add `account_url = "https://<account>.<region>.batch.azure.com"` under [batch]',
+        )
+    from azure.identity import DefaultAzureCredential
+
+    return BatchClient(account_url, DefaultAzureCredential())
+
+
+@contextmanager
+def batch_errors(what: str, account: str) -> Iterator[None]:
+    """Turn an azure-core failure inside the block into one :class:`JobError` line."""
+    try:
+        yield
+    except (JobError, UsageError):
+        raise
+    except ClientAuthenticationError as exc:
+        raise JobError(
+            f"{what}: Batch account {account} refused the credential",
+            hint="sign in with `az login`; your identity needs a Batch role on the account",
+        ) from exc
+    except ServiceRequestError as exc:
+        raise JobError(
+            f"{what}: cannot reach Batch account {account}",
+            hint="check batch.account_url and the network",
+        ) from exc
+    except HttpResponseError as exc:
+        code = getattr(getattr(exc, "error", None), "code", None) or ""
+        message = _first_line(exc)
+        raise JobError(f"{what}: Batch answered {exc.status_code} {code}: {message}".replace("  ", " ")) from exc
+    except AzureError as exc:
+        raise JobError(f"{what}: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    error = getattr(exc, "error", None)
+    text = str(getattr(getattr(error, "message", None), "value", None) or getattr(exc, "message", None) or exc)
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return redact(lines[0] if lines else type(exc).__name__)[:300]
+
+
+class AzureBatchBackend:
+    """The ``azure`` backend; ``client`` and ``mint`` are injectable for tests."""
+
+    name = "azure"
+
+    def __init__(
+        self,
+        preset: Preset,
+        *,
+        client: BatchClient | None = None,
+        environ: Mapping[str, str] | None = None,
+        mint: Callable[..., NodeAccess] = mint_access,
+        poll_seconds: float = POLL_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        stderr_fetcher: Callable[[str, str], str | None] | None = None,
+    ) -> None:
+        self.preset = preset
+        self.account = preset.batch.account_url or "(batch.account_url not set)"
+        self._client = client
+        self.environ = os.environ if environ is None else environ
+        self.mint = mint
+        self.poll_seconds = poll_seconds
+        self.sleep = sleep
+        self.clock = clock
+        self.stderr_fetcher = stderr_fetcher
+
+    @property
+    def client(self) -> BatchClient:
+        if self._client is None:
+            self._client = make_client(self.preset.batch.account_url, self.preset.source)
+        return self._client
+
+    def _call(self, what: str, fn: Callable[[], R]) -> R:
+        """``fn()`` with throttling retried (POSTs included) and errors made one line."""
+        with batch_errors(what, self.account):
+            return with_retries(fn, sleep=self.sleep)
+
+    # -- submit ----------------------------------------------------------------------------
+
+    def plan(self, job: JobSpec) -> BatchPlan:
+        """The bodies this backend sends for ``job`` (with real secrets: never print unredacted)."""
+        access = self.mint(self.preset, now=self.clock(), environ=self.environ)
+        mounts = pool_mounts(self.preset, self.environ)
+        return plan_batch(job, self.preset, access, mounts)
+
+    def submit(self, job: JobSpec, *, wait: bool, progress: Progress = NO_PROGRESS) -> JobStatus:
+        # Checked before anything is created: a client is needed, and so is a sound plan.
+        client = self.client
+        plan = self.plan(job)
+        check_plan(plan)
+        self.ensure_pool(plan)
+        progress.note(f"creating job {job.job_id} on pool {self.preset.batch.pool_id}")
+        try:
+            self._call(f"creating job {job.job_id}", lambda: client.create_job(bm.BatchJobCreateOptions(plan.job)))
+        except JobError as exc:
+            if isinstance(exc.__cause__, ResourceExistsError):
+                raise JobError(
+                    f"job {job.job_id!r} already exists on Batch account {self.account}",
+                    hint=f"a job id is used once: submit again for a new id, or see it with "
+                    f"`azrender status {job.job_id} --backend azure`",
+                ) from None
+            raise
+        self.add_tasks(job.job_id, plan.tasks, progress)
+        self._call(
+            f"finishing job {job.job_id}",
+            lambda: client.update_job(job.job_id, bm.BatchJobUpdateOptions(plan.job_update)),
+        )
+        if wait:
+            return self.wait(job.job_id, progress)
+        return self.status(job.job_id)
+
+    def ensure_pool(self, plan: BatchPlan) -> None:
+        """The pool exists afterwards (created from the plan when allowed), or a clear error."""
+        mode = self.preset.batch.pool_mode
+        if mode == "auto":
+            return
+        pool_id = self.preset.batch.pool_id
+        exists = self._call(f"looking up pool {pool_id}", lambda: self.client.pool_exists(pool_id))
+        if exists:
+            return
+        if mode == "existing" or plan.pool is None:
+            raise JobError(
+                f"pool {pool_id!r} does not exist on Batch account {self.account}",
+                hint="create it, fix batch.pool_id, or set batch.pool_mode = \"create\"",
+            )
+        if self.preset.pool.identity:
+            raise JobError(
+                f"pool {pool_id!r} does not exist, and the Batch service API cannot give a new pool "
+                "a managed identity",
+                hint="create the pool with its identity in the portal or with ARM/Bicep, then submit again",
+            )
+        body = plan.pool
+        try:
+            self._call(f"creating pool {pool_id}", lambda: self.client.create_pool(bm.BatchPoolCreateOptions(body)))
+        except JobError as exc:
+            if not isinstance(exc.__cause__, ResourceExistsError):
+                raise  # someone else created it in between: that is what we wanted
+
+    def add_tasks(self, job_id: str, tasks: list[dict[str, Any]], progress: Progress = NO_PROGRESS) -> None:
+        """Add ``tasks`` in collections of at most 100; re-send the ones the service could not take."""
+        progress.begin(f"adding tasks to {job_id}", total=len(tasks), unit="tasks")
+        for start in range(0, len(tasks), MAX_TASKS_PER_COLLECTION):
+            pending = tasks[start : start + MAX_TASKS_PER_COLLECTION]
+            for attempt in range(TASK_COLLECTION_ATTEMPTS):
+                group = bm.BatchTaskGroup({"value": pending})
+                result = self._call(
+                    f"adding tasks to job {job_id}",
+                    lambda group=group: self.client.create_task_collection(job_id, group),  # type: ignore[misc]
+                )
+                retry, done = _collection_outcome(job_id, pending, result)
+                progress.advance(done)
+                if not retry:
+                    break
+                if attempt + 1 == TASK_COLLECTION_ATTEMPTS:
+                    raise JobError(
+                        f"Batch kept refusing {len(retry)} task(s) of job {job_id} (server busy)",
+                        hint=f"try again later; `azrender cancel {job_id} --backend azure` ends the partial job",
+                    )
+                pending = retry
+                self.sleep(min(8.0, 0.5 * 2**attempt))
+        progress.end()
+
+    # -- monitoring ------------------------------------------------------------------------
+
+    def status(self, job_id: str) -> JobStatus:
+        try:
+            job = self._call(f"reading job {job_id}", lambda: self.client.get_job(job_id))
+        except JobError as exc:
+            if isinstance(exc.__cause__, ResourceNotFoundError):
+                raise JobError(
+                    f"no job {job_id!r} on Batch account {self.account}",
+                    hint="check the job id (`azrender jobs --backend azure` lists them)",
+                ) from None
+            raise
+        tasks = self._call(f"listing tasks of job {job_id}", lambda: list(self.client.list_tasks(job_id)))
+        return self._job_status(job, tasks)
+
+    def _job_status(self, job: bm.BatchJob, tasks: list[bm.BatchTask]) -> JobStatus:
+        done = str(job.state) == "completed"
+        statuses = [self._task_status(job.id, t, job_done=done) for t in tasks]
+        statuses.sort(key=lambda t: t.task_id)
+        ended = job.execution_info.end_time if job.execution_info else None
+        return JobStatus(
+            job_id=job.id,
+            state="completed" if done else "active",
+            created=job.creation_time.timestamp(),
+            tasks=statuses,
+            backend=self.name,
+            ended=ended.timestamp() if ended else None,
+        )
+
+    def _task_status(self, job_id: str, task: bm.BatchTask, *, job_done: bool) -> TaskStatus:
+        info = task.execution_info
+        state = str(task.state)
+        status = TaskStatus(task_id=task.id, frames=_frames(task.display_name))
+        if info is not None:
+            status.started = info.start_time.timestamp() if info.start_time else None
+            status.ended = info.end_time.timestamp() if info.end_time else None
+            status.exit_code = info.exit_code
+        if state == "completed":
+            status.state = "completed"
+            status.result = str(info.result) if info and info.result else "failure"
+            if status.result == "failure":
+                status.failure = self._failure(job_id, task)
+        elif job_done:
+            # Batch leaves unstarted tasks "active" in a terminated job: they will never run.
+            status.state, status.result = "completed", "failure"
+            status.failure = "not run: the job ended (cancelled or past its time limit)"
+        else:
+            status.state = "running" if state in ("running", "preparing") else "active"
+        return status
+
+    def _failure(self, job_id: str, task: bm.BatchTask) -> str:
+        info = task.execution_info
+        parts = []
+        if info and info.failure_info and info.failure_info.message:
+            parts.append(info.failure_info.message)
+        elif info and info.exit_code is not None:
+            parts.append(f"exit code {info.exit_code}")
+        tail = self.stderr_tail(job_id, task.id)
+        if tail:
+            parts.append(f"stderr: {tail}")
+        return redact("; ".join(parts) or "failed")
+
+    def stderr_tail(self, job_id: str, task_id: str) -> str | None:
+        """The last lines of the task's stderr.txt: from the node, else from the uploaded log."""
+        text: str | None = None
+        try:
+            data = b"".join(self.client.download_task_file(job_id, task_id, "stderr.txt"))
+            text = data[-STDERR_TAIL_BYTES:].decode("utf-8", "replace")
+        except AzureError:
+            if self.stderr_fetcher is not None:
+                text = self.stderr_fetcher(job_id, task_id)
+        if not text:
+            return None
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return " / ".join(lines[-STDERR_TAIL_LINES:])[-500:] or None
+
+    def wait(self, job_id: str, progress: Progress = NO_PROGRESS) -> JobStatus:
+        """Poll until the job has completed (bounded by the job's own time limit)."""
+        budget = self.preset.batch.max_job_minutes * 60 + 15 * 60
+        polls = max(1, int(budget / max(self.poll_seconds, 0.001)) + 1)
+        status = self.status(job_id)
+        progress.begin(f"render {job_id}", total=len(status.tasks), unit="tasks")
+        reported = 0
+        for _ in range(polls):
+            finished = sum(t.state == "completed" for t in status.tasks)
+            progress.advance(finished - reported)
+            reported = finished
+            if status.state == "completed":
+                break
+            self.sleep(self.poll_seconds)
+            status = self.status(job_id)
+        progress.end()
+        for task in status.tasks:
+            if task.result == "failure":
+                progress.note(f"[{job_id}] task {task.task_id} failed: {task.failure}")
+        return status
+
+    def jobs(self) -> list[JobStatus]:
+        """Jobs on the account that azrender submitted (metadata ``azrender``), oldest first."""
+        found = self._call("listing jobs", lambda: list(self.client.list_jobs()))
+        ours = [j for j in found if any(m.name == "azrender" for m in (j.metadata or []))]
+        ours.sort(key=lambda j: j.creation_time)
+        return [
+            self._job_status(j, self._call(f"listing tasks of job {j.id}", lambda j=j: list(self.client.list_tasks(j.id))))  # type: ignore[misc]
+            for j in ours
+        ]
+
+    def cancel(self, job_id: str) -> JobStatus:
+        """Terminate the job: running tasks are ended, waiting ones never start; the release task runs."""
+        options = bm._models.BatchJobTerminateOptions({"terminateReason": "cancelled with azrender"})
+        poller = self._call(
+            f"cancelling job {job_id}",
+            lambda: self.client.begin_terminate_job(job_id, options, polling_interval=max(1, int(self.poll_seconds))),
+        )
+        with batch_errors(f"cancelling job {job_id}", self.account):
+            poller.result(timeout=300)
+        return self.status(job_id)
+
+
+def check_plan(plan: BatchPlan) -> None:
+    """Refuse to send a body the service would reject (a bug, not a user error, but said clearly)."""
+    problems: list[str] = []
+    if plan.pool is not None:
+        problems += validate_body("BatchPoolCreateOptions", plan.pool)
+    problems += validate_body("BatchJobCreateOptions", plan.job)
+    problems += validate_body("BatchJobUpdateOptions", plan.job_update)
+    for task in plan.tasks:
+        problems += validate_body("BatchTaskCreateOptions", task)
+    if problems:
+        raise JobError(f"the Batch request would be invalid: {redact(problems[0])}", hint="please report this")
+
+
+def _collection_outcome(
+    job_id: str, sent: list[dict[str, Any]], result: bm.BatchCreateTaskCollectionResult
+) -> tuple[list[dict[str, Any]], int]:
+    """(tasks to send again, tasks now on the job); raises for a task the service refused."""
+    by_id = {t["id"]: t for t in sent}
+    retry: list[dict[str, Any]] = []
+    done = 0
+    answered = set()
+    for item in result.result_values or []:
+        answered.add(item.task_id)
+        code = item.error.code if item.error else None
+        if str(item.status) == "success" or code == "TaskExists":
+            done += 1
+        elif str(item.status) == "servererror":
+            retry.append(by_id[item.task_id])
+        else:
+            message = item.error.message.value if item.error and item.error.message else code
+            raise JobError(f"Batch refused task {item.task_id} of job {job_id}: {code}: {redact(str(message))}")
+    retry += [t for t in sent if t["id"] not in answered]
+    return retry, done
+
+
+def _frames(display_name: str | None) -> list[int]:
+    """Frames from a task's display name (``blender frames 1-2``)."""
+    _, sep, label = (display_name or "").rpartition(" frames ")
+    if not sep:
+        return []
+    try:
+        return list(FrameRange.parse(label).frames)
+    except UsageError:
+        return []

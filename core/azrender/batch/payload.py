@@ -1,0 +1,329 @@
+"""A JobSpec and a preset as Azure Batch REST bodies: pool, job, task collection.
+
+Pure functions: the same bodies are printed by a dry run (redacted) and sent by
+the backend, in the camelCase wire format of the Batch REST API (what
+``az batch pool create --json-file`` takes)::
+
+    plan = plan_batch(job, preset, access)
+    plan.to_json()            # {"pool": {...} | None, "job": {...}, "tasks": [...], "jobUpdate": {...}}
+    plan.redacted().to_json() # every SAS signature and mount secret masked
+
+Batch completes a job with ``onAllTasksComplete = terminatejob`` at once when it
+has no tasks yet, so the job is created with ``noaction`` and switched to
+``terminatejob`` (``jobUpdate``) once every task is added.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from azrender import __version__
+from azrender.batch.access import NodeAccess
+from azrender.batch.mounts import PoolMounts
+from azrender.errors import UsageError
+from azrender.model import JobSpec, OutputFileSpec, TaskSpec
+from azrender.node.sync import ENV_ACCOUNT_URL, ENV_CONTAINER_URL
+from azrender.presets import Preset
+from azrender.storage.client import redact
+
+JSON = dict[str, Any]
+
+# Tasks run as the pool-wide non-admin auto-user: the same account on every task
+# of every job, so anything the start task sets up for it (cmdkey, caches) is seen.
+TASK_USER: JSON = {"autoUser": {"scope": "pool", "elevationLevel": "nonadmin"}}
+# The start task installs software: pool-wide admin auto-user.
+START_TASK_USER: JSON = {"autoUser": {"scope": "pool", "elevationLevel": "admin"}}
+PREPARATION_LIMIT_MINUTES = 120
+RELEASE_LIMIT_MINUTES = 15
+AUTO_POOL_PREFIX = "azrender"
+ENV_CLIENT_ID = "AZURE_CLIENT_ID"
+
+
+def iso_duration(seconds: int) -> str:
+    """An ISO 8601 duration as Batch takes it.
+
+    >>> iso_duration(90), iso_duration(3600), iso_duration(5400), iso_duration(86400 * 2)
+    ('PT1M30S', 'PT1H', 'PT1H30M', 'P2D')
+    """
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    time = "".join(f"{v}{u}" for v, u in ((hours, "H"), (minutes, "M"), (secs, "S")) if v)
+    return ("P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")) or "PT0S"
+
+
+def environment(env: Mapping[str, str]) -> list[JSON]:
+    """Batch ``environmentSettings`` from a mapping, in a stable order."""
+    return [{"name": k, "value": v} for k, v in sorted(env.items())]
+
+
+def licence_environment(spec: str | None) -> dict[str, str]:
+    """``"A=1 B=2"`` (the preset's ``pool.licence_env``) as a mapping.
+
+    >>> licence_environment("ADSKFLEX_LICENSE_FILE=27000@lic1 RLM_LICENSE=5053@lic2")
+    {'ADSKFLEX_LICENSE_FILE': '27000@lic1', 'RLM_LICENSE': '5053@lic2'}
+    """
+    out: dict[str, str] = {}
+    for item in (spec or "").split():
+        name, _, value = item.partition("=")
+        out[name] = value
+    return out
+
+
+# --- pool --------------------------------------------------------------------------------
+
+_GALLERY = re.compile(r"^/subscriptions/", re.IGNORECASE)
+
+
+def image_reference(image: str) -> JSON:
+    """``publisher/offer/sku[/version]`` or a Compute Gallery image id as a Batch imageReference.
+
+    >>> image_reference("canonical/ubuntu-24_04-lts/server")
+    {'publisher': 'canonical', 'offer': 'ubuntu-24_04-lts', 'sku': 'server', 'version': 'latest'}
+    """
+    if _GALLERY.match(image):
+        return {"virtualMachineImageId": image}
+    parts = image.split("/")
+    if len(parts) not in (3, 4) or not all(parts):
+        raise UsageError(
+            f"pool image {image!r} is neither publisher/offer/sku[/version] nor a gallery image id",
+            hint="see `pool.image` in docs/presets.md",
+        )
+    return {
+        "publisher": parts[0],
+        "offer": parts[1],
+        "sku": parts[2],
+        "version": parts[3] if len(parts) == 4 else "latest",
+    }
+
+
+def start_task(preset: Preset, extra: tuple[str, ...] = ()) -> JSON:
+    """Install azrender (the node scripts) and the renderer on each node as it joins the pool."""
+    pool = preset.pool
+    package = pool.azrender_package
+    if pool.os == "windows":
+        steps = [f"python -m pip install --upgrade {package}", *extra]
+        if pool.start_command:
+            steps.append(pool.start_command)
+        command = 'cmd /c "' + " && ".join(steps) + '"'
+    else:
+        steps = [
+            "set -euo pipefail",
+            "command -v pip3 >/dev/null || (apt-get update -q && apt-get install -y -q python3-pip)",
+            # System-wide, so the non-admin task user sees it; the image's Python is "externally managed".
+            f"python3 -m pip install --upgrade --break-system-packages {shlex.quote(package)}",
+            *extra,
+        ]
+        if pool.start_command:
+            steps.append(pool.start_command)
+        command = "/bin/bash -c " + shlex.quote("; ".join(steps))
+    return {
+        "commandLine": command,
+        "userIdentity": START_TASK_USER,
+        "maxTaskRetryCount": 2,
+        "waitForSuccess": True,
+    }
+
+
+def pool_specification(preset: Preset, mounts: PoolMounts) -> JSON:
+    """The pool's settings without its id: a BatchPoolSpecification (auto-pools take this)."""
+    pool = preset.pool
+    vm: JSON = {"imageReference": image_reference(pool.image), "nodeAgentSKUId": pool.node_agent_sku}
+    if pool.os == "windows":
+        vm["windowsConfiguration"] = {"enableAutomaticUpdates": False}
+    body: JSON = {
+        "displayName": f"azrender {preset.name}",
+        "vmSize": pool.vm_size,
+        "virtualMachineConfiguration": vm,
+        "taskSlotsPerNode": pool.task_slots,
+        "startTask": start_task(preset, mounts.start_commands),
+        "metadata": [{"name": "azrender", "value": __version__}],
+    }
+    if pool.autoscale_formula:
+        body["enableAutoScale"] = True
+        body["autoScaleFormula"] = pool.autoscale_formula
+        body["autoScaleEvaluationInterval"] = iso_duration(5 * 60)
+    else:
+        if pool.dedicated == 0 and pool.spot == 0:
+            raise UsageError(
+                f"{preset.source}: the pool would have no nodes (pool.dedicated = 0, pool.spot = 0)",
+                hint="set pool.dedicated or pool.spot, or an autoscale_formula",
+            )
+        body["targetDedicatedNodes"] = pool.dedicated
+        body["targetLowPriorityNodes"] = pool.spot
+    if mounts.entries:
+        body["mountConfiguration"] = mounts.entries
+    return body
+
+
+def pool_body(preset: Preset, mounts: PoolMounts) -> JSON:
+    """The BatchPoolCreateOptions for ``batch.pool_id``."""
+    return {"id": preset.batch.pool_id, **pool_specification(preset, mounts)}
+
+
+def pool_info(preset: Preset, mounts: PoolMounts) -> JSON:
+    if preset.batch.pool_mode == "auto":
+        return {
+            "autoPoolSpecification": {
+                "autoPoolIdPrefix": AUTO_POOL_PREFIX,
+                "poolLifetimeOption": "job",
+                "keepAlive": False,
+                "pool": pool_specification(preset, mounts),
+            }
+        }
+    return {"poolId": preset.batch.pool_id}
+
+
+# --- job and tasks -----------------------------------------------------------------------
+
+
+def node_storage_environment(access: NodeAccess, job: JobSpec) -> dict[str, str]:
+    """What the preparation and release tasks need to reach the assets container."""
+    if access.mode == "sas":
+        return {ENV_CONTAINER_URL: access.assets_url}
+    env = {ENV_ACCOUNT_URL: access.account_url}
+    if access.identity_client_id:
+        env[ENV_CLIENT_ID] = access.identity_client_id
+    return env
+
+
+def output_file(spec: OutputFileSpec, access: NodeAccess) -> JSON:
+    """One OutputFile: the same pattern, blob path and condition the local node applies."""
+    container: JSON = {"containerUrl": access.outputs_url, "path": spec.destination}
+    if access.mode == "identity" and access.identity:
+        container["identityReference"] = {"resourceId": access.identity}
+    return {
+        "filePattern": spec.pattern,
+        "destination": {"container": container},
+        "uploadOptions": {"uploadCondition": spec.condition.value},
+    }
+
+
+def task_body(task: TaskSpec, access: NodeAccess, preset: Preset) -> JSON:
+    """One BatchTaskCreateOptions for a render task."""
+    constraints: JSON = {"maxTaskRetryCount": task.max_retries}
+    limit = task.max_wall_clock_seconds or preset.batch.max_task_minutes * 60
+    if limit:
+        constraints["maxWallClockTime"] = iso_duration(limit)
+    body: JSON = {
+        "id": task.task_id,
+        "displayName": task.display_name or task.task_id,
+        "commandLine": task.command_line,
+        "userIdentity": TASK_USER,
+        "constraints": constraints,
+    }
+    if task.environment:
+        body["environmentSettings"] = environment(task.environment)
+    if task.output_files:
+        body["outputFiles"] = [output_file(o, access) for o in task.output_files]
+    return body
+
+
+def job_body(job: JobSpec, preset: Preset, access: NodeAccess, mounts: PoolMounts) -> JSON:
+    """The BatchJobCreateOptions: pool, preparation (waits for success), release, limits."""
+    common = {**licence_environment(preset.pool.licence_env), **job.environment}
+    storage_env = node_storage_environment(access, job)
+    body: JSON = {
+        "id": job.job_id,
+        "displayName": f"{job.app} {job.scene.name} frames {job.frames.spec}"[:1024],
+        "poolInfo": pool_info(preset, mounts),
+        "constraints": {"maxWallClockTime": iso_duration(preset.batch.max_job_minutes * 60)},
+        "onAllTasksComplete": "noaction",
+        "onTaskFailure": "noaction",
+        "metadata": [
+            {"name": "azrender", "value": __version__},
+            {"name": "app", "value": job.app},
+            {"name": "scene", "value": str(job.scene)[-512:]},
+            {"name": "frames", "value": job.frames.spec[:512]},
+        ],
+    }
+    if common:
+        body["commonEnvironmentSettings"] = environment(common)
+    if job.preparation is not None:
+        prep = job.preparation
+        body["jobPreparationTask"] = {
+            "id": prep.task_id,
+            "commandLine": prep.command_line,
+            "environmentSettings": environment({**prep.environment, **storage_env}),
+            "constraints": {
+                "maxWallClockTime": iso_duration(PREPARATION_LIMIT_MINUTES * 60),
+                "maxTaskRetryCount": 2,
+            },
+            "waitForSuccess": True,
+            "rerunOnNodeRebootAfterSuccess": True,
+            "userIdentity": TASK_USER,
+        }
+    if job.release is not None:
+        release = job.release
+        body["jobReleaseTask"] = {
+            "id": release.task_id,
+            "commandLine": release.command_line,
+            "environmentSettings": environment({**release.environment, **storage_env}),
+            "maxWallClockTime": iso_duration(RELEASE_LIMIT_MINUTES * 60),
+            "userIdentity": TASK_USER,
+        }
+    return body
+
+
+#: Sent after the last task is added: the job ends when its tasks have.
+JOB_UPDATE: JSON = {"onAllTasksComplete": "terminatejob"}
+
+
+@dataclass
+class BatchPlan:
+    """Everything the Azure backend sends for one job, in REST wire format.
+
+    ``pool`` is the pool to create when it does not exist (None when the preset
+    uses an existing pool or an auto-pool); ``secrets`` are strings that must
+    be masked before anything is printed.
+    """
+
+    pool: JSON | None
+    job: JSON
+    tasks: list[JSON]
+    job_update: JSON = field(default_factory=lambda: dict(JOB_UPDATE))
+    secrets: tuple[str, ...] = ()
+
+    def to_json(self) -> JSON:
+        return {"pool": self.pool, "job": self.job, "tasks": self.tasks, "jobUpdate": self.job_update}
+
+    def redacted(self) -> BatchPlan:
+        """The same plan with SAS signatures and mount secrets replaced by ``***``."""
+        masked = _mask(self.to_json(), self.secrets)
+        return BatchPlan(masked["pool"], masked["job"], masked["tasks"], masked["jobUpdate"], ())
+
+
+def _mask(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        return {k: _mask(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v, secrets) for v in value]
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret and secret in value:
+                value = value.replace(secret, redact(secret) if "sig=" in secret else "***")
+        return redact(value)
+    return value
+
+
+def plan_batch(
+    job: JobSpec,
+    preset: Preset,
+    access: NodeAccess,
+    mounts: PoolMounts | None = None,
+) -> BatchPlan:
+    """Pool, job and task bodies for ``job`` on the preset's pool, reaching storage by ``access``."""
+    mounts = mounts or PoolMounts([])
+    pool = pool_body(preset, mounts) if preset.batch.pool_mode == "create" else None
+    return BatchPlan(
+        pool=pool,
+        job=job_body(job, preset, access, mounts),
+        tasks=[task_body(t, access, preset) for t in job.tasks],
+        secrets=(*access.secrets, *mounts.secrets),
+    )
