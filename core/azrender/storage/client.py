@@ -38,6 +38,7 @@ from azure.core.exceptions import (
 from azure.storage.blob import ContainerClient, ExponentialRetry
 
 from azrender.errors import StorageError
+from azrender.storage.retry import TRANSPORT_ERRORS
 
 CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
 
@@ -177,6 +178,12 @@ def storage_errors(
         raise
     except AzureError as exc:
         raise _translate(exc, what, client, blob) from exc
+    except TRANSPORT_ERRORS as exc:
+        endpoint, _ = describe(client)
+        raise StorageError(
+            f"{what}: the connection to blob storage at {endpoint} kept breaking: {_first_line(exc)}",
+            hint="check the network and run again; what finished is not sent again",
+        ) from exc
 
 
 def _translate(

@@ -13,11 +13,13 @@ Non-transient failures (403, 404, 412, ...) are raised at once.
 
 from __future__ import annotations
 
+import http.client
 import random
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import requests
 from azure.core.exceptions import (
     HttpResponseError,
     IncompleteReadError,
@@ -26,6 +28,16 @@ from azure.core.exceptions import (
 )
 
 R = TypeVar("R")
+
+#: Transport failures that azure-core lets through unwrapped on some paths (e.g. a
+#: body cut short while the SDK checks a range's MD5 surfaces as requests'
+#: ChunkedEncodingError).
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.Timeout,
+    http.client.HTTPException,
+)
 
 #: HTTP statuses that mean "try again later": timeout, throttled, server busy.
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -44,6 +56,8 @@ def is_transient(exc: BaseException) -> bool:
     False
     """
     if isinstance(exc, (ServiceRequestError, ServiceResponseError, IncompleteReadError)):
+        return True
+    if isinstance(exc, TRANSPORT_ERRORS):
         return True
     if isinstance(exc, HttpResponseError):
         return getattr(exc, "status_code", None) in TRANSIENT_STATUS

@@ -18,6 +18,7 @@ Render outputs pass ``index_blob=None``: every file is uploaded, no index kept.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import threading
@@ -120,22 +121,27 @@ def put_bytes(
     """Write ``data`` to ``blob`` (overwriting), with a transactional MD5 check."""
     settings = ContentSettings(content_type=content_type) if content_type else None
     with storage_errors("writing blob", client=client, blob=blob):
-        client.upload_blob(
-            blob, data, overwrite=True, content_settings=settings, validate_content=True
+        with_retries(
+            lambda: client.upload_blob(
+                blob, data, overwrite=True, content_settings=settings, validate_content=True
+            )
         )
+
+
+def _read_whole(client: ContainerClient, blob: str) -> tuple[bytes, str]:
+    downloader = client.download_blob(blob)
+    return downloader.readall(), str(downloader.properties.etag)
 
 
 def get_json_with_etag(client: ContainerClient, blob: str) -> tuple[object | None, str | None]:
     """The parsed JSON content of ``blob`` and its ETag, or ``(None, None)`` if it does not exist."""
     with storage_errors("reading blob", client=client, blob=blob):
         try:
-            downloader = client.download_blob(blob)
+            data, etag = with_retries(lambda: _read_whole(client, blob))
         except ResourceNotFoundError as exc:
             if getattr(exc, "error_code", None) == "ContainerNotFound":
                 raise
             return None, None
-        data = downloader.readall()
-        etag = downloader.properties.etag
     try:
         return json.loads(data), etag
     except ValueError as exc:
@@ -181,8 +187,35 @@ def read_index(client: ContainerClient, blob: str = DEFAULT_INDEX_BLOB) -> dict[
     return parse_index(doc, blob)
 
 
+def _write_if_unchanged(client: ContainerClient, blob: str, body: bytes, etag: str | None) -> None:
+    """Write ``body`` only if ``blob`` still has ``etag`` (``None``: only if it does not exist)."""
+    settings = ContentSettings(content_type="application/json")
+    if etag is None:
+        # Nobody has written an index yet: only create, never clobber.
+        client.upload_blob(
+            blob,
+            body,
+            overwrite=True,
+            match_condition=MatchConditions.IfMissing,
+            content_settings=settings,
+        )
+    else:
+        client.upload_blob(
+            blob,
+            body,
+            overwrite=True,
+            etag=etag,
+            match_condition=MatchConditions.IfNotModified,
+            content_settings=settings,
+        )
+
+
 def _merge_index(client: ContainerClient, blob: str, new: dict[str, IndexEntry]) -> None:
-    """Read-modify-write the index with an ETag condition, retrying when someone else won."""
+    """Read-modify-write the index with an ETag condition, retrying when someone else won.
+
+    A write whose answer was lost and is then retried meets its own ETag change
+    (412/409) and simply merges again.
+    """
     for _ in range(_INDEX_MERGE_ATTEMPTS):
         doc, etag = get_json_with_etag(client, blob)
         merged = parse_index(doc, blob)
@@ -190,24 +223,7 @@ def _merge_index(client: ContainerClient, blob: str, new: dict[str, IndexEntry])
         body = json.dumps(index_document(merged), indent=1).encode()
         with storage_errors("writing the remote index", client=client, blob=blob):
             try:
-                if etag is None:
-                    # Nobody has written an index yet: only create, never clobber.
-                    client.upload_blob(
-                        blob,
-                        body,
-                        overwrite=True,
-                        match_condition=MatchConditions.IfMissing,
-                        content_settings=ContentSettings(content_type="application/json"),
-                    )
-                else:
-                    client.upload_blob(
-                        blob,
-                        body,
-                        overwrite=True,
-                        etag=etag,
-                        match_condition=MatchConditions.IfNotModified,
-                        content_settings=ContentSettings(content_type="application/json"),
-                    )
+                with_retries(functools.partial(_write_if_unchanged, client, blob, body, etag))
                 return
             except (ResourceModifiedError, ResourceExistsError):
                 continue  # 412/409: another uploader changed the index; merge again
