@@ -176,7 +176,13 @@ class AzureBatchBackend:
         if mode == "auto":
             return
         pool_id = self.preset.batch.pool_id
-        exists = self._call(f"looking up pool {pool_id}", lambda: self.client.pool_exists(pool_id))
+        try:
+            exists = self._call(f"looking up pool {pool_id}", lambda: self.client.pool_exists(pool_id))
+        except JobError as exc:
+            # The SDK's exception policy raises for the 404 that means "no such pool".
+            if not isinstance(exc.__cause__, ResourceNotFoundError):
+                raise
+            exists = False
         if exists:
             return
         if mode == "existing" or plan.pool is None:
@@ -237,7 +243,7 @@ class AzureBatchBackend:
         return self._job_status(job, tasks)
 
     def _job_status(self, job: bm.BatchJob, tasks: list[bm.BatchTask]) -> JobStatus:
-        done = str(job.state) == "completed"
+        done = _text(job.state) == "completed"
         statuses = [self._task_status(job.id, t, job_done=done) for t in tasks]
         statuses.sort(key=lambda t: t.task_id)
         ended = job.execution_info.end_time if job.execution_info else None
@@ -252,7 +258,7 @@ class AzureBatchBackend:
 
     def _task_status(self, job_id: str, task: bm.BatchTask, *, job_done: bool) -> TaskStatus:
         info = task.execution_info
-        state = str(task.state)
+        state = _text(task.state)
         status = TaskStatus(task_id=task.id, frames=_frames(task.display_name))
         if info is not None:
             status.started = info.start_time.timestamp() if info.start_time else None
@@ -260,7 +266,7 @@ class AzureBatchBackend:
             status.exit_code = info.exit_code
         if state == "completed":
             status.state = "completed"
-            status.result = str(info.result) if info and info.result else "failure"
+            status.result = _text(info.result) if info and info.result else "failure"
             if status.result == "failure":
                 status.failure = self._failure(job_id, task)
         elif job_done:
@@ -364,15 +370,20 @@ def _collection_outcome(
     for item in result.result_values or []:
         answered.add(item.task_id)
         code = item.error.code if item.error else None
-        if str(item.status) == "success" or code == "TaskExists":
+        if _text(item.status) == "success" or code == "TaskExists":
             done += 1
-        elif str(item.status) == "servererror":
+        elif _text(item.status) == "servererror":
             retry.append(by_id[item.task_id])
         else:
             message = item.error.message.value if item.error and item.error.message else code
             raise JobError(f"Batch refused task {item.task_id} of job {job_id}: {code}: {redact(str(message))}")
     retry += [t for t in sent if t["id"] not in answered]
     return retry, done
+
+
+def _text(value: object) -> str:
+    """An SDK enum member or plain string as its wire value (``"completed"``)."""
+    return str(getattr(value, "value", value))
 
 
 def _frames(display_name: str | None) -> list[int]:
