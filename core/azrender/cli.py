@@ -29,7 +29,7 @@ from azrender.errors import EXIT_JOB_FAILED, AzrenderError
 from azrender.model import AssetSet, FrameRange, JobStatus
 from azrender.presets import load_preset
 from azrender.progress import NO_PROGRESS, Progress, RichProgress
-from azrender.storage.client import container_client, redact
+from azrender.storage.client import container_client, ensure_container, redact
 from azrender.storage.download import download_prefix
 from azrender.submit import check_missing, scan_scene, submit_scene, upload_paths
 
@@ -146,11 +146,29 @@ def scan(scene: Path, as_json: bool, strict: bool) -> None:
 @click.argument("target", metavar="SCENE_OR_DIR", type=click.Path(path_type=Path))
 @preset_option
 @json_option
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="First reconcile the remote index with a real listing of the container.",
+)
 @friendly_errors
-def upload(target: Path, preset_path: Path, as_json: bool) -> None:
+def upload(target: Path, preset_path: Path, as_json: bool, verify: bool) -> None:
     """Upload a scene's files (or a folder's) to the preset's assets container; only changes move."""
     preset = load_preset(preset_path)
     progress = _progress(as_json)
+    report = None
+    if verify:
+        from azrender.storage.verify import reconcile
+
+        assets_client = container_client(
+            preset.storage.assets_container, account_url=preset.storage.account_url
+        )
+        ensure_container(assets_client)
+        report = reconcile(assets_client)
+        progress.note(
+            f"verify: {report.listed} blobs listed; {len(report.missing)} missing, "
+            f"{len(report.stale)} changed, {len(report.adopted)} adopted into the index"
+        )
     if target.is_dir():
         paths = sorted(p.absolute() for p in target.rglob("*") if p.is_file())
     else:
@@ -160,7 +178,7 @@ def upload(target: Path, preset_path: Path, as_json: bool) -> None:
             progress.note(f"[yellow]missing, not uploaded:[/] {asset.path}")
     summary = upload_paths(paths, preset, progress)
     if as_json:
-        _emit_json(summary.to_json())
+        _emit_json({**summary.to_json(), **({"verify": report.to_json()} if report else {})})
     else:
         err_console.print(
             f"{summary.files} files: {summary.uploaded_files} uploaded "
