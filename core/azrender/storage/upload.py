@@ -187,7 +187,7 @@ def read_index(client: ContainerClient, blob: str = DEFAULT_INDEX_BLOB) -> dict[
     return parse_index(doc, blob)
 
 
-def _write_if_unchanged(client: ContainerClient, blob: str, body: bytes, etag: str | None) -> None:
+def write_if_unchanged(client: ContainerClient, blob: str, body: bytes, etag: str | None) -> None:
     """Write ``body`` only if ``blob`` still has ``etag`` (``None``: only if it does not exist)."""
     settings = ContentSettings(content_type="application/json")
     if etag is None:
@@ -223,7 +223,7 @@ def _merge_index(client: ContainerClient, blob: str, new: dict[str, IndexEntry])
         body = json.dumps(index_document(merged), indent=1).encode()
         with storage_errors("writing the remote index", client=client, blob=blob):
             try:
-                with_retries(functools.partial(_write_if_unchanged, client, blob, body, etag))
+                with_retries(functools.partial(write_if_unchanged, client, blob, body, etag))
                 return
             except (ResourceModifiedError, ResourceExistsError):
                 continue  # 412/409: another uploader changed the index; merge again
