@@ -1,0 +1,125 @@
+"""Dry-run bodies for every storage mode validate; the validator rejects bad bodies; local/Batch parity."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from azrender.batch.dryrun import dry_run_document
+from azrender.batch.validate import validate_body, validate_request
+from azrender.jobs import JobRequest, build_job
+from azrender.local.executor import expand_output_pattern
+from azrender.local.node import NodeLayout
+from azrender.model import FrameRange, JobSpec
+from azrender.presets import parse_preset
+from azrender_blender.adapter import BlenderAdapter
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+BASE = 'name = "show"\n[storage]\naccount_url = "https://showstore.blob.core.windows.net"\n'
+MODES = {
+    "blob-copy": "",
+    "blobfuse": 'mode = "blobfuse"\n',
+    "azure-files": 'mode = "azure-files"\n[azure_files]\naccount = "showfiles"\nshare = "show"\n',
+    "nfs": 'mode = "nfs"\n[share]\nsource = "10.0.0.4:/export/show"\n[[paths]]\nsource = "/show"\ntarget = "show"\n',
+    "cifs": 'mode = "cifs"\n[share]\nsource = "//filer/show"\nusername = "render"\n[[paths]]\nsource = "/show"\ntarget = "show"\n',
+}
+
+
+def make_job() -> JobSpec:
+    request = JobRequest(scene=Path("/show/shot.blend"), app="blender", frames=FrameRange.parse("1-5"),
+                         chunk_size=2, assets_container="assets", outputs_container="outputs")
+    return build_job(request, BlenderAdapter(), "shot-1")
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_dry_run_validates_for_every_storage_mode(mode: str) -> None:
+    preset = parse_preset(BASE + MODES[mode], Path("show.toml"))  # `mode` lands under [storage]
+    doc = dry_run_document(make_job(), preset, now=NOW, environ={})
+    assert validate_body("BatchPoolCreateOptions", doc["pool"]) == []
+    assert validate_body("BatchJobCreateOptions", doc["job"]) == []
+    assert validate_body("BatchJobUpdateOptions", doc["jobUpdate"]) == []
+    assert all(validate_body("BatchTaskCreateOptions", t) == [] for t in doc["tasks"])
+    mounts = doc["pool"].get("mountConfiguration", [])
+    assert (mode in ("blob-copy",)) == (mounts == [])
+    text_doc = json.dumps(doc)
+    assert "sig=***" in text_doc and "sp=rl" in text_doc and "sp=cw" in text_doc
+    if mode in ("azure-files", "cifs"):
+        assert "***" in json.dumps(mounts)  # the secret's slot is shown, not its value
+
+
+def test_dry_run_shape_and_no_secret_with_identity() -> None:
+    text = BASE + ('[batch]\nnode_access = "identity"\npool_mode = "auto"\n[pool]\n'
+                   'identity = "/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/render"\n'
+                   'identity_client_id = "1111"\nos = "windows"\nimage = "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/max"\n'
+                   'node_agent_sku = "batch.node.windows amd64"\nlicence_env = "ADSKFLEX_LICENSE_FILE=27000@lic1"\n')
+    doc = dry_run_document(make_job(), parse_preset(text, Path("s.toml")), now=NOW, environ={})
+    assert doc["pool"] is None
+    spec = doc["job"]["poolInfo"]["autoPoolSpecification"]["pool"]
+    assert spec["virtualMachineConfiguration"]["imageReference"] == {
+        "virtualMachineImageId": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/max"}
+    out = doc["tasks"][0]["outputFiles"][0]["destination"]["container"]
+    assert out["identityReference"]["resourceId"].endswith("/render") and "?" not in out["containerUrl"]
+    env = {e["name"]: e["value"] for e in doc["job"]["jobPreparationTask"]["environmentSettings"]}
+    assert env["AZURE_CLIENT_ID"] == "1111" and "AZRENDER_ASSETS_CONTAINER_URL" not in env
+    assert {"name": "ADSKFLEX_LICENSE_FILE", "value": "27000@lic1"} in doc["job"]["commonEnvironmentSettings"]
+    assert validate_body("BatchJobCreateOptions", doc["job"]) == []
+
+
+def test_validator_rejects_bad_bodies() -> None:
+    good = dry_run_document(make_job(), parse_preset(BASE, Path("s.toml")), now=NOW, environ={})["pool"]
+    assert validate_body("BatchPoolCreateOptions", good) == []
+    cases = {
+        "unknown key": ({**good, "vmsize": "x"}, 'unknown key "vmsize"'),
+        "missing key": ({k: v for k, v in good.items() if k != "vmSize"}, 'missing required key "vmSize"'),
+        "wrong type": ({**good, "taskSlotsPerNode": "4"}, "expected an integer"),
+        "bool is no int": ({**good, "targetDedicatedNodes": True}, "expected an integer"),
+        "duration": ({**good, "resizeTimeout": "15 minutes"}, "not an ISO 8601 duration"),
+        "enum": ({**good, "startTask": {**good["startTask"], "userIdentity": {"autoUser": {"scope": "node"}}}},
+                 "'node' is not one of"),
+        "read-only": ({**good, "virtualMachineConfiguration": {
+            **good["virtualMachineConfiguration"],
+            "imageReference": {"virtualMachineImageId": "x", "exactVersion": "1"}}}, "read-only"),
+        "null": ({**good, "displayName": None}, "null"),
+    }
+    for name, (body, needle) in cases.items():
+        problems = validate_body("BatchPoolCreateOptions", body)
+        assert problems and needle in problems[0], (name, problems)
+    version = {"api-version": "2025-06-01"}
+    assert validate_request("POST", "/pools", {"api-version": "2024-01-01"}, good, has_body=True)
+    assert validate_request("DELETE", "/pools/azrender", version, None, has_body=False)
+    too_many = {"value": [{"id": f"t{i}", "commandLine": "x"} for i in range(101)]}
+    assert "at most 100" in validate_request("POST", "/jobs/j/addtaskcollection", version, too_many,
+                                             has_body=True)[-1]
+
+
+def test_one_jobspec_same_commands_environment_and_outputs_locally_and_on_batch(tmp_path: Path) -> None:
+    job = make_job()
+    layout = NodeLayout(tmp_path / "node")
+    doc = dry_run_document(job, parse_preset(BASE, Path("s.toml")), now=NOW, environ={})
+    common = {e["name"]: e["value"] for e in doc["job"].get("commonEnvironmentSettings", [])}
+    for spec, body in zip(job.tasks, doc["tasks"], strict=True):
+        # The local node runs shlex.split(command_line) without a shell; Batch runs commandLine as is.
+        assert shlex.split(body["commandLine"]) == shlex.split(spec.command_line)
+        batch_env = {**common, **{e["name"]: e["value"] for e in body.get("environmentSettings", [])}}
+        assert batch_env == spec.environment
+        local_env = layout.task_environment(job.job_id, spec.task_id, spec.environment)
+        assert {k: local_env[k] for k in batch_env} == batch_env
+        rules = [(o["filePattern"], o["destination"]["container"]["path"], o["uploadOptions"]["uploadCondition"])
+                 for o in body["outputFiles"]]
+        assert rules == [(o.pattern, o.destination, o.condition.value) for o in spec.output_files]
+        # And the local node's reading of those rules names the same blobs Batch would.
+        task_dir = tmp_path / spec.task_id
+        (task_dir / "wd" / "out").mkdir(parents=True)
+        frame = task_dir / "wd" / "out" / f"shot_{spec.frames[0]:04d}.png"
+        frame.write_bytes(b"png")
+        (task_dir / "stderr.txt").write_text("")
+        local = [blob for o in spec.output_files for _, blob in expand_output_pattern(task_dir, o)]
+        assert f"shot-1/frames/shot_{spec.frames[0]:04d}.png" in local
+        assert f"shot-1/logs/{spec.task_id}/stderr.txt" in local
+    prep = doc["job"]["jobPreparationTask"]
+    assert prep["commandLine"] == job.preparation.command_line if job.preparation else False
+    assert doc["job"]["jobReleaseTask"]["commandLine"] == (job.release.command_line if job.release else "")
