@@ -66,7 +66,9 @@ def split_path(path: str) -> tuple[str, str, list[str]] | None:
 
 
 def _fold(kind: str, text: str) -> str:
-    return text if kind == "posix" else text.casefold()
+    # upper() first, like Windows' upcase table (dotless i U+0131 and I are the same
+    # name there), then casefold() for letters upper() leaves alone (Kelvin sign).
+    return text if kind == "posix" else text.upper().casefold()
 
 
 def match_rule(path: str, rules: Rules) -> tuple[int, list[str]] | None:
