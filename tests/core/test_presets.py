@@ -146,6 +146,7 @@ def test_to_json() -> None:
             "account_url": "https://myaccount.blob.core.windows.net",
             "assets_container": "abc-assets",
             "outputs_container": "abc-outputs",
+            "layout": "mirror",
         },
         "backend": {"kind": "azure", "slots": 8},
         "render": {"chunk": 5, "format": "OPEN_EXR"},

@@ -250,6 +250,17 @@ STORAGE = TableSpec(
             schema={"minLength": 3, "maxLength": 63, "pattern": CONTAINER_RE.pattern},
             example="show-abc-outputs",
         ),
+        FieldSpec(
+            "layout",
+            "string",
+            "mirror",
+            "How assets are named in the assets container. `mirror`: blob name = the file's "
+            "path (`P:\\show\\a.png` → `P/show/a.png`), browsable and mountable with blobfuse. "
+            "`content`: blob name = the content hash (`cas/ab/ab12…`), so identical files are "
+            "stored once across shots and renames; each job's manifest maps hashes back to paths "
+            "and the node materializes them.",
+            choices=("mirror", "content"),
+        ),
     ),
 )
 

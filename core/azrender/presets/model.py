@@ -28,6 +28,7 @@ class StorageSettings:
     account_url: str | None = None
     assets_container: str = "assets"
     outputs_container: str = "outputs"
+    layout: Literal["mirror", "content"] = "mirror"
 
 
 @dataclass(frozen=True)
