@@ -165,6 +165,7 @@ def test_to_json() -> None:
         "account_url": None,
         "assets_container": "assets",
         "outputs_container": "outputs",
+        "layout": "mirror",
     }
 
 
