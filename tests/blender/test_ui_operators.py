@@ -26,26 +26,30 @@ pytestmark = [needs_bpy, pytest.mark.bpy]
 # Enable the add-on the way Blender does, set its preferences and the panel's
 # properties, press buttons, and print what the panel would show as JSON.
 DRIVER = r"""
-import json, sys, time
+import importlib, json, os, sys, time
 import bpy
 import addon_utils
 
 scene_path, preset_dir, scenario = sys.argv[-3:]
 bpy.ops.wm.open_mainfile(filepath=scene_path)
-addon_utils.enable("azrender_blender", default_set=True, handle_error=None)
-from azrender_blender.ui import runtime
+archive = os.environ.get("AZR_EXTENSION_ZIP")
+if archive:
+    # The built extension, installed the way Blender's "Install from Disk" does.
+    result = bpy.ops.extensions.package_install_files(
+        filepath=archive, repo="user_default", enable_on_install=True)
+    assert result == {"FINISHED"}, result
+    addon = "bl_ext.user_default.azrender"
+else:
+    addon = "azrender_blender"
+    addon_utils.enable(addon, default_set=True, handle_error=None)
+runtime = importlib.import_module(addon + ".ui.runtime")
 
-prefs = bpy.context.preferences.addons["azrender_blender"].preferences
+prefs = bpy.context.preferences.addons[addon].preferences
 prefs.preset_path = preset_dir
 settings = bpy.context.scene.azrender
 out = {"registered": hasattr(bpy.types.Scene, "azrender"),
        "panel": hasattr(bpy.types, "AZRENDER_PT_render_on_azure"),
        "timer": bpy.app.timers.is_registered(runtime.poll)}
-
-def enum_ids():
-    prop = settings.bl_rna.properties["preset"]
-    return [i.identifier for i in prop.enum_items_static] or [
-        i[0] for i in prop.enum_items]
 
 def run_op(op):
     try:
@@ -84,7 +88,14 @@ elif scenario == "submit":
                                                "output_dir", "output_root", "backend")}
     out["dirty_file_untouched"] = bpy.data.filepath == scene_path
 
-addon_utils.disable("azrender_blender", default_set=True, handle_error=None)
+out["addon"] = addon
+ext_site = [p for p in sys.path if os.path.join("extensions", ".local") in p]
+def bundled_azrender():
+    return any(os.path.isfile(os.path.join(p, "azrender", "submit.py")) for p in ext_site)
+out["bundled_azrender"] = bundled_azrender()
+out["addon_file"] = importlib.import_module(addon).__file__
+addon_utils.disable(addon, default_set=True, handle_error=None)
+out["bundled_azrender_after_disable"] = bundled_azrender()
 out["unregistered"] = not hasattr(bpy.types.Scene, "azrender") and not hasattr(
     bpy.types, "AZRENDER_PT_render_on_azure")
 print("AZR-RESULT " + json.dumps(out))
