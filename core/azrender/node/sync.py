@@ -44,6 +44,8 @@ ENV_CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
 ENV_CONTAINER = "AZRENDER_ASSETS_CONTAINER"
 ENV_ACCOUNT_URL = "AZRENDER_STORAGE_ACCOUNT_URL"
 ENV_SHARED_DIR = "AZ_BATCH_NODE_SHARED_DIR"
+#: Free space a sync leaves on the node's disk for the frames and the renderer's temp files.
+DISK_RESERVE_BYTES = 1 << 30
 
 
 @dataclass
@@ -144,11 +146,15 @@ def sync_job(
     shared_dir: Path | None = None,
     progress: Progress = NO_PROGRESS,
     max_workers: int = 8,
+    reserve_bytes: int = DISK_RESERVE_BYTES,
 ) -> SyncSummary:
     """Bring the node's asset cache and job folder up to date with the job's manifest.
 
     ``client`` and ``shared_dir`` default to what the environment says
-    (:func:`node_client`, :func:`node_shared_dir`).
+    (:func:`node_client`, :func:`node_shared_dir`). Before any download the
+    node's free disk space is checked against what is to come plus
+    ``reserve_bytes`` (the renders need room too). With a content-addressed
+    manifest the blobs are ``cas/<hash>`` and land under their paths all the same.
     """
     check_job_id(job_id)
     shared = shared_dir if shared_dir is not None else node_shared_dir()
@@ -160,25 +166,30 @@ def sync_job(
     index_path = assets_dir / NODE_INDEX_NAME
     index = _load_node_index(index_path)
 
-    # (blob, target, wanted entry, is_asset)
-    work: list[tuple[str, Path, IndexEntry, bool]] = []
-    for blob, entry in sorted(manifest.assets.items()):
-        target = safe_join(assets_dir, blob)
+    work: list[tuple[str, Path, IndexEntry, str | None]] = []
+    # (source blob, target, wanted entry, node-index key or None for job files).
+    for key, entry in sorted(manifest.assets.items()):
+        target = safe_join(assets_dir, key)
         if target == index_path:
-            raise StorageError(f"refusing asset blob {blob!r}: it collides with {NODE_INDEX_NAME}")
-        work.append((blob, target, entry, True))
+            raise StorageError(f"refusing asset path {key!r}: it collides with {NODE_INDEX_NAME}")
+        work.append((manifest.blob_for(key, entry), target, entry, key))
     for name, entry in sorted(manifest.job_files.items()):
-        work.append((job_file_blob(job_id, name), job_dir / name, entry, False))
+        work.append((job_file_blob(job_id, name), job_dir / name, entry, None))
 
     # Job files are always fetched: the job folder is new for every job.
-    todo = [w for w in work if not (w[3] and _local_copy_current(w[1], w[2], index.get(w[0])))]
+    todo = [
+        w
+        for w in work
+        if w[3] is None or not _local_copy_current(w[1], w[2], index.get(w[3]))
+    ]
+    check_free_space(shared, sum(w[2].size for w in todo), reserve=reserve_bytes)
     lock = threading.Lock()
     fresh: dict[str, IndexEntry] = {}
 
-    def record(job: tuple[str, Path, IndexEntry, bool], got: IndexEntry) -> None:
-        if job[3]:
+    def record(job: tuple[str, Path, IndexEntry, str | None], got: IndexEntry) -> None:
+        if job[3] is not None:
             with lock:
-                fresh[job[0]] = got
+                fresh[job[3]] = got
 
     progress.begin("sync", total=sum(w[2].size for w in todo), unit="B")
     try:
@@ -199,6 +210,22 @@ def sync_job(
         downloaded_bytes=sum(w[2].size for w in todo),
         unchanged_files=len(work) - len(todo),
     )
+
+
+def check_free_space(folder: Path, needed: int, *, reserve: int = DISK_RESERVE_BYTES) -> None:
+    """Raise :class:`StorageError` unless ``folder``'s disk has ``needed + reserve`` bytes free."""
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if needed + reserve > free:
+        raise StorageError(
+            f"not enough disk space on the node: the job needs {_gib(needed)} more in {folder} "
+            f"(plus {_gib(reserve)} kept free for renders) but only {_gib(free)} is free",
+            hint="use a VM size with a larger temporary disk, or fewer/smaller assets per job",
+        )
+
+
+def _gib(n: int) -> str:
+    return f"{n / (1 << 30):.2f} GiB"
 
 
 def _save_node_index(path: Path, fresh: dict[str, IndexEntry]) -> None:

@@ -24,9 +24,10 @@ from azure.storage.blob import ContainerClient
 
 from azrender.errors import StorageError, UsageError
 from azrender.storage.hashing import IndexEntry, hash_bytes
+from azrender.storage.layout import LAYOUT_CONTENT, LAYOUT_MIRROR, LAYOUTS, cas_blob, check_layout
 from azrender.storage.upload import get_json, put_bytes
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2 added "layout"; a mirror-layout manifest is still written as 1
 MANIFEST_NAME = "manifest.json"
 
 # Azure Batch job ids: letters, digits, hyphens and underscores, at most 64.
@@ -73,12 +74,26 @@ def job_file_blob(job_id: str, name: str) -> str:
 
 @dataclass
 class JobManifest:
-    """Assets (blob name → entry) and job files (name → entry, stored at ``jobs/<id>/<name>``)."""
+    """Assets (mirror path → entry) and job files (name → entry, stored at ``jobs/<id>/<name>``).
+
+    With the ``mirror`` layout an asset's blob is its mirror path; with
+    ``content`` it is :func:`cas_blob` of its hash (see :meth:`blob_for`).
+    """
 
     job_id: str
     assets: dict[str, IndexEntry] = field(default_factory=dict)
     job_files: dict[str, IndexEntry] = field(default_factory=dict)
-    version: int = MANIFEST_VERSION
+    version: int = field(default=1, compare=False)
+    layout: str = LAYOUT_MIRROR
+
+    def blob_for(self, path_key: str, entry: IndexEntry) -> str:
+        """The blob holding asset ``path_key``.
+
+        >>> m = JobManifest("j", layout="content")
+        >>> m.blob_for("P/a.png", IndexEntry("ff00", 1, 0))
+        'cas/ff/ff00'
+        """
+        return cas_blob(entry.hash) if self.layout == LAYOUT_CONTENT else path_key
 
     @property
     def total_bytes(self) -> int:
@@ -87,12 +102,16 @@ class JobManifest:
         )
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "version": self.version,
+        doc: dict[str, object] = {
+            # Old nodes know only version 1 (mirror); they must refuse a content manifest.
+            "version": 2 if self.layout != LAYOUT_MIRROR else self.version,
             "job_id": self.job_id,
             "assets": {k: self.assets[k].to_json() for k in sorted(self.assets)},
             "job_files": {k: self.job_files[k].to_json() for k in sorted(self.job_files)},
         }
+        if self.layout != LAYOUT_MIRROR:
+            doc["layout"] = self.layout
+        return doc
 
     @classmethod
     def from_json(cls, data: object) -> JobManifest:
@@ -111,6 +130,9 @@ class JobManifest:
             job_id = data.get("job_id")
             if not isinstance(job_id, str):
                 raise ValueError("no job_id")
+            layout = data.get("layout", LAYOUT_MIRROR)
+            if layout not in LAYOUTS:
+                raise ValueError(f"unknown layout {layout!r}")
             assets, job_files = data.get("assets", {}), data.get("job_files", {})
             if not isinstance(assets, dict) or not isinstance(job_files, dict):
                 raise ValueError("assets and job_files must be objects")
@@ -122,6 +144,7 @@ class JobManifest:
                     for k, v in job_files.items()
                 },
                 version=version,
+                layout=str(layout),
             )
         except (ValueError, UsageError) as exc:
             raise StorageError(
@@ -136,6 +159,8 @@ def write_job(
     job_id: str,
     summary_entries: dict[str, IndexEntry],
     job_files: dict[str, bytes],
+    *,
+    layout: str = LAYOUT_MIRROR,
 ) -> JobManifest:
     """Upload the job files and the manifest under ``jobs/<job_id>/``; return the manifest.
 
@@ -148,7 +173,9 @@ def write_job(
     for name, data in sorted(job_files.items()):
         put_bytes(client, job_file_blob(job_id, name), data)
         entries[name] = IndexEntry(hash=hash_bytes(data), size=len(data), mtime_ns=now)
-    manifest = JobManifest(job_id=job_id, assets=dict(summary_entries), job_files=entries)
+    manifest = JobManifest(
+        job_id=job_id, assets=dict(summary_entries), job_files=entries, layout=check_layout(layout)
+    )
     body = json.dumps(manifest.to_json(), indent=1).encode()
     put_bytes(client, manifest_blob(job_id), body, content_type="application/json")
     return manifest

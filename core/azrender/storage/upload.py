@@ -38,6 +38,7 @@ from azrender.storage.blocks import DEFAULT_BLOCK_SIZE, BlockUpload, upload_in_b
 from azrender.storage.client import storage_errors
 from azrender.storage.hashing import HashCache, IndexEntry, file_entry
 from azrender.storage.journal import UploadJournal
+from azrender.storage.layout import cas_blob, check_layout
 from azrender.storage.parallel import run_parallel
 from azrender.storage.retry import with_retries
 
@@ -346,6 +347,19 @@ def _upload_one(
     return result
 
 
+def _stored_as(
+    hashed: dict[str, tuple[UploadItem, IndexEntry]], layout: str
+) -> dict[str, tuple[UploadItem, IndexEntry]]:
+    """Blob name → (item, entry) as stored: unchanged for "mirror", by hash for "content"."""
+    if check_layout(layout) == "mirror":
+        return hashed
+    stored: dict[str, tuple[UploadItem, IndexEntry]] = {}
+    for item, entry in hashed.values():
+        name = cas_blob(entry.hash)
+        stored.setdefault(name, (UploadItem(item.local, name), entry))
+    return stored
+
+
 def upload_files(
     client: ContainerClient,
     items: Iterable[UploadItem],
@@ -355,12 +369,17 @@ def upload_files(
     progress: Progress = NO_PROGRESS,
     max_workers: int = 8,
     options: UploadOptions | None = None,
+    layout: str = "mirror",
 ) -> UploadSummary:
     """Upload the items whose content the remote index does not already hold.
 
     Returns an :class:`UploadSummary` whose ``entries`` describe every item
     (uploaded or skipped), ready for a job manifest. With ``index_blob=None``
     no index is read or written and every item is uploaded.
+
+    With ``layout="content"`` each file is stored as ``cas/<hash>`` instead of
+    its item name (identical files once); ``entries`` stay keyed by item name,
+    which is what the job manifest maps to hashes.
 
     Each finished blob is appended to a local :class:`UploadJournal` before the
     index is written, so a run killed midway is followed by one that uploads
@@ -375,13 +394,14 @@ def upload_files(
         lambda it: _entry_or_error(it, cache), unique.values(), max_workers=max_workers
     )
     hashed = {it.blob: (it, e) for it, e in zip(unique.values(), entries, strict=True)}
+    stored = _stored_as(hashed, layout)
 
     journal = UploadJournal.for_target(client.url, index_blob) if index_blob is not None else None
     index = read_index(client, index_blob) if index_blob is not None else None
     pending = journal.pending() if journal is not None else {}
     if index is not None and pending:
         index = {**index, **pending}
-    todo = plan_uploads(hashed, index)
+    todo = plan_uploads(stored, index)
     total = sum(e.size for _, e in todo)
 
     uploaded: dict[str, IndexEntry] = dict(pending)
@@ -422,7 +442,7 @@ def upload_files(
         files=len(hashed),
         uploaded_files=len(todo),
         uploaded_bytes=total,
-        skipped_files=len(hashed) - len(todo),
+        skipped_files=len(hashed) - len(todo),  # with "content", duplicates count as skipped
         entries={blob: e for blob, (_, e) in hashed.items()},
         sent_bytes=sum(r.sent_bytes for r in results),
         resumed_bytes=sum(r.reused_bytes for r in results),
