@@ -57,7 +57,13 @@ def upload_paths(
     """Mirror local files into the preset's assets container; only changed files move."""
     client = container_client(preset.storage.assets_container, account_url=preset.storage.account_url)
     ensure_container(client)
-    return upload_files(client, items_for_paths(paths), cache=HashCache(), progress=progress)
+    return upload_files(
+        client,
+        items_for_paths(paths),
+        cache=HashCache(),
+        progress=progress,
+        layout=preset.storage.layout,
+    )
 
 
 def upload_assets(assets: AssetSet, preset: Preset, progress: Progress = NO_PROGRESS) -> UploadSummary:
@@ -125,7 +131,13 @@ def submit_scene(
     job_assets = {mirror_key(a.path) for a in assets.present}
     entries = {blob: e for blob, e in summary.entries.items() if blob in job_assets}
     remap = adapter.remap_script(PathMap(mirror_root=NODE_ASSETS_ROOT))
-    write_job(client, job.job_id, entries, {REMAP_SCRIPT_NAME: remap.encode()})
+    write_job(
+        client,
+        job.job_id,
+        entries,
+        {REMAP_SCRIPT_NAME: remap.encode()},
+        layout=preset.storage.layout,
+    )
     outputs = container_client(preset.storage.outputs_container, account_url=preset.storage.account_url)
     ensure_container(outputs)
 
