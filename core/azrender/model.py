@@ -90,9 +90,16 @@ class AssetSet:
     app: str
     assets: list[Asset] = field(default_factory=list)
     packed_count: int = 0
+    # Paths already in ``assets``: scenes with thousands of files must not pay a
+    # linear search per add. Rebuilt from ``assets`` so it never disagrees with it.
+    _seen: set[Path] = field(default_factory=set, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._seen = {a.path for a in self.assets}
 
     def add(self, asset: Asset) -> None:
-        if all(a.path != asset.path for a in self.assets):
+        if asset.path not in self._seen:
+            self._seen.add(asset.path)
             self.assets.append(asset)
 
     def extend(self, assets: Iterable[Asset]) -> None:
