@@ -2,7 +2,10 @@
 
 Pure functions: nothing here touches storage or starts a process, so the same
 JobSpec can be checked in a dry run, run by the local backend or sent to
-Azure Batch.
+Azure Batch. Where files live on the node comes from the preset's
+:class:`~azrender.storage.modes.StoragePlan` (``blob-copy`` when none is given)::
+
+    job = build_job(request, adapter, job_id, storage_plan(preset))
 
 >>> new_job_id(Path("/shots/sh010 final.blend"), now=datetime(2026, 1, 2, 3, 4, 5), salt="ab12")
 'sh010-final-20260102-030405-ab12'
@@ -25,12 +28,18 @@ from azrender.model import (
     TaskSpec,
     UploadCondition,
 )
-from azrender.paths import PathMap
+from azrender.storage.modes import StoragePlan, blob_copy_plan
 
-# Where the job's assets and per-job files live on a Linux Batch node.
+# Where blob-copy puts the assets on a Linux node (the plan's node_root says it for every mode).
 NODE_ASSETS_ROOT = "$AZ_BATCH_NODE_SHARED_DIR/assets"
+# The job's own files (remap script) are synced here by the preparation task in every mode.
 NODE_JOBS_ROOT = "$AZ_BATCH_NODE_SHARED_DIR/jobs"
 REMAP_SCRIPT_NAME = "remap.py"
+
+_NODE_DIRS = {
+    "linux": ("$AZ_BATCH_NODE_SHARED_DIR/jobs", "$AZ_BATCH_TASK_WORKING_DIR/out", "/"),
+    "windows": ("%AZ_BATCH_NODE_SHARED_DIR%\\jobs", "%AZ_BATCH_TASK_WORKING_DIR%\\out", "\\"),
+}
 
 # Batch ids: letters, digits, hyphens and underscores, at most 64 characters.
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -68,16 +77,65 @@ def node_release_command(job_id: str) -> str:
     return f"python3 -m azrender.node release --job {job_id}"
 
 
-def build_job(request: JobRequest, adapter: AppAdapter, job_id: str) -> JobSpec:
+def _single_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def shell_chain(commands: tuple[str, ...] | list[str], node_os: str = "linux") -> str:
+    r"""One Batch command line that runs ``commands`` in order, stopping at the first failure.
+
+    A single command is returned as it is (Batch runs it without a shell).
+
+    >>> print(shell_chain(['mkdir -p "$D"', "python3 -m azrender.node sync --job j"]))
+    /bin/bash -c 'mkdir -p "$D" && python3 -m azrender.node sync --job j'
+    >>> print(shell_chain([r"net use S: \\a\s", "dir S:"], "windows"))
+    cmd /c "net use S: \\a\s && dir S:"
+    """
+    if len(commands) == 1:
+        return commands[0]
+    joined = " && ".join(commands)
+    return f'cmd /c "{joined}"' if node_os == "windows" else "/bin/bash -c " + _single_quote(joined)
+
+
+def with_prefix(command_line: str, prefix: tuple[str, ...], node_os: str = "linux") -> str:
+    r"""``command_line`` run after the ``prefix`` commands (e.g. ``net use S: ...`` per task).
+
+    On Linux the original command line keeps its own quoting: it becomes the
+    arguments that ``exec "$@"`` runs once the prefix succeeded.
+
+    >>> print(with_prefix("blender -b 'a b.blend'", ("mount -a",)))
+    /bin/bash -c 'mount -a && exec "$@"' azrender-task blender -b 'a b.blend'
+    >>> print(with_prefix('cmd /c "x.exe -v:5"', (r"net use S: \\h\s",), "windows"))
+    cmd /c "net use S: \\h\s && cmd /c "x.exe -v:5""
+    """
+    if not prefix:
+        return command_line
+    if node_os == "windows":
+        # cmd /c strips the outermost pair of quotes and runs the rest as written.
+        return 'cmd /c "' + " && ".join((*prefix, command_line)) + '"'
+    chained = " && ".join((*prefix, 'exec "$@"'))
+    return "/bin/bash -c " + _single_quote(chained) + " azrender-task " + command_line
+
+
+def build_job(
+    request: JobRequest, adapter: AppAdapter, job_id: str, plan: StoragePlan | None = None
+) -> JobSpec:
     """The full job: preparation, one task per frame chunk, release.
+
+    ``plan`` (default: ``blob-copy`` on Linux) decides the node paths of the
+    scene and its files, what the preparation task mounts before it syncs, and
+    what runs before each task. The preparation task always syncs the job's own
+    files (the remap script); the manifest lists assets only when the plan
+    copies them to the node (``plan.node_sync``).
 
     Every task uploads its frames to ``<job id>/`` in the outputs container and
     its ``stdout.txt``/``stderr.txt`` to ``<job id>/logs/<task id>/``, whether it
     succeeds or fails, so a failed frame can be diagnosed from the logs.
     """
-    pathmap = PathMap(mirror_root=NODE_ASSETS_ROOT)
-    node_scene = pathmap.to_node(request.scene)
-    remap_script = f"{NODE_JOBS_ROOT}/{job_id}/{REMAP_SCRIPT_NAME}"
+    plan = plan or blob_copy_plan()
+    jobs_root, output_dir, sep = _NODE_DIRS[plan.node_os]
+    node_scene = plan.pathmap.to_node(request.scene)
+    remap_script = sep.join((jobs_root, job_id, REMAP_SCRIPT_NAME))
     node_env = {"AZRENDER_ASSETS_CONTAINER": request.assets_container}
     job = JobSpec(
         job_id=job_id,
@@ -91,7 +149,7 @@ def build_job(request: JobRequest, adapter: AppAdapter, job_id: str) -> JobSpec:
         output_format=request.output_format,
         preparation=TaskSpec(
             task_id=PREPARATION_TASK_ID,
-            command_line=node_sync_command(job_id),
+            command_line=shell_chain((*plan.job_commands, node_sync_command(job_id)), plan.node_os),
             environment=node_env,
             display_name="sync assets to the node",
         ),
@@ -110,12 +168,12 @@ def build_job(request: JobRequest, adapter: AppAdapter, job_id: str) -> JobSpec:
             chunk=chunk,
             node_scene=node_scene,
             remap_script=remap_script,
-            output_dir="$AZ_BATCH_TASK_WORKING_DIR/out",
+            output_dir=output_dir,
         )
         job.tasks.append(
             TaskSpec(
                 task_id=task_id,
-                command_line=adapter.command_line(invocation),
+                command_line=with_prefix(adapter.command_line(invocation), plan.task_prefix, plan.node_os),
                 frames=chunk.frames,
                 output_files=(
                     OutputFileSpec(

@@ -177,13 +177,24 @@ def _join(root: str, name: str, node_os: str) -> str:
     return root + ("\\" if node_os == "windows" else "/") + name
 
 
+def blob_copy_plan(node_os: NodeOS = "linux", rules: tuple[MapRule, ...] = ()) -> StoragePlan:
+    """The ``blob-copy`` plan: assets synced into ``<shared dir>/assets`` by the preparation task.
+
+    The default when no preset is at hand (a :class:`~azrender.jobs.JobRequest` alone).
+
+    >>> blob_copy_plan().pathmap.to_node("/mnt/show/a.png")
+    '$AZ_BATCH_NODE_SHARED_DIR/assets/mnt/show/a.png'
+    """
+    root = _join(_SHARED[node_os], "assets", node_os)
+    pathmap = PathMap(mirror_root=root, node_os=node_os, rules=rules)
+    return StoragePlan("blob-copy", node_os, root, pathmap, upload="blob", node_sync=True)
+
+
 def storage_plan(preset: Preset, node_os: NodeOS = "linux") -> StoragePlan:
     """The :class:`StoragePlan` of ``preset``'s storage mode for nodes running ``node_os``."""
     mode = preset.storage.mode
     if mode == "blob-copy":
-        root = _join(_SHARED[node_os], "assets", node_os)
-        pathmap = PathMap(mirror_root=root, node_os=node_os, rules=_rules(preset, root))
-        return StoragePlan(mode, node_os, root, pathmap, upload="blob", node_sync=True)
+        return blob_copy_plan(node_os, _rules(preset, _join(_SHARED[node_os], "assets", node_os)))
 
     if mode == "blobfuse":
         _require_linux(mode, node_os, preset)
