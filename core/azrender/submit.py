@@ -18,14 +18,15 @@ from pathlib import Path
 from azrender.apps import AppAdapter, adapter_for_scene
 from azrender.backends import backend_for
 from azrender.errors import EXIT_MISSING, AzrenderError, SceneError
-from azrender.jobs import NODE_ASSETS_ROOT, REMAP_SCRIPT_NAME, JobRequest, build_job, new_job_id
+from azrender.jobs import REMAP_SCRIPT_NAME, JobRequest, build_job, new_job_id
 from azrender.model import AssetSet, FrameRange, JobSpec, JobStatus
-from azrender.paths import PathMap, mirror_key
+from azrender.paths import mirror_key
 from azrender.presets import Preset
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.client import container_client, ensure_container
 from azrender.storage.hashing import HashCache
 from azrender.storage.manifest import write_job
+from azrender.storage.modes import StoragePlan, check_fits_temp_disk, storage_plan
 from azrender.storage.upload import UploadSummary, items_for_paths, upload_files
 
 
@@ -87,6 +88,7 @@ def plan_job(
     frames: FrameRange,
     chunk: int | None,
     job_id: str | None = None,
+    plan: StoragePlan | None = None,
 ) -> JobSpec:
     request = JobRequest(
         scene=scene.absolute(),
@@ -98,7 +100,7 @@ def plan_job(
         output_format=preset.render.format,
         max_task_retries=preset.batch.task_retries,
     )
-    return build_job(request, adapter, job_id or new_job_id(scene))
+    return build_job(request, adapter, job_id or new_job_id(scene), plan or storage_plan(preset))
 
 
 def submit_scene(
@@ -120,17 +122,35 @@ def submit_scene(
     """
     # Choose the backend first: a backend that cannot run should fail before any upload.
     runner = None if dry_run else backend_for(preset, backend)
+    on_azure = (backend or preset.backend.kind) == "azure"
+    # The local node emulates a Linux Batch node, whatever the preset's pool says.
+    plan = storage_plan(preset, node_os=preset.pool.os if on_azure else "linux")
     adapter, assets = scan_scene(scene, progress)
     check_missing(assets, strict=strict)
-    job = plan_job(assets.scene, adapter, preset, frames, chunk)
+    plan.check_assets(a.path for a in assets.present)  # nfs/cifs: every file below a [[paths]] root
+    if plan.node_sync and on_azure:
+        check_fits_temp_disk(assets.total_bytes, preset.pool.vm_size)
+    job = plan_job(assets.scene, adapter, preset, frames, chunk, plan=plan)
     if runner is None:
         return Submission(job=job, assets=assets, upload=None, status=None)
 
-    summary = upload_assets(assets, preset, progress)
     client = container_client(preset.storage.assets_container, account_url=preset.storage.account_url)
-    job_assets = {mirror_key(a.path) for a in assets.present}
-    entries = {blob: e for blob, e in summary.entries.items() if blob in job_assets}
-    remap = adapter.remap_script(PathMap(mirror_root=NODE_ASSETS_ROOT))
+    summary: UploadSummary | None = None
+    entries = {}
+    if plan.upload == "file-share":
+        raise AzrenderError(
+            "uploading to an Azure Files share is not available yet (storage mode \"azure-files\")",
+            hint="copy the files to the share yourself and use mode \"cifs\", or use \"blob-copy\" or \"blobfuse\"",
+        )
+    if plan.upload == "blob":
+        summary = upload_assets(assets, preset, progress)
+        if plan.node_sync:  # only blob-copy copies assets to the node; mounts read them in place
+            job_assets = {mirror_key(a.path) for a in assets.present}
+            entries = {blob: e for blob, e in summary.entries.items() if blob in job_assets}
+    else:
+        # File servers: nothing is uploaded, but the job's own files still travel this way.
+        ensure_container(client)
+    remap = adapter.remap_script(plan.pathmap)
     write_job(
         client,
         job.job_id,

@@ -286,15 +286,12 @@ def check_fits_temp_disk(total_bytes: int, vm_size: str, temp_disk_gib: int | No
 
     ``temp_disk_gib`` overrides the table (for sizes it does not know). Unknown
     sizes without an override pass: the node's own sync then fails clearly.
+    Sizes without a temporary disk (``0``) pass too: Batch then keeps the
+    node's folders on the OS disk, whose size the pool's image decides.
     """
     gib = temp_disk_gib if temp_disk_gib is not None else TEMP_DISK_GIB.get(vm_size.lower())
-    if gib is None:
+    if not gib:
         return
-    if gib == 0:
-        raise PresetError(
-            f"VM size {vm_size} has no temporary disk to copy the assets to",
-            hint='use a size with a "d" (e.g. Standard_D8ds_v5) or storage mode "blobfuse"',
-        )
     budget = int(gib * (1 << 30) * TEMP_DISK_BUDGET)
     if total_bytes > budget:
         need = total_bytes / (1 << 30)
