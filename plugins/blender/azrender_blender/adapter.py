@@ -21,6 +21,7 @@ from azrender.apps import RenderInvocation
 from azrender.errors import UsageError
 from azrender.model import AssetSet, FrameChunk
 from azrender.paths import PathMap, is_windows_path
+from azrender.paths import rules as rules_module
 from azrender_blender import remap as remap_module
 from azrender_blender.scan import scan_blend
 
@@ -112,11 +113,18 @@ class BlenderAdapter:
         return "/bin/bash -c " + bash_single_quote(" ".join(words))
 
     def remap_script(self, pathmap: PathMap) -> str:
-        """This package's remap module with ``pathmap`` baked in, ready for ``--python``."""
+        """This package's remap module, the rules' code and ``pathmap``, ready for ``--python``.
+
+        The rules module (:mod:`azrender.paths.rules`) is standard library only
+        and is embedded as source, so the node maps exactly like the submitter.
+        """
         source = Path(remap_module.__file__).read_text(encoding="utf-8")
+        rules_source = Path(rules_module.__file__).read_text(encoding="utf-8")
         config = json.dumps({"version": 1, **pathmap.to_json()}, sort_keys=True)
         return (
             source.rstrip("\n")
+            + "\n\n\n# --- azrender.paths.rules, embedded: map_path for the [[paths]] rules ---\n"
+            + rules_source.rstrip("\n")
             + "\n\n\n# --- azrender: the mapping for this job ---\n"
             + f"AZRENDER_CONFIG = {config!r}\n"
             + 'if __name__ == "__main__":\n'

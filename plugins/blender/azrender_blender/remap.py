@@ -6,12 +6,18 @@ This module is two things at once:
   the scene stores it, testable without Blender;
 * the script Blender runs on the node (``blender -b scene --python remap.py``):
   :meth:`azrender_blender.adapter.BlenderAdapter.remap_script` emits this file's
-  source followed by a call to :func:`run` with the job's mapping as JSON.
+  source, then the source of :mod:`azrender.paths.rules` (the preset's
+  ``[[paths]]`` rules: :func:`map_path`), then a call to :func:`run` with the
+  job's mapping as JSON.
+
+A path is mapped by the rules first (longest source wins); what no rule covers
+goes below the mirror root (``blob-copy``, ``blobfuse``, ``azure-files``); with
+no mirror root (``nfs``, ``cifs``) it stays as it is and is reported.
 
 It must stay self-contained: on the node it runs inside Blender, where only
 ``bpy`` and the standard library exist, so it cannot import ``azrender``.
 :func:`mirror_key` therefore repeats ``azrender.paths.mirror_key`` (a test
-keeps the two identical).
+keeps the two identical); the rules come as embedded source.
 
 Paths stored relative (``//tex/a.png``) are left alone: the whole tree is
 mirrored, so they resolve next to the mirrored .blend as they did at home.
@@ -26,10 +32,12 @@ True
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import posixpath
 import re
+from collections.abc import Sequence
 from typing import Any
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
@@ -64,22 +72,52 @@ def _comparable(path: str, windows: bool) -> str:
     return text.lower() if windows else text
 
 
-def remap_path(old: str, mirror_root: str, node_os: str = "linux") -> str | None:
+def _map_by_rules(path: str, rules: Sequence[tuple[str, str]]) -> str | None:
+    """``map_path`` of the embedded rules source; imported when used as a library."""
+    found = globals().get("map_path")
+    if found is None:  # not the emitted script: the very same code, from the package
+        found = importlib.import_module("azrender.paths.rules").map_path
+    result: str | None = found(path, list(rules))
+    return result
+
+
+def _below(path: str, root: str, windows: bool) -> bool:
+    here, top = _comparable(path, windows), _comparable(root, windows)
+    return bool(top) and (here == top or here.startswith(top + "/"))
+
+
+def remap_path(
+    old: str,
+    mirror_root: str | None,
+    node_os: str = "linux",
+    rules: Sequence[tuple[str, str]] = (),
+) -> str | None:
     """The node path for ``old``, or ``None`` when it must stay as it is.
 
-    Unchanged: empty paths, Blender-relative ``//`` paths, ``<builtin>``, plain
-    relative paths and paths already below ``mirror_root`` (so running the
-    script twice is harmless). ``mirror_root`` must already be expanded.
-    A trailing separator (directories of image strips) is kept.
+    ``rules`` (source root, node root) are tried first, longest source wins
+    (:func:`map_path`); then ``old`` goes below ``mirror_root`` by its mirror
+    key. Unchanged: empty paths, Blender-relative ``//`` paths, ``<builtin>``,
+    plain relative paths, paths already below a rule's node root or
+    ``mirror_root`` (so running the script twice is harmless), and paths
+    nothing covers (``mirror_root`` None: see :func:`is_unmapped`). Roots must
+    already be expanded. A trailing separator (image strip folders) is kept.
+
+    >>> remap_path("p:/SHOW/tex/a.png", None, rules=[("P:\\\\show", "/mnt/share")])
+    '/mnt/share/tex/a.png'
     """
     if not old or old.startswith("//") or old == "<builtin>":
         return None
     if not (old.startswith("/") or is_windows_path(old)):
         return None
     windows = node_os == "windows"
-    root = _comparable(mirror_root, windows)
-    here = _comparable(old, windows)
-    if here == root or here.startswith(root + "/"):
+    targets = [target for _, target in rules] + ([mirror_root] if mirror_root else [])
+    if any(_below(old, target, windows) for target in targets):
+        return None
+    if rules:
+        mapped = _map_by_rules(old, rules)
+        if mapped is not None:
+            return None if mapped == old else mapped
+    if not mirror_root:
         return None
     sep = "\\" if windows else "/"
     new = mirror_root.rstrip("/\\") + sep + mirror_key(old).replace("/", sep)
@@ -88,29 +126,44 @@ def remap_path(old: str, mirror_root: str, node_os: str = "linux") -> str | None
     return new
 
 
+def is_unmapped(old: str, mirror_root: str | None, rules: Sequence[tuple[str, str]] = ()) -> bool:
+    """True for an absolute path that neither a rule nor the mirror covers (it stays broken)."""
+    if mirror_root or not old or old.startswith("//") or not (old.startswith("/") or is_windows_path(old)):
+        return False
+    if any(_below(old, target, False) or _below(old, target, True) for _, target in rules):
+        return False
+    return _map_by_rules(old, rules) is None
+
+
 def expand_root(mirror_root: str) -> str:
-    """Expand ``$VAR``/``${VAR}`` (and ``%VAR%`` on Windows) in the mirror root, on the node."""
+    """Expand ``$VAR``/``${VAR}`` (and ``%VAR%`` on Windows) in a node root, on the node."""
     expanded = os.path.expandvars(mirror_root)
     if "$" in expanded or (os.name == "nt" and "%" in expanded):
-        raise RuntimeError(f"azrender remap: mirror root {mirror_root!r} names an unset variable")
+        raise RuntimeError(f"azrender remap: node root {mirror_root!r} names an unset variable")
     return expanded
 
 
 class _Remapper:
     """Applies :func:`remap_path` to one property of one datablock and says so."""
 
-    def __init__(self, root: str, node_os: str) -> None:
+    def __init__(self, root: str | None, node_os: str, rules: Sequence[tuple[str, str]] = ()) -> None:
         self.root = root
         self.node_os = node_os
+        self.rules = list(rules)
         self.count = 0
         self.failed = 0
+        self.unmapped = 0
 
     def apply(self, owner: Any, attr: str, label: str) -> bool:
         old = getattr(owner, attr, None)
         if not isinstance(old, str):
             return False
-        new = remap_path(old, self.root, self.node_os)
+        new = remap_path(old, self.root, self.node_os, self.rules)
         if new is None:
+            if is_unmapped(old, self.root, self.rules):
+                # Left as it is: the render shows it missing, the log says why.
+                self.unmapped += 1
+                print(f"azrender remap: {label}: {old} is below no mapped root", flush=True)
             return False
         try:
             setattr(owner, attr, new)
@@ -133,8 +186,10 @@ def run(config: dict[str, Any]) -> int:
     """Rewrite every absolute path in the open Blender file; returns how many changed."""
     import bpy  # only inside Blender
 
-    root = expand_root(str(config["mirror_root"]))
-    remap = _Remapper(root, str(config.get("node_os", "linux")))
+    mirror = config.get("mirror_root")
+    root = expand_root(str(mirror)) if mirror else None
+    rules = [(str(source), expand_root(str(target))) for source, target in config.get("rules", ())]
+    remap = _Remapper(root, str(config.get("node_os", "linux")), rules)
 
     # Libraries first, and reload each one: the datablocks linked from it (and
     # the textures they use) then come from the mirrored file.
@@ -187,7 +242,8 @@ def run(config: dict[str, Any]) -> int:
             remap.apply(strip, "directory", label)  # image strips: folder + file names
             remap.apply(strip, "filepath", label)  # movie strips
 
-    print(f"azrender remap: {remap.count} path(s) rewritten below {root}", flush=True)
+    where = ", ".join([t for _, t in rules] + ([root] if root else [])) or "nothing (no mapping)"
+    print(f"azrender remap: {remap.count} path(s) rewritten below {where}", flush=True)
     return remap.count
 
 
