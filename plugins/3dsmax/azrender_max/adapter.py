@@ -1,36 +1,53 @@
 """3ds Max's side of the :class:`azrender.apps.AppAdapter` contract, headless.
 
 3ds Max renders on Windows nodes, so a task is a ``cmd /c`` command line in
-which ``%AZ_BATCH_*%`` variables expand::
+which ``%AZ_BATCH_*%`` variables expand. The seed's example, as this adapter
+writes it::
 
-    cmd /c "3dsmaxcmdio.exe -start:1 -end:10 -outputName:"<out>\\shot_.png"
-        -pathFile:"<pathfile>" -v:5 "<scene>""
+    cmd /c "3dsmaxcmdio.exe -v:5 -rfw:0 -start:1 -end:10 -w:1280 -h:720
+        -outputName:"<out>\\shot_.png" -pathFile:"<pathfile>" "<scene>""
 
-``-start:``/``-end:`` (or ``-frames:`` for an uneven chunk) pick the frames,
-``-outputName:`` the output file (3ds Max appends the frame number),
-``-pathFile:`` a text file listing, one per line, the node folders where 3ds
-Max looks for a bitmap whose saved path does not exist (see
+``-v:5`` logs everything (with time stamps) to the task's stdout, ``-rfw:0``
+keeps the rendered frame window closed on a node nobody looks at.
+``-start:``/``-end:`` (with ``-nthFrame:`` for every n-th frame, or
+``-frames:1,3,5-7`` for any other chunk) pick the frames, ``-outputName:`` the
+output file (3ds Max appends the frame number), ``-w:``/``-h:`` the size read
+from the scene file (or given in :class:`MaxRenderOptions`), ``-pathFile:`` the
+node's search paths for bitmaps whose saved path does not exist (see
 :meth:`MaxAdapter.remap_script`). ``cmd /c`` strips the outer pair of quotes
 and runs the rest as written.
 
+``3dsmaxcmdio.exe`` (3ds Max 2020 and later) writes its log to stdout, which
+Batch captures; older versions only have ``3dsmaxcmd.exe``: set
+``AZRENDER_MAX_CMD=3dsmaxcmd.exe`` (or a full path) on the submitting machine.
+
 >>> from azrender.model import FrameChunk
->>> max_frame_flags(FrameChunk((1, 2, 3))), max_frame_flags(FrameChunk((1, 5)))
-(['-start:1', '-end:3'], ['-frames:1,5'])
+>>> max_frame_flags(FrameChunk((1, 2, 3))), max_frame_flags(FrameChunk((1, 5, 9)))
+(['-start:1', '-end:3'], ['-start:1', '-end:9', '-nthFrame:4'])
+>>> max_frame_flags(FrameChunk((1, 3, 5, 6, 7)))
+['-frames:1,3,5-7']
 """
 
 from __future__ import annotations
 
 import ntpath
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from azrender.apps import RenderInvocation
-from azrender.errors import UsageError
+from azrender.errors import SceneError, UsageError
 from azrender.model import AssetSet, FrameChunk
 from azrender.paths import PathMap, is_windows_path
-from azrender_max.scan import scan_max
+from azrender_max.scan import scan_max, scene_info
 
 EXECUTABLE = "3dsmaxcmdio.exe"
+FALLBACK_EXECUTABLE = "3dsmaxcmd.exe"
+#: Names the command-line renderer (either executable, or a full path to one).
+EXECUTABLE_ENV = "AZRENDER_MAX_CMD"
+_EXECUTABLES = (EXECUTABLE, FALLBACK_EXECUTABLE)
 
 # Output format names (presets use Blender-ish spellings) -> the extension 3ds Max writes by.
 _EXTENSIONS = {
@@ -63,21 +80,59 @@ def max_extension(name: str) -> str:
     return _EXTENSIONS[key]
 
 
+def frame_list(frames: Sequence[int]) -> str:
+    """Frames in ``-frames:`` syntax: ascending runs of three or more become ``a-b``.
+
+    >>> frame_list([1, 3, 5, 6, 7]), frame_list([10, 9, 8]), frame_list([4, 5])
+    ('1,3,5-7', '10,9,8', '4,5')
+    """
+    parts: list[str] = []
+    i = 0
+    while i < len(frames):
+        j = i
+        while j + 1 < len(frames) and frames[j + 1] == frames[j] + 1:
+            j += 1
+        if j - i >= 2:
+            parts.append(f"{frames[i]}-{frames[j]}")
+        else:
+            parts.extend(str(f) for f in frames[i : j + 1])
+        i = j + 1
+    return ",".join(parts)
+
+
 def max_frame_flags(chunk: FrameChunk) -> list[str]:
-    """``-start:/-end:`` for a contiguous chunk, else ``-frames:`` with the list."""
+    """``-start:/-end:`` (plus ``-nthFrame:`` for an even step), else ``-frames:`` with the list."""
+    frames = chunk.frames
     if chunk.is_contiguous:
         return [f"-start:{chunk.first}", f"-end:{chunk.last}"]
-    return ["-frames:" + ",".join(str(f) for f in chunk.frames)]
+    steps = {b - a for a, b in pairwise(frames)}
+    if len(steps) == 1 and (step := steps.pop()) > 1:
+        return [f"-start:{chunk.first}", f"-end:{chunk.last}", f"-nthFrame:{step}"]
+    return ["-frames:" + frame_list(frames)]
 
 
 def cmd_quote(text: str) -> str:
-    """``text`` as one double-quoted argument for ``cmd``; a ``"`` cannot be passed safely."""
+    r"""``text`` as one double-quoted argument for ``cmd`` and 3ds Max's argument parser.
+
+    Spaces, ``&``, ``^``, ``(`` and non-ASCII letters are safe inside the quotes;
+    backslashes before the closing quote are doubled, or the C runtime would
+    read ``\"`` as a literal quote. A ``"`` or a line break cannot be passed.
+
+    >>> print(cmd_quote("C:\\a b\\"))
+    "C:\a b\\"
+    """
     if '"' in text or "\n" in text or "\r" in text:
         raise UsageError(
             f"path {text!r} has a double quote or a line break",
             hint="rename the file or folder: cmd.exe cannot pass it to 3ds Max",
         )
-    return f'"{text}"'
+    trailing = len(text) - len(text.rstrip("\\"))
+    return f'"{text}{chr(92) * trailing}"'
+
+
+def _word(text: str) -> str:
+    """A bare word when it needs no quotes, else :func:`cmd_quote`."""
+    return text if text and not any(c in text for c in ' \t&^|<>()"') else cmd_quote(text)
 
 
 def _stem(node_scene: str) -> str:
@@ -101,21 +156,96 @@ def path_file(folders: Sequence[str]) -> str:
     return "".join(f + "\r\n" for f in unique)
 
 
+def executable_from_env(environ: Mapping[str, str]) -> str:
+    """The renderer ``AZRENDER_MAX_CMD`` names (default ``3dsmaxcmdio.exe``), checked.
+
+    >>> executable_from_env({}), executable_from_env({"AZRENDER_MAX_CMD": "3dsmaxcmd.exe"})
+    ('3dsmaxcmdio.exe', '3dsmaxcmd.exe')
+    """
+    value = environ.get(EXECUTABLE_ENV, "").strip()
+    if not value:
+        return EXECUTABLE
+    if PureWindowsPath(value).name.lower() not in _EXECUTABLES:
+        raise UsageError(
+            f"{EXECUTABLE_ENV}={value!r} is not 3ds Max's command-line renderer",
+            hint=f"set it to {EXECUTABLE} (3ds Max 2020+), {FALLBACK_EXECUTABLE} for older "
+            "versions, or a full path to one of them",
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class MaxRenderOptions:
+    """What a task passes to 3ds Max beyond frames, output and scene.
+
+    ``None`` / empty means "as saved in the scene" and the flag is left out.
+    ``width``/``height`` left at None are filled from the scene file's summary
+    by :meth:`MaxAdapter.scan`, so the planned job shows the size it renders at.
+    """
+
+    executable: str = EXECUTABLE
+    verbosity: int = 5
+    width: int | None = None
+    height: int | None = None
+    camera: str = ""
+    pre_render_script: str = ""
+    continue_on_error: bool = False
+    gamma_correction: bool | None = None
+
+    def flags(self) -> list[str]:
+        """The switches in the order 3ds Max's own examples use (after the frame flags)."""
+        words: list[str] = []
+        if self.width is not None and self.height is not None:
+            if self.width < 1 or self.height < 1:
+                raise UsageError(
+                    f"render size {self.width}x{self.height} is not positive",
+                    hint="give a width and height of at least 1 pixel",
+                )
+            words += [f"-w:{self.width}", f"-h:{self.height}"]
+        if self.camera:
+            words.append("-camera:" + _word(self.camera))
+        return words
+
+    def trailing_flags(self) -> list[str]:
+        words: list[str] = []
+        if self.pre_render_script:
+            words.append("-preRenderScript:" + cmd_quote(self.pre_render_script))
+        if self.continue_on_error:
+            words.append("-continueOnError")
+        if self.gamma_correction is not None:
+            words.append(f"-gammaCorrection:{int(self.gamma_correction)}")
+        return words
+
+
 class MaxAdapter:
     """Scans ``.max`` files and renders them with ``3dsmaxcmdio.exe`` on Windows nodes."""
 
     name: str = "max"
     suffixes: tuple[str, ...] = (".max",)
 
-    def __init__(self, map_paths: Sequence[str | Path] = ()) -> None:
+    def __init__(
+        self,
+        map_paths: Sequence[str | Path] = (),
+        options: MaxRenderOptions | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self.map_paths = tuple(map_paths)
+        env = os.environ if environ is None else environ
+        self.options = options or MaxRenderOptions(executable=executable_from_env(env))
         # Folders of the files the last scan found: the node's bitmap search path.
         self._asset_folders: list[Path] = []
 
     def scan(self, scene: Path) -> AssetSet:
-        """Every dependency of ``scene`` (see :func:`azrender_max.scan.scan_max`)."""
+        """Every dependency of ``scene`` (see :func:`azrender_max.scan.scan_max`), and its render size."""
         assets = scan_max(scene, map_paths=self.map_paths)
         self._asset_folders = list(dict.fromkeys(a.path.parent for a in assets.present))
+        if self.options.width is None or self.options.height is None:
+            try:
+                info = scene_info(scene)
+            except SceneError:  # scan_max read it a moment ago; a race is no reason to fail
+                return assets
+            if info.width and info.height:
+                self.options = replace(self.options, width=info.width, height=info.height)
         return assets
 
     def command_line(self, invocation: RenderInvocation) -> str:
@@ -127,11 +257,15 @@ class MaxAdapter:
             if out_dir
             else f"{_stem(invocation.node_scene)}_.{ext}"
         )
-        words = [EXECUTABLE, *max_frame_flags(invocation.chunk)]
+        opts = self.options
+        words = [_word(opts.executable), f"-v:{opts.verbosity}", "-rfw:0"]
+        words += max_frame_flags(invocation.chunk)
+        words += opts.flags()
         words.append("-outputName:" + cmd_quote(output))
         if invocation.remap_script:
             words.append("-pathFile:" + cmd_quote(invocation.remap_script))
-        words += ["-v:5", cmd_quote(invocation.node_scene)]
+        words += opts.trailing_flags()
+        words.append(cmd_quote(invocation.node_scene))
         return 'cmd /c "' + " ".join(words) + '"'
 
     def remap_script(self, pathmap: PathMap) -> str:
