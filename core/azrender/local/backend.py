@@ -18,7 +18,13 @@ from pathlib import Path
 
 from azrender.errors import JobError
 from azrender.local.executor import LocalExecutor
-from azrender.local.node import NodeLayout, install_blender_shim
+from azrender.local.node import (
+    NodeLayout,
+    install_blender_shim,
+    link_mounts,
+    local_mounts_from_env,
+    missing_mount,
+)
 from azrender.local.state import JobRecord, JobStore, node_root
 from azrender.model import JobSpec, JobStatus
 from azrender.progress import NO_PROGRESS, Progress
@@ -38,11 +44,14 @@ class LocalBackend:
         account_url: str | None = None,
         store: JobStore | None = None,
         layout: NodeLayout | None = None,
+        mounts: dict[str, Path] | None = None,
     ) -> None:
         self.slots = slots
         self.account_url = account_url
         self.store = store or JobStore()
         self.layout = layout or NodeLayout(node_root())
+        # Local folders standing in for the pool's mounts (nfs/cifs/...): AZRENDER_LOCAL_MOUNTS.
+        self.mounts = local_mounts_from_env() if mounts is None else mounts
 
     def submit(self, job: JobSpec, *, wait: bool, progress: Progress = NO_PROGRESS) -> JobStatus:
         if self.store.path(job.job_id).exists():
@@ -50,6 +59,13 @@ class LocalBackend:
                 f"job {job.job_id!r} was already submitted",
                 hint="a job id is used once; submit again to get a new one",
             )
+        needed = missing_mount(self.layout, job.node_scene, self.mounts)
+        if needed is not None:
+            raise JobError(
+                f"the scene lives on mount {needed!r}, which the local node does not have",
+                hint=f'point it at a local folder: AZRENDER_LOCAL_MOUNTS="{needed}=/path/to/share"',
+            )
+        link_mounts(self.layout, self.mounts)
         record = JobRecord.new(job)
         self.store.save(record)
         if wait:
@@ -72,6 +88,7 @@ class LocalBackend:
     def run(self, record: JobRecord, *, progress: Progress = NO_PROGRESS) -> JobRecord:
         """Run a stored job to the end in this process."""
         install_blender_shim(self.layout)
+        link_mounts(self.layout, self.mounts)
         outputs = container_client(record.job.outputs_container, account_url=self.account_url)
 
         def upload_outputs(items: list[tuple[Path, str]]) -> None:

@@ -10,6 +10,14 @@ works here works on the farm::
         startup/                          AZ_BATCH_NODE_STARTUP_DIR
         workitems/<job>/job-1/<task>/     AZ_BATCH_TASK_DIR (stdout.txt, stderr.txt)
         workitems/<job>/job-1/<task>/wd/  AZ_BATCH_TASK_WORKING_DIR
+
+A storage mode that mounts a share (``nfs``, ``cifs``, ``blobfuse``,
+``azure-files``) finds it under ``$AZ_BATCH_NODE_MOUNTS_DIR/<mount name>`` on a
+Batch node. The emulated node cannot mount a file server, so a local folder
+stands in for the share: ``AZRENDER_LOCAL_MOUNTS="show=/srv/show"`` (entries
+separated by ``os.pathsep``) makes ``fsmounts/show`` a link to ``/srv/show``::
+
+    link_mounts(layout, local_mounts_from_env())
 """
 
 from __future__ import annotations
@@ -18,8 +26,14 @@ import os
 import shutil
 import stat
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from azrender.errors import UsageError
+
+#: ``name=folder`` pairs (``os.pathsep`` between them): local folders standing in for mounts.
+LOCAL_MOUNTS_ENV = "AZRENDER_LOCAL_MOUNTS"
 
 # Batch names the preparation and release tasks' folders like this.
 PREPARATION_TASK_ID = "jobpreparation"
@@ -101,3 +115,67 @@ def install_blender_shim(layout: NodeLayout) -> Path | None:
     shim.write_text(f'#!/bin/sh\nexec "{runner}" "$@"\n')
     shim.chmod(shim.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return shim
+
+
+def local_mounts_from_env(env: Mapping[str, str] | None = None) -> dict[str, Path]:
+    """The mounts the emulated node provides, from ``AZRENDER_LOCAL_MOUNTS``.
+
+    >>> local_mounts_from_env({"AZRENDER_LOCAL_MOUNTS": "show=/srv/show"})
+    {'show': PosixPath('/srv/show')}
+    """
+    env = os.environ if env is None else env
+    mounts: dict[str, Path] = {}
+    for entry in env.get(LOCAL_MOUNTS_ENV, "").split(os.pathsep):
+        if not entry.strip():
+            continue
+        name, sep, folder = entry.partition("=")
+        name = name.strip()
+        if not sep or not name or "/" in name or "\\" in name or name in (".", "..") or not folder.strip():
+            raise UsageError(
+                f"{LOCAL_MOUNTS_ENV} entry {entry!r} is not name=folder",
+                hint=f'write e.g. {LOCAL_MOUNTS_ENV}="show=/srv/show" (the [share] mount_name, a local folder)',
+            )
+        mounts[name] = Path(folder.strip()).expanduser()
+    return mounts
+
+
+def link_mounts(layout: NodeLayout, mounts: Mapping[str, Path]) -> None:
+    """Make ``<mounts dir>/<name>`` a link to each local folder, as a pool mount would appear.
+
+    A link left by an earlier run is pointed at the new folder; a real folder
+    of that name is never replaced.
+    """
+    layout.mounts_dir.mkdir(parents=True, exist_ok=True)
+    for name, folder in mounts.items():
+        if not folder.is_dir():
+            raise UsageError(
+                f"local mount {name!r}: folder {folder} does not exist",
+                hint=f"fix {LOCAL_MOUNTS_ENV}, or create the folder",
+            )
+        link = layout.mounts_dir / name
+        if link.is_symlink():
+            if Path(os.readlink(link)) == folder.absolute():
+                continue
+            link.unlink()
+        elif link.exists():
+            raise UsageError(
+                f"the local node already has a folder {link} that is not a mount link",
+                hint="remove it, or pick another mount name",
+            )
+        link.symlink_to(folder.absolute(), target_is_directory=True)
+
+
+def missing_mount(layout: NodeLayout, node_path: str, mounts: Mapping[str, Path]) -> str | None:
+    """The mount name a node path needs that this node does not provide, or None.
+
+    >>> missing_mount(NodeLayout(Path("/n")), "$AZ_BATCH_NODE_MOUNTS_DIR/show/a.blend", {})
+    'show'
+    >>> missing_mount(NodeLayout(Path("/n")), "$AZ_BATCH_NODE_SHARED_DIR/assets/a.blend", {}) is None
+    True
+    """
+    for prefix in ("$AZ_BATCH_NODE_MOUNTS_DIR/", "${AZ_BATCH_NODE_MOUNTS_DIR}/", f"{layout.mounts_dir}/"):
+        if node_path.startswith(prefix):
+            name = node_path[len(prefix) :].split("/", 1)[0]
+            present = name in mounts or (layout.mounts_dir / name).is_dir()
+            return None if present else name
+    return None
