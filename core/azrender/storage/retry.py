@@ -43,6 +43,7 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 ATTEMPTS = 6
+REQUEST_ERROR_RETRIES = 1
 BASE_DELAY_S = 0.25
 MAX_DELAY_S = 8.0
 
@@ -94,6 +95,11 @@ def with_retries(
             return fn()
         except Exception as exc:
             if attempt + 1 >= attempts or not is_transient(exc):
+                raise
+            # The request never got through (refused, DNS, reset while sending):
+            # the SDK already retried it; one more round rides out a dropped
+            # connection without making an unreachable endpoint hang for minutes.
+            if isinstance(exc, ServiceRequestError) and attempt >= REQUEST_ERROR_RETRIES:
                 raise
             sleep(pick(0.5, 1.0) * backoff_delay(attempt, base=base, cap=cap))
     raise AssertionError("unreachable")  # pragma: no cover
