@@ -25,6 +25,7 @@ from azrender.model import AssetSet, FrameChunk
 from azrender.paths import PathMap, is_windows_path
 from azrender_maya import remap as remap_module
 from azrender_maya.scan import scan_maya
+from azrender_maya.settings import MayaSceneSettings, read_settings
 
 # Output format names (presets use Blender-ish spellings too) -> Maya's -of value.
 _FORMATS = {
@@ -141,6 +142,14 @@ class MayaAdapter:
     def scan(self, scene: Path) -> AssetSet:
         """Every dependency of ``scene`` (see :func:`azrender_maya.scan.scan_maya`)."""
         return scan_maya(scene)
+
+    def scene_settings(self, scene: Path) -> MayaSceneSettings:
+        """Renderer, frame range, cameras, layers... saved in ``scene``, for submit defaults.
+
+        Not part of the :class:`~azrender.apps.AppAdapter` protocol: callers
+        check for it with ``getattr`` (see :mod:`azrender_maya.settings`).
+        """
+        return read_settings(scene)
 
     def command_line(self, invocation: RenderInvocation) -> str:
         """The Batch task command line that renders ``invocation.chunk``."""

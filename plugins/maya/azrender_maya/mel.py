@@ -61,6 +61,8 @@ class MayaScene:
     references: list[MayaReference] = field(default_factory=list)
     requires: list[tuple[str, str]] = field(default_factory=list)
     file_info: dict[str, str] = field(default_factory=dict)
+    # ``currentUnit`` (``.ma``) / ``LUNI``, ``AUNI``, ``TUNI`` (``.mb``): "linear", "angle", "time".
+    units: dict[str, str] = field(default_factory=dict)
 
     def node(self, name: str) -> MayaNode | None:
         """The last node created with ``name`` (leading ``:`` ignored)."""
@@ -167,6 +169,15 @@ _FILE_VALUE_FLAGS = frozenset(
         "-pmt",
     }
 )
+# currentUnit -l centimeter -a degree -t film;
+_CURRENTUNIT_FLAGS = {
+    "-l": "linear",
+    "-linear": "linear",
+    "-a": "angle",
+    "-angle": "angle",
+    "-t": "time",
+    "-time": "time",
+}
 _NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
@@ -226,6 +237,10 @@ def parse_ma(text: str) -> MayaScene:
                 scene.requires.append((pos[0].text, pos[1].text if len(pos) > 1 else ""))
         elif head == "fileInfo" and len(args) >= 2:
             scene.file_info[args[0].text] = args[1].text
+        elif head == "currentUnit":
+            flags, _ = _flags(args, frozenset(_CURRENTUNIT_FLAGS))
+            for flag, value in flags.items():
+                scene.units[_CURRENTUNIT_FLAGS[flag]] = value
     return scene
 
 

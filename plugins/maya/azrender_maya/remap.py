@@ -82,7 +82,7 @@ def remap_scene(cmds: Any, mirror_root: str, node_os: str = "linux") -> int:
 
 
 def main_from_json(config_json: str) -> None:
-    import maya.cmds as cmds  # type: ignore[import-not-found]  # only inside Maya
+    import maya.cmds as cmds  # type: ignore[import-not-found,unused-ignore]  # only inside Maya
 
     config = json.loads(config_json)
     count = remap_scene(cmds, config["mirror_root"], config.get("node_os", "linux"))
