@@ -77,7 +77,9 @@ def test_unreachable_endpoint_fails_fast_without_secrets(monkeypatch: pytest.Mon
         get_json(client, "x.json")
     elapsed = time.monotonic() - started
     message = str(info.value)
-    assert elapsed < 20
+    # A refused connection takes ~4 s with our retry settings; the SDK's defaults keep
+    # retrying for about a minute. The bound is loose so a loaded machine does not flake.
+    assert elapsed < 45
     assert f"cannot reach blob storage at http://127.0.0.1:{port}/{DEV_ACCOUNT}" in message
     assert "Azurite is running" in message
     assert DEV_KEY not in message
