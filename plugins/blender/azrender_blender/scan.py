@@ -179,6 +179,42 @@ def _assets_of(usage: BlockUsage, scene: Path) -> Iterator[Asset]:
         yield Asset.from_disk(f, kind, referrer)
 
 
+# The newest .blend the scanner vouches for: Blender 5.0 (header version 500),
+# the newest that blender-asset-tracer 1.23 reads and that the tests check
+# against real Blender (bpy 5.0). A newer file may move or rename the DNA
+# fields BAT follows, and then dependencies would go missing *silently*: we
+# refuse it instead, and say what to do.
+NEWEST_BLENDER_VERSION = 500
+
+# BAT's wording for a header layout it does not know (a newer file format).
+_NEWER_HEADER = ("unsupported file format version", "unknown file header size")
+
+
+def _blender_version_text(version: int) -> str:
+    """``500`` → ``5.0``, ``279`` → ``2.79`` (how Blender writes its version in headers).
+
+    >>> _blender_version_text(500), _blender_version_text(279), _blender_version_text(1203)
+    ('5.0', '2.79', '12.3')
+    """
+    major, minor = divmod(version, 100)
+    return f"{major}.{minor:02d}" if major < 3 else f"{major}.{minor}"
+
+
+def _newer_blender(path: Path, saved_by: str, scene: Path) -> SceneError:
+    newest = _blender_version_text(NEWEST_BLENDER_VERSION)
+    what = f"{path}" if path.absolute() == scene else f"library {path} (linked from {scene})"
+    return SceneError(
+        f"{what} was saved by a newer Blender ({saved_by}) than this scanner reads (up to {newest})",
+        hint=f"save a copy with Blender {newest} or update azrender",
+    )
+
+
+def _check_version(bfile: blendfile.BlendFile, scene: Path) -> None:
+    version = int(bfile.header.version)
+    if version > NEWEST_BLENDER_VERSION:
+        raise _newer_blender(Path(bfile.filepath), _blender_version_text(version), scene)
+
+
 def _unreadable(path: Path, reason: str) -> SceneError:
     return SceneError(
         f"{path} is not a readable .blend file: {reason}",
@@ -205,7 +241,13 @@ def scan_blend(path: Path) -> AssetSet:
         try:
             iterator = file2blocks.BlockIterator()
             bfile = iterator.open_blendfile(scene)
+            _check_version(bfile, scene)
+            checked = bfile
             for block in trace.asset_holding_blocks(iterator.iter_blocks(bfile)):
+                if block.bfile is not checked:
+                    # A linked library: it may come from a newer Blender too.
+                    _check_version(block.bfile, scene)
+                    checked = block.bfile
                 if block.code in _PACKABLE and block.get(b"packedfile", default=0):
                     packed.add((Path(block.bfile.filepath), block.addr_old))
                     continue
@@ -213,9 +255,19 @@ def scan_blend(path: Path) -> AssetSet:
                     result.extend(_assets_of(usage, scene))
         except bat_exceptions.BlendFileError as exc:
             bad = Path(getattr(exc, "filepath", scene))
+            if any(words in str(exc.args[0] if exc.args else "") for words in _NEWER_HEADER):
+                raise _newer_blender(bad, "a newer .blend header", scene) from exc
             raise _unreadable(bad, str(exc.args[0]) if exc.args else type(exc).__name__) from exc
-        except (struct.error, EOFError, ValueError, KeyError, IndexError, OSError,
-                bat_exceptions.SegmentationFault, bat_exceptions.NoReaderImplemented) as exc:
+        except (
+            struct.error,
+            EOFError,
+            ValueError,
+            KeyError,
+            IndexError,
+            OSError,
+            bat_exceptions.SegmentationFault,
+            bat_exceptions.NoReaderImplemented,
+        ) as exc:
             # A truncated or damaged file surfaces as whatever the byte reader
             # tripped over; the user only needs to know the file is bad.
             raise _unreadable(scene, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc

@@ -74,6 +74,45 @@ _COPY_NUMBER = re.compile(r"\{[0-9]+\}$")
 _LOOKS_LIKE_PATH = re.compile(r"^(?:[A-Za-z]:)?[^\n]*[\\/][^\n\\/]+\.[A-Za-z0-9]{1,5}$")
 
 
+# The newest Maya whose files the tests read (real 2026 files in shared/fixtures).
+# A newer file is still read, on purpose: .ma is a MEL script and .mb an IFF
+# file whose statements and chunks have kept their meaning since Maya 2008
+# (only FOR4 -> FOR8 changed, in 2014, and both are read), the reader skips
+# what it does not know, and refusing would block every artist the day a new
+# Maya ships. What the version changes is the error: a newer file that does
+# not parse says so, instead of calling the file corrupt.
+NEWEST_MAYA_VERSION = 2026
+
+_MA_VERSION = re.compile(rb"^\s*//Maya ASCII ([0-9]{4})")
+_MB_VERSION = re.compile(rb"VERS.{4,12}?([0-9]{4})", re.DOTALL)
+
+
+def written_by(data: bytes) -> int | None:
+    """The Maya version that wrote ``data`` (``//Maya ASCII 2024``, ``.mb`` ``VERS``), if known.
+
+    >>> written_by(b"//Maya ASCII 2024 scene\\n"), written_by(b"hello")
+    (2024, None)
+    """
+    head = data[:512]
+    m = _MA_VERSION.match(head) or _MB_VERSION.search(head)
+    return int(m.group(1)) if m else None
+
+
+def _broken(path: Path, data: bytes, what: str, exc: Exception) -> SceneError:
+    version = written_by(data)
+    if version is not None and version > NEWEST_MAYA_VERSION:
+        return SceneError(
+            f"{path}: saved by Maya {version}, newer than this scanner knows "
+            f"(up to {NEWEST_MAYA_VERSION}), and it does not read as a {what}: {exc}",
+            hint="save a copy from Maya with File > Save As for an older version, or update azrender",
+        )
+    hints = {"binary": "save the scene again from Maya, or submit a .ma copy"}
+    return SceneError(
+        f"{path}: corrupt or truncated Maya {what} file: {exc}",
+        hint=hints.get(what, "save the scene again from Maya"),
+    )
+
+
 def read_maya_scene(path: Path) -> MayaScene:
     """Parse ``path`` (``.ma`` or ``.mb``, decided by content) or raise one-line :class:`SceneError`."""
     try:
@@ -91,19 +130,13 @@ def read_maya_scene(path: Path) -> MayaScene:
         try:
             return parse_mb(data)
         except (MayaBinaryError, struct.error) as exc:
-            raise SceneError(
-                f"{path}: corrupt or truncated Maya binary file: {exc}",
-                hint="save the scene again from Maya, or submit a .ma copy",
-            ) from None
+            raise _broken(path, data, "binary", exc) from None
     if data.lstrip()[:12] == b"//Maya ASCII":
         text = _decode(data)
         try:
             return parse_ma(text)
         except MelSyntaxError as exc:
-            raise SceneError(
-                f"{path}: corrupt or truncated Maya ASCII file: {exc}",
-                hint="save the scene again from Maya",
-            ) from None
+            raise _broken(path, data, "ASCII", exc) from None
     raise SceneError(
         f"{path}: not a Maya scene (neither '//Maya ASCII' text nor a FOR4/FOR8 binary)",
         hint="check that this is the .ma/.mb file Maya saved",
