@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from azrender.apps import RenderInvocation
 from azrender.errors import UsageError
 from azrender.model import AssetSet, FrameChunk
+from azrender.naming import DEFAULT_TEMPLATE, NamingContext, blender_output
 from azrender.paths import PathMap, is_windows_path
 from azrender.paths import rules as rules_module
 from azrender_blender import remap as remap_module
@@ -103,7 +104,8 @@ class BlenderAdapter:
     def command_line(self, invocation: RenderInvocation) -> str:
         """The Batch task command line that renders ``invocation.chunk``."""
         fmt = blender_format(invocation.job.output_format or "PNG")
-        out = invocation.output_dir.rstrip("/") + "/" + _stem(invocation.node_scene) + "_####"
+        name = blender_output(DEFAULT_TEMPLATE, NamingContext(scene=_stem(invocation.node_scene)))
+        out = invocation.output_dir.rstrip("/") + "/" + name
         words = ["blender", "-b", bash_double_quote(invocation.node_scene)]
         if invocation.remap_script:
             # Without --python-exit-code a failing remap would be printed and
