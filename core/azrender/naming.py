@@ -32,8 +32,13 @@ DEFAULT_TEMPLATE = "{scene}_{frame:04}"
 
 _PART = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]|[^{}]+")
 _FRAME = re.compile(r"^frame(?::0?([1-9]))?$")
-# Characters a value may not bring into a file name (a value is one path component).
-_UNSAFE = re.compile(r'[\\/:*?"<>|#\x00-\x1f]')
+# Characters a value may not bring into a file name (a value is one path component):
+# separators everywhere, Blender's frame placeholder, what Windows forbids for 3ds Max.
+_UNSAFE = {
+    "Blender": re.compile(r"[/#\x00-\x1f]"),
+    "Maya": re.compile(r"[/\x00-\x1f]"),
+    "3ds Max": re.compile(r'[\\/:*?"<>|\x00-\x1f]'),
+}
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ def _value(token: Token, ctx: NamingContext, app: str) -> str:
             f"{app} output name needs {{{token.name}}}, which is not known at submit",
             hint=f"drop {{{token.name}}} from the output name, or set it for this job",
         )
-    return _UNSAFE.sub("_", value)
+    return _UNSAFE[app].sub("_", value)
 
 
 def _frame_last(parts: list[Part], template: str, app: str, *, app_adds_dot: bool) -> tuple[list[Part], int]:
