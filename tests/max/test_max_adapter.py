@@ -178,7 +178,7 @@ def test_scan_fills_the_render_size_from_the_file(tmp_path: Path) -> None:
     assert "-w:64 -h:32" in fixed.command_line(invocation((1,)))
 
 
-def test_path_file_lists_node_folders_of_scanned_files(tmp_path: Path) -> None:
+def test_path_file_is_mxp_with_the_node_folders_of_scanned_files(tmp_path: Path) -> None:
     (tmp_path / "tex").mkdir()
     (tmp_path / "tex" / "a.png").write_bytes(b"a")
     (tmp_path / "b.png").write_bytes(b"b")
@@ -189,6 +189,8 @@ def test_path_file_lists_node_folders_of_scanned_files(tmp_path: Path) -> None:
     adapter.scan(scene)
     text = adapter.remap_script(PathMap(mirror_root="S:\\assets", node_os="windows"))
     lines = text.split("\r\n")
-    assert lines[-1] == "" and len(lines) == 3  # the scene's folder (scene and b.png) and tex/
     key = str(tmp_path).lstrip("/").replace("/", "\\")
-    assert lines[:2] == [f"S:\\assets\\{key}", f"S:\\assets\\{key}\\tex"]
+    # 3ds Max's project-paths format; the missing file's saved folder is mapped as well.
+    assert lines == ["[Directories]", "[XReferenceDirs]", "[BitmapDirs]",
+                     f"Dir1=S:\\assets\\{key}\\tex", f"Dir2=S:\\assets\\{key}",
+                     "Dir3=S:\\assets\\D\\gone", ""]

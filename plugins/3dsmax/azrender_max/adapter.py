@@ -13,8 +13,8 @@ keeps the rendered frame window closed on a node nobody looks at.
 ``-frames:1,3,5-7`` for any other chunk) pick the frames, ``-outputName:`` the
 output file (3ds Max appends the frame number), ``-w:``/``-h:`` the size read
 from the scene file (or given in :class:`MaxRenderOptions`), ``-pathFile:`` the
-node's search paths for bitmaps whose saved path does not exist (see
-:meth:`MaxAdapter.remap_script`). ``cmd /c`` strips the outer pair of quotes
+node's search paths (an MXP file) for bitmaps and xrefs whose saved path does
+not exist (see :meth:`MaxAdapter.remap_script`). ``cmd /c`` strips the outer pair of quotes
 and runs the rest as written.
 
 ``3dsmaxcmdio.exe`` (3ds Max 2020 and later) writes its log to stdout, which
@@ -39,8 +39,9 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from azrender.apps import RenderInvocation
 from azrender.errors import SceneError, UsageError
-from azrender.model import AssetSet, FrameChunk
+from azrender.model import Asset, AssetKind, AssetSet, FrameChunk
 from azrender.paths import PathMap, is_windows_path
+from azrender_max.remap import max_remap
 from azrender_max.scan import scan_max, scene_info
 
 EXECUTABLE = "3dsmaxcmdio.exe"
@@ -146,16 +147,6 @@ def _stem(node_scene: str) -> str:
     return name or "render"
 
 
-def path_file(folders: Sequence[str]) -> str:
-    """The ``-pathFile:`` text: one folder per line, each once, in the given order (CRLF, as on Windows).
-
-    >>> path_file(["S:\\\\a", "S:\\\\b", "S:\\\\a"])
-    'S:\\\\a\\r\\nS:\\\\b\\r\\n'
-    """
-    unique = list(dict.fromkeys(f.rstrip("\\/") for f in folders if f.strip()))
-    return "".join(f + "\r\n" for f in unique)
-
-
 def executable_from_env(environ: Mapping[str, str]) -> str:
     """The renderer ``AZRENDER_MAX_CMD`` names (default ``3dsmaxcmdio.exe``), checked.
 
@@ -232,13 +223,13 @@ class MaxAdapter:
         self.map_paths = tuple(map_paths)
         env = os.environ if environ is None else environ
         self.options = options or MaxRenderOptions(executable=executable_from_env(env))
-        # Folders of the files the last scan found: the node's bitmap search path.
-        self._asset_folders: list[Path] = []
+        # The files the last scan found: their node folders are the node's search paths.
+        self._assets: list[Asset] = []
 
     def scan(self, scene: Path) -> AssetSet:
         """Every dependency of ``scene`` (see :func:`azrender_max.scan.scan_max`), and its render size."""
         assets = scan_max(scene, map_paths=self.map_paths)
-        self._asset_folders = list(dict.fromkeys(a.path.parent for a in assets.present))
+        self._assets = [a for a in assets.assets if a.kind is not AssetKind.SCENE]
         if self.options.width is None or self.options.height is None:
             try:
                 info = scene_info(scene)
@@ -269,13 +260,14 @@ class MaxAdapter:
         return 'cmd /c "' + " ".join(words) + '"'
 
     def remap_script(self, pathmap: PathMap) -> str:
-        """The ``-pathFile:`` text: node folders of the last scan's files, one per line.
+        """The ``-pathFile:`` text (MXP): node folders of the last scan's files.
 
-        3ds Max looks for a bitmap whose saved path does not exist by its file
-        name in these folders, so the node's copies are found without editing
-        the scene.
+        3ds Max looks for a bitmap or xref whose saved path does not exist by
+        its file name in these folders ([BitmapDirs], [XReferenceDirs]), so the
+        node's copies are found without editing the scene (see
+        :func:`azrender_max.remap.max_remap`).
         """
-        return path_file([pathmap.to_node(folder) for folder in self._asset_folders])
+        return max_remap(pathmap, self._assets).path_file
 
     def output_pattern(self) -> str:
         """Glob for the frames ``3dsmaxcmdio`` writes into the output folder."""
