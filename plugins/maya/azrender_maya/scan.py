@@ -27,6 +27,7 @@ from azrender.model import Asset, AssetKind, AssetSet
 from azrender.scan import asset_at, assets_for, find_maya_project, resolve_path, tile_pattern
 from azrender_maya.mayabinary import MayaBinaryError, parse_mb
 from azrender_maya.mel import MayaNode, MayaScene, MelSyntaxError, parse_ma
+from azrender_maya.xgen import parse_xgen, referenced_paths
 
 APP = "maya"
 
@@ -249,6 +250,44 @@ def _other_existing_paths(node: MayaNode, ctx: _Context, known: set[Path]) -> li
     return found
 
 
+_XGEN_KINDS = {".ptx": AssetKind.TEXTURE, ".abc": AssetKind.CACHE, ".xuv": AssetKind.CACHE}
+
+
+def xgen_assets(collection_file: Path, ctx: _Context) -> list[Asset]:
+    """The files an existing ``.xgen`` collection refers to (ptex folders expand to ``*.ptx``).
+
+    Raises :class:`SceneError` when the file is not an XGen collection.
+    """
+    try:
+        text = collection_file.read_text(encoding="utf-8", errors="replace")
+        collection = parse_xgen(text)
+    except (OSError, ValueError) as exc:
+        raise SceneError(
+            f"{collection_file}: cannot read the XGen collection: {exc}",
+            hint="re-export the collection from Maya's XGen window, or remove the xgmPalette",
+        ) from None
+    project = str(ctx.roots[0]) if ctx.roots else str(ctx.scene_dir)
+    found: list[Asset] = []
+    for ref in referenced_paths(collection, project):
+        referrer = f"{ctx.label}{collection_file.name}: {ref.referrer}"
+        if not ref.folder:
+            kind = _XGEN_KINDS.get(Path(ref.path).suffix.lower(), AssetKind.OTHER)
+            found.extend(
+                assets_for(ref.path, kind, referrer, scene_dir=collection_file.parent, env=ctx.env)
+            )
+            continue
+        resolved = resolve_path(ref.path, scene_dir=collection_file.parent, env=ctx.env)
+        folder = Path(resolved.path)
+        if resolved.foreign or resolved.unresolved or not folder.is_dir():
+            found.append(
+                Asset(path=folder, kind=AssetKind.TEXTURE, exists=False, referrer=referrer)
+            )
+            continue
+        ptex = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".ptx" and p.is_file())
+        found.extend(asset_at(p, AssetKind.TEXTURE, referrer) for p in ptex)
+    return found
+
+
 def scan_maya(scene: Path, env: Mapping[str, str] | None = None) -> AssetSet:
     """Every file ``scene`` needs, references followed recursively; missing files kept.
 
@@ -281,7 +320,12 @@ def _scan_file(
     roots = (project,) if project is not None else ()
     ctx = _Context(scene_dir=path.parent, roots=roots, env=env, label=label)
     for node in maya_scene.nodes:
-        result.extend(node_assets(node, ctx))
+        assets = node_assets(node, ctx)
+        result.extend(assets)
+        if node.type == "xgmPalette":
+            for a in assets:
+                if a.exists and a.path.suffix.lower() == ".xgen":
+                    result.extend(xgen_assets(a.path, ctx))
     known = {a.path for a in result.assets}
     for node in maya_scene.nodes:
         result.extend(_other_existing_paths(node, ctx, known))
