@@ -25,8 +25,8 @@ from rich.table import Table
 
 from azrender import __version__
 from azrender.backends import BACKENDS, backend_for
-from azrender.errors import EXIT_JOB_FAILED, AzrenderError
-from azrender.model import AssetSet, FrameRange, JobStatus
+from azrender.errors import EXIT_JOB_FAILED, AzrenderError, UsageError
+from azrender.model import AssetSet, FrameRange, JobStatus, RenderOptions
 from azrender.presets import load_preset
 from azrender.progress import NO_PROGRESS, Progress, RichProgress
 from azrender.storage.client import container_client, ensure_container, redact
@@ -203,6 +203,16 @@ def _print_record(record: JobStatus) -> None:
     err_console.print(table)
 
 
+def _parse_resolution(text: str | None) -> tuple[int | None, int | None]:
+    """``1920x1080`` → (1920, 1080); None → (None, None)."""
+    if text is None:
+        return None, None
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise UsageError(f"cannot read resolution {text!r}", hint="write it as WIDTHxHEIGHT, e.g. 1920x1080")
+    return int(parts[0]), int(parts[1])
+
+
 @main.command()
 @click.argument("scene", type=click.Path(path_type=Path))
 @preset_option
@@ -212,6 +222,11 @@ def _print_record(record: JobStatus) -> None:
 @click.option("--wait", is_flag=True, help="Wait for the job to finish and report each task.")
 @click.option("--dry-run", is_flag=True, help="Scan and plan the job; upload and run nothing.")
 @click.option("--strict", is_flag=True, help="Refuse to submit when any file is missing (exit 3).")
+@click.option("--camera", default=None, help="Render through this camera instead of the scene's.")
+@click.option("--layer", "layers", multiple=True, help="Render this layer (repeat for several).")
+@click.option("--renderer", default=None, help="Renderer or engine instead of the scene's (e.g. CYCLES, arnold).")
+@click.option("--resolution", default=None, metavar="WxH", help="Image size instead of the scene's, e.g. 1920x1080.")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Render threads per task.")
 @json_option
 @friendly_errors
 def submit(
@@ -223,15 +238,24 @@ def submit(
     wait: bool,
     dry_run: bool,
     strict: bool,
+    camera: str | None,
+    layers: tuple[str, ...],
+    renderer: str | None,
+    resolution: str | None,
+    threads: int | None,
     as_json: bool,
 ) -> None:
     """Submit SCENE for rendering: scan, upload what changed, run the frames."""
     preset = load_preset(preset_path)
     frames = FrameRange.parse(frame_spec)
+    width, height = _parse_resolution(resolution)
+    render = RenderOptions(
+        camera=camera, layers=layers, renderer=renderer, width=width, height=height, threads=threads
+    )
     progress = _progress(as_json)
     result = submit_scene(
         scene, preset, frames, chunk=chunk, backend=backend, wait=wait,
-        dry_run=dry_run, strict=strict, progress=progress,
+        dry_run=dry_run, strict=strict, render=render, progress=progress,
     )
     upload = result.upload.to_json() if result.upload else {
         "files": len(result.assets.present), "uploaded_files": 0, "uploaded_bytes": 0, "skipped_files": 0,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from azrender.model import (
     FrameRange,
     JobSpec,
     OutputFileSpec,
+    RenderOptions,
     TaskSpec,
     UploadCondition,
 )
@@ -66,6 +67,7 @@ class JobRequest:
     outputs_container: str
     output_format: str = "PNG"
     max_task_retries: int = 1
+    render: RenderOptions = field(default_factory=RenderOptions)
 
 
 def node_sync_command(job_id: str) -> str:
@@ -147,6 +149,7 @@ def build_job(
         outputs_container=request.outputs_container,
         node_scene=node_scene,
         output_format=request.output_format,
+        render=request.render,
         preparation=TaskSpec(
             task_id=PREPARATION_TASK_ID,
             command_line=shell_chain((*plan.job_commands, node_sync_command(job_id)), plan.node_os),

@@ -242,6 +242,46 @@ class TaskSpec:
     display_name: str = ""
 
 
+@dataclass(frozen=True)
+class RenderOptions:
+    """How to render, where the artist overrides the scene; ``None``/empty means "as saved".
+
+    Each app adapter turns these into its renderer's flags (Blender ``-E`` and
+    Cycles device, Maya ``-cam``/``-rl``/``-r``, 3ds Max ``-camera:``/``-w:``/``-h:``).
+    """
+
+    camera: str | None = None
+    layers: tuple[str, ...] = ()
+    renderer: str | None = None
+    width: int | None = None
+    height: int | None = None
+    threads: int | None = None
+    device: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "camera": self.camera,
+            "layers": list(self.layers),
+            "renderer": self.renderer,
+            "width": self.width,
+            "height": self.height,
+            "threads": self.threads,
+            "device": self.device,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RenderOptions:
+        return cls(
+            camera=data.get("camera"),
+            layers=tuple(data.get("layers", ())),
+            renderer=data.get("renderer"),
+            width=data.get("width"),
+            height=data.get("height"),
+            threads=data.get("threads"),
+            device=data.get("device"),
+        )
+
+
 @dataclass
 class JobSpec:
     """Everything a backend needs to run a render job, and nothing secret.
@@ -259,6 +299,7 @@ class JobSpec:
     outputs_container: str
     node_scene: str = ""
     output_format: str = "PNG"
+    render: RenderOptions = field(default_factory=RenderOptions)
     preparation: TaskSpec | None = None
     release: TaskSpec | None = None
     tasks: list[TaskSpec] = field(default_factory=list)
@@ -371,6 +412,7 @@ def job_to_json(job: JobSpec) -> dict[str, object]:
         "outputs_container": job.outputs_container,
         "node_scene": job.node_scene,
         "output_format": job.output_format,
+        "render": job.render.to_json(),
         "preparation": task_to_json(job.preparation) if job.preparation else None,
         "release": task_to_json(job.release) if job.release else None,
         "tasks": [task_to_json(t) for t in job.tasks],
@@ -389,6 +431,7 @@ def job_from_json(data: dict[str, Any]) -> JobSpec:
         outputs_container=str(data["outputs_container"]),
         node_scene=str(data.get("node_scene", "")),
         output_format=str(data.get("output_format", "PNG")),
+        render=RenderOptions.from_json(data.get("render") or {}),
         preparation=task_from_json(data["preparation"]) if data.get("preparation") else None,
         release=task_from_json(data["release"]) if data.get("release") else None,
         tasks=[task_from_json(t) for t in data.get("tasks", ())],

@@ -19,7 +19,7 @@ from azrender.apps import AppAdapter, adapter_for_scene
 from azrender.backends import backend_for
 from azrender.errors import EXIT_MISSING, AzrenderError, SceneError
 from azrender.jobs import REMAP_SCRIPT_NAME, JobRequest, build_job, new_job_id
-from azrender.model import AssetSet, FrameRange, JobSpec, JobStatus
+from azrender.model import AssetSet, FrameRange, JobSpec, JobStatus, RenderOptions
 from azrender.paths import mirror_key
 from azrender.presets import Preset
 from azrender.progress import NO_PROGRESS, Progress
@@ -89,6 +89,7 @@ def plan_job(
     chunk: int | None,
     job_id: str | None = None,
     plan: StoragePlan | None = None,
+    render: RenderOptions | None = None,
 ) -> JobSpec:
     request = JobRequest(
         scene=scene.absolute(),
@@ -99,6 +100,7 @@ def plan_job(
         outputs_container=preset.storage.outputs_container,
         output_format=preset.render.format,
         max_task_retries=preset.batch.task_retries,
+        render=render or RenderOptions(),
     )
     return build_job(request, adapter, job_id or new_job_id(scene), plan or storage_plan(preset))
 
@@ -113,6 +115,7 @@ def submit_scene(
     wait: bool = False,
     dry_run: bool = False,
     strict: bool = False,
+    render: RenderOptions | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> Submission:
     """Scan, upload what changed, write the job manifest and hand the job to a backend.
@@ -130,7 +133,7 @@ def submit_scene(
     plan.check_assets(a.path for a in assets.present)  # nfs/cifs: every file below a [[paths]] root
     if plan.node_sync and on_azure:
         check_fits_temp_disk(assets.total_bytes, preset.pool.vm_size)
-    job = plan_job(assets.scene, adapter, preset, frames, chunk, plan=plan)
+    job = plan_job(assets.scene, adapter, preset, frames, chunk, plan=plan, render=render)
     if runner is None:
         return Submission(job=job, assets=assets, upload=None, status=None)
 

@@ -107,6 +107,21 @@ def test_dry_run_plans_without_touching_storage(preset: Path, real_fixtures: Pat
     assert [t["frames"] for t in tasks] == [[1, 3], [5]]
     assert doc["job"]["preparation"]["command_line"].endswith(f"sync --job {doc['job_id']}")
     assert all("blender -b" in t["command_line"] for t in tasks)
+    assert doc["job"]["render"]["camera"] is None  # as saved in the scene
+
+
+def test_render_overrides_reach_the_job(preset: Path, real_fixtures: Path) -> None:
+    scene = real_fixtures / BLENDFILES / "basic_file.blend"
+    done = run("submit", str(scene), "--preset", str(preset), "--frames", "1", "--dry-run", "--json",
+               "--camera", "CamB", "--layer", "beauty", "--layer", "fx", "--resolution", "640x360")
+    assert done.returncode == 0, done.stderr
+    render = json.loads(done.stdout)["job"]["render"]
+    assert (render["camera"], render["layers"], render["width"], render["height"]) == (
+        "CamB", ["beauty", "fx"], 640, 360,
+    )
+    bad = run("submit", str(scene), "--preset", str(preset), "--frames", "1", "--dry-run",
+              "--resolution", "640by360")
+    assert_one_line_error(bad, EXIT_USAGE, "resolution", "640by360")
 
 
 def test_unreachable_storage_is_one_line_and_leaks_no_key(tmp_path: Path, preset: Path) -> None:

@@ -14,6 +14,7 @@ from azrender.model import (
     FrameRange,
     JobSpec,
     OutputFileSpec,
+    RenderOptions,
     TaskSpec,
     UploadCondition,
     job_from_json,
@@ -109,6 +110,7 @@ def test_job_json_round_trip() -> None:
         chunk_size=2,
         assets_container="assets",
         outputs_container="outputs",
+        render=RenderOptions(camera="shotCam", layers=("beauty", "fx"), width=1920, height=1080),
         preparation=TaskSpec("jobpreparation", "python3 -m azrender.node sync --job job"),
         tasks=[task],
     )
