@@ -12,15 +12,15 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from azrender.errors import JobError
 from azrender.local.executor import LocalExecutor
+from azrender.local.interpreter import python_executable, with_this_sys_path
 from azrender.local.node import (
     NodeLayout,
-    install_blender_shim,
+    install_node_tools,
     link_mounts,
     local_mounts_from_env,
     missing_mount,
@@ -73,13 +73,13 @@ class LocalBackend:
         log = self.store.path(job.job_id).with_suffix(".log")
         with open(log, "ab") as handle:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "azrender.local.worker", job.job_id, "--slots", str(self.slots)]
+                [python_executable(), "-m", "azrender.local.worker", job.job_id, "--slots", str(self.slots)]
                 + (["--account-url", self.account_url] if self.account_url else []),
                 stdin=subprocess.DEVNULL,
                 stdout=handle,
                 stderr=handle,
                 start_new_session=True,  # survives the submitting terminal closing
-                env=dict(os.environ),
+                env=with_this_sys_path(os.environ),
             )
         record.worker_pid = proc.pid
         self.store.save(record)
@@ -87,7 +87,7 @@ class LocalBackend:
 
     def run(self, record: JobRecord, *, progress: Progress = NO_PROGRESS) -> JobRecord:
         """Run a stored job to the end in this process."""
-        install_blender_shim(self.layout)
+        install_node_tools(self.layout)
         link_mounts(self.layout, self.mounts)
         outputs = container_client(record.job.outputs_container, account_url=self.account_url)
 

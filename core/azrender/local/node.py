@@ -25,12 +25,12 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from azrender.errors import UsageError
+from azrender.local.interpreter import python_executable
 
 #: ``name=folder`` pairs (``os.pathsep`` between them): local folders standing in for mounts.
 LOCAL_MOUNTS_ENV = "AZRENDER_LOCAL_MOUNTS"
@@ -62,7 +62,7 @@ class NodeLayout:
 
     @property
     def shim_dir(self) -> Path:
-        """Executables the emulated node's "image" provides (see :func:`install_blender_shim`)."""
+        """Executables the emulated node's "image" provides (see :func:`install_node_tools`)."""
         return self.startup_dir / "wd" / "bin"
 
     def job_dir(self, job_id: str) -> Path:
@@ -80,7 +80,7 @@ class NodeLayout:
         task_dir = self.task_dir(job_id, task_id)
         env = dict(os.environ)
         env.update(extra)
-        path_parts = [str(self.shim_dir), str(Path(sys.executable).parent), env.get("PATH", "")]
+        path_parts = [str(self.shim_dir), env.get("PATH", "")]
         env.update(
             {
                 "PATH": os.pathsep.join(p for p in path_parts if p),
@@ -99,22 +99,30 @@ class NodeLayout:
         return env
 
 
-def install_blender_shim(layout: NodeLayout) -> Path | None:
-    """Give the node a ``blender`` command when this machine has no Blender.
-
-    The shim runs ``azrender-blender``, which renders with ``bpy`` and accepts
-    the Blender flags our command lines use, so the very same command line that
-    a farm node runs renders for real here. Returns the shim, or None when a
-    real ``blender`` is on PATH.
-    """
-    if shutil.which("blender"):
-        return None
-    runner = Path(sys.executable).parent / "azrender-blender"
+def _write_shim(layout: NodeLayout, name: str, argv: list[str]) -> Path:
     layout.shim_dir.mkdir(parents=True, exist_ok=True)
-    shim = layout.shim_dir / "blender"
-    shim.write_text(f'#!/bin/sh\nexec "{runner}" "$@"\n')
+    shim = layout.shim_dir / name
+    quoted = " ".join(f'"{a}"' for a in argv)
+    shim.write_text(f'#!/bin/sh\nexec {quoted} "$@"\n')
     shim.chmod(shim.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return shim
+
+
+def install_node_tools(layout: NodeLayout) -> list[Path]:
+    """Give the emulated node what a farm node's image provides.
+
+    ``python3`` is the interpreter azrender runs in (inside Maya or Blender that
+    is not ``sys.executable``; see :mod:`azrender.local.interpreter`), so the
+    preparation task's ``python3 -m azrender.node`` finds azrender. ``blender``
+    is added when this machine has no Blender: it runs ``azrender-blender``,
+    which renders with ``bpy`` and accepts the Blender flags our command lines
+    use, so the very same command line that a farm node runs renders for real.
+    """
+    python = python_executable()
+    shims = [_write_shim(layout, "python3", [python])]
+    if not shutil.which("blender"):
+        shims.append(_write_shim(layout, "blender", [python, "-m", "azrender_blender.runner"]))
+    return shims
 
 
 def local_mounts_from_env(env: Mapping[str, str] | None = None) -> dict[str, Path]:

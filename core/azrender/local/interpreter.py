@@ -1,0 +1,55 @@
+"""Which Python runs azrender's own background processes.
+
+Inside Maya, 3ds Max or Blender, ``sys.executable`` may be the application
+itself (``maya``, ``3dsmax.exe``), which cannot run ``python -m``. The local
+backend's worker and the emulated node's ``python3`` must be a real Python
+that sees the same azrender and dependencies as this process::
+
+    argv = [python_executable(), "-m", "azrender.local.worker", job_id]
+    env = with_this_sys_path(os.environ)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+# Interpreters an application ships beside its own executable.
+_BUNDLED = ("mayapy", "mayapy.exe", "python3", "python", "python.exe", "Python/python.exe")
+_PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?(\.exe)?$", re.IGNORECASE)
+
+
+def python_executable(executable: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """A Python interpreter able to run ``-m azrender...``.
+
+    ``$AZRENDER_PYTHON`` wins; then this process's interpreter when it is a
+    Python; then one bundled beside the application (``mayapy``, 3ds Max's
+    ``Python/python.exe``); then ``python3`` on PATH.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("AZRENDER_PYTHON"):
+        return env["AZRENDER_PYTHON"]
+    current = Path(executable or sys.executable)
+    if _PYTHON_NAME.match(current.name):
+        return str(current)
+    for name in _BUNDLED:
+        candidate = current.parent / name
+        if candidate.is_file():
+            return str(candidate)
+    return shutil.which("python3") or shutil.which("python") or str(current)
+
+
+def with_this_sys_path(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` plus a PYTHONPATH that gives a child this process's modules.
+
+    An application's bundled packages (a Blender extension's wheels, a Maya
+    module's scripts folder) are on ``sys.path`` only inside the application.
+    """
+    ours = [p for p in sys.path if p and Path(p).is_dir()]
+    theirs = environ.get("PYTHONPATH", "").split(os.pathsep)
+    ordered = [p for p in dict.fromkeys([*ours, *theirs]) if p]  # first occurrence wins
+    return {**environ, "PYTHONPATH": os.pathsep.join(ordered)}
