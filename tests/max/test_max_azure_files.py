@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
 from test_max_adapter import cmd_words
 
 from azrender.batch.dryrun import dry_run_document
@@ -130,8 +129,6 @@ def test_windows_unc_plan_uses_the_share_path_and_no_drive(real_fixtures: Path, 
     assert KEY not in json.dumps(doc)
 
 
-@pytest.mark.xfail(strict=True, reason="payload.start_task runs as the admin auto-user; cmdkey credentials "
-                   "are per user, so the non-admin tasks cannot see them (core/azrender/batch/payload.py)")
 def test_cmdkey_runs_as_the_task_identity(real_fixtures: Path, tmp_path: Path) -> None:
     doc = dry_run(real_fixtures / SMILING, write_preset(tmp_path))
     assert doc["pool"]["startTask"]["userIdentity"] == doc["tasks"][0]["userIdentity"]

@@ -35,7 +35,8 @@ JSON = dict[str, Any]
 # Tasks run as the pool-wide non-admin auto-user: the same account on every task
 # of every job, so anything the start task sets up for it (cmdkey, caches) is seen.
 TASK_USER: JSON = {"autoUser": {"scope": "pool", "elevationLevel": "nonadmin"}}
-# The start task installs software: pool-wide admin auto-user.
+# The start task installs software: pool-wide admin auto-user, unless it must store
+# credentials for the tasks (see start_task).
 START_TASK_USER: JSON = {"autoUser": {"scope": "pool", "elevationLevel": "admin"}}
 PREPARATION_LIMIT_MINUTES = 120
 RELEASE_LIMIT_MINUTES = 15
@@ -103,12 +104,28 @@ def image_reference(image: str) -> JSON:
     }
 
 
-def start_task(preset: Preset, extra: tuple[str, ...] = ()) -> JSON:
-    """Install azrender (the node scripts) and the renderer on each node as it joins the pool."""
+def start_task(preset: Preset, extra: tuple[str, ...] = (), env: Mapping[str, str] | None = None) -> JSON:
+    r"""Install azrender (the node scripts) and the renderer on each node as it joins the pool.
+
+    ``extra`` are the storage plan's start commands (``cmdkey`` on Windows). The
+    credentials ``cmdkey`` stores belong to the user who runs it, so a start task
+    with such commands runs as the tasks' own identity (pool auto-user, non-admin)
+    and installs azrender for that user (``pip --user``); the renderer must then
+    come with the image, or install without elevation. ``env`` is the start task's
+    environment (``AZRENDER_FILES_KEY`` for ``cmdkey /pass:%AZRENDER_FILES_KEY%``).
+
+    >>> from pathlib import Path
+    >>> from azrender.presets import parse_preset
+    >>> p = parse_preset('name = "a"\n[pool]\nos = "windows"\n', Path("a.toml"))
+    >>> start_task(p, ("cmdkey /add:h /user:localhost\\a /pass:%K%",))["userIdentity"] == TASK_USER
+    True
+    """
     pool = preset.pool
     package = pool.azrender_package
+    as_task_user = bool(extra)
     if pool.os == "windows":
-        steps = [f"python -m pip install --upgrade {package}", *extra]
+        user_flag = " --user" if as_task_user else ""
+        steps = [f"python -m pip install{user_flag} --upgrade {package}", *extra]
         if pool.start_command:
             steps.append(pool.start_command)
         command = 'cmd /c "' + " && ".join(steps) + '"'
@@ -123,12 +140,15 @@ def start_task(preset: Preset, extra: tuple[str, ...] = ()) -> JSON:
         if pool.start_command:
             steps.append(pool.start_command)
         command = "/bin/bash -c " + shlex.quote("; ".join(steps))
-    return {
+    body: JSON = {
         "commandLine": command,
-        "userIdentity": START_TASK_USER,
+        "userIdentity": TASK_USER if as_task_user else START_TASK_USER,
         "maxTaskRetryCount": 2,
         "waitForSuccess": True,
     }
+    if env:
+        body["environmentSettings"] = environment(env)
+    return body
 
 
 def pool_specification(preset: Preset, mounts: PoolMounts) -> JSON:
