@@ -37,7 +37,7 @@ from azure.core.exceptions import (
 
 from azrender.batch.access import NodeAccess, mint_access
 from azrender.batch.mounts import pool_mounts
-from azrender.batch.payload import BatchPlan, plan_batch
+from azrender.batch.payload import BatchPlan, mask_secrets, plan_batch
 from azrender.batch.validate import MAX_TASKS_PER_COLLECTION, validate_body
 from azrender.errors import JobError, UsageError
 from azrender.model import FrameRange, JobSpec, JobStatus, TaskStatus
@@ -67,8 +67,11 @@ def make_client(account_url: str | None, source: object) -> BatchClient:
 
 
 @contextmanager
-def batch_errors(what: str, account: str) -> Iterator[None]:
-    """Turn an azure-core failure inside the block into one :class:`JobError` line."""
+def batch_errors(what: str, account: str, secrets: tuple[str, ...] = ()) -> Iterator[None]:
+    """Turn an azure-core failure inside the block into one :class:`JobError` line.
+
+    ``secrets`` (the job's SAS URLs, storage keys) are masked should the service echo them.
+    """
     try:
         yield
     except (JobError, UsageError):
@@ -85,17 +88,18 @@ def batch_errors(what: str, account: str) -> Iterator[None]:
         ) from exc
     except HttpResponseError as exc:
         code = getattr(getattr(exc, "error", None), "code", None) or ""
-        message = _first_line(exc)
+        message = mask_secrets(_first_line(exc, secrets), secrets)
         raise JobError(f"{what}: Batch answered {exc.status_code} {code}: {message}".replace("  ", " ")) from exc
     except AzureError as exc:
-        raise JobError(f"{what}: {_first_line(exc)}") from exc
+        raise JobError(f"{what}: {mask_secrets(_first_line(exc, secrets), secrets)}") from exc
 
 
-def _first_line(exc: BaseException) -> str:
+def _first_line(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
     error = getattr(exc, "error", None)
     text = str(getattr(getattr(error, "message", None), "value", None) or getattr(exc, "message", None) or exc)
     lines = [line for line in text.strip().splitlines() if line.strip()]
-    return redact(lines[0] if lines else type(exc).__name__)[:300]
+    # Masked before cutting: a secret split at the cut would no longer be recognised.
+    return mask_secrets(lines[0] if lines else type(exc).__name__, secrets)[:300]
 
 
 class AzureBatchBackend:
@@ -124,6 +128,7 @@ class AzureBatchBackend:
         self.sleep = sleep
         self.clock = clock
         self.stderr_fetcher = stderr_fetcher
+        self._secrets: tuple[str, ...] = ()  # of the plan being sent: masked in every error
 
     @property
     def client(self) -> BatchClient:
@@ -133,7 +138,7 @@ class AzureBatchBackend:
 
     def _call(self, what: str, fn: Callable[[], R]) -> R:
         """``fn()`` with throttling retried (POSTs included) and errors made one line."""
-        with batch_errors(what, self.account):
+        with batch_errors(what, self.account, self._secrets):
             return with_retries(fn, sleep=self.sleep)
 
     # -- submit ----------------------------------------------------------------------------
@@ -142,7 +147,9 @@ class AzureBatchBackend:
         """The bodies this backend sends for ``job`` (with real secrets: never print unredacted)."""
         access = self.mint(self.preset, now=self.clock(), environ=self.environ)
         mounts = pool_mounts(self.preset, self.environ)
-        return plan_batch(job, self.preset, access, mounts)
+        plan = plan_batch(job, self.preset, access, mounts)
+        self._secrets = plan.secrets
+        return plan
 
     def submit(self, job: JobSpec, *, wait: bool, progress: Progress = NO_PROGRESS) -> JobStatus:
         # Checked before anything is created: a client is needed, and so is a sound plan.
@@ -356,7 +363,10 @@ def check_plan(plan: BatchPlan) -> None:
     for task in plan.tasks:
         problems += validate_body("BatchTaskCreateOptions", task)
     if problems:
-        raise JobError(f"the Batch request would be invalid: {redact(problems[0])}", hint="please report this")
+        raise JobError(
+            f"the Batch request would be invalid: {mask_secrets(problems[0], plan.secrets)}",
+            hint="please report this",
+        )
 
 
 def _collection_outcome(

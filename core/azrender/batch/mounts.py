@@ -19,7 +19,7 @@ password from ``AZRENDER_CIFS_PASSWORD``. A dry run (``dry_run=True``) shows
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from azrender.errors import UsageError
@@ -42,11 +42,13 @@ MASK = "***"
 
 @dataclass(frozen=True)
 class PoolMounts:
-    """Mount entries for the pool body, the start-task commands the mode needs, and the secrets used."""
+    """Mount entries for the pool body, the start-task commands the mode needs (and the
+    environment they read), and the secrets used."""
 
     entries: list[dict[str, Any]]
     start_commands: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()
+    start_environment: dict[str, str] = field(default_factory=dict)
 
 
 def _connection_key(environ: Mapping[str, str]) -> str | None:
@@ -129,11 +131,31 @@ def mount_entry(
     return {"cifsMountConfiguration": cifs}, password
 
 
+def start_secrets(
+    commands: tuple[str, ...], environ: Mapping[str, str], *, dry_run: bool
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(start-task environment, secrets) for the variables the start commands read.
+
+    ``cmdkey ... /pass:%AZRENDER_FILES_KEY%`` expands on the node, so the key must be in
+    the start task's ``environmentSettings``: taken from this machine's environment at
+    submit time, ``***`` in a dry run.
+
+    >>> start_secrets(("cmdkey /add:h /user:u /pass:%AZRENDER_FILES_KEY%",), {}, dry_run=True)
+    ({'AZRENDER_FILES_KEY': '***'}, ())
+    """
+    env: dict[str, str] = {}
+    for name, what in ((FILES_KEY_ENV, "Azure Files cmdkey"), (CIFS_PASSWORD_ENV, "CIFS cmdkey")):
+        if any(f"%{name}%" in c or f"${name}" in c for c in commands):
+            env[name] = _secret(name, environ, dry_run, what)
+    return env, tuple(v for v in env.values() if v != MASK)
+
+
 def pool_mounts(preset: Preset, environ: Mapping[str, str], *, dry_run: bool = False) -> PoolMounts:
     """What the preset's storage mode mounts on the pool (nothing for blob-copy)."""
     plan = storage_plan(preset, node_os=preset.pool.os)
     if plan.mount is None or plan.mount_at != "pool":
-        return PoolMounts([], plan.start_commands)
+        env, secrets = start_secrets(plan.start_commands, environ, dry_run=dry_run)
+        return PoolMounts([], plan.start_commands, secrets, env)
     entry, secret = mount_entry(plan.mount, preset, environ, dry_run=dry_run)
     secrets = (secret,) if secret and secret != MASK else ()
     return PoolMounts([entry], plan.start_commands, secrets)

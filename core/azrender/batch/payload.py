@@ -162,7 +162,7 @@ def pool_specification(preset: Preset, mounts: PoolMounts) -> JSON:
         "vmSize": pool.vm_size,
         "virtualMachineConfiguration": vm,
         "taskSlotsPerNode": pool.task_slots,
-        "startTask": start_task(preset, mounts.start_commands),
+        "startTask": start_task(preset, mounts.start_commands, mounts.start_environment),
         "metadata": [{"name": "azrender", "value": __version__}],
     }
     if pool.autoscale_formula:
@@ -319,16 +319,25 @@ class BatchPlan:
         return BatchPlan(masked["pool"], masked["job"], masked["tasks"], masked["jobUpdate"], ())
 
 
+def mask_secrets(text: str, secrets: tuple[str, ...]) -> str:
+    """``text`` with each secret masked (SAS URLs keep all but their signature), then redacted.
+
+    >>> mask_secrets("key=abc123 url=https://a/c?sv=1&sig=zz", ("abc123",))
+    'key=*** url=https://a/c?sv=1&sig=***'
+    """
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, redact(secret) if "sig=" in secret else "***")
+    return redact(text)
+
+
 def _mask(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, dict):
         return {k: _mask(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask(v, secrets) for v in value]
     if isinstance(value, str):
-        for secret in secrets:
-            if secret and secret in value:
-                value = value.replace(secret, redact(secret) if "sig=" in secret else "***")
-        return redact(value)
+        return mask_secrets(value, secrets)
     return value
 
 
