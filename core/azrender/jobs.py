@@ -70,13 +70,22 @@ class JobRequest:
     render: RenderOptions = field(default_factory=RenderOptions)
 
 
-def node_sync_command(job_id: str) -> str:
-    """The job preparation command: bring exactly this job's assets to the node."""
-    return f"python3 -m azrender.node sync --job {job_id}"
+# The node's Python: Windows installs name it ``python`` (there is no python3.exe).
+_NODE_PYTHON = {"linux": "python3", "windows": "python"}
 
 
-def node_release_command(job_id: str) -> str:
-    return f"python3 -m azrender.node release --job {job_id}"
+def node_sync_command(job_id: str, node_os: str = "linux") -> str:
+    """The job preparation command: bring exactly this job's assets to the node.
+
+    >>> node_sync_command("j"), node_sync_command("j", "windows")
+    ('python3 -m azrender.node sync --job j', 'python -m azrender.node sync --job j')
+    """
+    return f"{_NODE_PYTHON[node_os]} -m azrender.node sync --job {job_id}"
+
+
+def node_release_command(job_id: str, node_os: str = "linux") -> str:
+    """The job release command: remove the job's files from the node."""
+    return f"{_NODE_PYTHON[node_os]} -m azrender.node release --job {job_id}"
 
 
 def _single_quote(text: str) -> str:
@@ -152,13 +161,13 @@ def build_job(
         render=request.render,
         preparation=TaskSpec(
             task_id=PREPARATION_TASK_ID,
-            command_line=shell_chain((*plan.job_commands, node_sync_command(job_id)), plan.node_os),
+            command_line=shell_chain((*plan.job_commands, node_sync_command(job_id, plan.node_os)), plan.node_os),
             environment=node_env,
             display_name="sync assets to the node",
         ),
         release=TaskSpec(
             task_id=RELEASE_TASK_ID,
-            command_line=node_release_command(job_id),
+            command_line=node_release_command(job_id, plan.node_os),
             environment=node_env,
             display_name="remove the job's files from the node",
         ),

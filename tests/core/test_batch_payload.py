@@ -123,3 +123,22 @@ def test_one_jobspec_same_commands_environment_and_outputs_locally_and_on_batch(
     prep = doc["job"]["jobPreparationTask"]
     assert prep["commandLine"] == job.preparation.command_line if job.preparation else False
     assert doc["job"]["jobReleaseTask"]["commandLine"] == (job.release.command_line if job.release else "")
+
+
+def test_node_commands_use_the_python_of_the_node_os() -> None:
+    from azrender.storage.modes import storage_plan
+
+    text = BASE + MODES["azure-files"] + ('mount_at = "task"\n[pool]\nos = "windows"\n'
+                                          'image = "microsoftwindowsserver/windowsserver/2022-datacenter"\n'
+                                          'node_agent_sku = "batch.node.windows amd64"\n')
+    preset = parse_preset(text, Path("w.toml"))
+    request = JobRequest(scene=Path("/show/shot.blend"), app="blender", frames=FrameRange.parse("1-2"),
+                         chunk_size=2, assets_container="assets", outputs_container="outputs")
+    win = build_job(request, BlenderAdapter(), "shot-1", storage_plan(preset, "windows"))
+    doc = dry_run_document(win, preset, now=NOW, environ={})
+    assert doc["job"]["jobPreparationTask"]["commandLine"] == "python -m azrender.node sync --job shot-1"
+    assert doc["job"]["jobReleaseTask"]["commandLine"] == "python -m azrender.node release --job shot-1"
+    linux = make_job()
+    assert linux.preparation is not None and linux.release is not None
+    assert linux.preparation.command_line == "python3 -m azrender.node sync --job shot-1"
+    assert linux.release.command_line == "python3 -m azrender.node release --job shot-1"
