@@ -156,6 +156,7 @@ def test_to_json() -> None:
         "paths": [],
         "batch": doc["batch"],
         "pool": doc["pool"],
+        "preflight": {"errors": "", "ignore": "", "image_renderers": "", "share_quota_gib": 0},
     }
     assert doc["batch"]["pool_mode"] == "create" and doc["pool"]["os"] == "linux"
     assert doc["share"] == {"source": None, "mount_name": "share", "mount_options": "", "username": None}

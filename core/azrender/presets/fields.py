@@ -10,6 +10,7 @@ agree and that ``schema.json`` was regenerated
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -785,6 +786,61 @@ POOL = TableSpec(
     ),
 )
 
+# --- pre-flight ([preflight]) -----------------------------------------------------------
+
+
+def check_preflight_codes(key: str, value: object) -> Problem | None:
+    """Every word must be a finding code of :mod:`azrender.preflight.codes`."""
+    from azrender.preflight.codes import CODES
+
+    assert isinstance(value, str)
+    unknown = [w for w in re.split(r"[\s,]+", value) if w and w not in CODES]
+    if not unknown:
+        return None
+    close = difflib.get_close_matches(unknown[0], CODES, n=1)
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    return f"`{key}` names unknown finding code {_show(unknown[0])}", hint + "codes: " + ", ".join(CODES)
+
+
+PREFLIGHT = TableSpec(
+    name="preflight",
+    description="What the pre-flight report (before upload) treats as an error, and facts it checks against.",
+    fields=(
+        FieldSpec(
+            "errors",
+            "string",
+            "",
+            "Finding codes that block a submit (unless --force), space-separated, e.g. "
+            "`missing-file long-path`. By default only guaranteed failures do.",
+            check=check_preflight_codes,
+            example="missing-file",
+        ),
+        FieldSpec(
+            "ignore",
+            "string",
+            "",
+            "Finding codes left out of the report, space-separated.",
+            check=check_preflight_codes,
+        ),
+        FieldSpec(
+            "image_renderers",
+            "string",
+            "",
+            "Renderers the pool's image has installed, space-separated (e.g. `CYCLES "
+            "BLENDER_EEVEE_NEXT arnold`); a job asking for another one is reported. Empty: not checked.",
+            example="CYCLES arnold",
+        ),
+        FieldSpec(
+            "share_quota_gib",
+            "integer",
+            0,
+            "`azure-files`: the share's quota in GiB; assets larger than it are reported. 0: not checked.",
+            minimum=0,
+            maximum=102_400,
+        ),
+    ),
+)
+
 #: Every table of the format, root first, in documentation order.
 TABLES: tuple[TableSpec, ...] = (
     ROOT,
@@ -797,6 +853,7 @@ TABLES: tuple[TableSpec, ...] = (
     RENDER,
     BATCH,
     POOL,
+    PREFLIGHT,
 )
 SUBTABLES: dict[str, TableSpec] = {t.name: t for t in TABLES if t.name}
 

@@ -33,6 +33,7 @@ from azrender.presets.model import (
     BlobfuseSettings,
     PathRule,
     PoolSettings,
+    PreflightSettings,
     Preset,
     RenderSettings,
     ShareSettings,
@@ -57,6 +58,7 @@ TABLE_CLASSES: dict[str, type[Any]] = {
     "paths": PathRule,
     "batch": BatchSettings,
     "pool": PoolSettings,
+    "preflight": PreflightSettings,
 }
 
 

@@ -123,6 +123,16 @@ class PoolSettings:
 
 
 @dataclass(frozen=True)
+class PreflightSettings:
+    """``[preflight]``: which findings block a submit, and facts the checks use."""
+
+    errors: str = ""
+    ignore: str = ""
+    image_renderers: str = ""
+    share_quota_gib: int = 0
+
+
+@dataclass(frozen=True)
 class Preset:
     """One per-show preset, validated. Holds no secrets, by construction."""
 
@@ -137,6 +147,7 @@ class Preset:
     paths: tuple[PathRule, ...] = ()
     batch: BatchSettings = field(default_factory=BatchSettings)
     pool: PoolSettings = field(default_factory=PoolSettings)
+    preflight: PreflightSettings = field(default_factory=PreflightSettings)
 
     def to_json(self) -> dict[str, object]:
         """The `azrender preset show --json` document: every setting, defaults filled in."""
@@ -152,6 +163,7 @@ class Preset:
             "paths": [asdict(r) for r in self.paths],
             "batch": asdict(self.batch),
             "pool": asdict(self.pool),
+            "preflight": asdict(self.preflight),
         }
 
     def require_account(self, environ: Mapping[str, str] | None = None) -> None:
