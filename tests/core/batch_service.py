@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import requests
 from azure.core.credentials import AccessToken
@@ -58,8 +58,11 @@ class FakeCredential:
 
 
 class FakeBatchService(HttpTransport):  # type: ignore[misc]
-    def __init__(self, node: Node | None = None, *, upload: bool = False) -> None:
+    def __init__(self, node: Node | None = None, *, upload: bool = False, prepare: Node | None = None) -> None:
         self.node: Node = node or (lambda task: NodeResult())
+        # The job preparation task on the job's one node: tasks wait until it succeeds.
+        self.prepare: Node = prepare or (lambda task: NodeResult())
+        self.node_files: dict[tuple[str, str, str], bytes] = {}
         self.upload = upload
         self.pools: dict[str, dict[str, Any]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
@@ -96,6 +99,7 @@ class FakeBatchService(HttpTransport):  # type: ignore[misc]
             self.invalid.extend(problems)
             return self._reply(request, 400, {"code": "InvalidRequestBody", "message": {"value": problems[0]}})
         route, params = match_route(method, parts.path)  # type: ignore[misc]
+        params = {k: unquote(v) for k, v in params.items()}
         queued = self.throttle.get(route.name)
         if queued:
             status = queued.pop(0)
@@ -160,6 +164,8 @@ class FakeBatchService(HttpTransport):  # type: ignore[misc]
             "creationTime": job["created"], "state": job["state"], "stateTransitionTime": job["created"],
             "poolInfo": job["body"]["poolInfo"], "metadata": job["body"].get("metadata", []),
             "onAllTasksComplete": job["body"].get("onAllTasksComplete", "noaction"),
+            **({"jobPreparationTask": job["body"]["jobPreparationTask"]}
+               if "jobPreparationTask" in job["body"] else {}),
             "executionInfo": {"startTime": job["created"], **({"endTime": job["ended"]} if job["ended"] else {})},
         }
         return out
@@ -191,7 +197,47 @@ class FakeBatchService(HttpTransport):  # type: ignore[misc]
         return 202, None, None
 
     def op_list_job_preparation_and_release_task_status(self, params: dict[str, str], body: Any, query: Any) -> tuple[int, Any, None]:
-        return 200, {"value": []}, None
+        job = self.jobs.get(params["jobId"])
+        if job is None:
+            return self._error(404, "JobNotFound", "The specified job does not exist.")
+        prep = job.get("prep")
+        if prep is None:
+            return 200, {"value": []}, None
+        return 200, {"value": [{"poolId": prep["pool"], "nodeId": prep["node"], "nodeUrl": "https://fake/node",
+                                "jobPreparationTaskExecutionInfo": prep["info"]}]}, None
+
+    def _pool_of(self, job_id: str) -> str:
+        info = self.jobs[job_id]["body"]["poolInfo"]
+        return str(info.get("poolId") or "azrender-auto-1")
+
+    def _prepare(self, job_id: str) -> bool:
+        """Run the job's preparation task on its node once; True when the tasks may run."""
+        job = self.jobs[job_id]
+        task = job["body"].get("jobPreparationTask")
+        if task is None:
+            return True
+        if "prep" not in job:
+            result = self.prepare(task)
+            ok = result.exit_code == 0
+            root = f"workitems/{job_id}/job-1/{task.get('id', 'jobpreparation')}"
+            info: dict[str, Any] = {"startTime": _now(), "endTime": _now(), "state": "completed",
+                                    "taskRootDirectory": root, "taskRootDirectoryUrl": f"https://fake/{root}",
+                                    "exitCode": result.exit_code, "retryCount": 0,
+                                    "result": "success" if ok else "failure"}
+            if not ok:
+                info["failureInfo"] = {"category": "usererror", "code": "FailureExitCode",
+                                       "message": "The task exited with an exit code representing a failure"}
+            pool, node = self._pool_of(job_id), "tvm-1"
+            job["prep"] = {"pool": pool, "node": node, "info": info}
+            self.node_files[(pool, node, f"{root}/stderr.txt")] = result.stderr.encode()
+            self.node_files[(pool, node, f"{root}/stdout.txt")] = result.stdout.encode()
+        return bool(job["prep"]["info"]["result"] == "success")
+
+    def op_download_node_file(self, params: dict[str, str], body: Any, query: Any) -> tuple[int, Any, bytes | None]:
+        data = self.node_files.get((params["poolId"], params["nodeId"], params["filePath"]))
+        if data is None:
+            return 404, {"code": "FileNotFound", "message": {"value": "no such file"}}, None
+        return 200, None, data
 
     def op_get_job_task_counts(self, params: dict[str, str], body: Any, query: Any) -> tuple[int, Any, None]:
         return 200, {}, None
@@ -231,7 +277,7 @@ class FakeBatchService(HttpTransport):  # type: ignore[misc]
     def step(self, job_id: str) -> None:
         """Advance every task of the job by one state, as time passing on the nodes would."""
         job = self.jobs[job_id]
-        if job["state"] != "active":
+        if job["state"] != "active" or not job["tasks"] or not self._prepare(job_id):
             return
         for tid, task in job["tasks"].items():
             if task["state"] == "active":

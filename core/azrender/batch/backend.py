@@ -251,7 +251,8 @@ class AzureBatchBackend:
 
     def _job_status(self, job: bm.BatchJob, tasks: list[bm.BatchTask]) -> JobStatus:
         done = _text(job.state) == "completed"
-        statuses = [self._task_status(job.id, t, job_done=done) for t in tasks]
+        preparation = self.preparation_failure(job)
+        statuses = [self._task_status(job.id, t, job_done=done, preparation=preparation) for t in tasks]
         statuses.sort(key=lambda t: t.task_id)
         ended = job.execution_info.end_time if job.execution_info else None
         return JobStatus(
@@ -263,7 +264,51 @@ class AzureBatchBackend:
             ended=ended.timestamp() if ended else None,
         )
 
-    def _task_status(self, job_id: str, task: bm.BatchTask, *, job_done: bool) -> TaskStatus:
+    def preparation_failure(self, job: bm.BatchJob) -> str | None:
+        """Why the job's tasks cannot start: its preparation task failed on a node (exit code,
+        stderr tail; redacted), or None.
+
+        With ``waitForSuccess`` Batch runs none of the job's tasks on a node whose preparation
+        task failed, and the tasks just wait: without this, status would show them "active".
+        """
+        if job.job_preparation_task is None:
+            return None
+        entries = self._call(
+            f"reading the preparation tasks of job {job.id}",
+            lambda: list(self.client.list_job_preparation_and_release_task_status(job.id)),
+        )
+        reasons = []
+        for entry in entries:
+            info = entry.job_preparation_task_execution_info
+            if info is None or _text(info.state) != "completed" or _text(info.result) != "failure":
+                continue
+            reason = f"preparation task failed on node {entry.node_id}"
+            if info.exit_code is not None:
+                reason += f": exit code {info.exit_code}"
+            elif info.failure_info and info.failure_info.message:
+                reason += f": {info.failure_info.message}"
+            tail = self._node_stderr_tail(entry.pool_id, entry.node_id, info.task_root_directory)
+            if tail:
+                reason += f"; stderr: {tail}"
+            reasons.append(reason)
+        if not reasons:
+            return None
+        more = f" (and {len(reasons) - 1} more node(s))" if len(reasons) > 1 else ""
+        return mask_secrets(reasons[0] + more, self._secrets)
+
+    def _node_stderr_tail(self, pool_id: str | None, node_id: str | None, root: str | None) -> str | None:
+        if not (pool_id and node_id and root):
+            return None
+        path = root.replace("\\", "/").strip("/") + "/stderr.txt"
+        try:
+            data = b"".join(self.client.download_node_file(pool_id, node_id, path))
+        except AzureError:
+            return None  # the node may be gone; the exit code still says enough
+        return _tail(data[-STDERR_TAIL_BYTES:].decode("utf-8", "replace"))
+
+    def _task_status(
+        self, job_id: str, task: bm.BatchTask, *, job_done: bool, preparation: str | None = None
+    ) -> TaskStatus:
         info = task.execution_info
         state = _text(task.state)
         status = TaskStatus(task_id=task.id, frames=_frames(task.display_name))
@@ -279,9 +324,13 @@ class AzureBatchBackend:
         elif job_done:
             # Batch leaves unstarted tasks "active" in a terminated job: they will never run.
             status.state, status.result = "completed", "failure"
-            status.failure = "not run: the job ended (cancelled or past its time limit)"
+            status.failure = f"not run: {preparation}" if preparation else (
+                "not run: the job ended (cancelled or past its time limit)"
+            )
         else:
             status.state = "running" if state in ("running", "preparing") else "active"
+            if preparation and status.state == "active":
+                status.failure = f"waiting: {preparation}"
         return status
 
     def _failure(self, job_id: str, task: bm.BatchTask) -> str:
@@ -305,10 +354,7 @@ class AzureBatchBackend:
         except AzureError:
             if self.stderr_fetcher is not None:
                 text = self.stderr_fetcher(job_id, task_id)
-        if not text:
-            return None
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        return " / ".join(lines[-STDERR_TAIL_LINES:])[-500:] or None
+        return _tail(text) if text else None
 
     def wait(self, job_id: str, progress: Progress = NO_PROGRESS) -> JobStatus:
         """Poll until the job has completed (bounded by the job's own time limit)."""
@@ -317,7 +363,12 @@ class AzureBatchBackend:
         status = self.status(job_id)
         progress.begin(f"render {job_id}", total=len(status.tasks), unit="tasks")
         reported = 0
+        told: set[str] = set()
         for _ in range(polls):
+            for reason in sorted({t.failure for t in status.tasks if t.failure and t.failure.startswith("waiting: ")}):
+                if reason not in told:
+                    told.add(reason)
+                    progress.note(f"[{job_id}] tasks {reason}")
             finished = sum(t.state == "completed" for t in status.tasks)
             progress.advance(finished - reported)
             reported = finished
@@ -389,6 +440,12 @@ def _collection_outcome(
             raise JobError(f"Batch refused task {item.task_id} of job {job_id}: {code}: {redact(str(message))}")
     retry += [t for t in sent if t["id"] not in answered]
     return retry, done
+
+
+def _tail(text: str) -> str | None:
+    """The last non-blank lines of a log, on one line, redacted."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return redact(" / ".join(lines[-STDERR_TAIL_LINES:])[-500:]) or None
 
 
 def _text(value: object) -> str:

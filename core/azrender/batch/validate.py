@@ -204,6 +204,7 @@ ROUTES: tuple[Route, ...] = (
         "list_job_preparation_and_release_task_status",
     ),
     _route("GET", "/jobs/{jobId}/tasks/{taskId}/files/{filePath}", None, "download_task_file"),
+    _route("GET", "/pools/{poolId}/nodes/{nodeId}/files/{filePath}", None, "download_node_file"),
 )
 
 #: The service refuses more tasks than this in one add-collection call.
