@@ -24,6 +24,7 @@ from azrender.paths import mirror_key
 from azrender.presets import Preset
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.client import container_client, ensure_container
+from azrender.storage.fileshare import upload_for_plan
 from azrender.storage.hashing import HashCache
 from azrender.storage.manifest import write_job
 from azrender.storage.modes import StoragePlan, check_fits_temp_disk, storage_plan
@@ -141,9 +142,11 @@ def submit_scene(
     summary: UploadSummary | None = None
     entries = {}
     if plan.upload == "file-share":
-        raise AzrenderError(
-            "uploading to an Azure Files share is not available yet (storage mode \"azure-files\")",
-            hint="copy the files to the share yourself and use mode \"cifs\", or use \"blob-copy\" or \"blobfuse\"",
+        # The share is what the nodes mount; only the job's own files go to blob below.
+        af = preset.azure_files
+        assert af.account and af.share  # the loader requires both for this mode
+        summary = upload_for_plan(
+            [a.path for a in assets.present], plan, af.account, af.share, progress=progress
         )
     if plan.upload == "blob":
         summary = upload_assets(assets, preset, progress)
