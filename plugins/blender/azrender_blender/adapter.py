@@ -3,12 +3,18 @@
 The command line is Blender's own CLI, run through bash so that
 ``$AZ_BATCH_*`` variables in node paths expand::
 
-    /bin/bash -c 'blender -b "<scene>" --python-exit-code 1 --python "<remap.py>"
-        -o "<out>/<stem>_####" -F PNG -s 1 -e 10 -a'
+    /bin/bash -c 'blender -b "<scene>" -E CYCLES -t 8 --python-exit-code 1 --python "<remap.py>"
+        -o "<out>/<stem>_####" -F PNG -s 1 -e 10 -a
+        -- --cycles-device OPTIX --azrender-camera "<camera>" --azrender-width 1920 --azrender-height 1080'
 
 Blender handles its arguments strictly in order, so the scene is loaded first,
-then the remap script runs on it, then output path and format are set, and
-only then the frames are rendered (``-a`` or ``-f``) with those settings.
+then its engine and threads are set (``-E`` must follow the file it applies
+to), then the remap script runs on it, then output path and format are set,
+and only then the frames are rendered (``-a`` or ``-f``) with those settings.
+
+Everything after ``--`` is for scripts: Cycles reads ``--cycles-device`` from
+there when it starts, and the remap script reads the ``--azrender-*`` render
+overrides (camera, resolution), which Blender's own command line cannot set.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from azrender.apps import RenderInvocation
 from azrender.errors import UsageError
-from azrender.model import AssetSet, FrameChunk
+from azrender.model import AssetSet, FrameChunk, RenderOptions
 from azrender.naming import DEFAULT_TEMPLATE, NamingContext, blender_output
 from azrender.paths import PathMap, is_windows_path
 from azrender.paths import rules as rules_module
@@ -58,6 +64,96 @@ def blender_format(name: str) -> str:
             hint=f"use one of {', '.join(BLENDER_FORMATS)}",
         )
     return key
+
+
+# Short names artists use for Blender's render engines (``-E`` takes the RNA id).
+_ENGINE_ALIASES = {
+    "CYCLES": "CYCLES",
+    "EEVEE": "BLENDER_EEVEE",
+    "BLENDER_EEVEE": "BLENDER_EEVEE",
+    "BLENDER_EEVEE_NEXT": "BLENDER_EEVEE_NEXT",  # Blender 4.2 to 4.5's id for EEVEE
+    "WORKBENCH": "BLENDER_WORKBENCH",
+    "BLENDER_WORKBENCH": "BLENDER_WORKBENCH",
+}
+# Add-on engines (Octane, LuxCore, ...) register their own ids; -E takes any of them.
+_ENGINE_ID = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+# What Cycles' own ``--cycles-device`` accepts (addons_core/cycles/engine.py);
+# a GPU type may end in ``+CPU`` for hybrid rendering.
+CYCLES_DEVICES = ("CPU", "CUDA", "OPTIX", "HIP", "ONEAPI", "METAL")
+
+
+def blender_engine(name: str) -> str:
+    """The ``-E`` value for an engine name (``cycles`` → ``CYCLES``, ``eevee`` → ``BLENDER_EEVEE``).
+
+    >>> blender_engine("eevee"), blender_engine("Cycles"), blender_engine("OCTANE")
+    ('BLENDER_EEVEE', 'CYCLES', 'OCTANE')
+    """
+    key = name.strip().upper().replace("-", "_").replace(" ", "_")
+    key = _ENGINE_ALIASES.get(key, key)
+    if not _ENGINE_ID.match(key):
+        raise UsageError(
+            f"{name!r} is not a Blender render engine name",
+            hint="use CYCLES, BLENDER_EEVEE, BLENDER_WORKBENCH or an add-on engine's id",
+        )
+    return key
+
+
+def cycles_device(name: str) -> str:
+    """The ``--cycles-device`` value (``optix`` → ``OPTIX``, ``cuda+cpu`` → ``CUDA+CPU``).
+
+    >>> cycles_device("optix"), cycles_device("hip+cpu")
+    ('OPTIX', 'HIP+CPU')
+    """
+    key = name.strip().upper().replace(" ", "")
+    gpu, plus, cpu = key.partition("+")
+    if gpu not in CYCLES_DEVICES or (plus and (cpu != "CPU" or gpu == "CPU")):
+        raise UsageError(
+            f"Cycles cannot render on device {name!r}",
+            hint=f"use one of {', '.join(CYCLES_DEVICES)}, or a GPU type with +CPU (e.g. CUDA+CPU)",
+        )
+    return key
+
+
+def render_words(render: RenderOptions, *, has_script: bool) -> tuple[list[str], list[str]]:
+    """Blender words for ``render``: (``-E``/``-t`` after the scene, script words after ``--``).
+
+    Layers are not set here: Blender renders every view layer marked for
+    rendering, and the scene decides which.
+
+    >>> render_words(RenderOptions(renderer="cycles", threads=4, device="cuda"), has_script=True)
+    (['-E', 'CYCLES', '-t', '4'], ['--cycles-device', 'CUDA'])
+    """
+    engine = blender_engine(render.renderer) if render.renderer else None
+    early: list[str] = []
+    if engine:
+        early += ["-E", engine]
+    if render.threads is not None:
+        if render.threads < 0:
+            raise UsageError(f"render threads must be 0 (all) or more, got {render.threads}")
+        early += ["-t", str(render.threads)]
+    late: list[str] = []
+    if render.device:
+        if engine and engine != "CYCLES":
+            raise UsageError(
+                f"a render device ({render.device}) is a Cycles setting, but the engine is {engine}",
+                hint="drop the device, or render with CYCLES",
+            )
+        late += ["--cycles-device", cycles_device(render.device)]
+    overrides: list[str] = []
+    if render.camera:
+        overrides += ["--azrender-camera", bash_double_quote(render.camera)]
+    for flag, value in (("--azrender-width", render.width), ("--azrender-height", render.height)):
+        if value is not None:
+            if not 4 <= value <= 65536:  # the range of Blender's resolution_x/_y
+                raise UsageError(f"Blender renders 4 to 65536 pixels a side, not {value}")
+            overrides += [flag, str(value)]
+    if overrides and not has_script:
+        raise UsageError(
+            "a camera or resolution override needs the job's remap script on the node",
+            hint="submit through azrender, which always writes it",
+        )
+    return early, late + overrides
 
 
 def bash_double_quote(text: str) -> str:
@@ -106,12 +202,15 @@ class BlenderAdapter:
         fmt = blender_format(invocation.job.output_format or "PNG")
         name = blender_output(DEFAULT_TEMPLATE, NamingContext(scene=_stem(invocation.node_scene)))
         out = invocation.output_dir.rstrip("/") + "/" + name
-        words = ["blender", "-b", bash_double_quote(invocation.node_scene)]
+        early, late = render_words(invocation.job.render, has_script=bool(invocation.remap_script))
+        words = ["blender", "-b", bash_double_quote(invocation.node_scene), *early]
         if invocation.remap_script:
             # Without --python-exit-code a failing remap would be printed and
             # ignored, and the frames rendered with missing (magenta) textures.
             words += ["--python-exit-code", "1", "--python", bash_double_quote(invocation.remap_script)]
         words += ["-o", bash_double_quote(out), "-F", fmt, *frame_args(invocation.chunk)]
+        if late:
+            words += ["--", *late]
         return "/bin/bash -c " + bash_single_quote(" ".join(words))
 
     def remap_script(self, pathmap: PathMap) -> str:

@@ -3,7 +3,8 @@
 Everything is generated here, textures included, so the demo and the tests
 need no downloaded assets. The shot exercises what breaks farm renders::
 
-    DEST/shot010.blend                      Cycles CPU, 320x180, 8 samples, frames 1-4
+    DEST/shot010.blend                      Cycles CPU, 320x180, 8 samples, frames 1-4,
+                                            cameras "Camera" (active) and "CameraSide"
     DEST/textures/brick wall.png            a file name with a space
     DEST/textures/paint.1001.png, .1002     a UDIM set (image source TILED)
     DEST/textures/flicker/flicker.0001..3   an image sequence, one image per frame
@@ -198,6 +199,11 @@ def make_demo_scene(dest: Path) -> Path:
     cam.location = (0.0, -6.0, 1.2)
     cam.rotation_euler = (math.radians(82), 0.0, 0.0)
     scene.camera = cam
+    # A second view of the same set, for camera overrides (``azrender submit --camera``).
+    side = bpy.data.objects.new("CameraSide", bpy.data.cameras.new("CameraSide"))
+    scene.collection.objects.link(side)
+    side.location = (-5.0, -3.5, 2.5)
+    side.rotation_euler = (math.radians(70), 0.0, math.radians(-55))
 
     light_data = bpy.data.lights.new("Key", type="SUN")
     light_data.energy = 3.0

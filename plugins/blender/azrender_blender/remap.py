@@ -33,12 +33,14 @@ True
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import os
 import posixpath
 import re
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
@@ -182,10 +184,82 @@ def _local(idblock: Any) -> bool:
     return getattr(idblock, "library", None) is None
 
 
+class RenderOverrides(NamedTuple):
+    """What the artist overrides that Blender's command line cannot: camera and image size.
+
+    (A NamedTuple, not a dataclass: the script is exec'd in a namespace that is
+    no module, where dataclasses cannot resolve their annotations.)
+    """
+
+    camera: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+def render_overrides(argv: Sequence[str]) -> RenderOverrides:
+    """The ``--azrender-*`` words after ``--`` in Blender's command line; other words are ignored.
+
+    They share the space after ``--`` with other scripts' words (Cycles'
+    ``--cycles-device``), so unknown words are skipped, as Cycles does.
+
+    >>> render_overrides(["blender", "-b", "s.blend", "--", "--cycles-device", "CPU",
+    ...                   "--azrender-camera", "Cam 2", "--azrender-width", "640"])
+    RenderOverrides(camera='Cam 2', width=640, height=None)
+    >>> render_overrides(["blender", "--azrender-camera", "X"])  # not after '--': Blender's own
+    RenderOverrides(camera=None, width=None, height=None)
+    """
+    words = list(argv)
+    if "--" not in words:
+        return RenderOverrides()
+    words = words[words.index("--") + 1 :]
+    found: dict[str, str] = {}
+    for flag, value in itertools.pairwise(words):
+        if flag in {"--azrender-camera", "--azrender-width", "--azrender-height"}:
+            found[flag[len("--azrender-") :]] = value
+    sizes: dict[str, int | None] = {}
+    for key in ("width", "height"):
+        text = found.get(key)
+        if text is not None and not text.isdigit():
+            raise RuntimeError(f"azrender: --azrender-{key} {text!r} is not a whole number")
+        sizes[key] = int(text) if text is not None else None
+    return RenderOverrides(camera=found.get("camera"), width=sizes["width"], height=sizes["height"])
+
+
+def apply_overrides(scene: Any, overrides: RenderOverrides) -> None:
+    """Set ``scene``'s camera and image size; an unknown camera is a one-line error.
+
+    Raised as RuntimeError so that ``--python-exit-code 1`` fails the task
+    instead of rendering through the wrong camera.
+    """
+    if overrides.camera is not None:
+        cameras = sorted(o.name for o in scene.objects if o.type == "CAMERA")
+        obj = scene.objects.get(overrides.camera)
+        if obj is None or obj.type != "CAMERA":
+            raise RuntimeError(
+                f"azrender: scene '{scene.name}' has no camera named '{overrides.camera}'"
+                f" (cameras: {', '.join(cameras) or 'none'})"
+            )
+        scene.camera = obj
+        print(f"azrender: rendering through camera '{obj.name}'", flush=True)
+    render = scene.render
+    if overrides.width is not None:
+        render.resolution_x = overrides.width
+    if overrides.height is not None:
+        render.resolution_y = overrides.height
+    if overrides.width is not None or overrides.height is not None:
+        # The asked-for size is the written size, whatever percentage the artist previewed at.
+        render.resolution_percentage = 100
+        print(f"azrender: image size {render.resolution_x}x{render.resolution_y}", flush=True)
+
+
 def run(config: dict[str, Any]) -> int:
-    """Rewrite every absolute path in the open Blender file; returns how many changed."""
+    """Apply the render overrides, then rewrite every absolute path in the open Blender file.
+
+    Returns how many paths changed.
+    """
     import bpy  # only inside Blender
 
+    apply_overrides(bpy.context.scene, render_overrides(sys.argv))
     mirror = config.get("mirror_root")
     root = expand_root(str(mirror)) if mirror else None
     rules = [(str(source), expand_root(str(target))) for source, target in config.get("rules", ())]

@@ -13,6 +13,10 @@ Supported: ``-b/--background``, a scene path, ``--python FILE``,
 ``-j/--frame-jump``, ``-a/--render-anim``, ``-f/--render-frame`` (``1,3,5..7``,
 ``+N``/``-N`` relative), ``-y``/``-Y``, ``--factory-startup``, ``-noaudio`` and
 ``--`` (the rest is for scripts, in ``sys.argv``). Anything else exits with 2.
+
+After ``--``, ``--cycles-device CPU|CUDA|OPTIX|HIP|ONEAPI|METAL[+CPU]`` is
+handed to Cycles' own device override, as Cycles does in Blender when it
+starts (an unknown device exits with 1, as there).
 """
 
 from __future__ import annotations
@@ -144,6 +148,23 @@ def _check_value(kind: str, value: str) -> None:
         )
 
 
+def cycles_device_arg(script_args: Sequence[str]) -> str | None:
+    """``--cycles-device X`` (or ``=X``) among the words after ``--``, as Cycles' parser finds it.
+
+    >>> cycles_device_arg(["--azrender-camera", "C", "--cycles-device", "OPTIX"])
+    'OPTIX'
+    >>> cycles_device_arg(["--cycles-device=CPU"]), cycles_device_arg([])
+    ('CPU', None)
+    """
+    found: str | None = None
+    for i, word in enumerate(script_args):
+        if word == "--cycles-device" and i + 1 < len(script_args):
+            found = script_args[i + 1]
+        elif word.startswith("--cycles-device="):
+            found = word.partition("=")[2]
+    return found
+
+
 def parse_args(argv: Sequence[str]) -> Plan:
     """Turn Blender-style arguments into ordered actions; unknown flags are errors."""
     plan = Plan()
@@ -216,6 +237,20 @@ class _Session:
         self.loaded = False
         self.python_exit_code = 0
         self.threads: int | None = None
+        device = cycles_device_arg(plan.script_args)
+        if device is not None:
+            self._device_override(device)
+
+    def _device_override(self, device: str) -> None:
+        """What Cycles' ``_parse_command_line`` does with ``--cycles-device`` in Blender."""
+        import importlib
+
+        cycles: Any = importlib.import_module("_cycles")  # Cycles' C module, registered by bpy
+        if not cycles.set_device_override(device):
+            raise RunnerError(
+                f"--cycles-device {device!r}: not a Cycles device; use CPU, CUDA, OPTIX, HIP, ONEAPI or METAL"
+            )
+        print(f"Cycles device override: {device}", flush=True)
 
     @property
     def scene(self) -> Any:
