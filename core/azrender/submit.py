@@ -21,13 +21,16 @@ from azrender.errors import EXIT_MISSING, AzrenderError, SceneError
 from azrender.jobs import REMAP_SCRIPT_NAME, JobRequest, build_job, new_job_id
 from azrender.model import AssetSet, FrameRange, JobSpec, JobStatus, RenderOptions
 from azrender.paths import mirror_key
+from azrender.preflight import EXIT_PREFLIGHT, Report
+from azrender.preflight.checks import PreflightInput, run_checks
+from azrender.preflight.scene import scene_facts
 from azrender.presets import Preset
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.client import container_client, ensure_container
 from azrender.storage.fileshare import upload_for_plan
 from azrender.storage.hashing import HashCache
 from azrender.storage.manifest import write_job
-from azrender.storage.modes import StoragePlan, check_fits_temp_disk, storage_plan
+from azrender.storage.modes import StoragePlan, storage_plan
 from azrender.storage.upload import UploadSummary, items_for_paths, upload_files
 
 
@@ -51,6 +54,20 @@ def check_missing(assets: AssetSet, *, strict: bool) -> None:
             hint="fix the paths in the scene, or drop --strict to render without them",
             exit_code=EXIT_MISSING,
         )
+
+
+def check_preflight(report: Report, *, force: bool) -> None:
+    """Refuse a submit whose pre-flight report has errors (exit code 5), unless ``force``."""
+    errors = report.errors
+    if not errors or force:
+        return
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    first = errors[0]
+    raise AzrenderError(
+        f"pre-flight: {first.code}: {first.message}{more}",
+        hint=(first.fix + "; " if first.fix else "") + "or submit with --force to render anyway",
+        exit_code=EXIT_PREFLIGHT,
+    )
 
 
 def upload_paths(
@@ -80,6 +97,7 @@ class Submission:
     assets: AssetSet
     upload: UploadSummary | None
     status: JobStatus | None
+    preflight: Report | None = None
 
 
 def plan_job(
@@ -117,12 +135,16 @@ def submit_scene(
     dry_run: bool = False,
     strict: bool = False,
     render: RenderOptions | None = None,
+    force: bool = False,
+    output_dir: Path | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> Submission:
-    """Scan, upload what changed, write the job manifest and hand the job to a backend.
+    """Scan, check, upload what changed, write the job manifest and hand the job to a backend.
 
-    With ``dry_run`` nothing is uploaded and no backend is contacted; the
-    returned Submission carries the planned job.
+    The pre-flight report (:mod:`azrender.preflight`) is computed before any
+    upload; its errors stop the submit unless ``force``. With ``dry_run``
+    nothing is uploaded, no backend is contacted and nothing blocks; the
+    returned Submission carries the planned job and the report.
     """
     # Choose the backend first: a backend that cannot run should fail before any upload.
     runner = None if dry_run else backend_for(preset, backend)
@@ -132,11 +154,15 @@ def submit_scene(
     adapter, assets = scan_scene(scene, progress)
     check_missing(assets, strict=strict)
     plan.check_assets(a.path for a in assets.present)  # nfs/cifs: every file below a [[paths]] root
-    if plan.node_sync and on_azure:
-        check_fits_temp_disk(assets.total_bytes, preset.pool.vm_size)
     job = plan_job(assets.scene, adapter, preset, frames, chunk, plan=plan, render=render)
+    facts = scene_facts(adapter, assets.scene)
+    report = run_checks(
+        PreflightInput(assets, plan, preset, job, on_azure=on_azure, scene=facts, output_dir=output_dir),
+        strict=strict,
+    )
     if runner is None:
-        return Submission(job=job, assets=assets, upload=None, status=None)
+        return Submission(job=job, assets=assets, upload=None, status=None, preflight=report)
+    check_preflight(report, force=force)
 
     client = container_client(preset.storage.assets_container, account_url=preset.storage.account_url)
     summary: UploadSummary | None = None
@@ -168,5 +194,5 @@ def submit_scene(
     ensure_container(outputs)
 
     status = runner.submit(job, wait=wait, progress=progress)
-    return Submission(job=job, assets=assets, upload=summary, status=status)
+    return Submission(job=job, assets=assets, upload=summary, status=status, preflight=report)
 

@@ -13,6 +13,6 @@ format can validate finding codes against :data:`CODES`.
 """
 
 from azrender.preflight.codes import CODES, DEFAULT_SEVERITY
-from azrender.preflight.findings import Finding, Report, Severity
+from azrender.preflight.findings import EXIT_PREFLIGHT, Finding, Report, Severity
 
-__all__ = ["CODES", "DEFAULT_SEVERITY", "Finding", "Report", "Severity"]
+__all__ = ["CODES", "DEFAULT_SEVERITY", "EXIT_PREFLIGHT", "Finding", "Report", "Severity"]

@@ -22,6 +22,9 @@ from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
 
+#: Exit code of a submit stopped by pre-flight errors (README, "Command line").
+EXIT_PREFLIGHT = 5
+
 #: Severity order for sorting: errors first.
 _RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 
