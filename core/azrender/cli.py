@@ -27,11 +27,12 @@ from azrender import __version__
 from azrender.backends import BACKENDS, backend_for
 from azrender.errors import EXIT_JOB_FAILED, AzrenderError, UsageError
 from azrender.model import AssetSet, FrameRange, JobStatus, RenderOptions
+from azrender.preflight import Report
 from azrender.presets import load_preset
 from azrender.progress import NO_PROGRESS, Progress, RichProgress
 from azrender.storage.client import container_client, ensure_container, redact
 from azrender.storage.download import download_prefix
-from azrender.submit import check_missing, scan_scene, submit_scene, upload_paths
+from azrender.submit import PreflightBlocked, check_missing, scan_scene, submit_scene, upload_paths
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -203,6 +204,21 @@ def _print_record(record: JobStatus) -> None:
     err_console.print(table)
 
 
+_SEVERITY_STYLE = {"error": "[bold red]error[/]", "warning": "[yellow]warning[/]", "info": "[cyan]note[/]"}
+
+
+def _print_preflight(report: Report) -> None:
+    """The pre-flight findings as a table on stderr (nothing when there are none)."""
+    if not report.findings:
+        return
+    table = Table(title=report.summary(), title_justify="left")
+    for column in ("severity", "code", "finding", "referrer", "fix"):
+        table.add_column(column, overflow="fold")
+    for f in report.findings:
+        table.add_row(_SEVERITY_STYLE[f.severity], f.code, escape(f.message), escape(f.referrer), escape(f.fix))
+    err_console.print(table)
+
+
 def _parse_resolution(text: str | None) -> tuple[int | None, int | None]:
     """``1920x1080`` → (1920, 1080); None → (None, None)."""
     if text is None:
@@ -221,7 +237,8 @@ def _parse_resolution(text: str | None) -> tuple[int | None, int | None]:
 @click.option("--backend", type=click.Choice(["local", "azure"]), default=None, help="Override the preset's backend.")
 @click.option("--wait", is_flag=True, help="Wait for the job to finish and report each task.")
 @click.option("--dry-run", is_flag=True, help="Scan and plan the job; upload and run nothing.")
-@click.option("--strict", is_flag=True, help="Refuse to submit when any file is missing (exit 3).")
+@click.option("--strict", is_flag=True, help="Refuse to submit when any file is missing (exit 3); pre-flight warnings become errors.")
+@click.option("--force", is_flag=True, help="Submit even when the pre-flight report has errors.")
 @click.option("--camera", default=None, help="Render through this camera instead of the scene's.")
 @click.option("--layer", "layers", multiple=True, help="Render this layer (repeat for several).")
 @click.option("--renderer", default=None, help="Renderer or engine instead of the scene's (e.g. CYCLES, arnold).")
@@ -238,6 +255,7 @@ def submit(
     wait: bool,
     dry_run: bool,
     strict: bool,
+    force: bool,
     camera: str | None,
     layers: tuple[str, ...],
     renderer: str | None,
@@ -253,10 +271,17 @@ def submit(
         camera=camera, layers=layers, renderer=renderer, width=width, height=height, threads=threads
     )
     progress = _progress(as_json)
-    result = submit_scene(
-        scene, preset, frames, chunk=chunk, backend=backend, wait=wait,
-        dry_run=dry_run, strict=strict, render=render, progress=progress,
-    )
+    try:
+        result = submit_scene(
+            scene, preset, frames, chunk=chunk, backend=backend, wait=wait,
+            dry_run=dry_run, strict=strict, render=render, force=force, progress=progress,
+        )
+    except PreflightBlocked as blocked:  # show every finding, then the one-line error
+        if as_json:
+            _emit_json({"dry_run": False, "preflight": blocked.report.to_json()})
+        else:
+            _print_preflight(blocked.report)
+        raise
     upload = result.upload.to_json() if result.upload else {
         "files": len(result.assets.present), "uploaded_files": 0, "uploaded_bytes": 0, "skipped_files": 0,
     }
@@ -266,6 +291,8 @@ def submit(
         "missing": [str(a.path) for a in result.assets.missing],
         "dry_run": dry_run,
     }
+    if result.preflight is not None:
+        data["preflight"] = result.preflight.to_json()
     if dry_run and (backend or preset.backend.kind) == "azure":
         from datetime import datetime, timezone
 
@@ -283,8 +310,8 @@ def submit(
     if as_json:
         _emit_json(data)
     else:
-        for asset in result.assets.missing:
-            err_console.print(f"[yellow]warning:[/] missing {asset.path} ({asset.referrer})")
+        if result.preflight is not None:
+            _print_preflight(result.preflight)
         if dry_run:
             err_console.print(
                 f"dry run: job {result.job.job_id}, {len(result.job.tasks)} task(s) for frames "

@@ -56,6 +56,14 @@ def check_missing(assets: AssetSet, *, strict: bool) -> None:
         )
 
 
+class PreflightBlocked(AzrenderError):
+    """A submit stopped by pre-flight errors; ``report`` holds every finding for the UI."""
+
+    def __init__(self, message: str, *, report: Report, hint: str) -> None:
+        super().__init__(message, hint=hint, exit_code=EXIT_PREFLIGHT)
+        self.report = report
+
+
 def check_preflight(report: Report, *, force: bool) -> None:
     """Refuse a submit whose pre-flight report has errors (exit code 5), unless ``force``."""
     errors = report.errors
@@ -63,10 +71,10 @@ def check_preflight(report: Report, *, force: bool) -> None:
         return
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     first = errors[0]
-    raise AzrenderError(
+    raise PreflightBlocked(
         f"pre-flight: {first.code}: {first.message}{more}",
+        report=report,
         hint=(first.fix + "; " if first.fix else "") + "or submit with --force to render anyway",
-        exit_code=EXIT_PREFLIGHT,
     )
 
 
