@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,11 +12,13 @@ import pytest
 
 from azrender.batch.dryrun import dry_run_document
 from azrender.batch.validate import validate_body, validate_request
+from azrender.errors import UsageError
 from azrender.jobs import JobRequest, build_job
 from azrender.local.executor import expand_output_pattern
 from azrender.local.node import NodeLayout
 from azrender.model import FrameRange, JobSpec
-from azrender.presets import parse_preset
+from azrender.presets import Preset, parse_preset
+from azrender.storage.modes import storage_plan
 from azrender_blender.adapter import BlenderAdapter
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -29,16 +32,18 @@ MODES = {
 }
 
 
-def make_job() -> JobSpec:
+def make_job(preset: Preset | None = None) -> JobSpec:
+    """The job for ``preset``'s storage plan and node OS (blob-copy on Linux without one)."""
     request = JobRequest(scene=Path("/show/shot.blend"), app="blender", frames=FrameRange.parse("1-5"),
                          chunk_size=2, assets_container="assets", outputs_container="outputs")
-    return build_job(request, BlenderAdapter(), "shot-1")
+    plan = storage_plan(preset, node_os=preset.pool.os) if preset else None
+    return build_job(request, BlenderAdapter(), "shot-1", plan)
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_dry_run_validates_for_every_storage_mode(mode: str) -> None:
     preset = parse_preset(BASE + MODES[mode], Path("show.toml"))  # `mode` lands under [storage]
-    doc = dry_run_document(make_job(), preset, now=NOW, environ={})
+    doc = dry_run_document(make_job(preset), preset, now=NOW, environ={})
     assert validate_body("BatchPoolCreateOptions", doc["pool"]) == []
     assert validate_body("BatchJobCreateOptions", doc["job"]) == []
     assert validate_body("BatchJobUpdateOptions", doc["jobUpdate"]) == []
@@ -56,7 +61,8 @@ def test_dry_run_shape_and_no_secret_with_identity() -> None:
                    'identity = "/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/render"\n'
                    'identity_client_id = "1111"\nos = "windows"\nimage = "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/max"\n'
                    'node_agent_sku = "batch.node.windows amd64"\nlicence_env = "ADSKFLEX_LICENSE_FILE=27000@lic1"\n')
-    doc = dry_run_document(make_job(), parse_preset(text, Path("s.toml")), now=NOW, environ={})
+    preset = parse_preset(text, Path("s.toml"))
+    doc = dry_run_document(make_job(preset), preset, now=NOW, environ={})
     assert doc["pool"] is None
     spec = doc["job"]["poolInfo"]["autoPoolSpecification"]["pool"]
     assert spec["virtualMachineConfiguration"]["imageReference"] == {
@@ -126,8 +132,6 @@ def test_one_jobspec_same_commands_environment_and_outputs_locally_and_on_batch(
 
 
 def test_node_commands_use_the_python_of_the_node_os() -> None:
-    from azrender.storage.modes import storage_plan
-
     text = BASE + MODES["azure-files"] + ('mount_at = "task"\n[pool]\nos = "windows"\n'
                                           'image = "microsoftwindowsserver/windowsserver/2022-datacenter"\n'
                                           'node_agent_sku = "batch.node.windows amd64"\n')
@@ -142,3 +146,53 @@ def test_node_commands_use_the_python_of_the_node_os() -> None:
     assert linux.preparation is not None and linux.release is not None
     assert linux.preparation.command_line == "python3 -m azrender.node sync --job shot-1"
     assert linux.release.command_line == "python3 -m azrender.node release --job shot-1"
+
+
+BLOBFUSE_JOB = BASE + 'mode = "blobfuse"\n[blobfuse]\nmount_at = "job"\n'
+
+
+def test_job_level_blobfuse_mount_runs_in_an_elevated_preparation_task_with_the_read_sas() -> None:
+    preset = parse_preset(BLOBFUSE_JOB, Path("bf.toml"))
+    doc = dry_run_document(make_job(preset), preset, now=NOW, environ={})
+    assert "mountConfiguration" not in doc["pool"]  # not a pool mount: the job mounts it
+    prep = doc["job"]["jobPreparationTask"]
+    assert "blobfuse2 mount" in prep["commandLine"] and "--container-name=assets" in prep["commandLine"]
+    assert prep["commandLine"].index("blobfuse2 mount") < prep["commandLine"].index("azrender.node sync")
+    assert prep["userIdentity"] == {"autoUser": {"scope": "pool", "elevationLevel": "admin"}}  # FUSE needs root
+    env = {e["name"]: e["value"] for e in prep["environmentSettings"]}
+    assert env["AZURE_STORAGE_ACCOUNT"] == "showstore" and env["AZURE_STORAGE_AUTH_TYPE"] == "SAS"
+    assert "sp=rl" in env["AZURE_STORAGE_SAS_TOKEN"] and env["AZURE_STORAGE_SAS_TOKEN"].endswith("sig=***")
+    assert validate_body("BatchJobCreateOptions", doc["job"]) == []
+    # Tasks themselves stay non-admin; pool mounts keep the non-admin preparation task.
+    assert all(t["userIdentity"]["autoUser"]["elevationLevel"] == "nonadmin" for t in doc["tasks"])
+    pool_mode = parse_preset(BASE + MODES["blobfuse"], Path("p.toml"))
+    pool_doc = dry_run_document(make_job(pool_mode), pool_mode, now=NOW, environ={})
+    assert pool_doc["job"]["jobPreparationTask"]["userIdentity"]["autoUser"]["elevationLevel"] == "nonadmin"
+
+
+def test_job_level_blobfuse_with_identity_uses_msi_and_no_token() -> None:
+    text = BLOBFUSE_JOB + ('[batch]\nnode_access = "identity"\n[pool]\nidentity_client_id = "2222"\nidentity = '
+                           '"/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i"\n')
+    preset = parse_preset(text, Path("bf.toml"))
+    prep = dry_run_document(make_job(preset), preset, now=NOW, environ={})["job"]["jobPreparationTask"]
+    env = {e["name"]: e["value"] for e in prep["environmentSettings"]}
+    assert (env["AZURE_STORAGE_AUTH_TYPE"], env["AZURE_STORAGE_IDENTITY_CLIENT_ID"]) == ("MSI", "2222")
+    assert "AZURE_STORAGE_SAS_TOKEN" not in env
+
+
+def test_a_job_built_for_another_plan_is_refused() -> None:
+    text = BASE + MODES["azure-files"] + ('mount_at = "task"\n[pool]\nos = "windows"\n'
+                                          'image = "microsoftwindowsserver/windowsserver/2022-datacenter"\n'
+                                          'node_agent_sku = "batch.node.windows amd64"\n')
+    windows = parse_preset(text, Path("w.toml"))
+    with pytest.raises(UsageError) as info:
+        dry_run_document(make_job(), windows, now=NOW, environ={})  # built for blob-copy on Linux
+    assert "was not built for the azure-files storage of w.toml on windows nodes" in str(info.value)
+    assert "\n" not in str(info.value)
+    # The right job passes, and every task maps the drive first.
+    doc = dry_run_document(make_job(windows), windows, now=NOW, environ={})
+    assert all(t["commandLine"].startswith('cmd /c "net use S: ') for t in doc["tasks"])
+    job = make_job(windows)
+    job.tasks[1] = replace(job.tasks[1], command_line=job.tasks[1].command_line.replace("net use", "rem"))
+    with pytest.raises(UsageError, match="before task frames-002"):
+        dry_run_document(job, windows, now=NOW, environ={})

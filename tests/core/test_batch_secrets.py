@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 from azure.batch import BatchClient
 from tests.core.batch_service import FakeBatchService, FakeCredential
-from tests.core.test_batch_backend import NOW, fake_mint, make_job
+from tests.core.test_batch_backend import NOW, fake_mint
+from tests.core.test_batch_payload import make_job as job_for
 
 from azrender.batch.backend import AzureBatchBackend
 from azrender.batch.dryrun import dry_run_document
 from azrender.errors import AzrenderError, JobError
+from azrender.model import JobSpec
 from azrender.presets import parse_preset
 
 KEY = "c2VjcmV0LWZpbGVzLWtleQ+AAA/BBB=="
@@ -33,6 +35,10 @@ WINDOWS_FILES = ('name = "max"\n' + BATCH + 'mode = "azure-files"\n'
                  'node_agent_sku = "batch.node.windows amd64"\n')
 CIFS = ('name = "cifs"\n' + BATCH + 'mode = "cifs"\n[share]\nsource = "//filer/show"\nusername = "render"\n'
         '[[paths]]\nsource = "/show"\ntarget = "show"\n')
+
+
+def make_job(text: str = WINDOWS_FILES) -> JobSpec:
+    return job_for(parse_preset(text, Path("show.toml")))
 
 
 def runner(service: FakeBatchService, text: str, environ: dict[str, str]) -> AzureBatchBackend:
@@ -94,13 +100,13 @@ def test_service_errors_echoing_the_key_are_masked() -> None:
 
 def test_cifs_password_goes_to_the_mount_and_not_the_dry_run() -> None:
     service = FakeBatchService()
-    runner(service, CIFS, {"AZRENDER_CIFS_PASSWORD": PASSWORD}).submit(make_job(), wait=False)
+    runner(service, CIFS, {"AZRENDER_CIFS_PASSWORD": PASSWORD}).submit(make_job(CIFS), wait=False)
     assert service.invalid == []
     cifs = sent_pool(service)["mountConfiguration"][0]["cifsMountConfiguration"]
     assert (cifs["username"], cifs["password"]) == ("render", PASSWORD)
-    doc = dry_run_document(make_job(), parse_preset(CIFS, Path("s.toml")), now=NOW,
+    doc = dry_run_document(make_job(CIFS), parse_preset(CIFS, Path("s.toml")), now=NOW,
                            environ={"AZRENDER_CIFS_PASSWORD": PASSWORD})
     assert doc["pool"]["mountConfiguration"][0]["cifsMountConfiguration"]["password"] == "***"
     assert PASSWORD not in json.dumps(doc)
     with pytest.raises(AzrenderError, match="AZRENDER_CIFS_PASSWORD"):
-        runner(FakeBatchService(), CIFS, {}).submit(make_job(), wait=False)
+        runner(FakeBatchService(), CIFS, {}).submit(make_job(CIFS), wait=False)

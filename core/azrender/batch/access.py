@@ -186,7 +186,7 @@ def mint_access(
         return identity_access(preset, account_url)
     start, expiry = sas_window(now, preset.batch.max_job_minutes)
     parts = _connection_parts(env.get(CONNECTION_STRING_ENV, ""))
-    account_name = parts.get("accountname") or _account_name(account_url)
+    account_name = parts.get("accountname") or account_name_of(account_url)
     key: str | None = parts.get("accountkey")
     delegation: UserDelegationKey | None = None
     if not key:
@@ -216,7 +216,7 @@ def mint_access(
     )
 
 
-def _account_name(account_url: str) -> str:
+def account_name_of(account_url: str) -> str:
     """``acct`` from ``https://acct.blob.core.windows.net`` or ``http://127.0.0.1:10000/acct``."""
     from urllib.parse import urlsplit
 

@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azrender import __version__
-from azrender.batch.access import NodeAccess
+from azrender.batch.access import NodeAccess, account_name_of
 from azrender.batch.mounts import PoolMounts
 from azrender.errors import UsageError
 from azrender.model import JobSpec, OutputFileSpec, TaskSpec
 from azrender.node.sync import ENV_ACCOUNT_URL, ENV_CONTAINER_URL
 from azrender.presets import Preset
 from azrender.storage.client import redact
+from azrender.storage.modes import BlobfuseMount, StoragePlan, storage_plan
 
 JSON = dict[str, Any]
 
@@ -213,6 +214,55 @@ def node_storage_environment(access: NodeAccess, job: JobSpec) -> dict[str, str]
     return env
 
 
+def job_mount_environment(plan: StoragePlan, access: NodeAccess) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(environment, secrets) blobfuse2 reads when the preparation task mounts the assets (``mount_at = "job"``).
+
+    The mount is read-only, so it authenticates with the job's read+list assets SAS, or
+    with the pool's managed identity: never with the account key.
+    """
+    if not plan.job_commands or not isinstance(plan.mount, BlobfuseMount):
+        return {}, ()
+    env = {
+        "AZURE_STORAGE_ACCOUNT": plan.mount.account_name or account_name_of(access.account_url),
+        "AZURE_STORAGE_BLOB_ENDPOINT": access.account_url,
+    }
+    if access.mode == "identity":
+        env["AZURE_STORAGE_AUTH_TYPE"] = "MSI"
+        if access.identity_client_id:
+            env["AZURE_STORAGE_IDENTITY_CLIENT_ID"] = access.identity_client_id
+        elif access.identity:
+            env["AZURE_STORAGE_IDENTITY_RESOURCE_ID"] = access.identity
+        return env, ()
+    token = access.assets_url.partition("?")[2]
+    env["AZURE_STORAGE_AUTH_TYPE"] = "SAS"
+    env["AZURE_STORAGE_SAS_TOKEN"] = token
+    return env, (token,)
+
+
+def check_job_fits_plan(job: JobSpec, plan: StoragePlan, preset: Preset) -> None:
+    """Refuse a job built for another storage plan or node OS than the preset's pool.
+
+    The job's commands were written for one plan (:func:`azrender.jobs.build_job`): its
+    scene path, the mount commands of its preparation task, the ``net use`` before each
+    task. Sent to a pool the plan does not describe, the tasks would fail on the node.
+    """
+    expected = plan.pathmap.to_node(job.scene)
+    missing: list[str] = []
+    if job.node_scene != expected:
+        missing.append(f"the scene at {expected} (the job has {job.node_scene})")
+    prep = job.preparation.command_line if job.preparation else ""
+    missing += [f"the preparation command {c!r}" for c in plan.job_commands if c not in prep]
+    missing += [
+        f"{c!r} before task {t.task_id}" for t in job.tasks for c in plan.task_prefix if c not in t.command_line
+    ]
+    if missing:
+        raise UsageError(
+            f"job {job.job_id} was not built for the {plan.mode} storage of {preset.source} on "
+            f"{plan.node_os} nodes: it lacks {missing[0]}",
+            hint="build the job with storage_plan(preset, node_os=preset.pool.os) (what `azrender submit` does)",
+        )
+
+
 def output_file(spec: OutputFileSpec, access: NodeAccess) -> JSON:
     """One OutputFile: the same pattern, blob path and condition the local node applies."""
     container: JSON = {"containerUrl": access.outputs_url, "path": spec.destination}
@@ -245,10 +295,18 @@ def task_body(task: TaskSpec, access: NodeAccess, preset: Preset) -> JSON:
     return body
 
 
-def job_body(job: JobSpec, preset: Preset, access: NodeAccess, mounts: PoolMounts) -> JSON:
-    """The BatchJobCreateOptions: pool, preparation (waits for success), release, limits."""
+def job_body(
+    job: JobSpec, preset: Preset, access: NodeAccess, mounts: PoolMounts, plan: StoragePlan | None = None
+) -> JSON:
+    """The BatchJobCreateOptions: pool, preparation (waits for success), release, limits.
+
+    When the storage plan mounts at job level, the preparation task mounts before it
+    syncs: it runs elevated (a FUSE mount needs root) with blobfuse2's environment.
+    """
+    plan = plan or storage_plan(preset, node_os=preset.pool.os)
     common = {**licence_environment(preset.pool.licence_env), **job.environment}
     storage_env = node_storage_environment(access, job)
+    mount_env, _ = job_mount_environment(plan, access)
     body: JSON = {
         "id": job.job_id,
         "displayName": f"{job.app} {job.scene.name} frames {job.frames.spec}"[:1024],
@@ -270,14 +328,14 @@ def job_body(job: JobSpec, preset: Preset, access: NodeAccess, mounts: PoolMount
         body["jobPreparationTask"] = {
             "id": prep.task_id,
             "commandLine": prep.command_line,
-            "environmentSettings": environment({**prep.environment, **storage_env}),
+            "environmentSettings": environment({**prep.environment, **storage_env, **mount_env}),
             "constraints": {
                 "maxWallClockTime": iso_duration(PREPARATION_LIMIT_MINUTES * 60),
                 "maxTaskRetryCount": 2,
             },
             "waitForSuccess": True,
             "rerunOnNodeRebootAfterSuccess": True,
-            "userIdentity": TASK_USER,
+            "userIdentity": START_TASK_USER if plan.job_commands else TASK_USER,
         }
     if job.release is not None:
         release = job.release
@@ -349,10 +407,13 @@ def plan_batch(
 ) -> BatchPlan:
     """Pool, job and task bodies for ``job`` on the preset's pool, reaching storage by ``access``."""
     mounts = mounts or PoolMounts([])
+    storage = storage_plan(preset, node_os=preset.pool.os)
+    check_job_fits_plan(job, storage, preset)
     pool = pool_body(preset, mounts) if preset.batch.pool_mode == "create" else None
+    _, mount_secrets = job_mount_environment(storage, access)
     return BatchPlan(
         pool=pool,
-        job=job_body(job, preset, access, mounts),
+        job=job_body(job, preset, access, mounts, storage),
         tasks=[task_body(t, access, preset) for t in job.tasks],
-        secrets=(*access.secrets, *mounts.secrets),
+        secrets=(*access.secrets, *mounts.secrets, *mount_secrets),
     )
