@@ -26,6 +26,8 @@ Faults a test can queue (all bounded, consumed as they are used):
 
 - ``faults[op]``: statuses (503, 500, ...) to answer the next requests of ``op``
   with, before doing anything;
+- ``path_faults[path]``: the same, for any request on that exact path (one
+  file's part, say, while the others go through);
 - ``drop_ranges``: the next N put-range requests are cut off before the
   service applies them (the client sees a dropped connection);
 - ``lose_answers[op]``: the next N requests of ``op`` are applied, then the
@@ -106,6 +108,7 @@ class FakeFilesService(HttpTransport):  # type: ignore[misc]
         self.requests: list[tuple[str, str]] = []  # (op, path)
         self.invalid: list[str] = []
         self.faults: dict[str, list[int]] = {}
+        self.path_faults: dict[str, list[int]] = {}
         self.drop_ranges = 0
         self.lose_answers: dict[str, int] = {}
         self.renames: list[Rename] = []
@@ -155,7 +158,7 @@ class FakeFilesService(HttpTransport):  # type: ignore[misc]
             if problem:
                 self.invalid.append(f"{op} {path}: {problem}")
                 return self._error(request, 400, "InvalidHeaderValue", problem)
-            queued = self.faults.get(op)
+            queued = self.path_faults.get(path) or self.faults.get(op)
             if queued:
                 status = queued.pop(0)
                 return self._error(request, status, "ServerBusy", "injected failure")

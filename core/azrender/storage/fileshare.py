@@ -331,12 +331,16 @@ def items_for_share(
     items: list[UploadItem] = []
     outside: list[str] = []
     bad: list[str] = []
+    # Azure Files names are case-insensitive: /show/A.png and /show/a.png would be one file.
+    seen: dict[str, str] = {}
     for p in paths:
         target = share_path(p, plan)
         if target is None:
             outside.append(str(p))
             continue
         problem = name_problem(target)
+        if problem is None and seen.setdefault(target.casefold(), target) != target:
+            problem = f"differs only in case from {seen[target.casefold()]!r}"
         if problem:
             bad.append(f"{p} ({problem})")
             continue
