@@ -18,18 +18,21 @@ from pathlib import Path
 from azrender.backends import BACKENDS
 from azrender.errors import AzrenderError, UsageError
 from azrender.model import AssetSet, FrameRange
+from azrender.preflight import Report
 from azrender.presets import Preset, load_preset
 from azrender.progress import Progress
 from azrender.qt.binding import QtCore, QtGui, QtWidgets
 from azrender.qt.monitor import JobMonitor
 from azrender.qt.session import AppSession, SceneInfo
 from azrender.qt.tasks import Task
-from azrender.submit import Submission, scan_scene, submit_scene
+from azrender.submit import PreflightBlocked, Submission, scan_scene, submit_scene
 
 PRESET_ENV = "AZRENDER_PRESET"
 FROM_PRESET = "from preset"
 ASSET_COLUMNS = ("File", "Kind", "Size", "Used by")
 MISSING_COLOR = "#d9534f"
+#: Pre-flight severities as the findings list shows them.
+SEVERITY_COLORS = {"error": MISSING_COLOR, "warning": "#c77c02", "info": "#31708f"}
 
 
 def human_size(n: int | None) -> str:
@@ -71,6 +74,7 @@ class SubmitDialog(QtWidgets.QDialog):
         self.pool = QtCore.QThreadPool(self)
         self.assets: AssetSet | None = None
         self.submission: Submission | None = None
+        self.preflight: Report | None = None
         self._tasks: set[Task] = set()
         self._progress_total = 0.0
         self._progress_done = 0.0
@@ -151,6 +155,9 @@ class SubmitDialog(QtWidgets.QDialog):
             0, QtWidgets.QHeaderView.ResizeMode.Stretch
         )
         self.assets_table.verticalHeader().setVisible(False)
+        # Pre-flight findings (what will go wrong on the farm), errors first.
+        self.findings_list = QtWidgets.QListWidget()
+        self.findings_list.setVisible(False)
         files_row = QtWidgets.QHBoxLayout()
         files_row.addWidget(self.assets_label, 1)
         files_row.addWidget(self.check_button)
@@ -178,6 +185,7 @@ class SubmitDialog(QtWidgets.QDialog):
         layout.addLayout(form)
         layout.addLayout(files_row)
         layout.addWidget(self.assets_table, 1)
+        layout.addWidget(self.findings_list)
         layout.addLayout(buttons)
         layout.addWidget(self.status_label)
         return page
@@ -280,16 +288,50 @@ class SubmitDialog(QtWidgets.QDialog):
         except AzrenderError as exc:
             self._say(str(exc), error=True)
             return
-        if found is not None:
+        if found is not None:  # the application's own list; the findings come with the submit
             self._show_assets(found)
             return
         scene = self.info.scene
+        planned = self._dry_run_settings()
         self.check_button.setEnabled(False)
         self._say(f"scanning {scene.name} …")
-        task = Task(lambda progress: scan_scene(scene, progress)[1])
-        task.signals.done.connect(self._show_assets)
+        if planned is None:
+            task = Task(lambda progress: scan_scene(scene, progress)[1])
+        else:  # with a preset: a dry run also gives the pre-flight report
+            preset, backend, frames = planned
+            chunk = self.chunk_spin.value()
+            task = Task(lambda progress: submit_scene(
+                scene, preset, frames, chunk=chunk, backend=backend, dry_run=True, progress=progress))
+        task.signals.done.connect(self._show_check)
         task.signals.failed.connect(self._check_failed)
         self._run(task)
+
+    def _dry_run_settings(self) -> tuple[Preset, str | None, FrameRange] | None:
+        try:
+            preset, backend = self.settings()
+            return preset, backend, self.frames()
+        except AzrenderError:  # no or bad preset: the file check still runs
+            return None
+
+    def _show_check(self, result: object) -> None:
+        if isinstance(result, Submission):
+            self._show_assets(result.assets)
+            if result.preflight is not None:
+                self.show_findings(result.preflight)
+        else:
+            self._show_assets(result)
+
+    def show_findings(self, report: Report) -> None:
+        """List the pre-flight findings with their severity, errors first."""
+        self.preflight = report
+        self.findings_list.clear()
+        for f in report.findings:
+            where = f" ({f.referrer})" if f.referrer else ""
+            item = QtWidgets.QListWidgetItem(f"{f.severity.upper()} {f.code}: {f.message}{where}")
+            item.setToolTip(f.fix)
+            item.setForeground(QtGui.QBrush(QtGui.QColor(SEVERITY_COLORS[f.severity])))
+            self.findings_list.addItem(item)
+        self.findings_list.setVisible(bool(report.findings))
 
     def _show_assets(self, found: object) -> None:
         self.check_button.setEnabled(True)
@@ -335,9 +377,12 @@ class SubmitDialog(QtWidgets.QDialog):
             return
         scene, chunk, strict = self.info.scene, self.chunk_spin.value(), self.strict_check.isChecked()
 
-        def work(progress: Progress) -> Submission:
-            return submit_scene(scene, preset, frames, chunk=chunk, backend=backend,
-                                wait=False, strict=strict, progress=progress)
+        def work(progress: Progress) -> Submission | Report:
+            try:
+                return submit_scene(scene, preset, frames, chunk=chunk, backend=backend,
+                                    wait=False, strict=strict, progress=progress)
+            except PreflightBlocked as blocked:  # the findings list says why
+                return blocked.report
 
         self.submit_button.setEnabled(False)
         self._say(f"submitting {scene.name}, frames {frames.spec} …")
@@ -350,7 +395,15 @@ class SubmitDialog(QtWidgets.QDialog):
         self._run(task)
 
     def _submitted(self, result: object) -> None:
+        if isinstance(result, Report):
+            self.submit_button.setEnabled(True)
+            self.progress_bar.setValue(0)
+            self.show_findings(result)
+            self._say(f"not submitted: {result.summary()}; fix the errors listed", error=True)
+            return
         assert isinstance(result, Submission)
+        if result.preflight is not None:
+            self.show_findings(result.preflight)
         self.submission = result
         self.submit_button.setEnabled(True)
         self.progress_bar.setValue(self.progress_bar.maximum())
