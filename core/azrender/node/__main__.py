@@ -1,4 +1,6 @@
-"""``python3 -m azrender.node {sync,release} --job JOB``: the job preparation and release tasks.
+"""``python3 -m azrender.node {sync,release} --job JOB``: the job preparation and release tasks;
+``python3 -m azrender.node run -- <renderer argv>``: a renderer watched for licence and
+plug-in failures (:mod:`azrender.node.watch`).
 
 Prints one summary line on success; on failure one ``error: ...`` line on
 stderr and a non-zero exit code, never a traceback (the line is what a user
@@ -25,11 +27,21 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--workers", type=int, default=8, help="parallel downloads (default 8)")
     release = sub.add_parser("release", help="remove the job's files (job release task)")
     release.add_argument("--job", required=True, help="job id")
+    run = sub.add_parser("run", help="run a renderer; end it on a licence or missing plug-in failure")
+    run.add_argument("argv", nargs=argparse.REMAINDER, help="-- then the renderer's command line")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "run":
+        from azrender.node.watch import run
+
+        command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+        if not command:
+            print("error: run needs a command line after --", file=sys.stderr)
+            return 2
+        return run(command)
     try:
         if args.command == "sync":
             summary = sync_job(args.job, max_workers=max(1, args.workers))

@@ -1,0 +1,160 @@
+"""Run a renderer and end it at once when it reports a licence or missing-plugin failure.
+
+Renderers that cannot get a licence often wait, retry or render watermarked
+frames until the task's wall-clock limit; a scene needing a plug-in the node
+lacks renders wrong frames. ``python3 -m azrender.node run -- <renderer argv>``
+streams the renderer's output unchanged to its own stdout/stderr, matches each
+line against :data:`PATTERNS`, and on a match ends the renderer's process
+group and exits with a distinct code and one ``azrender: ...`` line::
+
+    code = run(["Render", "-r", "arnold", "shot.ma"])   # 64 on a licence failure
+
+The Batch job gives these codes exit conditions that do not retry (a licence
+server that is down stays down for the next attempt).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO
+
+#: Exit codes: distinct from renderers' own (1, 2, 211...) and from signals (128+n).
+EXIT_LICENCE = 64
+EXIT_PLUGIN = 65
+EXIT_CODES: dict[int, str] = {EXIT_LICENCE: "licence failure", EXIT_PLUGIN: "missing plug-in"}
+
+#: Seconds between asking the renderer to stop and killing it.
+TERMINATE_GRACE_S = 5.0
+
+
+@dataclass(frozen=True)
+class Pattern:
+    kind: str  # "licence" | "plugin"
+    app: str
+    regex: re.Pattern[str]
+
+
+def _p(kind: str, app: str, regex: str) -> Pattern:
+    return Pattern(kind, app, re.compile(regex, re.IGNORECASE))
+
+
+#: Known failure messages. Sources: vendors' troubleshooting pages and the
+#: messages as the renderers print them in batch mode.
+PATTERNS: tuple[Pattern, ...] = (
+    # Autodesk licensing (Maya, 3ds Max, Arnold via AdskLicensing / FlexNet):
+    # "Licensing error: ...", "License was not obtained", "Failed to get license".
+    _p("licence", "autodesk", r"licens(?:e|ing) (?:error|was not obtained|checkout failed)"),
+    _p("licence", "autodesk", r"(?:failed to|could not|cannot|unable to) (?:get|obtain|check ?out) (?:a )?licen[cs]e"),
+    # Arnold (MtoA/MAXtoA) without a licence renders watermarked frames:
+    # "[clm] ... rendering with watermarks", "ERROR | [license] ..."
+    _p("licence", "arnold", r"rendering with watermarks|\[licen[cs]e\].*(?:error|not found|unavailable)"),
+    # V-Ray: "error: Could not obtain a license", "V-Ray: License error".
+    _p("licence", "vray", r"v-?ray.*licen[cs]e (?:error|not available|server)"),
+    # Redshift: "License for redshift-core 2024.00 not found", "Redshift: No license available".
+    _p("licence", "redshift", r"licen[cs]e for redshift\S* \S+ not found|redshift.*no licen[cs]e"),
+    # Blender: an add-on the scene's render engine needs is not installed:
+    # "Add-on not loaded: \"octane\", cause: ..." / "Add-on not found: 'x'".
+    _p("plugin", "blender", r"add-on not (?:loaded|found)"),
+    # Maya: "Error: file: ... The plug-in 'mtoa' could not be found", unknown renderer,
+    # nodes of a plug-in that is not loaded.
+    _p("plugin", "maya", r"plug-?in '[^']+' (?:could not be (?:found|loaded)|was not found)"),
+    _p("plugin", "maya", r"(?:invalid|unknown) renderer|renderer .* (?:is not|not) (?:registered|available)"),
+    # 3ds Max: "Missing Dlls: ...", "Missing plug-ins".
+    _p("plugin", "3dsmax", r"missing (?:dlls?|plug-?ins?)\b"),
+)
+
+
+def classify(line: str) -> Pattern | None:
+    """The first pattern ``line`` matches, or None.
+
+    >>> classify("00:00:01 [clm.v2] rendering with watermarks because of failed license").kind
+    'licence'
+    >>> classify("Fra:1 Mem:10M | Rendering 1 / 64 samples") is None
+    True
+    """
+    for pattern in PATTERNS:
+        if pattern.regex.search(line):
+            return pattern
+    return None
+
+
+class _Watch:
+    """Shared between the two reader threads: the first failure seen wins."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.lock = threading.Lock()
+        self.hit: tuple[Pattern, str] | None = None
+
+    def pump(self, source: IO[bytes], sink: IO[bytes]) -> None:
+        for raw in iter(source.readline, b""):
+            sink.write(raw)
+            sink.flush()
+            line = raw.decode("utf-8", errors="replace").strip()
+            found = classify(line)
+            if found is not None:
+                with self.lock:
+                    if self.hit is None:
+                        self.hit = (found, line)
+                        _end_group(self.proc)
+
+
+def _end_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the renderer and everything it started (its own process group on POSIX)."""
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGTERM)
+        else:
+            proc.terminate()
+    except (ProcessLookupError, PermissionError):
+        return
+
+    def kill_later() -> None:
+        try:
+            proc.wait(TERMINATE_GRACE_S)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                if os.name == "posix":
+                    os.killpg(proc.pid, signal.SIGKILL)
+                else:
+                    proc.kill()
+
+    threading.Thread(target=kill_later, daemon=True).start()
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run ``argv``, echo its output, and return its exit code, or 64/65 on a known failure."""
+    try:
+        proc = subprocess.Popen(
+            list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            start_new_session=(os.name == "posix"),
+        )
+    except FileNotFoundError:
+        print(f"azrender: {argv[0]}: command not found on the node", file=sys.stderr, flush=True)
+        return 127
+    watch = _Watch(proc)
+    assert proc.stdout is not None and proc.stderr is not None
+    readers = [
+        threading.Thread(target=watch.pump, args=(proc.stdout, sys.stdout.buffer), daemon=True),
+        threading.Thread(target=watch.pump, args=(proc.stderr, sys.stderr.buffer), daemon=True),
+    ]
+    for t in readers:
+        t.start()
+    code = proc.wait()
+    for t in readers:
+        # Children that kept the pipes open were killed with the group; don't wait forever.
+        t.join(TERMINATE_GRACE_S + 1)
+    if watch.hit is None:
+        return code
+    pattern, line = watch.hit
+    exit_code = EXIT_LICENCE if pattern.kind == "licence" else EXIT_PLUGIN
+    print(f"azrender: {EXIT_CODES[exit_code]} ({pattern.app}): {line[:300]}", file=sys.stderr, flush=True)
+    return exit_code

@@ -1,0 +1,64 @@
+"""`python3 -m azrender.node run`: a renderer that prints a licence failure is ended within seconds."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from azrender.node.watch import EXIT_LICENCE, EXIT_PLUGIN, classify
+
+
+def fake_renderer(tmp_path: Path, message: str, stream: str = "stdout") -> Path:
+    """Prints a few progress lines, then ``message``, then hangs as a stuck renderer does."""
+    script = tmp_path / "renderer.py"
+    script.write_text(textwrap.dedent(f"""
+        import subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        print("Fra:1 Mem:10M | Syncing Cube", flush=True)
+        print({message!r}, file=sys.{stream}, flush=True)
+        time.sleep(600)
+    """))
+    return script
+
+
+def run_node(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "azrender.node", "run", "--", *args],
+                          capture_output=True, text=True, timeout=60, check=False)
+    return done, time.monotonic() - start
+
+
+@pytest.mark.parametrize(("message", "stream", "code", "app"), [
+    ("00:00:02 [clm.v2] rendering with watermarks because of failed license", "stdout", EXIT_LICENCE, "arnold"),
+    ("error: Could not obtain a license for V-Ray", "stderr", EXIT_LICENCE, "autodesk"),
+    ("[Redshift] License for redshift-core 2024.00 not found", "stdout", EXIT_LICENCE, "redshift"),
+    ('Add-on not loaded: "octane", cause: No module named \'octane\'', "stderr", EXIT_PLUGIN, "blender"),
+    ("// Error: The plug-in 'mtoa' could not be found.", "stderr", EXIT_PLUGIN, "maya"),
+    ("Missing Dlls: vrender2024.dlr", "stdout", EXIT_PLUGIN, "3dsmax"),
+])
+def test_known_failure_ends_the_renderer_within_seconds(
+    tmp_path: Path, message: str, stream: str, code: int, app: str
+) -> None:
+    done, elapsed = run_node(sys.executable, str(fake_renderer(tmp_path, message, stream)))
+    assert done.returncode == code, done.stderr
+    assert elapsed < 15
+    assert message in (done.stdout if stream == "stdout" else done.stderr)  # output is streamed
+    reason = done.stderr.strip().splitlines()[-1]
+    assert reason.startswith("azrender: ") and f"({app})" in reason and message in reason
+
+
+def test_a_clean_renderer_keeps_its_exit_code_and_output(tmp_path: Path) -> None:
+    done, _ = run_node(sys.executable, "-c", "import sys; print('Fra:1 done'); sys.exit(3)")
+    assert done.returncode == 3 and done.stdout == "Fra:1 done\n" and "azrender:" not in done.stderr
+
+
+def test_unknown_command_and_ordinary_lines() -> None:
+    done, _ = run_node("no-such-renderer-azr")
+    assert done.returncode == 127 and "command not found" in done.stderr
+    assert classify("Fra:12 Mem:1.2G | Time:00:03.11 | Sample 64/128") is None
+    assert classify("Licensing error: (ADSK) server 27000@lic1 not reachable") is not None
