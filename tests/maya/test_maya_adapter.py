@@ -10,7 +10,7 @@ import pytest
 
 from azrender.apps import AppAdapter, RenderInvocation, adapter_for_scene, get_adapter
 from azrender.errors import UsageError
-from azrender.model import FrameChunk, FrameRange, JobSpec
+from azrender.model import FrameChunk, FrameRange, JobSpec, RenderOptions
 from azrender.paths import PathMap
 from azrender_maya.adapter import MayaAdapter, frame_runs, maya_format
 from azrender_maya.remap import node_path, remap_scene
@@ -47,7 +47,8 @@ def test_command_line_words() -> None:
     assert words == [
         "Render", "-r", "file", "-s", "1", "-e", "5", "-b", "1",
         "-rd", "$AZ_BATCH_TASK_WORKING_DIR/out", "-im", "shot 1", "-of", "exr",
-        "-preRender", "python(\"exec(open(r'$AZ_BATCH_NODE_SHARED_DIR/job/remap.py').read())\")",
+        "-preRender",
+        "python(\"exec(open(r'\" + getenv(\"AZ_BATCH_NODE_SHARED_DIR\") + \"/job/remap.py\" + \"').read())\")",
         "$AZ_BATCH_NODE_SHARED_DIR/assets/show/shot 1.ma",
     ]  # fmt: skip
     # variables sit in double quotes in the inner command, so bash expands them
@@ -146,9 +147,9 @@ def test_remap_script_is_self_contained_python(monkeypatch: pytest.MonkeyPatch) 
     compile(source, "remap.py", "exec")
     calls: list[str] = []
     namespace: dict[str, Any] = {"__name__": "__main__"}
-    # Run everything but the final call, then call it with a stub for maya.cmds.
-    body, last = source.rstrip("\n").rsplit("\n", 1)
-    assert last == "main_from_json(AZRENDER_CONFIG)"
+    # Run everything but the final calls, then call it with a stub for maya.cmds.
+    body, last = source.rstrip("\n").split("\nazrender_dirmap(AZRENDER_DIRMAP)\n")
+    assert last.splitlines()[-1] == "    main_from_json(AZRENDER_CONFIG)"
     exec(compile(body, "remap.py", "exec"), namespace)
     monkeypatch.setenv("AZ_BATCH_NODE_SHARED_DIR", "/mnt/batch/shared")
     cmds = FakeCmds()
@@ -161,3 +162,175 @@ def test_remap_script_is_self_contained_python(monkeypatch: pytest.MonkeyPatch) 
 
 def test_output_pattern() -> None:
     assert MayaAdapter().output_pattern() == "**/*.*"
+
+
+# --- RenderOptions, scene defaults, Windows nodes, dirmap -----------------------
+
+SHOT_MA = """\
+//Maya ASCII 2024 scene
+requires maya "2024";
+requires -nodeType "renderSetupLayer" "renderSetup.py" "1.0";
+createNode transform -s -n "persp";
+createNode camera -s -n "perspShape" -p "persp";
+\tsetAttr ".rnd" no;
+createNode transform -n "shotCam";
+createNode camera -n "shotCamShape" -p "shotCam";
+createNode renderLayerManager -n "renderLayerManager";
+createNode renderLayer -n "defaultRenderLayer";
+\tsetAttr ".rndr" no;
+createNode renderSetupLayer -n "fg";
+createNode renderLayer -n "rs_fg";
+createNode renderSetupLayer -n "bg";
+createNode renderLayer -n "rs_bg";
+select -ne :defaultRenderGlobals;
+\tsetAttr ".ren" -type "string" "{renderer}";
+"""
+
+
+def shot(tmp_path: Path, renderer: str = "arnold", project: bool = True) -> Path:
+    """``proj/scenes/shot.ma`` (with ``proj/workspace.mel``) saved for ``renderer``."""
+    scene = tmp_path / "proj" / "scenes" / "shot.ma"
+    scene.parent.mkdir(parents=True)
+    scene.write_text(SHOT_MA.format(renderer=renderer), encoding="utf-8")
+    if project:
+        (tmp_path / "proj" / "workspace.mel").write_text('workspace -fr "images" "images";\n')
+    return scene
+
+
+def job_line(
+    scene: Path, render: RenderOptions | None = None, *, windows: bool = False,
+    chunk: tuple[int, ...] = (1, 2), adapter: MayaAdapter | None = None,
+) -> str:
+    job = JobSpec(job_id="j1", app="maya", scene=scene, frames=FrameRange.parse("1-2"), chunk_size=2,
+                  assets_container="a", outputs_container="o", render=render or RenderOptions())
+    if windows:
+        inv = RenderInvocation(job=job, chunk=FrameChunk(chunk), node_scene="S:\\proj\\scenes\\shot.ma",
+                               remap_script="%AZ_BATCH_NODE_SHARED_DIR%\\jobs\\j1\\remap.py",
+                               output_dir="%AZ_BATCH_TASK_WORKING_DIR%\\out")
+    else:
+        inv = RenderInvocation(job=job, chunk=FrameChunk(chunk), node_scene="/mnt/share/proj/scenes/shot.ma",
+                               remap_script="$AZ_BATCH_NODE_SHARED_DIR/jobs/j1/remap.py",
+                               output_dir="$AZ_BATCH_TASK_WORKING_DIR/out")
+    return (adapter or MayaAdapter()).command_line(inv)
+
+
+def linux_words(line: str) -> list[str]:
+    bash, dash_c, inner = shlex.split(line)
+    assert (bash, dash_c) == ("/bin/bash", "-c")
+    return shlex.split(inner)
+
+
+PRE_LINUX = (
+    "python(\"exec(open(r'\" + getenv(\"AZ_BATCH_NODE_SHARED_DIR\") + \"/jobs/j1/remap.py\" + \"').read())\")"
+)
+
+
+@pytest.mark.parametrize(
+    ("saved", "render", "flags"),
+    [
+        ("arnold", RenderOptions(), ["-r", "arnold"]),
+        ("mayaSoftware", RenderOptions(threads=8), ["-r", "sw"]),
+        ("mayaHardware2", RenderOptions(), ["-r", "hw2"]),
+        ("vray", RenderOptions(), ["-r", "vray"]),
+        ("redshift", RenderOptions(), ["-r", "redshift"]),
+        ("arnold", RenderOptions(renderer="mayaSoftware"), ["-r", "sw"]),
+    ],
+)
+def test_golden_linux_per_renderer(tmp_path: Path, saved: str, render: RenderOptions, flags: list[str]) -> None:
+    words = linux_words(job_line(shot(tmp_path, saved), render))
+    renderer = flags[1]
+    tail = {"arnold": ["-ai:lve", "1"]}.get(renderer, []) + (["-n", "8"] if render.threads else [])
+    assert words == [
+        "Render", *flags, "-s", "1", "-e", "2", "-b", "1",
+        "-rd", "$AZ_BATCH_TASK_WORKING_DIR/out", "-im", "shot", "-of", "png",
+        "-cam", "shotCamShape", "-rl", "rs_fg,rs_bg", "-proj", "/mnt/share/proj",
+        *[w for w in tail if w in ("-n", "8")], *[w for w in tail if w not in ("-n", "8")],
+        "-preRender", PRE_LINUX, "/mnt/share/proj/scenes/shot.ma",
+    ]  # fmt: skip
+
+
+def test_options_override_the_scene(tmp_path: Path) -> None:
+    render = RenderOptions(camera="witness", layers=("bg",), width=1920, height=1080)
+    words = linux_words(job_line(shot(tmp_path), render))
+    assert words[words.index("-cam") + 1] == "witness"
+    assert words[words.index("-rl") + 1] == "rs_bg", "Render Setup name -> its renderLayer node"
+    assert words[words.index("-x") + 1 : words.index("-x") + 4] == ["1920", "-y", "1080"]
+
+
+def test_golden_windows_node(tmp_path: Path) -> None:
+    line = job_line(shot(tmp_path), RenderOptions(camera="my cam", width=1280, height=720), windows=True)
+    assert line == (
+        'cmd /c "Render.exe -r arnold -s 1 -e 2 -b 1 -rd "%AZ_BATCH_TASK_WORKING_DIR%\\out" -im "shot" -of png'
+        ' -cam "my cam" -rl "rs_fg,rs_bg" -proj "S:\\proj" -x 1280 -y 720 -ai:lve 1'
+        ' -preRender "python(\\"exec(open(r\'\\" + getenv(\\"AZ_BATCH_NODE_SHARED_DIR\\")'
+        ' + \\"/jobs/j1/remap.py\\" + \\"\').read())\\")" "S:\\proj\\scenes\\shot.ma""'
+    )
+
+
+def test_windows_gaps_chain_with_ampersands(tmp_path: Path) -> None:
+    line = job_line(shot(tmp_path), windows=True, chunk=(1, 2, 7))
+    assert line.startswith('cmd /c "Render.exe ') and line.count("Render.exe") == 2 and " && " in line
+
+
+def test_unreadable_scene_leaves_choices_to_render(tmp_path: Path) -> None:
+    words = linux_words(job_line(tmp_path / "gone.ma", adapter=MayaAdapter("vray")))
+    assert words[:3] == ["Render", "-r", "vray"]
+    assert "-cam" not in words and "-rl" not in words and "-proj" not in words
+
+
+@pytest.mark.parametrize(
+    ("render", "message"),
+    [
+        (RenderOptions(layers=("nope",)), "the scene has no render layer 'nope'"),
+        (RenderOptions(threads=4), "thread count only for mayaSoftware"),
+        (RenderOptions(device="CUDA"), "no render-device flag"),
+        (RenderOptions(renderer="cycles"), "unknown Maya renderer 'cycles'"),
+    ],
+)
+def test_bad_options(tmp_path: Path, render: RenderOptions, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        job_line(shot(tmp_path), render)
+
+
+def test_windows_quote_rules() -> None:
+    from azrender_maya.adapter import cmd_quote, mel_string_expr
+
+    assert cmd_quote("C:\\a b\\") == '"C:\\a b\\\\"'
+    assert cmd_quote('a\\"b') == '"a\\\\\\"b"'
+    assert mel_string_expr("/plain/remap.py") == '"/plain/remap.py"'
+    assert mel_string_expr("${HOME}/x") == 'getenv("HOME") + "/x"'
+
+
+def test_remap_script_sets_dirmap_before_remapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emitted script, run with a recording maya.cmds: dirmap on, rules and folders mapped."""
+    import sys
+    import types
+
+    from azrender.paths import MapRule
+
+    tex = tmp_path / "proj" / "sourceimages"
+    tex.mkdir(parents=True)
+    (tex / "a.png").write_bytes(b"png")
+    scene = shot(tmp_path)
+    scene.write_text(scene.read_text() + f'createNode file -n "f1";\n\tsetAttr ".ftn" -type "string" "{tex}/a.png";\n')
+    adapter = MayaAdapter()
+    adapter.scan(scene)
+    pathmap = PathMap(mirror_root="$AZ_BATCH_NODE_SHARED_DIR/assets", rules=(MapRule("P:\\show", "/mnt/show"),))
+    source = adapter.remap_script(pathmap)
+
+    calls: list[tuple[str, object]] = []
+    fake = types.ModuleType("maya.cmds")
+    fake.dirmap = lambda **kw: calls.append(("dirmap", kw))  # type: ignore[attr-defined]
+    fake.ls = lambda type: []  # type: ignore[attr-defined]
+    maya = types.ModuleType("maya")
+    maya.cmds = fake  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "maya", maya)
+    monkeypatch.setitem(sys.modules, "maya.cmds", fake)
+    monkeypatch.setenv("AZ_BATCH_NODE_SHARED_DIR", "/mnt/batch/shared")
+    exec(compile(source, "remap.py", "exec"), {"__name__": "__main__"})
+
+    assert calls[0] == ("dirmap", {"enable": True})
+    mapped = [kw["mapDirectory"] for _, kw in calls[1:]]  # type: ignore[index]
+    folder = str(tex)
+    assert (folder, "/mnt/batch/shared/assets/" + folder.lstrip("/")) in mapped
+    assert ("P:/show", "/mnt/show") in mapped

@@ -1,27 +1,46 @@
 """Maya's side of the :class:`azrender.apps.AppAdapter` contract, headless.
 
-The command line is Maya's batch renderer, run through bash so that
-``$AZ_BATCH_*`` variables in node paths expand::
+The command line is Maya's batch renderer. On Linux nodes it runs through bash
+so that ``$AZ_BATCH_*`` variables in node paths expand; on Windows nodes it is
+``Render.exe`` under ``cmd /c`` with ``%AZ_BATCH_*%``::
 
-    /bin/bash -c 'Render -r file -s 1 -e 10 -b 1 -rd "<out>" -im "<stem>" -of png
-        -preRender "python(\\"exec(open(r'<remap.py>').read())\\")" "<scene>"'
+    /bin/bash -c 'Render -r arnold -s 1 -e 10 -b 1 -rd "<out>" -im "<stem>" -of png
+        -cam "camShape" -rl "defaultRenderLayer,rs_fg" -proj "<project>" -x 1920 -y 1080
+        -ai:lve 1 -preRender "<MEL>" "<scene>"'
 
-``-r file`` renders with the renderer saved in the scene; ``-s/-e/-b`` are
-start, end and step; ``-rd`` the output folder; ``-im`` the image name;
-``-of`` the image format; ``-preRender`` MEL run after the scene is loaded and
-before the first frame: it executes the remap script (see
-:mod:`azrender_maya.remap`) in Maya's Python. The scene file comes last.
+``-r`` is the renderer (from :class:`~azrender.model.RenderOptions`, else the
+one saved in the scene, else ``file``: whatever the scene says); ``-s/-e/-b``
+start, end and step; ``-rd`` the output folder; ``-im`` the image name; ``-of``
+the image format; ``-cam``/``-rl`` camera and render layers (from the options,
+else the scene's renderable camera and layers); ``-proj`` the project (the
+node copy of the folder holding the scene's ``workspace.mel``); ``-x/-y`` the
+size; then the renderer's own flags. The scene file comes last.
+
+The remap runs in ``-preRender``: MEL that executes the job's remap script
+(:meth:`MayaAdapter.remap_script`) in Maya's Python. That script first turns
+on Maya's directory mapping (``dirmap -en true; dirmap -m "<from>" "<to>"`` as
+``cmds.dirmap``) for every ``[[paths]]`` rule and every mirrored folder, then
+rewrites path attributes and reloads references from their node paths.
+Why ``-preRender`` and not a hook before the scene loads: ``Render`` has no
+flag that runs code before it opens the scene (``-preRender``, ``-preLayer``
+and ``-preFrame`` all run after the load), and a ``userSetup`` on the node
+would apply to every job on it. dirmap set in ``-preRender`` still covers
+every path Maya resolves while rendering (textures, caches, proxies read per
+frame); references, which resolve on load, are reloaded from their mapped
+paths by the same script.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from azrender.apps import RenderInvocation
-from azrender.errors import UsageError
-from azrender.model import AssetSet, FrameChunk
+from azrender.errors import SceneError, UsageError
+from azrender.model import AssetKind, AssetSet, FrameChunk, RenderOptions
 from azrender.paths import PathMap, is_windows_path
 from azrender_maya import remap as remap_module
 from azrender_maya.scan import scan_maya
@@ -46,6 +65,49 @@ _FORMATS = {
 
 MAYA_RENDERERS = ("file", "sw", "hw2", "arnold", "redshift", "vray", "renderman", "mr")
 
+# defaultRenderGlobals.currentRenderer (what the scene saves) -> the name ``Render -r`` takes.
+_RENDERER_NAMES = {
+    "mayasoftware": "sw",
+    "sw": "sw",
+    "software": "sw",
+    "mayahardware2": "hw2",
+    "hw2": "hw2",
+    "arnold": "arnold",
+    "redshift": "redshift",
+    "vray": "vray",
+    "renderman": "renderman",
+    "renderman_maya": "renderman",
+    "mentalray": "mr",
+    "mr": "mr",
+    "file": "file",
+}
+
+# Flags each renderer gets on every task. Arnold's ``-ai:lve 1`` (log
+# verbosity: warnings) keeps the task log readable; others use their defaults.
+_RENDERER_FLAGS: dict[str, tuple[str, ...]] = {"arnold": ("-ai:lve", "1")}
+
+# How far up from the scene ``workspace.mel`` (the project) is looked for.
+_PROJECT_DEPTH = 4
+
+_WIN_VAR = re.compile(r"%([A-Za-z_][A-Za-z0-9_]*)%")
+_POSIX_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def maya_renderer(name: str) -> str:
+    """The ``Render -r`` name for a renderer as scenes and artists spell it.
+
+    >>> maya_renderer("mayaSoftware"), maya_renderer("Arnold"), maya_renderer("mayaHardware2")
+    ('sw', 'arnold', 'hw2')
+    """
+    key = name.strip().lower().replace(" ", "").replace("-", "").replace("_", "")
+    key = {k.replace("_", ""): v for k, v in _RENDERER_NAMES.items()}.get(key, key)
+    if key not in MAYA_RENDERERS:
+        raise UsageError(
+            f"unknown Maya renderer {name!r}",
+            hint=f"use one of {', '.join(MAYA_RENDERERS)} (or mayaSoftware, mayaHardware2)",
+        )
+    return key
+
 
 def maya_format(name: str) -> str:
     """Normalise an output format name to what ``Render -of`` accepts.
@@ -60,6 +122,54 @@ def maya_format(name: str) -> str:
             hint=f"use one of {', '.join(sorted(set(_FORMATS)))}",
         )
     return _FORMATS[key]
+
+
+def cmd_quote(text: str) -> str:
+    r"""``text`` as one double-quoted argument for ``cmd`` and ``Render.exe``'s C runtime.
+
+    Embedded quotes become ``\"`` and backslashes before one are doubled (the
+    C runtime's rules); cmd expands ``%VARS%`` inside the quotes.
+
+    >>> print(cmd_quote('C:\\a b\\'))
+    "C:\a b\\"
+    >>> print(cmd_quote('python("x")'))
+    "python(\"x\")"
+    """
+    if "\n" in text or "\r" in text:
+        raise UsageError(f"{text!r} has a line break", hint="cmd.exe cannot pass it to Render.exe")
+    out = re.sub(r'(\\*)"', lambda m: m.group(1) * 2 + '\\"', text)
+    trailing = len(out) - len(out.rstrip("\\"))
+    return f'"{out}{chr(92) * trailing}"'
+
+
+def mel_string_expr(node_path: str) -> str:
+    r"""A MEL expression for a node path: ``getenv`` for its variables, forward slashes.
+
+    MEL reads backslashes in string literals as escapes, and a Windows node's
+    ``%AZ_BATCH_NODE_SHARED_DIR%`` expands to backslashes; ``getenv`` results
+    are not escape-processed, so the variables are read inside Maya instead.
+
+    >>> print(mel_string_expr("%AZ_BATCH_NODE_SHARED_DIR%\\jobs\\j\\remap.py"))
+    getenv("AZ_BATCH_NODE_SHARED_DIR") + "/jobs/j/remap.py"
+    >>> print(mel_string_expr("$AZ_BATCH_NODE_SHARED_DIR/jobs/j/remap.py"))
+    getenv("AZ_BATCH_NODE_SHARED_DIR") + "/jobs/j/remap.py"
+    """
+    if any(c in node_path for c in "'\"\n"):
+        raise UsageError(
+            f"remap script path {node_path!r} has a quote or newline",
+            hint="put the job's scripts in a folder with a plain name",
+        )
+    pattern = _WIN_VAR if "%" in node_path else _POSIX_VAR
+    parts: list[str] = []
+    pos = 0
+    for m in pattern.finditer(node_path):
+        if m.start() > pos:
+            parts.append('"' + node_path[pos : m.start()].replace("\\", "/") + '"')
+        parts.append(f'getenv("{m.group(1)}")')
+        pos = m.end()
+    if pos < len(node_path):
+        parts.append('"' + node_path[pos:].replace("\\", "/") + '"')
+    return " + ".join(parts) or '""'
 
 
 def bash_double_quote(text: str) -> str:
@@ -114,19 +224,126 @@ def _stem(node_scene: str) -> str:
 def pre_render_mel(remap_script: str) -> str:
     """The MEL for ``-preRender`` that runs ``remap_script`` in Maya's Python.
 
-    >>> pre_render_mel("/n/remap.py")
-    'python("exec(open(r\\'/n/remap.py\\').read())")'
+    >>> print(pre_render_mel("/n/remap.py"))
+    python("exec(open(r'" + "/n/remap.py" + "').read())")
     """
-    if any(c in remap_script for c in "'\"\\\n"):
+    return f"python(\"exec(open(r'\" + {mel_string_expr(remap_script)} + \"').read())\")"
+
+
+def dirmap_pairs(pathmap: PathMap, folders: list[str]) -> list[tuple[str, str]]:
+    r"""``dirmap -m`` pairs: each ``[[paths]]`` rule, then each mirrored folder; longest first.
+
+    Sources use forward slashes, as Maya's dirmap compares them; targets may
+    hold ``$VARS``/``%VARS%`` that the node expands.
+
+    >>> from azrender.paths import MapRule
+    >>> pm = PathMap(mirror_root="/n/assets", rules=(MapRule("P:\\show", "/mnt/show"),))
+    >>> dirmap_pairs(pm, ["P:\\show\\tex", "D:\\lib"])
+    [('P:/show', '/mnt/show'), ('D:/lib', '/n/assets/D/lib')]
+    """
+    pairs: dict[str, str] = {r.source.replace("\\", "/").rstrip("/"): r.target for r in pathmap.rules}
+    for folder in folders:
+        if pathmap.map(folder) is None or any(
+            folder.replace("\\", "/").lower().startswith(src.lower()) for src in pairs
+        ):
+            continue  # unmapped (reported by submit) or covered by a rule
+        target = pathmap.map(folder)
+        assert target is not None
+        pairs[folder.replace("\\", "/").rstrip("/")] = target
+    return sorted(pairs.items(), key=lambda kv: -len(kv[0]))
+
+
+# The dirmap part of the emitted remap script: MEL's ``dirmap -en true; dirmap -m "<from>" "<to>";``
+# through maya.cmds, so node variables are expanded by Python rather than quoted into MEL.
+DIRMAP_CALL = (
+    "def azrender_dirmap(pairs_json):\n"
+    "    import maya.cmds as cmds\n"
+    "    cmds.dirmap(enable=True)\n"
+    "    for source, target in json.loads(pairs_json):\n"
+    "        target = os.path.expandvars(target).replace('\\\\', '/')\n"
+    "        cmds.dirmap(mapDirectory=(source, target))\n"
+    "        print('azrender: dirmap ' + source + ' -> ' + target)\n"
+    "azrender_dirmap(AZRENDER_DIRMAP)\n"
+)
+
+
+def find_project(scene: Path, depth: int = _PROJECT_DEPTH) -> int | None:
+    """How many folders up from ``scene`` the project (``workspace.mel``) is; None if not found.
+
+    ``0`` means the scene's own folder (``proj/shot.ma``), ``1`` its parent
+    (``proj/scenes/shot.ma``, Maya's layout).
+    """
+    folder = scene.parent
+    for up in range(depth):
+        if (folder / "workspace.mel").is_file():
+            return up
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return None
+
+
+@dataclass(frozen=True)
+class RenderChoice:
+    """What one job renders with: the options, filled from the scene where they are empty."""
+
+    renderer: str
+    camera: str | None
+    layers: tuple[str, ...]
+    width: int | None
+    height: int | None
+    threads: int | None
+
+
+def render_choice(
+    options: RenderOptions, settings: MayaSceneSettings | None, fallback: str = "file"
+) -> RenderChoice:
+    """``options`` with the scene's renderer, single renderable camera and renderable layers as defaults.
+
+    A layer may be named as Render Setup shows it (``fg``) or as its
+    ``renderLayer`` node (``rs_fg``); ``Render -rl`` gets the node name.
+    """
+    if options.device:
         raise UsageError(
-            f"remap script path {remap_script!r} has a quote, backslash or newline",
-            hint="put the job's scripts in a folder with a plain name",
+            f"Maya's Render has no render-device flag (asked for {options.device!r})",
+            hint="choose GPU or CPU in the renderer's settings saved in the scene",
         )
-    return f"python(\"exec(open(r'{remap_script}').read())\")"
+    if options.renderer:
+        renderer = maya_renderer(options.renderer)
+    elif settings is not None:
+        renderer = maya_renderer(settings.renderer)
+    else:
+        renderer = fallback
+    if options.threads is not None and renderer != "sw":
+        raise UsageError(
+            f"Maya's Render takes a thread count only for mayaSoftware (-n), not for {renderer}",
+            hint="drop --threads; the renderer uses every core by default",
+        )
+    camera = options.camera
+    if camera is None and settings is not None and len(settings.cameras) == 1:
+        camera = settings.cameras[0]
+    layers = options.layers
+    if settings is not None:
+        if layers:
+            by_name = {layer.name: layer.name for layer in settings.layers}
+            by_name.update({lay.setup_layer: lay.name for lay in settings.layers if lay.setup_layer})
+            unknown = [name for name in layers if name not in by_name]
+            if unknown:
+                raise UsageError(
+                    f"the scene has no render layer {unknown[0]!r}",
+                    hint=f"its layers: {', '.join(sorted(by_name)) or 'none'}",
+                )
+            layers = tuple(by_name[name] for name in layers)
+        else:
+            layers = settings.renderable_layers
+    for name in (camera or "", *layers):
+        if "," in name or '"' in name:
+            raise UsageError(f"Maya name {name!r} has a comma or quote", hint="Maya node names have neither")
+    return RenderChoice(renderer, camera, tuple(layers), options.width, options.height, options.threads)
 
 
 class MayaAdapter:
-    """Scans .ma/.mb files and renders them with Maya's ``Render`` on Linux nodes."""
+    """Scans .ma/.mb files and renders them with Maya's ``Render`` on Linux or Windows nodes."""
 
     name: str = "maya"
     suffixes: tuple[str, ...] = (".ma", ".mb")
@@ -138,10 +355,16 @@ class MayaAdapter:
                 hint=f"use one of {', '.join(MAYA_RENDERERS)}",
             )
         self.renderer = renderer
+        # Folders of the last scan's files: the mirrored ones become dirmap pairs.
+        self._folders: list[str] = []
+        self._settings: dict[Path, MayaSceneSettings | None] = {}
 
     def scan(self, scene: Path) -> AssetSet:
         """Every dependency of ``scene`` (see :func:`azrender_maya.scan.scan_maya`)."""
-        return scan_maya(scene)
+        assets = scan_maya(scene)
+        folders = {str(a.path.parent) for a in assets.assets if a.kind is not AssetKind.SCENE}
+        self._folders = sorted(folders)
+        return assets
 
     def scene_settings(self, scene: Path) -> MayaSceneSettings:
         """Renderer, frame range, cameras, layers... saved in ``scene``, for submit defaults.
@@ -151,30 +374,70 @@ class MayaAdapter:
         """
         return read_settings(scene)
 
+    def _saved(self, scene: Path) -> MayaSceneSettings | None:
+        """The scene's settings, read once per job; None when the file cannot be read here."""
+        if scene not in self._settings:
+            try:
+                self._settings[scene] = read_settings(scene)
+            except (SceneError, OSError):
+                self._settings[scene] = None  # Render then uses what the scene says
+        return self._settings[scene]
+
     def command_line(self, invocation: RenderInvocation) -> str:
         """The Batch task command line that renders ``invocation.chunk``."""
-        fmt = maya_format(invocation.job.output_format or "PNG")
+        job = invocation.job
+        fmt = maya_format(job.output_format or "PNG")
+        choice = render_choice(job.render, self._saved(job.scene), self.renderer)
+        windows = "%" in invocation.output_dir or is_windows_path(invocation.output_dir)
+        quote = cmd_quote if windows else bash_double_quote
+        node = PureWindowsPath if windows else PurePosixPath
+        up = find_project(job.scene)
+        project = str(node(invocation.node_scene).parents[up]) if up is not None else None
         commands = []
         for start, end, step in frame_runs(invocation.chunk):
-            words = ["Render", "-r", self.renderer]
+            words = ["Render.exe" if windows else "Render", "-r", choice.renderer]
             words += ["-s", str(start), "-e", str(end), "-b", str(step)]
-            words += ["-rd", bash_double_quote(invocation.output_dir.rstrip("/") or "/")]
-            words += ["-im", bash_double_quote(_stem(invocation.node_scene)), "-of", fmt]
+            words += ["-rd", quote(invocation.output_dir.rstrip("/\\") or "/")]
+            words += ["-im", quote(_stem(invocation.node_scene)), "-of", fmt]
+            if choice.camera:
+                words += ["-cam", quote(choice.camera)]
+            if choice.layers:
+                words += ["-rl", quote(",".join(choice.layers))]
+            if project:
+                words += ["-proj", quote(project)]
+            if choice.width is not None:
+                words += ["-x", str(choice.width)]
+            if choice.height is not None:
+                words += ["-y", str(choice.height)]
+            if choice.threads is not None:
+                words += ["-n", str(choice.threads)]
+            words += _RENDERER_FLAGS.get(choice.renderer, ())
             if invocation.remap_script:
-                words += ["-preRender", bash_double_quote(pre_render_mel(invocation.remap_script))]
-            words.append(bash_double_quote(invocation.node_scene))
+                words += ["-preRender", quote(pre_render_mel(invocation.remap_script))]
+            words.append(quote(invocation.node_scene))
             commands.append(" ".join(words))
+        if windows:
+            return 'cmd /c "' + " && ".join(commands) + '"'
         return "/bin/bash -c " + bash_single_quote(" && ".join(commands))
 
     def remap_script(self, pathmap: PathMap) -> str:
-        """This package's remap module with ``pathmap`` baked in, ready for ``-preRender``."""
+        """This package's remap module, the job's dirmap pairs and mapping, ready for ``-preRender``.
+
+        The emitted script turns on ``dirmap`` for :func:`dirmap_pairs` (the
+        rules and the last scan's mirrored folders, ``$VARS`` expanded on the
+        node), then rewrites path attributes below the mirror root.
+        """
         source = Path(remap_module.__file__).read_text(encoding="utf-8")
         config = json.dumps({"version": 1, **pathmap.to_json()}, sort_keys=True)
+        pairs = json.dumps(dirmap_pairs(pathmap, self._folders))
         return (
             source.rstrip("\n")
             + "\n\n\n# --- azrender: the mapping for this job ---\n"
             + f"AZRENDER_CONFIG = {config!r}\n"
-            + "main_from_json(AZRENDER_CONFIG)\n"
+            + f"AZRENDER_DIRMAP = {pairs!r}\n"
+            + DIRMAP_CALL
+            + "if json.loads(AZRENDER_CONFIG).get('mirror_root'):\n"
+            + "    main_from_json(AZRENDER_CONFIG)\n"
         )
 
     def output_pattern(self) -> str:
