@@ -53,6 +53,15 @@ class AppAdapter(Protocol):
         """Source of the script that rewrites the scene's paths on the node before rendering."""
         ...
 
+    def job_files(self, pathmap: PathMap) -> dict[str, str]:
+        """Every file the job takes to ``$AZ_BATCH_NODE_SHARED_DIR/jobs/<id>/``, by name.
+
+        At least ``remap.py`` (the :meth:`remap_script`, whose node path the
+        tasks get as ``RenderInvocation.remap_script``); an app may add more
+        next to it (3ds Max: ``remap.ms`` for ``-preRenderScript:``).
+        """
+        ...
+
     def output_pattern(self) -> str:
         """Glob, relative to the output folder, that matches the frames this app writes."""
         ...

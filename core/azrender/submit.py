@@ -18,7 +18,7 @@ from pathlib import Path
 from azrender.apps import AppAdapter, adapter_for_scene
 from azrender.backends import backend_for
 from azrender.errors import EXIT_MISSING, AzrenderError, SceneError
-from azrender.jobs import REMAP_SCRIPT_NAME, JobRequest, build_job, new_job_id
+from azrender.jobs import JobRequest, build_job, new_job_id
 from azrender.model import AssetSet, FrameRange, JobSpec, JobStatus, RenderOptions
 from azrender.paths import mirror_key
 from azrender.preflight import EXIT_PREFLIGHT, Report
@@ -190,14 +190,9 @@ def submit_scene(
     else:
         # File servers: nothing is uploaded, but the job's own files still travel this way.
         ensure_container(client)
-    remap = adapter.remap_script(plan.pathmap)
-    write_job(
-        client,
-        job.job_id,
-        entries,
-        {REMAP_SCRIPT_NAME: remap.encode()},
-        layout=preset.storage.layout,
-    )
+    # The remap script and whatever else the app's tasks read from the job's folder.
+    job_files = {name: text.encode() for name, text in adapter.job_files(plan.pathmap).items()}
+    write_job(client, job.job_id, entries, job_files, layout=preset.storage.layout)
     outputs = container_client(preset.storage.outputs_container, account_url=preset.storage.account_url)
     ensure_container(outputs)
 

@@ -12,7 +12,7 @@ from cfb_writer import compound_file, doc_summary
 from azrender.apps import AppAdapter, RenderInvocation, adapter_for_scene, get_adapter
 from azrender.errors import UsageError
 from azrender.jobs import JobRequest, build_job
-from azrender.model import FrameChunk, FrameRange, JobSpec, TaskSpec, task_to_json
+from azrender.model import FrameChunk, FrameRange, JobSpec, RenderOptions, TaskSpec, task_to_json
 from azrender.paths import PathMap
 from azrender.storage.modes import blob_copy_plan
 from azrender_max.adapter import (
@@ -94,6 +94,7 @@ def test_golden_seed_example_through_build_job() -> None:
     job = build_job(request, adapter, "j1", blob_copy_plan("windows"))
     assert [t.command_line for t in job.tasks] == [
         'cmd /c "3dsmaxcmdio.exe -v:5 -rfw:0 -start:1 -end:10 -w:1280 -h:720 '
+        r'-preRenderScript:"%AZ_BATCH_NODE_SHARED_DIR%\jobs\j1\remap.ms" '
         r'-outputName:"%AZ_BATCH_TASK_WORKING_DIR%\out\shot_.png" '
         r'-pathFile:"%AZ_BATCH_NODE_SHARED_DIR%\jobs\j1\remap.py" '
         r'"%AZ_BATCH_NODE_SHARED_DIR%\assets\P\show\shot.max""'
@@ -109,9 +110,9 @@ def test_golden_every_option_and_fallback_executable() -> None:
     line = MaxAdapter(options=options).command_line(invocation((1, 3, 5, 6, 7), "OPEN_EXR"))
     assert line == (
         r'cmd /c ""C:\Program Files\Autodesk\3ds Max 2019\3dsmaxcmd.exe" -v:5 -rfw:0 '
-        '-frames:1,3,5-7 -w:1920 -h:1080 -camera:"Cam Main" '
+        '-frames:1,3,5-7 -w:1920 -h:1080 -camera:"Cam Main" -preRenderScript:"S:\\tools\\pre.ms" '
         r'-outputName:"%AZ_BATCH_TASK_WORKING_DIR%\out\shot 1_.exr" -pathFile:"C:\jobs\j1\paths.txt" '
-        r'-preRenderScript:"S:\tools\pre.ms" -continueOnError -gammaCorrection:1 '
+        r'-continueOnError -gammaCorrection:1 '
         r'"%AZ_BATCH_NODE_SHARED_DIR%\assets\P\show\shot 1.max""'
     )
     assert cmd_words(line)[:2] == [r"C:\Program Files\Autodesk\3ds Max 2019\3dsmaxcmd.exe", "-v:5"]
@@ -194,3 +195,50 @@ def test_path_file_is_mxp_with_the_node_folders_of_scanned_files(tmp_path: Path)
     assert lines == ["[Directories]", "[XReferenceDirs]", "[BitmapDirs]",
                      f"Dir1=S:\\assets\\{key}\\tex", f"Dir2=S:\\assets\\{key}",
                      "Dir3=S:\\assets\\D\\gone", ""]
+
+
+# --- RenderOptions and the job's files ------------------------------------------
+
+
+def _with_render(render: RenderOptions) -> RenderInvocation:
+    inv = invocation((1, 2), remap=r"%AZ_BATCH_NODE_SHARED_DIR%\jobs\j1\remap.py")
+    inv.job.render = render
+    return inv
+
+
+def test_camera_and_size_from_render_options() -> None:
+    adapter = MaxAdapter(options=MaxRenderOptions(width=640, height=480, camera="Saved"))
+    words = cmd_words(adapter.command_line(_with_render(RenderOptions(camera="Cam 2", width=1920))))
+    assert words[5:9] == ["-w:1920", "-h:480", "-camera:Cam 2",
+                          r"-preRenderScript:%AZ_BATCH_NODE_SHARED_DIR%\jobs\j1\remap.ms"]
+
+
+@pytest.mark.parametrize(
+    ("render", "what"),
+    [(RenderOptions(renderer="arnold"), "renderer"), (RenderOptions(threads=4), "thread count"),
+     (RenderOptions(device="CUDA"), "render device"), (RenderOptions(layers=("a",)), "render layers")],
+)
+def test_what_3dsmaxcmd_cannot_set_is_refused(render: RenderOptions, what: str) -> None:
+    with pytest.raises(UsageError, match=f"cannot set the {what}"):
+        MaxAdapter().command_line(_with_render(render))
+
+
+def test_job_files_are_the_path_file_and_the_pre_render_script() -> None:
+    from azrender.paths import MapRule
+
+    pathmap = PathMap(node_os="windows", rules=(MapRule("P:\\show", "S:\\show"),))
+    files = MaxAdapter().job_files(pathmap)
+    assert sorted(files) == ["remap.ms", "remap.py"]
+    assert files["remap.py"] == MaxAdapter().remap_script(pathmap)
+    assert "[BitmapDirs]" in files["remap.py"] and "ATSOps" in files["remap.ms"]
+    assert "\r\n" in files["remap.ms"]
+
+
+def test_every_adapter_names_its_remap_script_in_job_files() -> None:
+    from azrender_blender.adapter import BlenderAdapter
+    from azrender_maya.adapter import MayaAdapter
+
+    pathmap = PathMap(mirror_root="$AZ_BATCH_NODE_SHARED_DIR/assets")
+    for adapter in (BlenderAdapter(), MayaAdapter()):
+        assert isinstance(adapter, AppAdapter)
+        assert adapter.job_files(pathmap) == {"remap.py": adapter.remap_script(pathmap)}

@@ -39,7 +39,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from azrender.apps import RenderInvocation
 from azrender.errors import SceneError, UsageError
-from azrender.model import Asset, AssetKind, AssetSet, FrameChunk
+from azrender.jobs import REMAP_SCRIPT_NAME
+from azrender.model import Asset, AssetKind, AssetSet, FrameChunk, RenderOptions
 from azrender.paths import PathMap, is_windows_path
 from azrender_max.remap import max_remap
 from azrender_max.scan import scan_max, scene_info
@@ -49,6 +50,8 @@ FALLBACK_EXECUTABLE = "3dsmaxcmd.exe"
 #: Names the command-line renderer (either executable, or a full path to one).
 EXECUTABLE_ENV = "AZRENDER_MAX_CMD"
 _EXECUTABLES = (EXECUTABLE, FALLBACK_EXECUTABLE)
+#: The pre-render MAXScript's name in the job's folder, next to the ``-pathFile:``.
+PRE_RENDER_SCRIPT_NAME = "remap.ms"
 
 # Output format names (presets use Blender-ish spellings) -> the extension 3ds Max writes by.
 _EXTENSIONS = {
@@ -195,12 +198,12 @@ class MaxRenderOptions:
             words += [f"-w:{self.width}", f"-h:{self.height}"]
         if self.camera:
             words.append("-camera:" + _word(self.camera))
+        if self.pre_render_script:
+            words.append("-preRenderScript:" + cmd_quote(self.pre_render_script))
         return words
 
     def trailing_flags(self) -> list[str]:
         words: list[str] = []
-        if self.pre_render_script:
-            words.append("-preRenderScript:" + cmd_quote(self.pre_render_script))
         if self.continue_on_error:
             words.append("-continueOnError")
         if self.gamma_correction is not None:
@@ -239,6 +242,29 @@ class MaxAdapter:
                 self.options = replace(self.options, width=info.width, height=info.height)
         return assets
 
+    def with_render(self, render: RenderOptions, remap_script: str = "") -> MaxRenderOptions:
+        """This adapter's options with the job's overrides and the job's ``remap.ms``.
+
+        ``3dsmaxcmd`` renders with the renderer saved in the scene (it has no
+        switch to change it) and knows no threads, device or render layers, so
+        asking for those is an error rather than a silent no-op.
+        """
+        for value, what in ((render.renderer, "renderer"), (render.threads, "thread count"),
+                            (render.device, "render device"), (render.layers, "render layers")):
+            if value:
+                raise UsageError(
+                    f"3ds Max's command-line renderer cannot set the {what} ({value!r})",
+                    hint="set it in the scene's Render Setup and save the file",
+                )
+        opts = self.options
+        if render.camera:
+            opts = replace(opts, camera=render.camera)
+        if render.width is not None or render.height is not None:
+            opts = replace(opts, width=render.width or opts.width, height=render.height or opts.height)
+        if remap_script and not opts.pre_render_script:
+            opts = replace(opts, pre_render_script=ntpath.join(ntpath.dirname(remap_script), PRE_RENDER_SCRIPT_NAME))
+        return opts
+
     def command_line(self, invocation: RenderInvocation) -> str:
         """The Batch task command line (``cmd /c``) that renders ``invocation.chunk``."""
         ext = max_extension(invocation.job.output_format or "PNG")
@@ -248,7 +274,7 @@ class MaxAdapter:
             if out_dir
             else f"{_stem(invocation.node_scene)}_.{ext}"
         )
-        opts = self.options
+        opts = self.with_render(invocation.job.render, invocation.remap_script)
         words = [_word(opts.executable), f"-v:{opts.verbosity}", "-rfw:0"]
         words += max_frame_flags(invocation.chunk)
         words += opts.flags()
@@ -268,6 +294,11 @@ class MaxAdapter:
         :func:`azrender_max.remap.max_remap`).
         """
         return max_remap(pathmap, self._assets).path_file
+
+    def job_files(self, pathmap: PathMap) -> dict[str, str]:
+        """``remap.py`` (the ``-pathFile:`` MXP text) and ``remap.ms`` (the ``-preRenderScript:``)."""
+        remap = max_remap(pathmap, self._assets)
+        return {REMAP_SCRIPT_NAME: remap.path_file, PRE_RENDER_SCRIPT_NAME: remap.pre_render_script}
 
     def output_pattern(self) -> str:
         """Glob for the frames ``3dsmaxcmdio`` writes into the output folder."""

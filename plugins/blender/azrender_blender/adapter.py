@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from azrender.apps import RenderInvocation
 from azrender.errors import UsageError
+from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import AssetSet, FrameChunk, RenderOptions
 from azrender.naming import DEFAULT_TEMPLATE, NamingContext, blender_output
 from azrender.paths import PathMap, is_windows_path
@@ -231,6 +232,10 @@ class BlenderAdapter:
             + 'if __name__ == "__main__":\n'
             + "    main_from_json(AZRENDER_CONFIG)\n"
         )
+
+    def job_files(self, pathmap: PathMap) -> dict[str, str]:
+        """The job's own files: just the remap script."""
+        return {REMAP_SCRIPT_NAME: self.remap_script(pathmap)}
 
     def output_pattern(self) -> str:
         """Glob for the frames written by ``-o <dir>/<stem>_####`` (frame 10000+ too)."""

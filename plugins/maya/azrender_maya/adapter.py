@@ -40,6 +40,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from azrender.apps import RenderInvocation
 from azrender.errors import SceneError, UsageError
+from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import AssetKind, AssetSet, FrameChunk, RenderOptions
 from azrender.paths import PathMap, is_windows_path
 from azrender_maya import remap as remap_module
@@ -439,6 +440,10 @@ class MayaAdapter:
             + "if json.loads(AZRENDER_CONFIG).get('mirror_root'):\n"
             + "    main_from_json(AZRENDER_CONFIG)\n"
         )
+
+    def job_files(self, pathmap: PathMap) -> dict[str, str]:
+        """The job's own files: just the remap script."""
+        return {REMAP_SCRIPT_NAME: self.remap_script(pathmap)}
 
     def output_pattern(self) -> str:
         """Glob for the frames ``Render`` writes below ``-rd`` (render layers make subfolders)."""
