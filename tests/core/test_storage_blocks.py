@@ -13,7 +13,7 @@ from azure.storage.blob import ContainerClient
 
 from azrender.storage.blocks import block_ids, existing_blocks, upload_in_blocks
 from azrender.storage.client import container_client, ensure_container
-from azrender.storage.hashing import HashCache, file_entry
+from azrender.storage.hashing import HashCache, IndexEntry, file_entry
 from azrender.storage.journal import UploadJournal
 from azrender.storage.retry import backoff_delay, is_transient, with_retries
 from azrender.storage.upload import UploadItem, UploadOptions, read_index, upload_files
@@ -257,3 +257,15 @@ def hash_bytes_(data: bytes) -> str:
     from azrender.storage.hashing import hash_bytes
 
     return hash_bytes(data)
+
+
+def test_journal_appends_after_a_torn_line_are_kept_whole(tmp_path: Path) -> None:
+    journal = UploadJournal(tmp_path / "j.jsonl")
+    journal.path.write_text('{"blob": "a", "entry": {"hash": "x", "size": 1}}\n{"blob": "to')
+    entry = IndexEntry("ab" * 16, 3, 7)
+    journal.append("b.bin", entry)
+    journal.append("c.bin", entry)
+    journal.close()
+    assert journal.pending() == {"a": IndexEntry("x", 1, 0), "b.bin": entry, "c.bin": entry}
+    journal.clear()
+    assert not journal.path.exists() and journal.pending() == {}

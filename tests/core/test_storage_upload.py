@@ -16,6 +16,7 @@ from azrender.paths import mirror_key
 from azrender.storage import hashing, upload
 from azrender.storage.client import container_client, ensure_container
 from azrender.storage.hashing import HashCache
+from azrender.storage.layout import cas_blob
 from azrender.storage.upload import (
     DEFAULT_INDEX_BLOB,
     UploadItem,
@@ -76,14 +77,20 @@ class Recorder:
 
 
 def _count_hash_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Paths read for hashing, streamed (hash_file) or whole (read_and_hash, small files)."""
     reads: list[str] = []
-    real = hashing.hash_file
+    real_stream, real_whole = hashing.hash_file, hashing.read_and_hash
 
     def counting(path: Path | str) -> str:
         reads.append(str(path))
-        return real(path)
+        return real_stream(path)
+
+    def counting_whole(path: Path | str) -> tuple[bytes, str]:
+        reads.append(str(path))
+        return real_whole(path)
 
     monkeypatch.setattr(hashing, "hash_file", counting)
+    monkeypatch.setattr(hashing, "read_and_hash", counting_whole)
     return reads
 
 
@@ -284,3 +291,32 @@ def test_get_json_rejects_non_json(client: ContainerClient) -> None:
     put_bytes(client, "bad.json", b"{not json")
     with pytest.raises(StorageError, match="not valid JSON"):
         get_json(client, "bad.json")
+
+
+def test_small_files_are_read_once_and_sent_from_the_hashed_bytes(
+    client: ContainerClient, tree: list[Path], cache: HashCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _count_hash_reads(monkeypatch)
+    monkeypatch.setattr(upload, "_open_or_vanished", lambda _i: pytest.fail("read a second time"))
+    summary = upload_files(client, items_for_paths(tree), cache=cache)
+    assert sorted(reads) == sorted(str(p) for p in tree)
+    assert summary.uploaded_files == len(tree)
+    for p in tree:
+        assert client.download_blob(mirror_key(p)).readall() == p.read_bytes()
+
+
+def test_content_layout_sends_identical_files_once(
+    client: ContainerClient, tmp_path: Path, cache: HashCache
+) -> None:
+    same = os.urandom(5000)
+    paths = []
+    for name in ("a.png", "b.png", "c.png"):
+        p = tmp_path / name
+        p.write_bytes(same if name != "c.png" else same[::-1])
+        paths.append(p)
+    summary = upload_files(client, items_for_paths(paths), cache=cache, layout="content")
+    assert (summary.files, summary.uploaded_files, summary.skipped_files) == (3, 2, 1)
+    assert sorted(b.name for b in client.list_blobs(name_starts_with="cas/")) == sorted(
+        cas_blob(xxhash.xxh3_128_hexdigest(d)) for d in (same, same[::-1])
+    )
+    assert set(summary.entries) == {mirror_key(p) for p in paths}

@@ -22,7 +22,7 @@ import functools
 import json
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -36,7 +36,7 @@ from azrender.paths import mirror_key
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.blocks import DEFAULT_BLOCK_SIZE, BlockUpload, upload_in_blocks
 from azrender.storage.client import storage_errors
-from azrender.storage.hashing import HashCache, IndexEntry, file_entry
+from azrender.storage.hashing import HashCache, IndexEntry, file_entry, read_entry
 from azrender.storage.journal import UploadJournal
 from azrender.storage.layout import cas_blob, check_layout
 from azrender.storage.parallel import run_parallel
@@ -61,6 +61,8 @@ DEFAULT_INDEX_BLOB = ".azrender/index.json"
 INDEX_VERSION = 1
 # Files from this size on go up as resumable blocks (see azrender.storage.blocks).
 LARGE_FILE_THRESHOLD = 32 << 20
+# Files under this size are hashed from memory and sent from the same bytes.
+READ_WHOLE_BELOW = 8 << 20
 _INDEX_MERGE_ATTEMPTS = 8
 
 
@@ -72,6 +74,9 @@ class UploadOptions:
     large_threshold: int = LARGE_FILE_THRESHOLD
     block_size: int = DEFAULT_BLOCK_SIZE
     block_workers: int = 4
+    #: A file smaller than this that must be hashed is read once into memory and
+    #: sent from those bytes (at most ``max_workers`` such buffers at a time).
+    read_whole_below: int = READ_WHOLE_BELOW
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,9 @@ def _merge_index(client: ContainerClient, blob: str, new: dict[str, IndexEntry])
         doc, etag = get_json_with_etag(client, blob)
         merged = parse_index(doc, blob)
         merged.update(new)
-        body = json.dumps(index_document(merged), indent=1).encode()
+        # Compact: the C encoder (indent would force the pure-Python one, seconds
+        # for a large index) and a smaller body to move on every submit.
+        body = json.dumps(index_document(merged), separators=(",", ":")).encode()
         with storage_errors("writing the remote index", client=client, blob=blob):
             try:
                 with_retries(functools.partial(write_if_unchanged, client, blob, body, etag))
@@ -258,16 +265,24 @@ def plan_uploads(
 # ---------------------------------------------------------------- the upload
 
 
-def _entry_or_error(item: UploadItem, cache: HashCache | None) -> IndexEntry:
+@contextlib.contextmanager
+def _vanished_as_storage_error(item: UploadItem, when: str) -> Iterator[None]:
+    """A local file that is gone or unreadable becomes one line naming it."""
     try:
-        return file_entry(item.local, cache)
+        yield
     except FileNotFoundError as exc:
         raise StorageError(
-            f"local file vanished before upload: {item.local}",
+            f"local file vanished {when} upload: {item.local}",
             hint="it was deleted or moved while azrender was running; scan again",
         ) from exc
     except OSError as exc:
         raise StorageError(f"cannot read {item.local}: {exc.strerror or exc}") from exc
+
+
+def _entry_or_error(item: UploadItem, cache: HashCache | None) -> IndexEntry:
+    """The hash entry of ``item`` (through ``cache``), or a :class:`StorageError` naming the file."""
+    with _vanished_as_storage_error(item, "before"):
+        return file_entry(item.local, cache)
 
 
 def _metadata(entry: IndexEntry) -> dict[str, str]:
@@ -284,22 +299,34 @@ def _open_or_vanished(item: UploadItem) -> BinaryIO:
         ) from exc
 
 
-def _put_whole(client: ContainerClient, item: UploadItem, entry: IndexEntry) -> None:
-    """One Put Blob: atomic, MD5-checked by the service, repeated from byte 0 on a transient failure."""
+def _put_whole(
+    client: ContainerClient, item: UploadItem, entry: IndexEntry, data: bytes | None = None
+) -> None:
+    """One Put Blob: atomic, MD5-checked by the service, repeated from byte 0 on a transient failure.
+
+    ``data`` is the file's content when the caller already holds it (read once
+    for hashing); otherwise the file is read here.
+    """
+
+    def send(body: bytes | BinaryIO) -> None:
+        client.upload_blob(
+            item.blob,
+            body,
+            length=entry.size,
+            overwrite=True,
+            metadata=_metadata(entry),
+            validate_content=True,
+            # Below the SDK's max_single_put_size (64 MiB, above our large-file
+            # threshold) this is one Put Blob: the blob appears whole or not at all.
+            max_concurrency=1,
+        )
 
     def attempt() -> None:
+        if data is not None:
+            send(data)
+            return
         with _open_or_vanished(item) as f:
-            client.upload_blob(
-                item.blob,
-                f,
-                length=entry.size,
-                overwrite=True,
-                metadata=_metadata(entry),
-                validate_content=True,
-                # Below the SDK's max_single_put_size (64 MiB, above our large-file
-                # threshold) this is one Put Blob: the blob appears whole or not at all.
-                max_concurrency=1,
-            )
+            send(f)
 
     with_retries(attempt)
 
@@ -310,10 +337,15 @@ def _upload_one(
     entry: IndexEntry,
     progress: Progress,
     options: UploadOptions,
+    data: bytes | None = None,
 ) -> BlockUpload:
-    """Upload one file; returns the bytes sent and the bytes found already staged."""
+    """Upload one file; returns the bytes sent and the bytes found already staged.
+
+    With ``data`` (the bytes that were hashed) the blob holds exactly what
+    ``entry`` describes; a file read here again is checked not to have changed.
+    """
     with storage_errors("uploading", client=client, blob=item.blob):
-        if entry.size >= options.large_threshold:
+        if data is None and entry.size >= options.large_threshold:
             try:
                 result = upload_in_blocks(
                     client.get_blob_client(item.blob),
@@ -331,9 +363,11 @@ def _upload_one(
                     raise
                 raise StorageError(f"cannot read {item.local}: {exc}") from exc
         else:
-            _put_whole(client, item, entry)
+            _put_whole(client, item, entry, data)
             progress.advance(entry.size)
             result = BlockUpload(blocks=1, sent_bytes=entry.size, reused_bytes=0)
+    if data is not None:
+        return result
     try:
         after = os.stat(item.local)
     except FileNotFoundError as exc:
@@ -347,17 +381,75 @@ def _upload_one(
     return result
 
 
-def _stored_as(
-    hashed: dict[str, tuple[UploadItem, IndexEntry]], layout: str
-) -> dict[str, tuple[UploadItem, IndexEntry]]:
-    """Blob name → (item, entry) as stored: unchanged for "mirror", by hash for "content"."""
-    if check_layout(layout) == "mirror":
-        return hashed
-    stored: dict[str, tuple[UploadItem, IndexEntry]] = {}
-    for item, entry in hashed.values():
-        name = cas_blob(entry.hash)
-        stored.setdefault(name, (UploadItem(item.local, name), entry))
-    return stored
+# ---------------------------------------------------------------- pipelined planning
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """One file after a stat and a hash-cache lookup; ``entry`` is ``None`` on a cache miss."""
+
+    item: UploadItem
+    size: int
+    entry: IndexEntry | None
+
+
+def _stat(item: UploadItem) -> tuple[UploadItem, os.stat_result]:
+    with _vanished_as_storage_error(item, "before"):
+        return item, os.stat(item.local)
+
+
+def _probe_all(
+    items: Iterable[UploadItem], cache: HashCache | None, max_workers: int
+) -> list[_Probe]:
+    """Stat every item (in parallel: shares answer slowly) and look all up in ``cache`` at once."""
+    stats = run_parallel(_stat, items, max_workers=max_workers)
+    keys = [(it.local, st.st_size, st.st_mtime_ns) for it, st in stats]
+    digests = cache.lookup_many(keys) if cache is not None else [None] * len(keys)
+    return [
+        _Probe(it, st.st_size, IndexEntry(d, st.st_size, st.st_mtime_ns) if d else None)
+        for (it, st), d in zip(stats, digests, strict=True)
+    ]
+
+
+class _Claims:
+    """Decides, once per stored blob name, whether a hashed file must be sent.
+
+    Thread-safe, because files hashed by the workers are decided as they come:
+    a blob is sent when the remote index (plus the journal) does not already
+    hold this hash and size, and only by the first file that claims its name
+    (with the "content" layout, identical files share one ``cas/<hash>`` blob).
+    """
+
+    def __init__(self, index: dict[str, IndexEntry] | None, layout: str) -> None:
+        self.index = index
+        self.mirror = check_layout(layout) == "mirror"
+        self._claimed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def claim(self, item: UploadItem, entry: IndexEntry) -> UploadItem | None:
+        """The item as it must be stored, or ``None`` if nothing needs sending."""
+        name = item.blob if self.mirror else cas_blob(entry.hash)
+        with self._lock:
+            if name in self._claimed:
+                return None
+            self._claimed.add(name)
+        if self.index is not None:
+            known = self.index.get(name)
+            if known is not None and known.hash == entry.hash and known.size == entry.size:
+                return None  # mtime alone never causes an upload
+        return item if self.mirror else UploadItem(item.local, name)
+
+
+# ---------------------------------------------------------------- the upload
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """One blob that arrived: its stored name, entry and what the transfer did."""
+
+    blob: str
+    entry: IndexEntry
+    result: BlockUpload
 
 
 def upload_files(
@@ -381,6 +473,11 @@ def upload_files(
     its item name (identical files once); ``entries`` stay keyed by item name,
     which is what the job manifest maps to hashes.
 
+    Hashing is pipelined with sending: every file is first stat'ed and looked
+    up in the hash cache (nothing read), then each worker hashes a file the
+    cache does not know and, if it must go, sends it at once; a small file is
+    read once and the very bytes that were hashed are sent.
+
     Each finished blob is appended to a local :class:`UploadJournal` before the
     index is written, so a run killed midway is followed by one that uploads
     only what was left (large files resume from their staged blocks).
@@ -390,60 +487,88 @@ def upload_files(
     for item in items:
         unique.setdefault(item.blob, item)  # the same texture used twice is one blob
 
-    entries = run_parallel(
-        lambda it: _entry_or_error(it, cache), unique.values(), max_workers=max_workers
-    )
-    hashed = {it.blob: (it, e) for it, e in zip(unique.values(), entries, strict=True)}
-    stored = _stored_as(hashed, layout)
-
     journal = UploadJournal.for_target(client.url, index_blob) if index_blob is not None else None
-    index = read_index(client, index_blob) if index_blob is not None else None
-    pending = journal.pending() if journal is not None else {}
-    if index is not None and pending:
-        index = {**index, **pending}
-    todo = plan_uploads(stored, index)
-    total = sum(e.size for _, e in todo)
+    keep_below = min(options.read_whole_below, options.large_threshold)
 
-    uploaded: dict[str, IndexEntry] = dict(pending)
+    uploaded: dict[str, IndexEntry] = {}
+    entries: dict[str, IndexEntry] = {}
     lock = threading.Lock()
     results: list[BlockUpload] = []
 
-    def record(job: tuple[UploadItem, IndexEntry], result: BlockUpload) -> None:
-        with lock:
-            uploaded[job[0].blob] = job[1]
-            results.append(result)
+    def record(_probe: _Probe, sent: _Sent | None) -> None:
+        if sent is not None:
+            with lock:
+                uploaded[sent.blob] = sent.entry
+                results.append(sent.result)
 
-    def one(job: tuple[UploadItem, IndexEntry]) -> BlockUpload:
-        result = _upload_one(client, job[0], job[1], progress, options)
+    def send(item: UploadItem, entry: IndexEntry, data: bytes | None) -> _Sent:
+        result = _upload_one(client, item, entry, progress, options, data)
         if journal is not None:
-            journal.append(job[0].blob, job[1])
-        return result
+            journal.append(item.blob, entry)
+        return _Sent(item.blob, entry, result)
 
-    progress.begin("upload", total=total, unit="B")
-    try:
-        run_parallel(one, todo, max_workers=max_workers, on_done=record)
-    except BaseException:
-        # Record what did arrive so a retry skips it, but never let a failing
-        # index write hide the error that stopped the upload.
-        if index_blob is not None and uploaded:
-            with contextlib.suppress(StorageError):
-                _merge_index(client, index_blob, uploaded)
-                if journal is not None:
-                    journal.clear()
-        raise
-    finally:
-        progress.end()
+    def one(probe: _Probe) -> _Sent | None:
+        if probe.entry is not None:  # known from the cache and claimed already
+            return send(claims_known[probe.item.blob], probe.entry, None)
+        with _vanished_as_storage_error(probe.item, "before"):
+            entry, data = read_entry(probe.item.local, cache, keep_below=keep_below)
+        with lock:
+            entries[probe.item.blob] = entry
+        target = claims.claim(probe.item, entry)
+        if target is None:
+            progress.advance(probe.size)  # counted in the total; found already there
+            return None
+        return send(target, entry, data)
+
+    deferred = cache.deferred() if cache is not None else contextlib.nullcontext()
+    with deferred:
+        probes = _probe_all(unique.values(), cache, max_workers)
+        index = read_index(client, index_blob) if index_blob is not None else None
+        pending = journal.pending() if journal is not None else {}
+        if index is not None and pending:
+            index = {**index, **pending}
+        uploaded.update(pending)
+        claims = _Claims(index, layout)
+        # Files the cache knows are decided now; the others once a worker hashed them.
+        claims_known: dict[str, UploadItem] = {}
+        work: list[_Probe] = []
+        for probe in probes:
+            if probe.entry is None:
+                work.append(probe)
+                continue
+            entries[probe.item.blob] = probe.entry
+            target = claims.claim(probe.item, probe.entry)
+            if target is not None:
+                claims_known[probe.item.blob] = target
+                work.append(probe)
+
+        progress.begin("upload", total=sum(p.size for p in work), unit="B")
+        try:
+            run_parallel(one, work, max_workers=max_workers, on_done=record)
+        except BaseException:
+            # Record what did arrive so a retry skips it, but never let a failing
+            # index write hide the error that stopped the upload.
+            if index_blob is not None and uploaded:
+                with contextlib.suppress(StorageError):
+                    _merge_index(client, index_blob, uploaded)
+                    if journal is not None:
+                        journal.clear()
+            raise
+        finally:
+            progress.end()
+            if journal is not None:
+                journal.close()
     if index_blob is not None and uploaded:
         _merge_index(client, index_blob, uploaded)
     if journal is not None:
         journal.clear()
 
     return UploadSummary(
-        files=len(hashed),
-        uploaded_files=len(todo),
-        uploaded_bytes=total,
-        skipped_files=len(hashed) - len(todo),  # with "content", duplicates count as skipped
-        entries={blob: e for blob, (_, e) in hashed.items()},
+        files=len(unique),
+        uploaded_files=len(results),
+        uploaded_bytes=sum(r.sent_bytes + r.reused_bytes for r in results),
+        skipped_files=len(unique) - len(results),  # with "content", duplicates count as skipped
+        entries={blob: entries[blob] for blob in unique},
         sent_bytes=sum(r.sent_bytes for r in results),
         resumed_bytes=sum(r.reused_bytes for r in results),
     )
