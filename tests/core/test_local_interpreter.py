@@ -52,3 +52,15 @@ def test_node_python3_shim_runs_azrender(tmp_path: Path) -> None:
         capture_output=True, text=True, check=True, env=with_this_sys_path(os.environ),
     )
     assert out.stdout.strip() == sys.executable
+
+
+def test_blenders_script_folders_do_not_hide_bpy_from_a_child(tmp_path: Path) -> None:
+    fake_scripts = tmp_path / "5.0" / "scripts" / "modules"
+    (fake_scripts / "bpy").mkdir(parents=True)
+    (fake_scripts / "bpy" / "__init__.py").write_text("from _bpy import types\n")
+    sys.path.append(str(fake_scripts))
+    try:
+        parts = with_this_sys_path({})["PYTHONPATH"].split(os.pathsep)
+    finally:
+        sys.path.remove(str(fake_scripts))
+    assert str(fake_scripts) not in parts

@@ -49,7 +49,13 @@ def with_this_sys_path(environ: Mapping[str, str]) -> dict[str, str]:
     An application's bundled packages (a Blender extension's wheels, a Maya
     module's scripts folder) are on ``sys.path`` only inside the application.
     """
-    ours = [p for p in sys.path if p and Path(p).is_dir()]
+    ours = [p for p in sys.path if p and Path(p).is_dir() and not _shadows_bpy(p)]
     theirs = environ.get("PYTHONPATH", "").split(os.pathsep)
     ordered = [p for p in dict.fromkeys([*ours, *theirs]) if p]  # first occurrence wins
     return {**environ, "PYTHONPATH": os.pathsep.join(ordered)}
+
+
+def _shadows_bpy(folder: str) -> bool:
+    """True for Blender's own ``scripts/modules``: its pure-Python ``bpy`` package
+    only works inside Blender and would hide the real ``bpy`` module from a child."""
+    return (Path(folder) / "bpy" / "__init__.py").is_file()
