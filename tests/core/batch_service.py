@@ -52,6 +52,19 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _image(publisher: str, offer: str, sku: str, agent: str, os_type: str) -> dict[str, Any]:
+    return {"nodeAgentSKUId": agent, "osType": os_type, "verificationType": "verified",
+            "imageReference": {"publisher": publisher, "offer": offer, "sku": sku, "version": "latest"}}
+
+
+#: A few of what `az batch pool supported-images list` answers (the service's wire format).
+SUPPORTED_IMAGES: tuple[dict[str, Any], ...] = (
+    _image("canonical", "ubuntu-24_04-lts", "server", "batch.node.ubuntu 24.04", "linux"),
+    _image("canonical", "0001-com-ubuntu-server-jammy", "22_04-lts", "batch.node.ubuntu 22.04", "linux"),
+    _image("microsoftwindowsserver", "windowsserver", "2022-datacenter", "batch.node.windows amd64", "windows"),
+)
+
+
 class FakeCredential:
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         return AccessToken("fake-token", 2_000_000_000)
@@ -72,6 +85,7 @@ class FakeBatchService(HttpTransport):  # type: ignore[misc]
         self.collection_server_errors: dict[str, int] = {}  # task id -> times to answer serverError
         self.preempt: set[str] = set()
         self.uploaded: list[str] = []
+        self.supported_images: list[dict[str, Any]] = [dict(i) for i in SUPPORTED_IMAGES]
 
     # -- transport plumbing ------------------------------------------------------------
     def __enter__(self) -> FakeBatchService:
@@ -146,6 +160,9 @@ class FakeBatchService(HttpTransport):  # type: ignore[misc]
         if params["poolId"] not in self.pools:
             return self._error(404, "PoolNotFound", "The specified pool does not exist.")
         return 200, {**self.pools[params["poolId"]], "state": "active"}, None
+
+    def op_list_supported_images(self, params: dict[str, str], body: Any, query: Any) -> tuple[int, Any, None]:
+        return 200, {"value": self.supported_images}, None
 
     # -- jobs ----------------------------------------------------------------------------
     def op_create_job(self, params: dict[str, str], body: Any, query: Any) -> tuple[int, Any, None]:

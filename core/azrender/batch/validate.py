@@ -191,6 +191,7 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/pools", "BatchPoolCreateOptions", "create_pool"),
     _route("GET", "/pools/{poolId}", None, "get_pool"),
     _route("HEAD", "/pools/{poolId}", None, "pool_exists"),
+    _route("GET", "/supportedimages", None, "list_supported_images"),
     _route("POST", "/jobs", "BatchJobCreateOptions", "create_job"),
     _route("GET", "/jobs", None, "list_jobs"),
     _route("GET", "/jobs/{jobId}", None, "get_job"),
