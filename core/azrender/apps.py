@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from azrender.errors import UsageError
-from azrender.model import AssetSet, FrameChunk, JobSpec
+from azrender.model import AssetSet, FrameChunk, FrameRange, JobSpec
 from azrender.paths import PathMap
 
 ENTRY_POINT_GROUP = "azrender.apps"
@@ -65,6 +65,32 @@ class AppAdapter(Protocol):
     def output_pattern(self) -> str:
         """Glob, relative to the output folder, that matches the frames this app writes."""
         ...
+
+    def scene_frames(self, scene: Path) -> FrameRange | None:
+        """The frames ``scene`` is saved to render (its start, end and step), read headless.
+
+        The default of ``azrender submit`` without ``--frames``. None when the
+        file does not say; an unreadable file raises
+        :class:`~azrender.errors.SceneError` as :meth:`scan` does.
+        """
+        ...
+
+
+def frames_between(start: int, end: int, step: int = 1) -> FrameRange:
+    """The range ``start..end`` every ``step`` frames, as the adapters' :meth:`AppAdapter.scene_frames` give it.
+
+    A step below one counts as one (no application renders backwards by its
+    saved settings); an ``end`` before ``start`` is the single frame ``start``.
+
+    >>> frames_between(1, 250).spec, frames_between(10, 50, 5).frames
+    ('1-250', (10, 15, 20, 25, 30, 35, 40, 45, 50))
+    >>> frames_between(-5, -1).frames, frames_between(7, 7).spec
+    ((-5, -4, -3, -2, -1), '7')
+    """
+    step = max(1, step)
+    if end <= start:
+        return FrameRange.parse(str(start))
+    return FrameRange.parse(f"{start}-{end}" + (f"x{step}" if step != 1 else ""))
 
 
 def _registered() -> dict[str, type[AppAdapter]]:

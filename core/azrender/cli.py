@@ -32,7 +32,14 @@ from azrender.presets import load_preset
 from azrender.progress import NO_PROGRESS, Progress, RichProgress
 from azrender.storage.client import container_client, ensure_container, redact
 from azrender.storage.download import download_prefix
-from azrender.submit import PreflightBlocked, check_missing, scan_scene, submit_scene, upload_paths
+from azrender.submit import (
+    PreflightBlocked,
+    check_missing,
+    default_frames,
+    scan_scene,
+    submit_scene,
+    upload_paths,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -232,7 +239,10 @@ def _parse_resolution(text: str | None) -> tuple[int | None, int | None]:
 @main.command()
 @click.argument("scene", type=click.Path(path_type=Path))
 @preset_option
-@click.option("--frames", "frame_spec", required=True, help="Frames: 1-100, 1-100x5, 1,3,5-7, 10-1.")
+@click.option(
+    "--frames", "frame_spec", default=None,
+    help="Frames: 1-100, 1-100x5, 1,3,5-7, 10-1 (default: the range saved in the scene).",
+)
 @click.option("--chunk", type=click.IntRange(min=1), default=None, help="Frames per task (preset default).")
 @click.option("--backend", type=click.Choice(["local", "azure"]), default=None, help="Override the preset's backend.")
 @click.option("--wait", is_flag=True, help="Wait for the job to finish and report each task.")
@@ -249,7 +259,7 @@ def _parse_resolution(text: str | None) -> tuple[int | None, int | None]:
 def submit(
     scene: Path,
     preset_path: Path,
-    frame_spec: str,
+    frame_spec: str | None,
     chunk: int | None,
     backend: str | None,
     wait: bool,
@@ -265,7 +275,7 @@ def submit(
 ) -> None:
     """Submit SCENE for rendering: scan, upload what changed, run the frames."""
     preset = load_preset(preset_path)
-    frames = FrameRange.parse(frame_spec)
+    frames = FrameRange.parse(frame_spec) if frame_spec is not None else default_frames(scene)
     width, height = _parse_resolution(resolution)
     render = RenderOptions(
         camera=camera, layers=layers, renderer=renderer, width=width, height=height, threads=threads

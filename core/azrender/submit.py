@@ -17,7 +17,7 @@ from pathlib import Path
 
 from azrender.apps import AppAdapter, adapter_for_scene
 from azrender.backends import backend_for
-from azrender.errors import EXIT_MISSING, AzrenderError, SceneError
+from azrender.errors import EXIT_MISSING, AzrenderError, SceneError, UsageError
 from azrender.jobs import JobRequest, build_job, new_job_id
 from azrender.model import AssetSet, FrameRange, JobSpec, JobStatus, RenderOptions
 from azrender.paths import mirror_key
@@ -34,14 +34,36 @@ from azrender.storage.modes import StoragePlan, storage_plan
 from azrender.storage.upload import UploadSummary, items_for_paths, upload_files
 
 
-def scan_scene(scene: Path, progress: Progress = NO_PROGRESS) -> tuple[AppAdapter, AssetSet]:
-    """Find the scene's application and every file it needs."""
+def _existing_scene(scene: Path) -> Path:
+    """``scene`` made absolute; a missing file stops here, before any app reads it."""
     scene = scene.expanduser().absolute()
     if not scene.is_file():
         raise SceneError(f"scene not found: {scene}", hint="check the path")
+    return scene
+
+
+def scan_scene(scene: Path, progress: Progress = NO_PROGRESS) -> tuple[AppAdapter, AssetSet]:
+    """Find the scene's application and every file it needs."""
+    scene = _existing_scene(scene)
     adapter = adapter_for_scene(scene)
     progress.note(f"scanning {scene.name} ({adapter.name})")
     return adapter, adapter.scan(scene)
+
+
+def default_frames(scene: Path) -> FrameRange:
+    """The frames ``scene`` is saved to render, for a submit that names none.
+
+    :raises UsageError: when the scene's application cannot tell (see
+        :meth:`~azrender.apps.AppAdapter.scene_frames`).
+    """
+    scene = _existing_scene(scene)
+    frames = adapter_for_scene(scene).scene_frames(scene)
+    if frames is None:
+        raise UsageError(
+            f"give --frames: {scene} does not say which frames to render",
+            hint="for example --frames 1-100",
+        )
+    return frames
 
 
 def check_missing(assets: AssetSet, *, strict: bool) -> None:

@@ -37,10 +37,10 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from azrender.apps import RenderInvocation
+from azrender.apps import RenderInvocation, frames_between
 from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
-from azrender.model import Asset, AssetKind, AssetSet, FrameChunk, RenderOptions
+from azrender.model import Asset, AssetKind, AssetSet, FrameChunk, FrameRange, RenderOptions
 from azrender.paths import PathMap, is_windows_path
 from azrender_max.remap import max_remap
 from azrender_max.scan import scan_max, scene_info
@@ -241,6 +241,13 @@ class MaxAdapter:
             if info.width and info.height:
                 self.options = replace(self.options, width=info.width, height=info.height)
         return assets
+
+    def scene_frames(self, scene: Path) -> FrameRange | None:
+        """The active time segment saved in the summary (``Animation Start``/``End``); None without one."""
+        info = scene_info(scene)
+        if info.frame_start is None or info.frame_end is None:
+            return None
+        return frames_between(info.frame_start, info.frame_end)
 
     def with_render(self, render: RenderOptions, remap_script: str = "") -> MaxRenderOptions:
         """This adapter's options with the job's overrides and the job's ``remap.ms``.

@@ -21,17 +21,21 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from azrender.apps import RenderInvocation
-from azrender.errors import UsageError
+from blender_asset_tracer import blendfile
+from blender_asset_tracer.blendfile import exceptions as bat_exceptions
+
+from azrender.apps import RenderInvocation, frames_between
+from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
-from azrender.model import AssetSet, FrameChunk, RenderOptions
+from azrender.model import AssetSet, FrameChunk, FrameRange, RenderOptions
 from azrender.naming import DEFAULT_TEMPLATE, NamingContext, blender_output
 from azrender.paths import PathMap, is_windows_path
 from azrender.paths import rules as rules_module
 from azrender_blender import remap as remap_module
-from azrender_blender.scan import scan_blend
+from azrender_blender.scan import _check_version, _quiet_bat, _unreadable, scan_blend
 
 # Values Blender's ``-F/--render-format`` accepts (``blender --help``).
 BLENDER_FORMATS = (
@@ -181,6 +185,52 @@ def frame_args(chunk: FrameChunk) -> list[str]:
     return ["-f", ",".join(str(f) for f in chunk.frames)]
 
 
+def current_scene(bfile: blendfile.BlendFile) -> blendfile.BlendFileBlock | None:
+    """The scene ``blender -b file -a`` renders: the one the file was saved showing.
+
+    Blender writes it as ``FileGlobal.curscene`` (the GLOB block), taken from
+    the active window when saving; files without it fall back, as Blender's
+    loader does, to the first window's scene and then to the first scene.
+    """
+    for glob in bfile.find_blocks_from_code(b"GLOB"):
+        scene = glob.get_pointer(b"curscene")
+        if scene is not None:
+            return scene
+    for wm in bfile.find_blocks_from_code(b"WM"):
+        window = wm.get_pointer((b"windows", b"first"))
+        scene = window.get_pointer(b"scene") if window is not None else None
+        if scene is not None:
+            return scene
+    scenes = bfile.find_blocks_from_code(b"SC")
+    return scenes[0] if scenes else None
+
+
+def blend_frames(path: Path) -> FrameRange | None:
+    """Frame start, end and step of the current scene of ``path``, read with BAT (no Blender).
+
+    :raises SceneError: when the file is not a .blend this reader can parse.
+    """
+    scene = Path(path).absolute()
+    if not scene.is_file():
+        raise SceneError(f"{scene} does not exist", hint="check the scene path")
+    with _quiet_bat():
+        try:
+            bfile = blendfile.open_cached(scene)
+            _check_version(bfile, scene)
+            block = current_scene(bfile)
+            if block is None:
+                return None
+            start, end, step = (int(block.get((b"r", field))) for field in (b"sfra", b"efra", b"frame_step"))
+        except bat_exceptions.BlendFileError as exc:
+            raise _unreadable(scene, str(exc.args[0]) if exc.args else type(exc).__name__) from exc
+        except (struct.error, EOFError, ValueError, KeyError, IndexError, OSError,
+                bat_exceptions.SegmentationFault, bat_exceptions.NoReaderImplemented) as exc:  # fmt: skip
+            raise _unreadable(scene, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+        finally:
+            blendfile.close_all_cached()  # BAT caches files process-wide; a re-save must be seen
+    return frames_between(start, end, step)
+
+
 def _stem(node_scene: str) -> str:
     name = PureWindowsPath(node_scene).name if is_windows_path(node_scene) else PurePosixPath(node_scene).name
     stem = name[: -len(".blend")] if name.lower().endswith(".blend") else name
@@ -197,6 +247,10 @@ class BlenderAdapter:
     def scan(self, scene: Path) -> AssetSet:
         """Every dependency of ``scene`` (see :func:`azrender_blender.scan.scan_blend`)."""
         return scan_blend(scene)
+
+    def scene_frames(self, scene: Path) -> FrameRange | None:
+        """The current scene's ``frame_start``-``frame_end`` every ``frame_step`` (see :func:`blend_frames`)."""
+        return blend_frames(scene)
 
     def command_line(self, invocation: RenderInvocation) -> str:
         """The Batch task command line that renders ``invocation.chunk``."""

@@ -41,7 +41,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from azrender.apps import RenderInvocation
 from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
-from azrender.model import AssetKind, AssetSet, FrameChunk, RenderOptions
+from azrender.model import AssetKind, AssetSet, FrameChunk, FrameRange, RenderOptions
 from azrender.paths import PathMap, is_windows_path
 from azrender_maya import remap as remap_module
 from azrender_maya.scan import scan_maya
@@ -374,6 +374,14 @@ class MayaAdapter:
         check for it with ``getattr`` (see :mod:`azrender_maya.settings`).
         """
         return read_settings(scene)
+
+    def scene_frames(self, scene: Path) -> FrameRange:
+        """The render range saved in ``scene`` (``defaultRenderGlobals`` start/end/step, Maya's 1-10 when unset).
+
+        Maya always has a range (it writes only values that differ from its
+        defaults), so this never returns None.
+        """
+        return FrameRange.parse(self.scene_settings(scene).frame_spec)
 
     def _saved(self, scene: Path) -> MayaSceneSettings | None:
         """The scene's settings, read once per job; None when the file cannot be read here."""
