@@ -269,3 +269,28 @@ def test_journal_appends_after_a_torn_line_are_kept_whole(tmp_path: Path) -> Non
     assert journal.pending() == {"a": IndexEntry("x", 1, 0), "b.bin": entry, "c.bin": entry}
     journal.clear()
     assert not journal.path.exists() and journal.pending() == {}
+
+
+def test_a_blob_committed_just_before_the_kill_is_checked_not_sent_again(
+    client: ContainerClient, tmp_path: Path
+) -> None:
+    files = []
+    for i in range(3):
+        p = tmp_path / f"f{i}.bin"
+        p.write_bytes(os.urandom(2000 + i))
+        files.append(p)
+    journal = UploadJournal.for_target(client.url, ".azrender/index.json")
+    # The killed run had begun f0 and f1; f0 was committed (with its hash) but the
+    # kill came before its record; f1 never arrived.
+    e0, e1 = file_entry(files[0]), file_entry(files[1])
+    journal.begin("f0.bin", e0)
+    journal.begin("f1.bin", e1)
+    client.upload_blob("f0.bin", files[0].read_bytes(), metadata={"xxh3": e0.hash})
+    journal.close()
+    assert journal.unfinished() == {"f0.bin": e0, "f1.bin": e1} and journal.pending() == {}
+
+    summary = upload_files(client, [UploadItem(p, p.name) for p in files], cache=None)
+    assert (summary.uploaded_files, summary.skipped_files) == (2, 1)
+    assert set(read_index(client)) == {"f0.bin", "f1.bin", "f2.bin"}
+    for p in files:
+        assert client.download_blob(p.name).readall() == p.read_bytes()

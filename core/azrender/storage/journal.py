@@ -6,13 +6,20 @@ arrived, so the next run skips them instead of uploading everything again::
 
     journal = UploadJournal.for_target(client.url, ".azrender/index.json")
     journal.pending()                       # {blob: IndexEntry} from an earlier, killed run
-    journal.append("P/show/a.png", entry)   # after each blob is committed
+    journal.unfinished()                    # begun but not recorded: check these blobs
+    journal.begin("P/show/a.png", entry)    # before sending it
+    journal.append("P/show/a.png", entry)   # after it is committed
     journal.clear()                         # once the remote index holds them
 
-One JSON line per blob, handed to the OS as written (that survives SIGKILL;
+A kill can land between the service committing a blob and the journal line
+saying so; :meth:`begin` lines name the few blobs in that window, so the next
+run asks the service about those instead of sending them again.
+
+One JSON line per record, handed to the OS as written (that survives SIGKILL;
 the file stays open between appends so thousands of small files do not each
-pay an open and close); a torn last line (the kill hit mid-write) is ignored. The file lives in the user cache folder and holds
-blob names and hashes only, never credentials.
+pay an open and close); a torn last line (the kill hit mid-write) is ignored.
+The file lives in the user cache folder and holds blob names and hashes only,
+never credentials.
 """
 
 from __future__ import annotations
@@ -41,29 +48,51 @@ class UploadJournal:
         key = hashlib.sha256(f"{public_url(container_url)}|{index_blob}".encode()).hexdigest()
         return cls(settings.cache_dir() / "journals" / f"{key[:32]}.jsonl")
 
-    def pending(self) -> dict[str, IndexEntry]:
-        """Blobs recorded as uploaded by a run that never updated the remote index."""
-        out: dict[str, IndexEntry] = {}
+    def _records(self) -> tuple[dict[str, IndexEntry], dict[str, IndexEntry]]:
+        """(begun, done) blob → entry, from the file; torn or foreign lines are skipped."""
+        begun: dict[str, IndexEntry] = {}
+        done: dict[str, IndexEntry] = {}
         try:
             text = self.path.read_text(encoding="utf-8")
         except OSError:
-            return out
+            return begun, done
         for line in text.splitlines():
             try:
                 doc = json.loads(line)
-                out[str(doc["blob"])] = IndexEntry.from_json(doc["entry"])
+                entry = IndexEntry.from_json(doc["entry"])
+                if "begin" in doc:
+                    begun[str(doc["begin"])] = entry
+                else:
+                    done[str(doc["blob"])] = entry
             except (ValueError, KeyError, TypeError):
                 continue  # a torn line from a killed writer
-        return out
+        return begun, done
+
+    def pending(self) -> dict[str, IndexEntry]:
+        """Blobs recorded as uploaded by a run that never updated the remote index."""
+        return self._records()[1]
+
+    def unfinished(self) -> dict[str, IndexEntry]:
+        """Blobs a killed run began sending and never recorded: they may or may not be there."""
+        begun, done = self._records()
+        return {blob: e for blob, e in begun.items() if done.get(blob) != e}
+
+    def begin(self, blob: str, entry: IndexEntry) -> None:
+        """Record that ``blob`` is about to be sent with this content."""
+        self._write({"begin": blob, "entry": entry.to_json()})
 
     def append(self, blob: str, entry: IndexEntry) -> None:
-        """Record one committed blob: a single ``write`` on an ``O_APPEND`` descriptor.
+        """Record one committed blob."""
+        self._write({"blob": blob, "entry": entry.to_json()})
+
+    def _write(self, record: dict[str, object]) -> None:
+        """One ``write`` of one line on an ``O_APPEND`` descriptor.
 
         No lock around the write: appends of one short line are placed whole
         at the end by the kernel, and a Python lock held across a syscall makes
         the upload threads queue behind each other.
         """
-        line = json.dumps({"blob": blob, "entry": entry.to_json()}, separators=(",", ":"))
+        line = json.dumps(record, separators=(",", ":"))
         os.write(self._fd_for_append(), (line + "\n").encode("utf-8"))
 
     def _fd_for_append(self) -> int:

@@ -440,6 +440,29 @@ class _Claims:
         return item if self.mirror else UploadItem(item.local, name)
 
 
+def _arrived(client: ContainerClient, blob: str, entry: IndexEntry) -> bool:
+    """True if ``blob`` is committed with exactly this content (hash metadata and size)."""
+    with storage_errors("checking", client=client, blob=blob):
+        try:
+            props = with_retries(lambda: client.get_blob_client(blob).get_blob_properties())
+        except ResourceNotFoundError as exc:
+            if getattr(exc, "error_code", None) == "ContainerNotFound":
+                raise
+            return False
+    meta = props.metadata or {}
+    return meta.get("xxh3") == entry.hash and int(props.size) == entry.size
+
+
+def _journalled(client: ContainerClient, journal: UploadJournal) -> dict[str, IndexEntry]:
+    """What an earlier, killed run sent: its recorded blobs, plus those it had begun
+    that the service holds whole (the kill fell between the commit and the record)."""
+    done = journal.pending()
+    for blob, entry in journal.unfinished().items():  # at most one per worker of that run
+        if _arrived(client, blob, entry):
+            done[blob] = entry
+    return done
+
+
 # ---------------------------------------------------------------- the upload
 
 
@@ -502,6 +525,8 @@ def upload_files(
                 results.append(sent.result)
 
     def send(item: UploadItem, entry: IndexEntry, data: bytes | None) -> _Sent:
+        if journal is not None:
+            journal.begin(item.blob, entry)
         result = _upload_one(client, item, entry, progress, options, data)
         if journal is not None:
             journal.append(item.blob, entry)
@@ -524,7 +549,7 @@ def upload_files(
     with deferred:
         probes = _probe_all(unique.values(), cache, max_workers)
         index = read_index(client, index_blob) if index_blob is not None else None
-        pending = journal.pending() if journal is not None else {}
+        pending = _journalled(client, journal) if journal is not None else {}
         if index is not None and pending:
             index = {**index, **pending}
         uploaded.update(pending)
