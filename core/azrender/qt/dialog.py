@@ -17,7 +17,7 @@ from pathlib import Path
 
 from azrender.backends import BACKENDS
 from azrender.errors import AzrenderError, UsageError
-from azrender.model import AssetSet, FrameRange
+from azrender.model import AssetSet, FrameRange, RenderOptions
 from azrender.preflight import Report
 from azrender.presets import Preset, load_preset
 from azrender.progress import Progress
@@ -74,6 +74,7 @@ class SubmitDialog(QtWidgets.QDialog):
         self.pool = QtCore.QThreadPool(self)
         self.assets: AssetSet | None = None
         self.submission: Submission | None = None
+        self.planned: Submission | None = None  # the last check's dry run (job and findings)
         self.preflight: Report | None = None
         self._tasks: set[Task] = set()
         self._progress_total = 0.0
@@ -249,6 +250,17 @@ class SubmitDialog(QtWidgets.QDialog):
         items = (self.layers_list.item(i) for i in range(self.layers_list.count()))
         return [i.text() for i in items if i.checkState() == QtCore.Qt.CheckState.Checked]
 
+    def render_options(self) -> RenderOptions:
+        """The chosen camera and ticked layers, for ``submit_scene(render=...)``.
+
+        No cameras or layers reported means "as saved in the scene". A scene
+        with layers but none ticked would render nothing, so that is refused.
+        """
+        layers = tuple(self.selected_layers())
+        if self.layers_list.count() and not layers:
+            raise UsageError("no render layer ticked", hint="tick the render layers to render")
+        return RenderOptions(camera=self.selected_camera(), layers=layers)
+
     # -- preset -----------------------------------------------------------------
 
     def _browse_preset(self) -> None:
@@ -298,23 +310,25 @@ class SubmitDialog(QtWidgets.QDialog):
         if planned is None:
             task = Task(lambda progress: scan_scene(scene, progress)[1])
         else:  # with a preset: a dry run also gives the pre-flight report
-            preset, backend, frames = planned
+            preset, backend, frames, render = planned
             chunk = self.chunk_spin.value()
             task = Task(lambda progress: submit_scene(
-                scene, preset, frames, chunk=chunk, backend=backend, dry_run=True, progress=progress))
+                scene, preset, frames, chunk=chunk, backend=backend, dry_run=True, render=render,
+                progress=progress))
         task.signals.done.connect(self._show_check)
         task.signals.failed.connect(self._check_failed)
         self._run(task)
 
-    def _dry_run_settings(self) -> tuple[Preset, str | None, FrameRange] | None:
+    def _dry_run_settings(self) -> tuple[Preset, str | None, FrameRange, RenderOptions] | None:
         try:
             preset, backend = self.settings()
-            return preset, backend, self.frames()
+            return preset, backend, self.frames(), self.render_options()
         except AzrenderError:  # no or bad preset: the file check still runs
             return None
 
     def _show_check(self, result: object) -> None:
         if isinstance(result, Submission):
+            self.planned = result
             self._show_assets(result.assets)
             if result.preflight is not None:
                 self.show_findings(result.preflight)
@@ -372,6 +386,7 @@ class SubmitDialog(QtWidgets.QDialog):
         try:
             preset, backend = self.settings()
             frames = self.frames()
+            render = self.render_options()
         except AzrenderError as exc:
             self._say(str(exc), error=True)
             return
@@ -380,7 +395,7 @@ class SubmitDialog(QtWidgets.QDialog):
         def work(progress: Progress) -> Submission | Report:
             try:
                 return submit_scene(scene, preset, frames, chunk=chunk, backend=backend,
-                                    wait=False, strict=strict, progress=progress)
+                                    wait=False, strict=strict, render=render, progress=progress)
             except PreflightBlocked as blocked:  # the findings list says why
                 return blocked.report
 
