@@ -88,6 +88,32 @@ def node_release_command(job_id: str, node_os: str = "linux") -> str:
     return f"{_NODE_PYTHON[node_os]} -m azrender.node release --job {job_id}"
 
 
+def watched(command_line: str, node_os: str = "linux") -> str:
+    """``command_line`` run under the node's watcher (:mod:`azrender.node.watch`).
+
+    The watcher ends the renderer within seconds when it prints a known licence
+    (exit 64) or missing plug-in (exit 65) failure, instead of letting it hang
+    until the task's wall-clock limit; the renderer's own command line stays
+    readable after ``--``.
+
+    >>> watched("blender -b a.blend")
+    'python3 -m azrender.node run -- blender -b a.blend'
+    """
+    return f"{_NODE_PYTHON[node_os]} -m azrender.node run -- {command_line}"
+
+
+def _watched_on(command_line: str, node_os: str) -> str:
+    """The render command as a task runs it: watched on Linux nodes.
+
+    Windows nodes run it as it is, for now: Python on Windows re-parses its
+    command line into argv and the watcher would quote it again for
+    ``CreateProcess``, which breaks the nested quotes of ``cmd /c "... -x:"a b" ..."``
+    that the 3ds Max and Maya lines carry. The watcher needs to pass on its raw
+    command line (``GetCommandLineW``) before Windows lines can go through it.
+    """
+    return watched(command_line, node_os) if node_os == "linux" else command_line
+
+
 def _single_quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
@@ -185,7 +211,8 @@ def build_job(
         job.tasks.append(
             TaskSpec(
                 task_id=task_id,
-                command_line=with_prefix(adapter.command_line(invocation), plan.task_prefix, plan.node_os),
+                command_line=with_prefix(_watched_on(adapter.command_line(invocation), plan.node_os),
+                                         plan.task_prefix, plan.node_os),
                 frames=chunk.frames,
                 output_files=(
                     OutputFileSpec(

@@ -30,7 +30,7 @@ def test_default_is_blob_copy_as_before() -> None:
     assert job.preparation is not None
     assert job.preparation.command_line == "python3 -m azrender.node sync --job j1"
     assert '"$AZ_BATCH_NODE_SHARED_DIR/jobs/j1/remap.py"' in job.tasks[0].command_line
-    assert job.tasks[0].command_line.startswith("/bin/bash -c 'blender -b ")
+    assert job.tasks[0].command_line.startswith("python3 -m azrender.node run -- /bin/bash -c 'blender -b ")
 
 
 def test_nfs_scene_on_the_mount() -> None:

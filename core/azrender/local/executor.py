@@ -22,6 +22,7 @@ from pathlib import Path
 from azrender.local.node import PREPARATION_TASK_ID, RELEASE_TASK_ID, NodeLayout
 from azrender.local.state import JobRecord, JobStore, TaskState
 from azrender.model import OutputFileSpec, TaskSpec, UploadCondition
+from azrender.node.watch import EXIT_CODES
 from azrender.progress import NO_PROGRESS, Progress
 
 # Uploads (local file, blob name) pairs to the job's outputs container.
@@ -59,6 +60,28 @@ def expand_output_pattern(task_dir: Path, spec: OutputFileSpec) -> list[tuple[Pa
             rel = path.relative_to(base).as_posix()
             found.append((path, f"{prefix}/{rel}" if prefix else rel))
     return found
+
+
+#: The watcher's reason line (:mod:`azrender.node.watch`) starts with this.
+WATCHER_PREFIX = "azrender: "
+_REASON_TAIL_BYTES = 8192
+
+
+def watcher_reason(stderr_path: Path) -> str | None:
+    """The last ``azrender: ...`` line of a task's stderr (the watcher's one-line reason), or None.
+
+    Only the file's tail is read: a renderer may have written megabytes before it.
+    """
+    try:
+        with open(stderr_path, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - _REASON_TAIL_BYTES))
+            tail = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in reversed(tail.splitlines()):
+        if line.startswith(WATCHER_PREFIX):
+            return line[len(WATCHER_PREFIX):].strip() or None
+    return None
 
 
 def _condition_met(condition: UploadCondition, success: bool) -> bool:
@@ -132,7 +155,9 @@ class LocalExecutor:
             state.state, state.started, state.ended = "running", time.time(), None
             self.store.save(record)
             exit_code, failure = self._execute(record.job_id, spec, task_dir)
-            if exit_code == 0 or attempt == attempts - 1:
+            # A licence or missing plug-in failure (the watcher's 64/65) fails the same way
+            # again: no retry, as the Batch job's exit conditions say too.
+            if exit_code == 0 or exit_code in EXIT_CODES or attempt == attempts - 1:
                 break
         success = exit_code == 0
         uploaded = self._upload(spec, task_dir, success)
@@ -165,6 +190,9 @@ class LocalExecutor:
             except subprocess.TimeoutExpired:
                 return None, f"exceeded its wall-clock limit of {spec.max_wall_clock_seconds}s"
         if proc.returncode != 0:
+            reason = watcher_reason(task_dir / "stderr.txt")
+            if reason is not None:
+                return proc.returncode, reason
             return proc.returncode, f"exit code {proc.returncode}; see {task_dir / 'stderr.txt'}"
         return 0, None
 
