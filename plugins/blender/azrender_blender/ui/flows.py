@@ -8,11 +8,11 @@ reports through a :class:`~azrender_blender.ui.work.Reporter`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from azrender.backends import backend_for
-from azrender.model import FrameRange, JobStatus
+from azrender.model import FrameRange, JobStatus, RenderOptions
 from azrender.presets import Preset
 from azrender.storage.client import container_client
 from azrender.storage.download import DownloadSummary, download_prefix
@@ -31,6 +31,7 @@ class SubmitRequest:
     chunk: int | None
     backend: str | None
     output_dir: Path
+    render: RenderOptions = field(default_factory=RenderOptions)  # the panel's engine and device; empty: as saved
     follow_seconds: float = 24 * 3600.0
     poll_seconds: float = 2.0
 
@@ -62,6 +63,7 @@ def submit_and_follow(request: SubmitRequest, reporter: Reporter) -> None:
         chunk=request.chunk,
         backend=request.backend,
         wait=False,
+        render=request.render,
         progress=reporter.progress(),
     )
     job_id = submission.job.job_id

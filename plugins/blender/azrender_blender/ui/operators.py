@@ -21,7 +21,7 @@ from azrender.presets import Preset
 
 from ..collect import collect_scene
 from . import flows
-from .props import output_folder, preferences, scene_frames
+from .props import output_folder, preferences, render_options, scene_frames
 from .runtime import PRESETS, WORK
 
 SNAPSHOT_DIR = ".azrender-snapshots"
@@ -133,6 +133,7 @@ class AZRENDER_OT_submit(bpy.types.Operator):
             chunk=settings.chunk or None,
             backend=backend,
             output_dir=output,
+            render=render_options(scene),
             follow_seconds=hours * 3600.0,
         )
         key = secrets.token_hex(4)

@@ -9,7 +9,7 @@ import bpy
 
 from azrender.errors import AzrenderError
 
-from .props import scene_frames
+from .props import effective_engine, scene_frames
 from .runtime import PRESETS
 
 _STATE_ICONS = {
@@ -63,6 +63,9 @@ class AZRENDER_PT_render_on_azure(bpy.types.Panel):
         else:
             layout.prop(settings, "frames")
         layout.prop(settings, "chunk")
+        layout.prop(settings, "engine")
+        if effective_engine(context.scene) == "CYCLES":
+            layout.prop(settings, "device")
         layout.prop(settings, "backend")
         layout.prop(settings, "output_dir")
 

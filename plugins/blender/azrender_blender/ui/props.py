@@ -17,6 +17,8 @@ from bpy.props import (
     StringProperty,
 )
 
+from azrender.model import RenderOptions
+
 from .presets import find_presets, preset_dirs
 
 # The add-on's module name: ``azrender_blender`` as a legacy add-on,
@@ -27,6 +29,28 @@ ADDON_ID = __package__.rpartition(".")[0] if __package__ else "azrender_blender"
 # stay referenced by Python, or the menu shows garbage.
 _PRESET_ITEMS: list[tuple[str, str, str]] = []
 _NO_PRESET = ("NONE", "(no presets found)", "Set the preset search path in the add-on preferences")
+
+# "As saved in the scene" in the engine and device pickers: no override on the node.
+SCENE_CHOICE = "SCENE"
+# EEVEE's engine id: BLENDER_EEVEE_NEXT in Blender 4.2 to 4.5, BLENDER_EEVEE before and since 5.0.
+# The farm renders with the artist's Blender version, so the id of this Blender is the one to send.
+EEVEE_ID = "BLENDER_EEVEE_NEXT" if (4, 2) <= tuple(bpy.app.version[:2]) < (5, 0) else "BLENDER_EEVEE"
+ENGINE_ITEMS = [
+    (SCENE_CHOICE, "Scene's engine", "Render with the engine saved in the scene"),
+    ("CYCLES", "Cycles", "Render with Cycles"),
+    (EEVEE_ID, "EEVEE", "Render with EEVEE"),
+    ("BLENDER_WORKBENCH", "Workbench", "Render with Workbench"),
+]
+# Cycles' --cycles-device values (azrender_blender.adapter.CYCLES_DEVICES).
+DEVICE_ITEMS = [
+    (SCENE_CHOICE, "Scene's device", "Render on the device saved in the scene's Cycles settings"),
+    ("CPU", "CPU", "Render on the node's processors"),
+    ("CUDA", "CUDA", "NVIDIA GPUs through CUDA"),
+    ("OPTIX", "OptiX", "NVIDIA RTX GPUs through OptiX"),
+    ("HIP", "HIP", "AMD GPUs"),
+    ("ONEAPI", "oneAPI", "Intel GPUs"),
+    ("METAL", "Metal", "Apple GPUs"),
+]
 
 
 class AzrenderPreferences(bpy.types.AddonPreferences):
@@ -118,6 +142,14 @@ class AZRENDER_PG_settings(bpy.types.PropertyGroup):
         ],
         default="PRESET",
     )
+    engine: EnumProperty(  # type: ignore[valid-type]
+        name="Render engine", items=ENGINE_ITEMS, default=SCENE_CHOICE,
+        description="The engine the farm renders with",
+    )
+    device: EnumProperty(  # type: ignore[valid-type]
+        name="Cycles device", items=DEVICE_ITEMS, default=SCENE_CHOICE,
+        description="The device Cycles renders on, on the node",
+    )
     output_dir: StringProperty(  # type: ignore[valid-type]
         name="Output folder",
         description="Where frames come back (empty: the folder of the scene's output path)",
@@ -135,6 +167,25 @@ def scene_frames(scene: Any) -> str:
     """The scene's own range in farm syntax (``1-250``, ``1-250x2``)."""
     spec = f"{scene.frame_start}-{scene.frame_end}"
     return spec + (f"x{scene.frame_step}" if scene.frame_step > 1 else "")
+
+
+def effective_engine(scene: Any) -> str:
+    """The engine the farm renders ``scene`` with: the panel's override, else the scene's own."""
+    engine = str(scene.azrender.engine)
+    return str(scene.render.engine) if engine == SCENE_CHOICE else engine
+
+
+def render_options(scene: Any) -> RenderOptions:
+    """The panel's engine and Cycles device as ``submit_scene(render=...)`` takes them.
+
+    The device is a Cycles setting: it is sent only when the farm renders with
+    Cycles, which is also the only time the panel shows it.
+    """
+    settings = scene.azrender
+    renderer = None if settings.engine == SCENE_CHOICE else str(settings.engine)
+    cycles = effective_engine(scene) == "CYCLES"
+    device = str(settings.device) if cycles and settings.device != SCENE_CHOICE else None
+    return RenderOptions(renderer=renderer, device=device)
 
 
 def output_folder(scene: Any) -> Path:
