@@ -27,6 +27,7 @@ from azrender.batch.mounts import PoolMounts
 from azrender.errors import UsageError
 from azrender.model import JobSpec, OutputFileSpec, TaskSpec
 from azrender.node.sync import ENV_ACCOUNT_URL, ENV_CONTAINER_URL
+from azrender.node.watch import EXIT_CODES
 from azrender.presets import Preset
 from azrender.storage.client import redact
 from azrender.storage.modes import BlobfuseMount, StoragePlan, storage_plan
@@ -275,6 +276,27 @@ def output_file(spec: OutputFileSpec, access: NodeAccess) -> JSON:
     }
 
 
+def watcher_exit_conditions() -> JSON:
+    """ExitConditions for the watcher's licence (64) and missing plug-in (65) exits.
+
+    What the service allows (``azure.batch.models.ExitOptions``): per exit code only a
+    ``jobAction`` (none, disable, terminate) and a ``dependencyAction``; there is no
+    per-code "do not retry". Batch retries any non-zero exit up to ``maxTaskRetryCount``
+    before it applies exit conditions, so the failing task itself still gets its retry
+    (seconds each, thanks to the watcher). What the conditions stop is the pointless
+    rest: a licence server that is down, or a plug-in the image lacks, fails every task
+    of the job the same way, so 64/65 terminate the job and its waiting tasks never
+    start (nor are paid for). The job must say ``onTaskFailure =
+    performexitoptionsjobaction`` for a jobAction to count, and since that makes
+    "terminate" the default for every other non-zero exit, ``default`` keeps ordinary
+    failures at "none": one bad frame does not end the job.
+    """
+    return {
+        "exitCodes": [{"code": code, "exitOptions": {"jobAction": "terminate"}} for code in sorted(EXIT_CODES)],
+        "default": {"jobAction": "none"},
+    }
+
+
 def task_body(task: TaskSpec, access: NodeAccess, preset: Preset) -> JSON:
     """One BatchTaskCreateOptions for a render task."""
     constraints: JSON = {"maxTaskRetryCount": task.max_retries}
@@ -287,6 +309,7 @@ def task_body(task: TaskSpec, access: NodeAccess, preset: Preset) -> JSON:
         "commandLine": task.command_line,
         "userIdentity": TASK_USER,
         "constraints": constraints,
+        "exitConditions": watcher_exit_conditions(),
     }
     if task.environment:
         body["environmentSettings"] = environment(task.environment)
@@ -313,7 +336,8 @@ def job_body(
         "poolInfo": pool_info(preset, mounts),
         "constraints": {"maxWallClockTime": iso_duration(preset.batch.max_job_minutes * 60)},
         "onAllTasksComplete": "noaction",
-        "onTaskFailure": "noaction",
+        # Lets a task's exit conditions end the job (see watcher_exit_conditions).
+        "onTaskFailure": "performexitoptionsjobaction",
         "metadata": [
             {"name": "azrender", "value": __version__},
             {"name": "app", "value": job.app},
