@@ -297,6 +297,8 @@ class FakeBatchService(HttpTransport):  # type: ignore[misc]
         if job["state"] != "active" or not job["tasks"] or not self._prepare(job_id):
             return
         for tid, task in job["tasks"].items():
+            if job["state"] != "active":
+                break  # an exit condition ended the job: nothing more starts
             if task["state"] == "active":
                 task["state"], task["exec"] = "running", {"startTime": _now()}
             elif task["state"] == "running":
@@ -321,6 +323,9 @@ class FakeBatchService(HttpTransport):  # type: ignore[misc]
             task["exec"]["failureInfo"] = {"category": "usererror", "code": "FailureExitCode",
                                            "message": "The task exited with an exit code representing a failure"}
         task["stderr"] = result.stderr.encode()
+        if not ok and self._job_action(job_id, task["body"], result.exit_code) == "terminate":
+            job = self.jobs[job_id]
+            job["state"], job["ended"] = "completed", _now()
         files = {**{f"wd/{k}": v for k, v in result.files.items()},
                  "stdout.txt": result.stdout.encode(), "stderr.txt": result.stderr.encode()}
         for out in task["body"].get("outputFiles", []):
@@ -332,6 +337,20 @@ class FakeBatchService(HttpTransport):  # type: ignore[misc]
                 if self.upload:
                     container = ContainerClient.from_container_url(out["destination"]["container"]["containerUrl"])
                     container.upload_blob(name, data, overwrite=True)
+
+    def _job_action(self, job_id: str, body: dict[str, Any], exit_code: int) -> str:
+        """The jobAction the service takes for a failed task: only with onTaskFailure =
+        performexitoptionsjobaction; the task's exitConditions, else "terminate"."""
+        if self.jobs[job_id]["body"].get("onTaskFailure") != "performexitoptionsjobaction":
+            return "none"
+        conditions = body.get("exitConditions", {})
+        for mapping in conditions.get("exitCodes", []):
+            if mapping["code"] == exit_code:
+                return str(mapping["exitOptions"].get("jobAction", "terminate"))
+        for ranges in conditions.get("exitCodeRanges", []):
+            if ranges["start"] <= exit_code <= ranges["end"]:
+                return str(ranges["exitOptions"].get("jobAction", "terminate"))
+        return str(conditions.get("default", {}).get("jobAction", "terminate"))
 
     def op_list_tasks(self, params: dict[str, str], body: Any, query: Any) -> tuple[int, Any, None]:
         job_id = params["jobId"]

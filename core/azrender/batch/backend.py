@@ -40,7 +40,9 @@ from azrender.batch.mounts import pool_mounts
 from azrender.batch.payload import BatchPlan, mask_secrets, plan_batch
 from azrender.batch.validate import MAX_TASKS_PER_COLLECTION, validate_body
 from azrender.errors import JobError, UsageError
+from azrender.local.executor import reason_in
 from azrender.model import FrameRange, JobSpec, JobStatus, TaskStatus
+from azrender.node.watch import EXIT_CODES
 from azrender.presets import Preset
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.client import redact
@@ -335,6 +337,12 @@ class AzureBatchBackend:
 
     def _failure(self, job_id: str, task: bm.BatchTask) -> str:
         info = task.execution_info
+        if info and info.exit_code in EXIT_CODES:
+            # The watcher ended the renderer: its own one-line reason says why, better than
+            # "exit code 64"; the code's meaning when the log cannot be read.
+            text = self._stderr_text(job_id, task.id)
+            reason = reason_in(text) if text else None
+            return redact(reason or f"{EXIT_CODES[info.exit_code]} (exit code {info.exit_code})")
         parts = []
         if info and info.failure_info and info.failure_info.message:
             parts.append(info.failure_info.message)
@@ -347,14 +355,18 @@ class AzureBatchBackend:
 
     def stderr_tail(self, job_id: str, task_id: str) -> str | None:
         """The last lines of the task's stderr.txt: from the node, else from the uploaded log."""
-        text: str | None = None
+        text = self._stderr_text(job_id, task_id)
+        return _tail(text) if text else None
+
+    def _stderr_text(self, job_id: str, task_id: str) -> str | None:
+        """The end of the task's stderr.txt: from the node, else from the uploaded log."""
         try:
             data = b"".join(self.client.download_task_file(job_id, task_id, "stderr.txt"))
-            text = data[-STDERR_TAIL_BYTES:].decode("utf-8", "replace")
+            return data[-STDERR_TAIL_BYTES:].decode("utf-8", "replace")
         except AzureError:
             if self.stderr_fetcher is not None:
-                text = self.stderr_fetcher(job_id, task_id)
-        return _tail(text) if text else None
+                return self.stderr_fetcher(job_id, task_id)
+        return None
 
     def wait(self, job_id: str, progress: Progress = NO_PROGRESS) -> JobStatus:
         """Poll until the job has completed (bounded by the job's own time limit)."""

@@ -78,7 +78,17 @@ def watcher_reason(stderr_path: Path) -> str | None:
             tail = f.read().decode("utf-8", errors="replace")
     except OSError:
         return None
-    for line in reversed(tail.splitlines()):
+    return reason_in(tail)
+
+
+def reason_in(log: str) -> str | None:
+    r"""The last ``azrender: ...`` line of ``log``, without the prefix (the Batch backend reads
+    the task's stderr from the node with this too).
+
+    >>> reason_in("Fra:1\nazrender: licence failure (vray): no licence\n")
+    'licence failure (vray): no licence'
+    """
+    for line in reversed(log.splitlines()):
         if line.startswith(WATCHER_PREFIX):
             return line[len(WATCHER_PREFIX):].strip() or None
     return None
@@ -222,4 +232,6 @@ __all__ = [
     "LocalExecutor",
     "OutputSink",
     "expand_output_pattern",
+    "reason_in",
+    "watcher_reason",
 ]
