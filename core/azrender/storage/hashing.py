@@ -251,6 +251,8 @@ class HashCache:
 
 
 def _key(path: Path | str) -> str:
+    if isinstance(path, Path) and path.is_absolute():
+        return str(path)  # the common case, without building a new Path
     return str(Path(path).absolute())
 
 

@@ -393,16 +393,27 @@ class _Probe:
     entry: IndexEntry | None
 
 
-def _stat(item: UploadItem) -> tuple[UploadItem, os.stat_result]:
-    with _vanished_as_storage_error(item, "before"):
-        return item, os.stat(item.local)
+#: Files stat'ed per task: one thread-pool task per file costs more than a local stat.
+_STAT_CHUNK = 256
+
+
+def _stat_chunk(chunk: list[UploadItem]) -> list[tuple[UploadItem, os.stat_result]]:
+    out = []
+    for item in chunk:
+        with _vanished_as_storage_error(item, "before"):
+            out.append((item, os.stat(item.local)))
+    return out
 
 
 def _probe_all(
     items: Iterable[UploadItem], cache: HashCache | None, max_workers: int
 ) -> list[_Probe]:
     """Stat every item (in parallel: shares answer slowly) and look all up in ``cache`` at once."""
-    stats = run_parallel(_stat, items, max_workers=max_workers)
+    todo = list(items)
+    chunks = [todo[i : i + _STAT_CHUNK] for i in range(0, len(todo), _STAT_CHUNK)]
+    stats = [
+        s for chunk in run_parallel(_stat_chunk, chunks, max_workers=max_workers) for s in chunk
+    ]
     keys = [(it.local, st.st_size, st.st_mtime_ns) for it, st in stats]
     digests = cache.lookup_many(keys) if cache is not None else [None] * len(keys)
     return [
@@ -567,6 +578,9 @@ def upload_files(
                 claims_known[probe.item.blob] = target
                 work.append(probe)
 
+        # Large files first (otherwise in the caller's order): their blocks then
+        # overlap the many small files instead of running alone at the end.
+        work.sort(key=lambda p: p.size < options.large_threshold)
         progress.begin("upload", total=sum(p.size for p in work), unit="B")
         try:
             run_parallel(one, work, max_workers=max_workers, on_done=record)
