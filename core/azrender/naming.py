@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from azrender.errors import UsageError
@@ -171,3 +172,23 @@ def max_output_name(template: str, ctx: NamingContext) -> str:
             hint="use {frame:04} (or leave {frame} out) for 3ds Max",
         )
     return "".join(p if isinstance(p, str) else _value(p, ctx, "3ds Max") for p in head)
+
+
+def format_key(name: str) -> str:
+    """The spelling-insensitive key of an output format name (``open-exr`` → ``OPEN_EXR``)."""
+    return name.strip().upper().replace("-", "_").replace(" ", "_")
+
+
+def lookup_format(name: str, table: Mapping[str, str], app: str) -> str:
+    """What ``app`` calls the output format ``name``, or a one-line error listing its formats.
+
+    >>> lookup_format("open exr", {"OPEN_EXR": "exr", "PNG": "png"}, "Maya")
+    'exr'
+    """
+    key = format_key(name)
+    if key not in table:
+        raise UsageError(
+            f"{app} cannot write output format {name!r}",
+            hint=f"use one of {', '.join(sorted(set(table)))}",
+        )
+    return table[key]

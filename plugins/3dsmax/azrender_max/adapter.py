@@ -41,6 +41,7 @@ from azrender.apps import RenderInvocation, frames_between
 from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import Asset, AssetKind, AssetSet, FrameChunk, FrameRange, RenderOptions
+from azrender.naming import lookup_format
 from azrender.paths import PathMap, is_windows_path
 from azrender_max.remap import max_remap
 from azrender_max.scan import scan_max, scene_info
@@ -75,13 +76,7 @@ def max_extension(name: str) -> str:
     >>> max_extension("OPEN_EXR"), max_extension("png")
     ('exr', 'png')
     """
-    key = name.strip().upper().replace("-", "_").replace(" ", "_")
-    if key not in _EXTENSIONS:
-        raise UsageError(
-            f"3ds Max output format {name!r} is not supported",
-            hint=f"use one of {', '.join(sorted(set(_EXTENSIONS)))}",
-        )
-    return _EXTENSIONS[key]
+    return lookup_format(name, _EXTENSIONS, "3ds Max")
 
 
 def frame_list(frames: Sequence[int]) -> str:

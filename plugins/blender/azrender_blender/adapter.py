@@ -31,7 +31,13 @@ from azrender.apps import RenderInvocation, frames_between
 from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import AssetSet, FrameChunk, FrameRange, RenderOptions
-from azrender.naming import DEFAULT_TEMPLATE, NamingContext, blender_output
+from azrender.naming import (
+    DEFAULT_TEMPLATE,
+    NamingContext,
+    blender_output,
+    format_key,
+    lookup_format,
+)
 from azrender.paths import PathMap, is_windows_path
 from azrender.paths import rules as rules_module
 from azrender_blender import remap as remap_module
@@ -61,14 +67,8 @@ _DQ_SPECIAL = re.compile(r'(["\\`])')
 
 def blender_format(name: str) -> str:
     """Normalise an output format name to what ``blender -F`` accepts."""
-    key = name.strip().upper().replace("-", "_").replace(" ", "_")
-    key = _FORMAT_ALIASES.get(key, key)
-    if key not in BLENDER_FORMATS:
-        raise UsageError(
-            f"Blender cannot write output format {name!r}",
-            hint=f"use one of {', '.join(BLENDER_FORMATS)}",
-        )
-    return key
+    key = format_key(name)
+    return lookup_format(_FORMAT_ALIASES.get(key, key), {f: f for f in BLENDER_FORMATS}, "Blender")
 
 
 # Short names artists use for Blender's render engines (``-E`` takes the RNA id).

@@ -42,6 +42,7 @@ from azrender.apps import RenderInvocation
 from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import AssetKind, AssetSet, FrameChunk, FrameRange, RenderOptions
+from azrender.naming import lookup_format
 from azrender.paths import PathMap, is_windows_path
 from azrender_maya import remap as remap_module
 from azrender_maya.scan import scan_maya
@@ -116,13 +117,7 @@ def maya_format(name: str) -> str:
     >>> maya_format("OPEN_EXR"), maya_format("jpeg")
     ('exr', 'jpg')
     """
-    key = name.strip().upper().replace("-", "_").replace(" ", "_")
-    if key not in _FORMATS:
-        raise UsageError(
-            f"Maya cannot write output format {name!r}",
-            hint=f"use one of {', '.join(sorted(set(_FORMATS)))}",
-        )
-    return _FORMATS[key]
+    return lookup_format(name, _FORMATS, "Maya")
 
 
 def cmd_quote(text: str) -> str:
