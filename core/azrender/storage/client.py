@@ -157,10 +157,25 @@ def describe(client: ContainerClient | None) -> tuple[str, str]:
     return redact(endpoint), client.container_name
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an SDK error, redacted and short enough for a one-line message."""
     text = str(getattr(exc, "message", None) or exc).strip()
     line = text.splitlines()[0] if text else type(exc).__name__
     return redact(line)[:200]
+
+
+def failure_kind(exc: AzureError) -> str:
+    """What an Azure Storage error means to the user, whichever service raised it:
+    ``unreachable``, ``refused`` (credential), ``not-found``, ``answered`` (another
+    HTTP status) or ``failed``."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, (ServiceRequestError, ServiceResponseError)) and status is None:
+        return "unreachable"
+    if isinstance(exc, ClientAuthenticationError) or status in (401, 403):
+        return "refused"
+    if isinstance(exc, ResourceNotFoundError) or status == 404:
+        return "not-found"
+    return "answered" if isinstance(exc, HttpResponseError) else "failed"
 
 
 @contextmanager
@@ -181,7 +196,7 @@ def storage_errors(
     except TRANSPORT_ERRORS as exc:
         endpoint, _ = describe(client)
         raise StorageError(
-            f"{what}: the connection to blob storage at {endpoint} kept breaking: {_first_line(exc)}",
+            f"{what}: the connection to blob storage at {endpoint} kept breaking: {first_line(exc)}",
             hint="check the network and run again; what finished is not sent again",
         ) from exc
 
@@ -193,17 +208,18 @@ def _translate(
     where = f"container {container!r}" + (f", blob {blob!r}" if blob else "")
     status = getattr(exc, "status_code", None)
     code = str(getattr(exc, "error_code", "") or "")
-    if isinstance(exc, (ServiceRequestError, ServiceResponseError)) and status is None:
+    kind = failure_kind(exc)
+    if kind == "unreachable":
         return StorageError(
-            f"{what}: cannot reach blob storage at {endpoint}: {_first_line(exc)}",
+            f"{what}: cannot reach blob storage at {endpoint}: {first_line(exc)}",
             hint="check the account URL / that Azurite is running, and the network",
         )
-    if isinstance(exc, ClientAuthenticationError) or status in (401, 403):
+    if kind == "refused":
         return StorageError(
             f"{what}: storage refused the credential for {where} at {endpoint}",
             hint="sign in with `az login` or check the connection string / SAS expiry and permissions",
         )
-    if isinstance(exc, ResourceNotFoundError) or status == 404:
+    if kind == "not-found":
         if code == "ContainerNotFound" or not blob:
             return StorageError(
                 f"{what}: container {container!r} does not exist at {endpoint}",
@@ -213,13 +229,13 @@ def _translate(
             f"{what}: blob {blob!r} not found in container {container!r} at {endpoint}",
             hint="upload the job again",
         )
-    if isinstance(exc, HttpResponseError):
+    if kind == "answered":
         return StorageError(
             f"{what}: storage answered {status} {code or ''} for {where} at {endpoint}".replace(
                 "  ", " "
             ),
-            hint=_first_line(exc),
+            hint=first_line(exc),
         )
     return StorageError(
-        f"{what}: storage request failed for {where} at {endpoint}: {_first_line(exc)}"
+        f"{what}: storage request failed for {where} at {endpoint}: {first_line(exc)}"
     )

@@ -45,12 +45,9 @@ from typing import Any
 
 from azure.core.exceptions import (
     AzureError,
-    ClientAuthenticationError,
     HttpResponseError,
     ResourceExistsError,
     ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
 )
 from azure.core.pipeline.transport import HttpTransport
 from azure.storage.fileshare import ExponentialRetry, ShareClient, ShareFileClient
@@ -63,6 +60,8 @@ from azrender.storage.client import (
     CONNECTION_TIMEOUT_S,
     READ_TIMEOUT_S,
     RETRY_TOTAL,
+    failure_kind,
+    first_line,
     public_url,
     redact,
 )
@@ -195,11 +194,6 @@ def _endpoint(client: ShareClient) -> str:
     return redact(url[: -len(suffix)] if url.endswith(suffix) else url)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "message", None) or exc).strip()
-    return redact(text.splitlines()[0] if text else type(exc).__name__)[:200]
-
-
 @contextmanager
 def share_errors(what: str, client: ShareClient, path: str | None = None) -> Iterator[None]:
     """Map azure-core failures inside the block to one-line :class:`StorageError` s.
@@ -215,7 +209,7 @@ def share_errors(what: str, client: ShareClient, path: str | None = None) -> Ite
     except TRANSPORT_ERRORS as exc:
         raise StorageError(
             f"{what}: the connection to Azure Files at {_endpoint(client)} kept breaking: "
-            f"{_first_line(exc)}",
+            f"{first_line(exc)}",
             hint="check the network and run again; files already complete are not sent again",
         ) from exc
 
@@ -225,12 +219,13 @@ def _translate(exc: AzureError, what: str, client: ShareClient, path: str | None
     where = f"share {client.share_name!r}" + (f", file {path!r}" if path else "")
     status = getattr(exc, "status_code", None)
     code = str(getattr(exc, "error_code", "") or "")
-    if isinstance(exc, (ServiceRequestError, ServiceResponseError)) and status is None:
+    kind = failure_kind(exc)
+    if kind == "unreachable":
         return StorageError(
-            f"{what}: cannot reach Azure Files at {endpoint}: {_first_line(exc)}",
+            f"{what}: cannot reach Azure Files at {endpoint}: {first_line(exc)}",
             hint="check [azure_files] account in the preset, and the network",
         )
-    if isinstance(exc, ClientAuthenticationError) or status in (401, 403):
+    if kind == "refused":
         return StorageError(
             f"{what}: Azure Files refused the credential for {where} at {endpoint}",
             hint="sign in with `az login` (needs the Storage File Data Privileged Contributor role) "
@@ -241,15 +236,15 @@ def _translate(exc: AzureError, what: str, client: ShareClient, path: str | None
             f"{what}: share {client.share_name!r} does not exist at {endpoint}",
             hint="create it in the portal or check [azure_files] share in the preset",
         )
-    if isinstance(exc, ResourceNotFoundError) or status == 404:
+    if kind == "not-found":
         return StorageError(f"{what}: {where} not found at {endpoint}", hint="upload again")
-    if isinstance(exc, HttpResponseError):
+    if kind == "answered":
         return StorageError(
             f"{what}: Azure Files answered {status} {code}".rstrip()
             + f" for {where} at {endpoint}",
-            hint=_first_line(exc),
+            hint=first_line(exc),
         )
-    return StorageError(f"{what}: request failed for {where} at {endpoint}: {_first_line(exc)}")
+    return StorageError(f"{what}: request failed for {where} at {endpoint}: {first_line(exc)}")
 
 
 def ensure_share(client: ShareClient) -> None:
