@@ -174,6 +174,23 @@ def max_output_name(template: str, ctx: NamingContext) -> str:
     return "".join(p if isinstance(p, str) else _value(p, ctx, "3ds Max") for p in head)
 
 
+# Output format names as presets spell them (Blender's names and common short forms)
+# -> the file extension Maya's ``-of`` and 3ds Max's ``-outputName:`` go by.
+IMAGE_EXTENSIONS: Mapping[str, str] = {
+    "PNG": "png",
+    "EXR": "exr",
+    "OPEN_EXR": "exr",
+    "OPENEXR": "exr",
+    "JPEG": "jpg",
+    "JPG": "jpg",
+    "TIFF": "tif",
+    "TIF": "tif",
+    "TGA": "tga",
+    "TARGA": "tga",
+    "BMP": "bmp",
+}
+
+
 def format_key(name: str) -> str:
     """The spelling-insensitive key of an output format name (``open-exr`` → ``OPEN_EXR``)."""
     return name.strip().upper().replace("-", "_").replace(" ", "_")

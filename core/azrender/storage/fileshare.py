@@ -73,6 +73,7 @@ from azrender.storage.upload import (
     UploadItem,
     UploadSummary,
     _entry_or_error,
+    check_unchanged,
     index_document,
     parse_index,
     plan_uploads,
@@ -509,16 +510,8 @@ def _upload_one(
             progress.advance(length)
 
         run_parallel(put, range(0, entry.size, range_size), max_workers=range_workers)
-        try:
-            after = os.stat(item.local)
-        except FileNotFoundError as exc:
-            raise StorageError(f"local file vanished during upload: {item.local}") from exc
-        if (after.st_size, after.st_mtime_ns) != (entry.size, entry.mtime_ns):
-            # The part may mix old and new bytes; it is never renamed into place.
-            raise StorageError(
-                f"local file changed while it was uploading: {item.local}",
-                hint="wait for whatever writes it to finish and upload again",
-            )
+        # The part may mix old and new bytes; it is never renamed into place.
+        check_unchanged(item.local, entry)
         _rename_into_place(client, part, item.blob, entry.hash, retry)
     return sent
 

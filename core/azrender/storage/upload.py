@@ -368,16 +368,8 @@ def _upload_one(
             result = BlockUpload(blocks=1, sent_bytes=entry.size, reused_bytes=0)
     if data is not None:
         return result
-    try:
-        after = os.stat(item.local)
-    except FileNotFoundError as exc:
-        raise StorageError(f"local file vanished during upload: {item.local}") from exc
-    if (after.st_size, after.st_mtime_ns) != (entry.size, entry.mtime_ns):
-        # The blob may hold a mix of old and new bytes; its metadata hash is wrong.
-        raise StorageError(
-            f"local file changed while it was uploading: {item.local}",
-            hint="wait for whatever writes it to finish and upload again",
-        )
+    # The blob may hold a mix of old and new bytes; its metadata hash would be wrong.
+    check_unchanged(item.local, entry)
     return result
 
 
@@ -611,3 +603,20 @@ def upload_files(
         sent_bytes=sum(r.sent_bytes for r in results),
         resumed_bytes=sum(r.reused_bytes for r in results),
     )
+
+
+def check_unchanged(path: Path, entry: IndexEntry) -> None:
+    """Refuse a file that changed (or vanished) since it was hashed as ``entry``.
+
+    Called after its bytes were sent: what arrived may mix old and new content,
+    so it must not be committed or recorded under the old hash.
+    """
+    try:
+        after = os.stat(path)
+    except FileNotFoundError as exc:
+        raise StorageError(f"local file vanished during upload: {path}") from exc
+    if (after.st_size, after.st_mtime_ns) != (entry.size, entry.mtime_ns):
+        raise StorageError(
+            f"local file changed while it was uploading: {path}",
+            hint="wait for whatever writes it to finish and upload again",
+        )

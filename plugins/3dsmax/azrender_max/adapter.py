@@ -41,7 +41,7 @@ from azrender.apps import RenderInvocation, frames_between
 from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import Asset, AssetKind, AssetSet, FrameChunk, FrameRange, RenderOptions
-from azrender.naming import lookup_format
+from azrender.naming import IMAGE_EXTENSIONS, lookup_format
 from azrender.paths import PathMap, is_windows_path
 from azrender_max.remap import max_remap
 from azrender_max.scan import scan_max, scene_info
@@ -54,20 +54,8 @@ _EXECUTABLES = (EXECUTABLE, FALLBACK_EXECUTABLE)
 #: The pre-render MAXScript's name in the job's folder, next to the ``-pathFile:``.
 PRE_RENDER_SCRIPT_NAME = "remap.ms"
 
-# Output format names (presets use Blender-ish spellings) -> the extension 3ds Max writes by.
-_EXTENSIONS = {
-    "PNG": "png",
-    "EXR": "exr",
-    "OPEN_EXR": "exr",
-    "OPENEXR": "exr",
-    "JPEG": "jpg",
-    "JPG": "jpg",
-    "TIFF": "tif",
-    "TIF": "tif",
-    "TGA": "tga",
-    "TARGA": "tga",
-    "BMP": "bmp",
-}
+# Output format names -> the extension 3ds Max writes by.
+_EXTENSIONS = IMAGE_EXTENSIONS
 
 
 def max_extension(name: str) -> str:

@@ -42,28 +42,14 @@ from azrender.apps import RenderInvocation
 from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import AssetKind, AssetSet, FrameChunk, FrameRange, RenderOptions
-from azrender.naming import lookup_format
+from azrender.naming import IMAGE_EXTENSIONS, lookup_format
 from azrender.paths import PathMap, is_windows_path
 from azrender_maya import remap as remap_module
 from azrender_maya.scan import scan_maya
 from azrender_maya.settings import MayaSceneSettings, read_settings
 
-# Output format names (presets use Blender-ish spellings too) -> Maya's -of value.
-_FORMATS = {
-    "PNG": "png",
-    "EXR": "exr",
-    "OPEN_EXR": "exr",
-    "OPENEXR": "exr",
-    "JPEG": "jpg",
-    "JPG": "jpg",
-    "TIFF": "tif",
-    "TIF": "tif",
-    "TGA": "tga",
-    "TARGA": "tga",
-    "IFF": "iff",
-    "BMP": "bmp",
-    "DEEPEXR": "deepexr",
-}
+# Output format names -> Maya's -of value: the common ones, and Maya's own IFF and deep EXR.
+_FORMATS = {**IMAGE_EXTENSIONS, "IFF": "iff", "DEEPEXR": "deepexr"}
 
 MAYA_RENDERERS = ("file", "sw", "hw2", "arnold", "redshift", "vray", "renderman", "mr")
 
