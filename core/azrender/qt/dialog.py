@@ -467,3 +467,26 @@ class SubmitDialog(QtWidgets.QDialog):
         # Let running work finish so no signal reaches a deleted widget.
         self.pool.waitForDone(10_000)
         super().closeEvent(event)
+
+
+def show_only(
+    open_dialogs: list[SubmitDialog],
+    session: AppSession,
+    parent: QtWidgets.QWidget | None,
+    tab: str = "submit",
+) -> SubmitDialog:
+    """Open the dialog on ``session``, closing the ones in ``open_dialogs`` first.
+
+    An application keeps one dialog at a time (a second menu click replaces the
+    first); ``tab="jobs"`` opens on the job monitor and starts following jobs.
+    """
+    for old in open_dialogs:
+        old.close()
+    open_dialogs.clear()
+    dialog = SubmitDialog(session, parent=parent)
+    if tab == "jobs":
+        dialog.tabs.setCurrentWidget(dialog.monitor)
+        dialog.monitor.watch()
+    dialog.show()
+    open_dialogs.append(dialog)
+    return dialog

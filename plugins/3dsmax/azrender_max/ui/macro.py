@@ -27,18 +27,9 @@ def max_main_window() -> Any:
 
 def open_dialog(tab: str = "submit", rt: Any = None, parent: Any = None) -> Any:
     """Open the shared dialog on the current 3ds Max scene; returns it."""
-    from azrender.qt import SubmitDialog
+    from azrender.qt.dialog import show_only
     from azrender_max.ui.session import MaxSession
 
     if rt is None:
         from pymxs import runtime as rt  # type: ignore[import-not-found,no-redef,unused-ignore]
-    for old in _dialogs:
-        old.close()
-    _dialogs.clear()
-    dialog = SubmitDialog(MaxSession(rt), parent=parent if parent is not None else max_main_window())
-    if tab == "jobs":
-        dialog.tabs.setCurrentWidget(dialog.monitor)
-        dialog.monitor.watch()
-    dialog.show()
-    _dialogs.append(dialog)
-    return dialog
+    return show_only(_dialogs, MaxSession(rt), parent if parent is not None else max_main_window(), tab)

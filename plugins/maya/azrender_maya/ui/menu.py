@@ -63,18 +63,9 @@ def maya_main_window() -> Any:
 
 def open_dialog(tab: str = "submit", cmds: Any = None, parent: Any = None) -> Any:
     """Open the shared dialog on the current Maya scene; returns it."""
-    from azrender.qt import SubmitDialog
+    from azrender.qt.dialog import show_only
     from azrender_maya.ui.session import MayaSession
 
     if cmds is None:
         import maya.cmds as cmds  # type: ignore[import-not-found,no-redef,unused-ignore]
-    for old in _dialogs:
-        old.close()
-    _dialogs.clear()
-    dialog = SubmitDialog(MayaSession(cmds), parent=parent if parent is not None else maya_main_window())
-    if tab == "jobs":
-        dialog.tabs.setCurrentWidget(dialog.monitor)
-        dialog.monitor.watch()
-    dialog.show()
-    _dialogs.append(dialog)
-    return dialog
+    return show_only(_dialogs, MayaSession(cmds), parent if parent is not None else maya_main_window(), tab)
