@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from azrender.scan.assets import asset_at, assets_for
 from azrender.scan.envvars import Expansion, expand_vars, has_vars
-from azrender.scan.resolve import ResolvedPath, find_maya_project, resolve_path
+from azrender.scan.resolve import ResolvedPath, find_maya_project, first_visit, resolve_path
 from azrender.scan.tokens import (
     expand_pattern,
     find_sequence,
@@ -31,6 +31,7 @@ __all__ = [
     "expand_vars",
     "find_maya_project",
     "find_sequence",
+    "first_visit",
     "has_tokens",
     "has_vars",
     "pattern_regex",

@@ -18,6 +18,7 @@ walks up from the scene to find it.
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -89,3 +90,20 @@ def resolve_path(
     candidates = [posixpath.normpath(posixpath.join(str(Path(r).absolute()), rel)) for r in roots]
     chosen = next((c for c in candidates if _exists(c)), candidates[0])
     return ResolvedPath(written, chosen, expansion.unresolved)
+
+
+def first_visit(visited: set[Path], scene: Path) -> bool:
+    """Record ``scene`` as followed; False when it was already (a reference cycle).
+
+    Files are compared by their real path, so a cycle through a symlink or a
+    ``..`` spelling still ends.
+
+    >>> seen: set[Path] = set()
+    >>> first_visit(seen, Path("/s/a.ma")), first_visit(seen, Path("/s/x/../a.ma"))
+    (True, False)
+    """
+    key = Path(os.path.realpath(scene))
+    if key in visited:
+        return False
+    visited.add(key)
+    return True

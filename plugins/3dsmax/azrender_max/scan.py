@@ -22,7 +22,6 @@ images; xref scenes are followed recursively, with cycle detection.
 
 from __future__ import annotations
 
-import os
 import re
 import struct
 from collections.abc import Mapping, Sequence
@@ -34,7 +33,7 @@ import olefile
 from azrender.errors import SceneError
 from azrender.model import Asset, AssetKind, AssetSet
 from azrender.paths import is_windows_path
-from azrender.scan import asset_at, assets_for, expand_vars, has_tokens
+from azrender.scan import asset_at, assets_for, expand_vars, first_visit, has_tokens
 from azrender_max.assetmeta import (
     KNOWN_VERSIONS,
     AssetRecord,
@@ -333,10 +332,8 @@ def _scan_file(
     visited: set[Path],
     label: str,
 ) -> None:
-    key = Path(os.path.realpath(path))
-    if key in visited:
+    if not first_visit(visited, path):
         return
-    visited.add(key)
     max_scene = read_max_scene(path)
     ctx = _Context(scene_dir=path.parent, map_paths=map_paths, env=env, label=label)
     for record in max_scene.records:

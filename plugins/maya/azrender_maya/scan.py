@@ -24,7 +24,14 @@ from pathlib import Path
 
 from azrender.errors import SceneError
 from azrender.model import Asset, AssetKind, AssetSet
-from azrender.scan import asset_at, assets_for, find_maya_project, resolve_path, tile_pattern
+from azrender.scan import (
+    asset_at,
+    assets_for,
+    find_maya_project,
+    first_visit,
+    resolve_path,
+    tile_pattern,
+)
 from azrender_maya.mayabinary import MayaBinaryError, parse_mb
 from azrender_maya.mel import MayaNode, MayaScene, MelSyntaxError, parse_ma
 from azrender_maya.xgen import parse_xgen, referenced_paths
@@ -312,10 +319,8 @@ def _scan_file(
     visited: set[Path],
     label: str,
 ) -> None:
-    key = Path(os.path.realpath(path))
-    if key in visited:
+    if not first_visit(visited, path):
         return
-    visited.add(key)
     maya_scene = read_maya_scene(path)
     roots = (project,) if project is not None else ()
     ctx = _Context(scene_dir=path.parent, roots=roots, env=env, label=label)
