@@ -11,10 +11,26 @@ create share       ``PUT /share?restype=share``                   201 / 409
 create directory   ``PUT /share/dir?restype=directory``           201 / 409 / 404
 create file        ``PUT /share/path`` + ``x-ms-type: file``      201 / 404
 put range          ``PUT /share/path?comp=range``                 201 / 404 / 416 / 400
-rename             ``PUT /share/new?comp=rename``                 200 / 404 / 409
+list ranges        ``GET /share/path?comp=rangelist``             200 / 404
+rename             ``PUT /share/new?comp=rename``                 200 / 404 / 409 / 400
 get properties     ``HEAD /share/path``                           200 / 404
 get (download)     ``GET /share/path`` (+ ``x-ms-range``)         200 / 206 / 416 / 404
 =================  =============================================  =========
+
+Rename File follows the REST reference: the source is the URL in
+``x-ms-file-rename-source`` (same share); an existing destination is replaced
+only with ``x-ms-file-rename-replace-if-exists: true`` (else 409
+``ResourceAlreadyExists``), a read-only one only with
+``x-ms-file-rename-ignore-readonly: true`` as well (else 409
+``ReadOnlyAttribute``; ignore-readonly without replace-if-exists is 400
+``InvalidHeaderValue``); a directory in the way is 409 ``ResourceTypeMismatch``,
+a missing source 404 ``ResourceNotFound``, a missing target folder 404
+``ParentNotFound``. The file keeps its data, properties and metadata unless
+``x-ms-meta-*`` headers replace the metadata.
+
+List Ranges answers the spans Put Range wrote, merged where they touch, as
+``<Ranges><Range><Start/><End/></Range>…</Ranges>`` (inclusive ends), paged by
+``maxresults`` and ``marker`` like the service.
 
 Every request is checked: ``x-ms-version`` (the SDK's version, and one that
 knows rename), ``x-ms-date``, an ``Authorization`` for the account,
@@ -33,21 +49,37 @@ Faults a test can queue (all bounded, consumed as they are used):
 - ``lose_answers[op]``: the next N requests of ``op`` are applied, then the
   answer is lost on the way back.
 
+- ``cut_after_ranges``: once that many more put-range requests were applied,
+  every request fails as a broken connection (the uploader is gone midway)
+  until the test sets it back to None.
+
 ``renames`` records every rename with whether every byte of the source had
 been written: a file that becomes visible under its final name half-written
-would show up there.
+would show up there. With ``is_part`` (a predicate on paths naming the
+uploader's temporary files), every state the share passes through is checked:
+a file under any other name that is not complete or has no ``xxh3`` metadata
+is recorded in ``exposed``.
+
+:meth:`serve` plays the same share over real HTTP on 127.0.0.1, for an
+uploader in another process (one a test can kill); ``range_delay`` slows each
+put range down so it can be caught midway.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import http.server
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+from xml.sax.saxutils import escape
 
 import requests
 from azure.core.exceptions import ServiceResponseError
@@ -80,6 +112,7 @@ class FakeFile:
     metadata: dict[str, str]
     written: list[tuple[int, int]] = field(default_factory=list)  # [start, end) spans written
     etag: int = 1
+    read_only: bool = False
 
     def complete(self) -> bool:
         """True when every byte was written by some Put Range."""
@@ -89,6 +122,16 @@ class FakeFile:
                 return False
             covered = max(covered, end)
         return covered >= self.size
+
+    def spans(self) -> list[tuple[int, int]]:
+        """The written spans, sorted and merged where they overlap or touch."""
+        out: list[tuple[int, int]] = []
+        for start, end in sorted(self.written):
+            if out and start <= out[-1][1]:
+                out[-1] = (out[-1][0], max(out[-1][1], end))
+            else:
+                out.append((start, end))
+        return out
 
 
 @dataclass
@@ -113,6 +156,11 @@ class FakeFilesService(HttpTransport):  # type: ignore[misc]
         self.lose_answers: dict[str, int] = {}
         self.renames: list[Rename] = []
         self.range_bytes = 0
+        self.cut_after_ranges: int | None = None
+        self.is_part: Callable[[str], bool] | None = None
+        self.exposed: list[str] = []
+        self.range_delay = 0.0
+        self.in_flight = 0
         self._lock = threading.RLock()
 
     # -- what tests look at ---------------------------------------------------------------
@@ -129,6 +177,19 @@ class FakeFilesService(HttpTransport):  # type: ignore[misc]
 
     def count(self, op: str) -> int:
         return sum(1 for o, _ in self.requests if o == op)
+
+    def _check_exposed(self, op: str) -> None:
+        """Record every file outside a part name that is incomplete or undescribed."""
+        if self.is_part is None:
+            return
+        for f in self.files.values():
+            if self.is_part(f.name):
+                continue
+            if not f.complete() or "xxh3" not in f.metadata:
+                self.exposed.append(
+                    f"after {op}: {f.name} ({sum(e - s for s, e in f.spans())}/{f.size} bytes, "
+                    f"metadata {sorted(f.metadata)})"
+                )
 
     # -- transport plumbing ---------------------------------------------------------------
     def __enter__(self) -> FakeFilesService:
@@ -152,7 +213,11 @@ class FakeFilesService(HttpTransport):  # type: ignore[misc]
         share, _, path = unquote(parts.path).lstrip("/").partition("/")
         path = path.strip("/")
         op = self._op(request.method.upper(), query, headers, path)
+        if op == "put_range" and self.range_delay:
+            time.sleep(self.range_delay)
         with self._lock:
+            if self.cut_after_ranges is not None and self.cut_after_ranges <= 0:
+                raise ServiceResponseError("Connection refused (injected: the uploader is gone)")
             self.requests.append((op, path))
             problem = self._check(op, headers, body, share)
             if problem:
@@ -170,6 +235,9 @@ class FakeFilesService(HttpTransport):  # type: ignore[misc]
                     request, 404, "ShareNotFound", "The specified share does not exist."
                 )
             status, out_headers, content = getattr(self, "op_" + op)(path, query, headers, body)
+            if op == "put_range" and status < 300 and self.cut_after_ranges is not None:
+                self.cut_after_ranges -= 1
+            self._check_exposed(op)
             if self.lose_answers.get(op, 0) > 0 and status < 300:
                 self.lose_answers[op] -= 1
                 raise ServiceResponseError("Connection reset by peer (injected: answer lost)")
@@ -195,6 +263,8 @@ class FakeFilesService(HttpTransport):  # type: ignore[misc]
             return "get_properties"
         if method == "GET" and not query:
             return "get_file"
+        if method == "GET" and comp == "rangelist":
+            return "list_ranges"
         return f"unsupported {method} {sorted(query.items())}"
 
     def _check(self, op: str, headers: dict[str, str], body: bytes, share: str) -> str | None:
@@ -229,6 +299,16 @@ class FakeFilesService(HttpTransport):  # type: ignore[misc]
         if op == "rename" and "x-ms-file-rename-source" not in headers:
             return "rename without x-ms-file-rename-source"
         return None
+
+    @staticmethod
+    def _flag(headers: dict[str, str], name: str) -> bool | None:
+        """A boolean header: None when absent, else its value (anything but true/false is 400)."""
+        value = headers.get(name)
+        if value is None:
+            return None
+        if value.lower() not in ("true", "false"):
+            raise ValueError(f"{name}: {value!r} is not true or false")
+        return value.lower() == "true"
 
     def _reply(
         self, request: Any, status: int, headers: dict[str, str], content: bytes = b""
@@ -324,18 +404,36 @@ class FakeFilesService(HttpTransport):  # type: ignore[misc]
         return 201, {"ETag": f'"0x{f.etag:016X}"'}, b""
 
     def op_rename(self, path: str, query: Any, headers: dict[str, str], body: bytes) -> Any:
+        try:
+            replace = self._flag(headers, "x-ms-file-rename-replace-if-exists")
+            ignore_ro = self._flag(headers, "x-ms-file-rename-ignore-readonly")
+        except ValueError as exc:
+            return self._fail(400, "InvalidHeaderValue", str(exc))
+        if ignore_ro and not replace:
+            return self._fail(
+                400,
+                "InvalidHeaderValue",
+                "x-ms-file-rename-ignore-readonly requires x-ms-file-rename-replace-if-exists: true",
+            )
         source_url = urlsplit(headers["x-ms-file-rename-source"])
         share, _, source = unquote(source_url.path).lstrip("/").partition("/")
-        src = self.files.get(source.casefold())
-        if share != self.share or src is None:
-            return self._fail(404, "ResourceNotFound", "The specified source does not exist.")
+        src = self.files.get(source.casefold()) if share == self.share else None
+        if src is None:
+            return self._fail(404, "ResourceNotFound", "The specified resource does not exist.")
         if not self._parent_ok(path):
             return self._fail(404, "ParentNotFound", "The specified parent path does not exist.")
-        replace = headers.get("x-ms-file-rename-replace-if-exists") == "true"
-        if path.casefold() in self.files and not replace:
+        if path.casefold() in self.dirs:
             return self._fail(
-                409, "ResourceAlreadyExists", "The specified resource already exists."
+                409, "ResourceTypeMismatch", "The specified resource type does not match."
             )
+        dest = self.files.get(path.casefold())
+        if dest is not None and dest is not src:
+            if not replace:
+                return self._fail(
+                    409, "ResourceAlreadyExists", "The specified resource already exists."
+                )
+            if dest.read_only and not ignore_ro:
+                return self._fail(409, "ReadOnlyAttribute", "The specified resource is read-only.")
         self.renames.append(Rename(src.name, path, src.complete()))
         del self.files[source.casefold()]
         src.name = path
@@ -344,6 +442,29 @@ class FakeFilesService(HttpTransport):  # type: ignore[misc]
             src.metadata = meta
         self.files[path.casefold()] = src
         return 200, self._file_headers(src), b""
+
+    def op_list_ranges(self, path: str, query: dict[str, str], headers: Any, body: bytes) -> Any:
+        f = self.files.get(path.casefold())
+        if f is None:
+            return self._fail(404, "ResourceNotFound", "The specified resource does not exist.")
+        spans = f.spans()
+        first = int(query.get("marker") or 0)
+        limit = int(query.get("maxresults") or 5000)
+        page = spans[first : first + limit]
+        more = first + limit < len(spans)
+        xml = (
+            '<?xml version="1.0" encoding="utf-8"?><Ranges>'
+            + "".join(f"<Range><Start>{s}</Start><End>{e - 1}</End></Range>" for s, e in page)
+            + (f"<NextMarker>{escape(str(first + limit))}</NextMarker>" if more else "")
+            + "</Ranges>"
+        ).encode()
+        out = {
+            "ETag": f'"0x{f.etag:016X}"',
+            "Last-Modified": format_datetime(datetime.now(timezone.utc), usegmt=True),
+            "x-ms-content-length": str(f.size),
+            "Content-Type": "application/xml",
+        }
+        return 200, out, xml
 
     def op_get_properties(self, path: str, query: Any, headers: Any, body: bytes) -> Any:
         f = self.files.get(path.casefold())
@@ -366,6 +487,71 @@ class FakeFilesService(HttpTransport):  # type: ignore[misc]
         end = min(f.size, int(last) + 1) if last else f.size
         out = {**self._file_headers(f), "Content-Range": f"bytes {start}-{end - 1}/{f.size}"}
         return 206, out, bytes(f.data[start:end])
+
+
+class _Request:
+    """The little of an azure-core request that :meth:`FakeFilesService.send` reads."""
+
+    def __init__(self, method: str, url: str, headers: dict[str, str], body: bytes) -> None:
+        self.method, self.url, self.headers, self.content = method, url, headers, body
+
+
+def _handler(service: FakeFilesService, base: str) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _any(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if len(body) < length:  # the client died mid-body: the service never sees it
+                self.close_connection = True
+                return
+            with service._lock:
+                service.in_flight += 1
+            try:
+                request = _Request(self.command, base + self.path, dict(self.headers), body)
+                try:
+                    response = service.send(request)
+                except ServiceResponseError:
+                    self.close_connection = True  # a dropped connection: no answer at all
+                    return
+                self.send_response(response.status_code)
+                content = response.body()
+                for key, value in response.headers.items():
+                    if key.lower() != "content-length":
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(content)
+            finally:
+                with service._lock:
+                    service.in_flight -= 1
+
+        do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = _any
+
+    return Handler
+
+
+@contextmanager
+def serve(service: FakeFilesService) -> Iterator[str]:
+    """Play ``service`` over HTTP on 127.0.0.1; yields a connection string for it."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    server.RequestHandlerClass = _handler(service, base)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        key = CONNECTION_STRING.split("AccountKey=")[1].split(";")[0]
+        yield f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={key};FileEndpoint={base}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
 
 
 def _range(header: str | None) -> tuple[int, int] | None:
