@@ -15,11 +15,28 @@ the index does not vouch for, from the file's own ``xxh3`` metadata (one HEAD),
 so a resubmit of an unchanged scene uploads 0 bytes and a lost index costs
 requests, not bytes.
 
-A file is written to a hidden part file beside its final name (``.azpart-…``),
-in ranges of at most 4 MiB (the service's Put Range limit, each with a
-Content-MD5 and retried on transient failures), and only renamed over the final
-name once every range is in: a node never opens half a texture, and an
+A file is written to a hidden part file beside its final name (``.azpart-…``,
+named by the target path and the content hash), in ranges of at most 4 MiB
+(the service's Put Range limit, each with a Content-MD5 and retried on
+transient failures), and only renamed over the final name once every range is
+in. The part carries the content's ``xxh3`` and the source's ``mtime_ns`` from
+its creation and the rename keeps them, so a file under its final name is
+always complete and described: a node never opens half a texture, and an
 interrupted upload leaves the previous version intact.
+
+An interrupted upload (network gone, process killed) resumes: the next run
+finds the part, checks that it was made for the same content (size, ``xxh3``
+and source ``mtime_ns`` in its metadata; otherwise it is created afresh) and
+asks the service which ranges hold data (List Ranges), then sends only the
+missing ones. The service is the record, so no local journal is needed: a
+range the service applied just before the kill counts, one it never got is
+sent again.
+
+Stale parts are not swept: a part is left only by an interrupted upload, is
+resumed by the next upload of the same content, and is hidden and never named
+by the index, so nodes never open it. A part whose source changed before it
+was finished (different content, different name) stays behind until someone
+deletes ``.azpart-*`` files by hand; that costs storage, never correctness.
 
 Credentials follow :mod:`azrender.storage.client`: ``AZURE_STORAGE_CONNECTION_STRING``
 when set (it must be for the share's account), otherwise
@@ -407,7 +424,7 @@ def _write_share_index(
     _make_dirs(client, parent_dirs([SHARE_INDEX]), retry)
     merged = {**read_share_index(client, retry), **new}
     body = json.dumps(index_document(merged), indent=1).encode()
-    tmp = f"{SHARE_INDEX}.{uuid.uuid4().hex}.part"
+    tmp = part_name(SHARE_INDEX, uuid.uuid4().hex)  # never resumed: small, rewritten whole
     with share_errors("writing the share index", client, SHARE_INDEX):
         part = client.get_file_client(tmp)
         digest = hash_bytes(body)
@@ -462,22 +479,83 @@ def _rename_into_place(
 ) -> None:
     """Rename ``part`` over ``final`` (atomic on the service).
 
-    A retried rename that finds its part gone checks whether an earlier attempt
-    succeeded and only its answer was lost: ``final`` then carries the hash.
+    A rename that finds its part gone checks whether ``final`` carries the
+    hash already: an earlier attempt succeeded and only its answer was lost, or
+    another upload of the same content (which shares the part) renamed it first.
     """
-    attempts = 0
 
     def rename() -> None:
-        nonlocal attempts
-        attempts += 1
         try:
             part.rename_file(final, overwrite=True, ignore_read_only=True)
         except ResourceNotFoundError:
-            if attempts > 1 and _has_hash(client, final, content_hash):
+            if _has_hash(client, final, content_hash):
                 return
             raise
 
     retry(rename)
+
+
+def _part_matches(props: Any, entry: IndexEntry) -> bool:
+    """True when a part was created for exactly this content (size, hash, source mtime)."""
+    meta = props.metadata or {}
+    return bool(
+        props.size == entry.size
+        and meta.get("xxh3") == entry.hash
+        and meta.get("mtime_ns") == str(entry.mtime_ns)
+    )
+
+
+def written_spans(ranges: Iterable[Any]) -> list[tuple[int, int]]:
+    """Merge List Ranges answers (inclusive ``start``/``end``) into sorted ``[start, end)`` spans.
+
+    Cleared ranges (``cleared=True``, only in snapshot diffs) hold no data.
+
+    >>> written_spans([{"start": 512, "end": 1023}, {"start": 0, "end": 511}, {"start": 2048, "end": 2099}])
+    [(0, 1024), (2048, 2100)]
+    """
+    spans: list[tuple[int, int]] = []
+    for r in sorted(
+        (int(r["start"]), int(r["end"]) + 1) for r in ranges if not r.get("cleared", False)
+    ):
+        if spans and r[0] <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], r[1]))
+        else:
+            spans.append(r)
+    return spans
+
+
+def covered(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """True when ``[start, end)`` lies inside one of the merged ``spans``.
+
+    >>> covered([(0, 1024)], 256, 1024), covered([(0, 1024)], 512, 1025)
+    (True, False)
+    """
+    return any(s <= start and end <= e for s, e in spans)
+
+
+def _resumable(
+    part: ShareFileClient, entry: IndexEntry, retry: Retry
+) -> list[tuple[int, int]] | None:
+    """The spans already written to ``part`` when it holds this content, else None.
+
+    None means: no part, or a part made for other content (or an older source
+    mtime), which must be created afresh before any range is written.
+    """
+    try:
+        props = retry(part.get_file_properties)
+    except ResourceNotFoundError as exc:
+        if getattr(exc, "error_code", None) == "ShareNotFound":
+            raise
+        return None
+    if not _part_matches(props, entry):
+        return None
+    if entry.size == 0:
+        return []
+    try:
+        ranges = retry(lambda: list(part.list_ranges()))
+    except ResourceNotFoundError:
+        return None  # deleted (or renamed by another upload of the same content) meanwhile
+    return written_spans(ranges)
 
 
 def _upload_one(
@@ -488,14 +566,29 @@ def _upload_one(
     retry: Retry,
     range_size: int,
     range_workers: int,
-) -> int:
-    """Write one file to its part name in ranges, then rename it into place; returns bytes sent."""
+) -> tuple[int, int]:
+    """Write one file to its part in ranges, then rename it into place.
+
+    A part left by an interrupted upload of the same content is resumed: only
+    the ranges the service does not hold are sent. Returns (bytes sent, bytes
+    found already written).
+    """
     part = client.get_file_client(part_name(item.blob, entry.hash))
     lock = threading.Lock()
     sent = 0
     with share_errors("uploading", client, item.blob):
-        # Create File on an existing part replaces it: a stale part never leaks in.
-        retry(lambda: part.create_file(entry.size, metadata=_metadata(entry)))
+        # A file of one range gains nothing from resuming: no HEAD, no List Ranges.
+        have = _resumable(part, entry, retry) if entry.size > range_size else None
+        if have is None:
+            # Create File on an existing part replaces it: a stale part never leaks in.
+            # The metadata is set here, before any byte, so a rename never needs to add it.
+            retry(lambda: part.create_file(entry.size, metadata=_metadata(entry)))
+            have = []
+        starts = range(0, entry.size, range_size)
+        todo = [o for o in starts if not covered(have, o, min(o + range_size, entry.size))]
+        reused = entry.size - sum(min(range_size, entry.size - o) for o in todo)
+        if reused:
+            progress.advance(reused)
 
         def put(offset: int) -> None:
             nonlocal sent
@@ -509,11 +602,11 @@ def _upload_one(
                 sent += length
             progress.advance(length)
 
-        run_parallel(put, range(0, entry.size, range_size), max_workers=range_workers)
+        run_parallel(put, todo, max_workers=range_workers)
         # The part may mix old and new bytes; it is never renamed into place.
         check_unchanged(item.local, entry)
         _rename_into_place(client, part, item.blob, entry.hash, retry)
-    return sent
+    return sent, reused
 
 
 # ---------------------------------------------------------------- the upload
@@ -533,8 +626,10 @@ def upload_to_share(
     """Upload the items (``blob`` = share path) whose content the share does not hold yet.
 
     The index decides first; a file it does not vouch for is looked at (its
-    ``xxh3`` metadata) before its bytes are sent. The index is updated with
-    what is now on the share, also when the upload stops midway.
+    ``xxh3`` metadata) before its bytes are sent. A file larger than one
+    range whose part an interrupted run left resumes from the ranges the
+    service holds (``resumed_bytes``). The index is updated with what is now on
+    the share, also when the upload stops midway.
     """
     range_size = min(max(1, range_size), RANGE_SIZE)
     unique: dict[str, UploadItem] = {}
@@ -559,12 +654,12 @@ def upload_to_share(
 
     done: dict[str, IndexEntry] = dict(found)
     lock = threading.Lock()
-    sent: list[int] = []
+    moved: list[tuple[int, int]] = []  # (sent, found already written) per uploaded file
 
-    def record(job: tuple[UploadItem, IndexEntry], nbytes: int) -> None:
+    def record(job: tuple[UploadItem, IndexEntry], result: tuple[int, int]) -> None:
         with lock:
             done[job[0].blob] = job[1]
-            sent.append(nbytes)
+            moved.append(result)
 
     progress.begin("upload", total=total, unit="B")
     try:
@@ -594,7 +689,8 @@ def upload_to_share(
         uploaded_bytes=total,
         skipped_files=len(hashed) - len(todo),
         entries={path: e for path, (_, e) in hashed.items()},
-        sent_bytes=sum(sent),
+        sent_bytes=sum(sent for sent, _ in moved),
+        resumed_bytes=sum(reused for _, reused in moved),
     )
 
 
