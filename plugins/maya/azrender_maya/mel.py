@@ -5,6 +5,12 @@ Maya ASCII is a MEL script: ``createNode``, ``setAttr``, ``file -r``,
 backslash escapes, statements spanning lines, ``//`` comments. The tokenizer
 is one regular expression run over the text (no per-character Python loop).
 
+:func:`parse_ma` does not tokenize everything: it finds whole statements with
+regular expressions, tokenizes only the commands that change the scene, and
+reads a ``setAttr``'s long value list (a mesh's ``.vt``, ``.n``, ``.fc``) only
+far enough to know it is plain words. :func:`parse_ma_by_tokens` is the same
+reading through :func:`statements`; the two give equal scenes.
+
 >>> [t.text for t in tokenize('setAttr ".ftn" -type "string" "a;b\\\\"c";')]
 ['setAttr', '.ftn', '-type', 'string', 'a;b"c', ';']
 >>> scene = parse_ma('//Maya ASCII 2024 scene\\ncreateNode file -n "file1";\\n'
@@ -169,6 +175,7 @@ _FILE_VALUE_FLAGS = frozenset(
         "-pmt",
     }
 )
+_REQUIRES_VALUE_FLAGS = frozenset({"-nodeType", "-dataType"})
 # currentUnit -l centimeter -a degree -t film;
 _CURRENTUNIT_FLAGS = {
     "-l": "linear",
@@ -178,102 +185,112 @@ _CURRENTUNIT_FLAGS = {
     "-t": "time",
     "-time": "time",
 }
-_NUMBER = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_CURRENTUNIT_VALUE_FLAGS = frozenset(_CURRENTUNIT_FLAGS)
+_NUMBER_RX = r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_NUMBER = re.compile(_NUMBER_RX)
+
+# A token inside a statement, as a (text, quoted) pair: cheaper than a Token.
+_Tok = tuple[str, bool]
 
 
-def _is_flag(tok: Token) -> bool:
-    return not tok.quoted and tok.text.startswith("-") and not _NUMBER.fullmatch(tok.text)
+def _is_flag(text: str, quoted: bool) -> bool:
+    return not quoted and text[:1] == "-" and not _NUMBER.fullmatch(text)
 
 
-def _flags(args: list[Token], value_flags: frozenset[str]) -> tuple[dict[str, str], list[Token]]:
+def _flags(args: list[_Tok], value_flags: frozenset[str]) -> tuple[dict[str, str], list[_Tok]]:
     """Split ``args`` into flag values and positional tokens."""
     flags: dict[str, str] = {}
-    positional: list[Token] = []
+    positional: list[_Tok] = []
     i = 0
-    while i < len(args):
+    n = len(args)
+    while i < n:
         tok = args[i]
-        if _is_flag(tok):
-            if tok.text in value_flags and i + 1 < len(args):
-                flags[tok.text] = args[i + 1].text
+        if _is_flag(*tok):
+            if tok[0] in value_flags and i + 1 < n:
+                flags[tok[0]] = args[i + 1][0]
                 i += 2
                 continue
-            flags[tok.text] = ""
+            flags[tok[0]] = ""
         else:
             positional.append(tok)
         i += 1
     return flags, positional
 
 
-def parse_ma(text: str) -> MayaScene:
-    """Read the statements of a Maya ASCII file into a :class:`MayaScene`.
+class _Builder:
+    """Turns statements into a :class:`MayaScene`; finds nodes by name through a dict.
 
-    Raises :class:`MelSyntaxError` on text that does not tokenize.
+    ``node(name)`` answers what :meth:`MayaScene.node` answers (the last node
+    created with that name) without walking the node list.
     """
-    scene = MayaScene()
-    current: MayaNode | None = None
-    for stmt in statements(text):
-        head, args = stmt[0].text, stmt[1:]
-        if stmt[0].quoted:
-            continue
-        if head == "createNode" and args:
-            flags, pos = _flags(args, _CREATENODE_VALUE_FLAGS)
-            node_type = pos[0].text if pos else ""
-            name = flags.get("-n") or flags.get("-name") or f"{node_type}1"
-            current = MayaNode(node_type, name)
-            scene.nodes.append(current)
+
+    def __init__(self) -> None:
+        self.scene = MayaScene()
+        self.current: MayaNode | None = None
+        self._by_name: dict[str, MayaNode] = {}
+
+    def _add(self, node: MayaNode) -> MayaNode:
+        self.scene.nodes.append(node)
+        self._by_name[node.name.lstrip(":")] = node
+        return node
+
+    def _node_or_placeholder(self, name: str) -> MayaNode:
+        return self._by_name.get(name.lstrip(":")) or self._add(MayaNode("", name))
+
+    def statement(self, head: str, args: list[_Tok]) -> None:
+        """One statement: its first (unquoted) word and the tokens after it."""
+        if head == "setAttr":
+            self.set_attr(args)
+        elif head == "createNode":
+            if args:
+                flags, pos = _flags(args, _CREATENODE_VALUE_FLAGS)
+                node_type = pos[0][0] if pos else ""
+                name = flags.get("-n") or flags.get("-name") or f"{node_type}1"
+                self.current = self._add(MayaNode(node_type, name))
         elif head == "select":
-            flags, pos = _flags(args, frozenset())
+            _, pos = _flags(args, frozenset())
             if pos:
-                current = scene.node(pos[-1].text) or _placeholder(scene, pos[-1].text)
-        elif head == "setAttr":
-            _set_attr(scene, current, args)
+                self.current = self._node_or_placeholder(pos[-1][0])
         elif head == "file":
             ref = _file_reference(args)
             if ref is not None:
-                scene.references.append(ref)
+                self.scene.references.append(ref)
         elif head == "requires":
-            _, pos = _flags(args, frozenset({"-nodeType", "-dataType"}))
+            _, pos = _flags(args, _REQUIRES_VALUE_FLAGS)
             if pos:
-                scene.requires.append((pos[0].text, pos[1].text if len(pos) > 1 else ""))
-        elif head == "fileInfo" and len(args) >= 2:
-            scene.file_info[args[0].text] = args[1].text
+                self.scene.requires.append((pos[0][0], pos[1][0] if len(pos) > 1 else ""))
+        elif head == "fileInfo":
+            if len(args) >= 2:
+                self.scene.file_info[args[0][0]] = args[1][0]
         elif head == "currentUnit":
-            flags, _ = _flags(args, frozenset(_CURRENTUNIT_FLAGS))
+            flags, _ = _flags(args, _CURRENTUNIT_VALUE_FLAGS)
             for flag, value in flags.items():
-                scene.units[_CURRENTUNIT_FLAGS[flag]] = value
-    return scene
+                self.scene.units[_CURRENTUNIT_FLAGS[flag]] = value
+
+    def set_attr(self, args: list[_Tok]) -> None:
+        flags, pos = _flags(args, _SETATTR_VALUE_FLAGS)
+        if not pos:
+            return
+        plug = pos[0][0]
+        if plug.startswith("."):
+            node, attr = self.current, plug[1:]
+        elif "." in plug:
+            name, attr = plug.split(".", 1)
+            node = self._node_or_placeholder(name)
+        else:
+            return
+        if node is None or len(pos) < 2:
+            return
+        # a string value, or a single scalar word (``setAttr ".uvt" 3;``)
+        if flags.get("-type") == "string" or ("-type" not in flags and len(pos) == 2):
+            node.attrs[attr] = pos[1][0]
 
 
-def _placeholder(scene: MayaScene, name: str) -> MayaNode:
-    node = MayaNode("", name)
-    scene.nodes.append(node)
-    return node
-
-
-def _set_attr(scene: MayaScene, current: MayaNode | None, args: list[Token]) -> None:
-    flags, pos = _flags(args, _SETATTR_VALUE_FLAGS)
-    if not pos:
-        return
-    plug = pos[0].text
-    if plug.startswith("."):
-        node, attr = current, plug[1:]
-    elif "." in plug:
-        name, attr = plug.split(".", 1)
-        node = scene.node(name) or _placeholder(scene, name)
-    else:
-        return
-    if node is None or len(pos) < 2:
-        return
-    # a string value, or a single scalar word (``setAttr ".uvt" 3;``)
-    if flags.get("-type") == "string" or ("-type" not in flags and len(pos) == 2):
-        node.attrs[attr] = pos[1].text
-
-
-def _file_reference(args: list[Token]) -> MayaReference | None:
+def _file_reference(args: list[_Tok]) -> MayaReference | None:
     flags, pos = _flags(args, _FILE_VALUE_FLAGS)
     if "-r" not in flags and "-reference" not in flags and "-rdi" not in flags:
         return None
-    paths = [t.text for t in pos if t.quoted]
+    paths = [text for text, quoted in pos if quoted]
     if not paths:
         return None
     return MayaReference(
@@ -283,3 +300,137 @@ def _file_reference(args: list[Token]) -> MayaReference | None:
         file_type=flags.get("-typ", ""),
         depth_info="-rdi" in flags,
     )
+
+
+# Commands whose statements change the scene; every other statement is only skipped.
+_HANDLED = frozenset(
+    {"setAttr", "createNode", "select", "file", "requires", "fileInfo", "currentUnit"}
+)
+
+
+def parse_ma(text: str) -> MayaScene:
+    """Read the statements of a Maya ASCII file into a :class:`MayaScene`.
+
+    Raises :class:`MelSyntaxError` on text that does not tokenize.
+
+    The statements are found with whole-statement regular expressions (see
+    :func:`_parse_fast`); text those do not vouch for (a string that never
+    closes, a file that ends inside a statement...) is read again token by
+    token with :func:`statements`, which gives the same scene or the error.
+    """
+    scene = _parse_fast(text)
+    return scene if scene is not None else parse_ma_by_tokens(text)
+
+
+def parse_ma_by_tokens(text: str) -> MayaScene:
+    """:func:`parse_ma` through :func:`statements`, one :class:`Token` at a time (the reference)."""
+    builder = _Builder()
+    for stmt in statements(text):
+        if not stmt[0].quoted:
+            builder.statement(stmt[0].text, [(t.text, t.quoted) for t in stmt[1:]])
+    return builder.scene
+
+
+# --- the fast path -------------------------------------------------------------
+#
+# Each expression below reads text exactly as _TOKEN does, only more of it at
+# once. Whitespace and comments, then the statement's first token.
+_JUNK = r"(?:\s+|//[^\n]*|/\*.*?\*/)*+"
+_HEAD = re.compile(_JUNK + r'([^\s;"]+)?', re.DOTALL)
+# The rest of a statement, up to and including its `;`: runs of ordinary
+# characters, strings, comments. A `/` starts a comment only where a token
+# starts (after whitespace, `;`, a closing quote, or another comment); inside a
+# word (`a//b`) it is an ordinary character, as for _TOKEN.
+_BODY = re.compile(
+    r"""(?:[^"/;]+
+          |"(?:[^"\\]|\\.)*"
+          |(?<![^\s;"])//[^\n]*
+          |(?<![^\s;"])/\*.*?\*/(?:/\*.*?\*/)*+(?://[^\n]*)?
+          |/
+        )*+;""",
+    re.DOTALL | re.VERBOSE,
+)
+# One token after optional whitespace and comments: a string (group 1) or a word (2).
+_ONE_TOKEN = re.compile(_JUNK + r'(?:"((?:[^"\\]|\\.)*)"|([^\s;"]+))', re.DOTALL)
+# Tokens of a statement known to be well formed (no `;`, strings closed).
+_TOKENS = re.compile(r'\s+|//[^\n]*|/\*.*?\*/|(")((?:[^"\\]|\\.)*)"|([^\s;"]+)', re.DOTALL)
+# The rest of a statement when it is only positional words (numbers, `f`, `mu`,
+# `yes`...), up to and including `;`: no string, no comment, no flag. A `-`
+# must start a number that runs to the end of its word (`-0.5`, `1e-05`); a
+# word like `-type` or `-1.#IND` does not match, and the statement is then
+# tokenized as usual. This is what skips the bulk of a mesh (`.vt`, `.n`, `.fc`).
+_PLAIN_REST = re.compile(
+    r'(?:[^"/;\-]+|-(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?(?![^\s;"]))*+;'
+)
+# The first words of such a rest: enough to know the positional count up to "more than 2".
+_FIRST_WORDS = re.compile(r"\s*(\S+)?\s*(\S+)?\s*(\S+)?\s*(\S+)?\s*(\S+)?")
+# Tokens tried one at a time before giving up on a plain rest (flags and the plug come first).
+_HEAD_TOKENS = 8
+
+
+def _span_tokens(text: str, start: int, end: int) -> list[_Tok]:
+    return [
+        (word, False) if word else (_unescape(string), True)
+        for quote, string, word in _TOKENS.findall(text, start, end)
+        if quote or word
+    ]
+
+
+def _set_attr_args(text: str, p: int) -> tuple[list[_Tok], int] | None:
+    """The tokens of a ``setAttr`` statement from ``p``, and where it ends (after ``;``).
+
+    Long value lists are not tokenized: once the rest is plain words, only its
+    first five are kept (all later ones are positional and change nothing but
+    a count that is already past two). None if the statement does not end.
+    """
+    args: list[_Tok] = []
+    for _ in range(_HEAD_TOKENS):
+        m = _PLAIN_REST.match(text, p)
+        if m is not None:
+            end = m.end()
+            args += [(w, False) for w in _FIRST_WORDS.match(text, p, end - 1).groups() if w]
+            return args, end
+        t = _ONE_TOKEN.match(text, p)
+        if t is None:
+            break
+        word = t.group(2)
+        args.append((word, False) if word is not None else (_unescape(t.group(1)), True))
+        p = t.end()
+    m = _BODY.match(text, p)
+    if m is None:
+        return None
+    args += _span_tokens(text, p, m.end() - 1)
+    return args, m.end()
+
+
+def _parse_fast(text: str) -> MayaScene | None:
+    """:func:`parse_ma_by_tokens` by whole statements; None where it cannot vouch for the text."""
+    builder = _Builder()
+    pos, n = 0, len(text)
+    head_match, body_match = _HEAD.match, _BODY.match
+    while True:
+        m = head_match(text, pos)
+        head, p = m.group(1), m.end()
+        if head is None:
+            if p >= n:
+                return builder.scene
+            if text[p] == ";":
+                pos = p + 1
+                continue
+            body = body_match(text, p)  # a statement starting with a string: skipped
+            if body is None:
+                return None
+            pos = body.end()
+        elif head == "setAttr":
+            found = _set_attr_args(text, p)
+            if found is None:
+                return None
+            builder.set_attr(found[0])
+            pos = found[1]
+        else:
+            body = body_match(text, p)
+            if body is None:
+                return None
+            pos = body.end()
+            if head in _HANDLED:
+                builder.statement(head, _span_tokens(text, p, pos - 1))

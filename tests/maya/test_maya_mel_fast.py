@@ -1,0 +1,81 @@
+"""parse_ma's whole-statement fast path reads .ma text exactly as the token-by-token reference does."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from azrender_maya.mel import MelSyntaxError, _parse_fast, parse_ma, parse_ma_by_tokens
+from azrender_maya.scan import _decode
+
+
+def outcome(parse, text: str) -> str:  # type: ignore[no-untyped-def]
+    try:
+        return repr(parse(text))
+    except (MelSyntaxError, KeyError) as exc:  # KeyError: currentUnit with a flag it does not know
+        return f"{type(exc).__name__}: {exc}"
+
+
+def test_real_ma_files_and_their_truncations(real_fixtures: Path) -> None:
+    files = sorted(real_fixtures.rglob("*.ma"))
+    assert files
+    rnd = random.Random(7)
+    for f in files:
+        text = _decode(f.read_bytes())
+        assert _parse_fast(text) is not None, f"{f.name}: the fast path gave up on a real file"
+        assert parse_ma(text) == parse_ma_by_tokens(text)
+        if len(text) > 500_000:  # the reference reads ~1 MB/s: cut only the small files
+            continue
+        for _ in range(3):
+            cut = text[: rnd.randrange(len(text))]
+            assert outcome(parse_ma, cut) == outcome(parse_ma_by_tokens, cut)
+
+
+_HEADS = ["setAttr", "createNode", "select", "file", "requires", "fileInfo", "currentUnit", "connectAttr", '"q"']  # fmt: skip
+_WORDS = [
+    "-type", "string", '"float2"', '"a.b"', '".ftn"', '".v"', '"n1.ftn"', "n1.x", "-n", '"n1"', "-p", "-s",
+    "3", "-5", "1e-5", "-.5", "5.", "-1.#IND", "f", "mu", "-ch", "120", "no", "-r", "-rdi", "-ns", '"ns"',
+    "-rfn", '"RN"', '"p/x.ma"', ":time1", "-ne", "-l", "cm", "-t", "film", "a//b", "/x", "a/b", "-",
+    '"e\\"s\\\\c"', '"x;y"', '"//no"', "transform", 'x"y"', '"y"x', "-1-2", "3-x", '"/*"', "*/", "-nodeType",
+]  # fmt: skip
+_JUNK = ["", "", " ", "\n\t", ' // c; "x\n', " /* b; */ ", "/* c */", "//", "/*", " /**/ ", "//x\n"]
+_DATA = ["0", "-1", "2.5", "1e-05", "f", "mu", "-0.25", "3"]
+
+
+def _statement(rnd: random.Random) -> str:
+    toks = [rnd.choice(_HEADS)] + [rnd.choice(_WORDS) for _ in range(rnd.randrange(0, 10))]
+    if rnd.random() < 0.3:  # a long value list, as meshes have
+        toks += [rnd.choice(_DATA) for _ in range(rnd.randrange(1, 40))]
+    return "".join(t + rnd.choice([" ", " ", "\n\t\t", "", rnd.choice(_JUNK)]) for t in toks) + ";"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_generated_statements_with_comments_strings_and_flags(seed: int) -> None:
+    rnd = random.Random(seed)
+    fast = 0
+    for _ in range(1500):
+        text = rnd.choice(_JUNK).join(_statement(rnd) for _ in range(rnd.randrange(1, 8)))
+        text += rnd.choice([*_JUNK, ";", ' "', " x"])
+        assert outcome(parse_ma, text) == outcome(parse_ma_by_tokens, text), text
+        try:
+            fast += _parse_fast(text) is not None
+        except KeyError:
+            fast += 1
+    assert fast > 1000  # most texts go through the fast path, not the fallback
+
+
+def test_long_value_lists_are_skipped_but_flags_after_them_still_count() -> None:
+    data = " ".join(["0.5 -1 2e-05"] * 5000)
+    text = (
+        'createNode mesh -n "m";\n'
+        f'\tsetAttr -s 15000 ".vt[0:14999]" {data};\n'  # many positionals: not an attribute value
+        f'\tsetAttr ".a" {data} -type "string" "late";\n'  # a -type after the data still counts
+        f'\tsetAttr ".b" 7 {" ".join(["1"] * 300)} -1.#IND;\n'
+        '\tsetAttr ".c" 4 ;\n'
+        '\tsetAttr -s 2 -ch 6 ".fc[0:1]" -type "polyFaces" f 3 0 1 2 mu 0 3 0 1 2 f 3 2 3 0;\n'
+    )
+    scene = parse_ma(text)
+    assert scene == parse_ma_by_tokens(text)
+    assert scene.nodes[0].attrs == {"a": data.split()[0], "c": "4"}
