@@ -2,11 +2,13 @@
 # Set up everything azrender needs in this checkout, idempotently:
 #   .venv/                     Python virtual environment with azrender (editable), bpy and dev tools
 #   .tools/azurite/            the Azurite blob emulator from npm, at a pinned version
+#   .tools/azcopy/azcopy       Microsoft's azcopy from npm (x86_64 Linux), for node_sync = "azcopy"
 # Safe to run again: finished steps are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 AZURITE_VERSION=3.37.0
+AZCOPY_VERSION=10.32.2
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 
@@ -45,5 +47,46 @@ if [ ! -x .tools/azurite/node_modules/.bin/azurite-blob ] ||
     mkdir -p .tools/azurite
     [ -f .tools/azurite/package.json ] || echo '{"name":"azrender-tools","private":true}' > .tools/azurite/package.json
     npm install --prefix .tools/azurite --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION" >&2
+fi
+install_azcopy() {
+    # The npm package ships the official Linux x86_64 binary; it links libsecret-1, which a
+    # minimal machine lacks: then the Debian library is unpacked beside it (no system change).
+    local dir=.tools/azcopy
+    local bin=$dir/node_modules/@azure-tools/azcopy-linux/dist/bin/azcopy_linux_amd64
+    if [ ! -f "$bin" ] ||
+       [ "$(node -p 'require("./.tools/azcopy/node_modules/@azure-tools/azcopy-linux/package.json").version' 2>/dev/null)" != "$AZCOPY_VERSION" ]; then
+        say "installing azcopy $AZCOPY_VERSION into $dir"
+        mkdir -p "$dir"
+        [ -f "$dir/package.json" ] || echo '{"name":"azrender-tools","private":true}' > "$dir/package.json"
+        npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "@azure-tools/azcopy-linux@$AZCOPY_VERSION" >&2
+    fi
+    chmod +x "$bin"
+    if ! ldconfig -p 2>/dev/null | grep -q 'libsecret-1\.so\.0' && [ ! -f "$dir/lib/libsecret-1.so.0" ]; then
+        say "unpacking libsecret-1 (needed by azcopy) into $dir/lib"
+        local tmp; tmp=$(mktemp -d)
+        if (cd "$tmp" && { apt-get download libsecret-1-0 >/dev/null 2>&1 ||
+                           { apt-get update -qq >/dev/null 2>&1 && apt-get download libsecret-1-0 >/dev/null 2>&1; }; }); then
+            dpkg -x "$tmp"/libsecret-1-0_*.deb "$tmp/x"
+            mkdir -p "$dir/lib"
+            cp -P "$tmp"/x/usr/lib/*/libsecret-1.so.0* "$dir/lib/"
+        else
+            say "warning: could not fetch libsecret-1-0; install it (apt-get install libsecret-1-0) for azcopy"
+        fi
+        rm -rf "$tmp"
+    fi
+    cat > "$dir/azcopy" <<'WRAPPER'
+#!/bin/sh
+# azcopy with the libraries setup.sh unpacked beside it (see scripts/setup.sh).
+here=$(dirname "$(readlink -f "$0")")
+LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    exec "$here/node_modules/@azure-tools/azcopy-linux/dist/bin/azcopy_linux_amd64" "$@"
+WRAPPER
+    chmod +x "$dir/azcopy"
+}
+
+if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then
+    install_azcopy
+else
+    say "azcopy is only fetched for Linux x86_64; tests of node_sync = \"azcopy\" will be skipped"
 fi
 say "ready: $ROOT/.venv/bin/azrender"

@@ -26,9 +26,12 @@ from azrender.model import (
     JobSpec,
     OutputFileSpec,
     RenderOptions,
+    ResourceFileSpec,
     TaskSpec,
     UploadCondition,
 )
+from azrender.storage import azcopy
+from azrender.storage.manifest import job_prefix
 from azrender.storage.modes import StoragePlan, blob_copy_plan
 
 # Where blob-copy puts the assets on a Linux node (the plan's node_root says it for every mode).
@@ -154,6 +157,29 @@ def with_prefix(command_line: str, prefix: tuple[str, ...], node_os: str = "linu
     return "/bin/bash -c " + _single_quote(chained) + " azrender-task " + command_line
 
 
+def preparation_task(job_id: str, plan: StoragePlan, environment: dict[str, str]) -> TaskSpec:
+    """The job preparation task: mount (if the plan mounts per job), then bring the job's files.
+
+    With ``sync_tool = "azcopy"`` the job's folder arrives as Batch resource
+    files (the asset list among them) and azcopy fetches the assets; otherwise
+    ``python3 -m azrender.node sync`` reads the manifest and fetches both.
+    """
+    if plan.sync_tool == "azcopy":
+        return TaskSpec(
+            task_id=PREPARATION_TASK_ID,
+            command_line=shell_chain((*plan.job_commands, *azcopy.preparation_commands(job_id)), plan.node_os),
+            environment=environment,
+            display_name="sync assets to the node (azcopy)",
+            resource_files=(ResourceFileSpec(job_prefix(job_id)),),
+        )
+    return TaskSpec(
+        task_id=PREPARATION_TASK_ID,
+        command_line=shell_chain((*plan.job_commands, node_sync_command(job_id, plan.node_os)), plan.node_os),
+        environment=environment,
+        display_name="sync assets to the node",
+    )
+
+
 def build_job(
     request: JobRequest, adapter: AppAdapter, job_id: str, plan: StoragePlan | None = None
 ) -> JobSpec:
@@ -185,15 +211,13 @@ def build_job(
         node_scene=node_scene,
         output_format=request.output_format,
         render=request.render,
-        preparation=TaskSpec(
-            task_id=PREPARATION_TASK_ID,
-            command_line=shell_chain((*plan.job_commands, node_sync_command(job_id, plan.node_os)), plan.node_os),
-            environment=node_env,
-            display_name="sync assets to the node",
-        ),
+        preparation=preparation_task(job_id, plan, node_env),
         release=TaskSpec(
             task_id=RELEASE_TASK_ID,
-            command_line=node_release_command(job_id, plan.node_os),
+            command_line=(
+                azcopy.release_command(job_id) if plan.sync_tool == "azcopy"
+                else node_release_command(job_id, plan.node_os)
+            ),
             environment=node_env,
             display_name="remove the job's files from the node",
         ),

@@ -229,6 +229,20 @@ class OutputFileSpec:
 
 
 @dataclass(frozen=True)
+class ResourceFileSpec:
+    """Blobs of the job's assets container the node puts in the task's working directory first.
+
+    As Batch's ``ResourceFile`` with ``storageContainerUrl`` + ``blobPrefix``:
+    every blob below ``blob_prefix`` lands at ``wd/<file_path>/<blob name>``
+    (the blob's own folders kept) before the command line starts, and a failed
+    download fails the task without running it.
+    """
+
+    blob_prefix: str
+    file_path: str = ""
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """One command line run on a node, as Azure Batch runs it: no shell unless asked for."""
 
@@ -240,6 +254,7 @@ class TaskSpec:
     max_retries: int = 0
     max_wall_clock_seconds: int | None = None
     display_name: str = ""
+    resource_files: tuple[ResourceFileSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -381,6 +396,9 @@ def task_to_json(task: TaskSpec) -> dict[str, object]:
         "max_retries": task.max_retries,
         "max_wall_clock_seconds": task.max_wall_clock_seconds,
         "display_name": task.display_name,
+        "resource_files": [
+            {"blob_prefix": r.blob_prefix, "file_path": r.file_path} for r in task.resource_files
+        ],
     }
 
 
@@ -397,6 +415,10 @@ def task_from_json(data: dict[str, Any]) -> TaskSpec:
         max_retries=int(data.get("max_retries", 0)),
         max_wall_clock_seconds=data.get("max_wall_clock_seconds"),
         display_name=str(data.get("display_name", "")),
+        resource_files=tuple(
+            ResourceFileSpec(str(r["blob_prefix"]), str(r.get("file_path", "")))
+            for r in data.get("resource_files", ())
+        ),
     )
 
 

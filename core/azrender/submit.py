@@ -26,6 +26,7 @@ from azrender.preflight.checks import PreflightInput, run_checks
 from azrender.preflight.scene import scene_facts
 from azrender.presets import Preset
 from azrender.progress import NO_PROGRESS, Progress
+from azrender.storage import azcopy
 from azrender.storage.client import container_client, ensure_container
 from azrender.storage.fileshare import upload_for_plan
 from azrender.storage.hashing import HashCache
@@ -214,6 +215,8 @@ def submit_scene(
         ensure_container(client)
     # The remap script and whatever else the app's tasks read from the job's folder.
     job_files = {name: text.encode() for name, text in adapter.job_files(plan.pathmap).items()}
+    if plan.sync_tool == "azcopy":  # the node's azcopy reads the job's asset list from the job's folder
+        job_files[azcopy.LIST_NAME] = azcopy.list_of_files(entries).encode()
     write_job(client, job.job_id, entries, job_files, layout=preset.storage.layout)
     outputs = container_client(preset.storage.outputs_container, account_url=preset.storage.account_url)
     ensure_container(outputs)

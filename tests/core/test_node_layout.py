@@ -1,8 +1,7 @@
-"""Content-addressed layout end to end, the node's free-disk check, and the azcopy line."""
+"""Content-addressed layout end to end and the node's free-disk check (azcopy: test_azcopy.py)."""
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import uuid
 from pathlib import Path
@@ -11,15 +10,9 @@ from typing import NamedTuple
 import pytest
 from azure.storage.blob import ContainerClient
 
-from azrender.errors import StorageError, UsageError
+from azrender.errors import StorageError
 from azrender.node import sync as node_sync
 from azrender.node.sync import sync_job
-from azrender.storage.azcopy import (
-    azcopy_copy_command,
-    azcopy_sync_command,
-    list_of_files,
-    shell_line,
-)
 from azrender.storage.client import container_client, ensure_container
 from azrender.storage.hashing import IndexEntry, hash_bytes
 from azrender.storage.layout import cas_blob
@@ -110,24 +103,3 @@ def test_node_sync_refuses_to_start_without_disk_space(
     monkeypatch.setattr(node_sync.shutil, "disk_usage", shutil.disk_usage)
     assert sync_job("j2", client=client, shared_dir=shared, reserve_bytes=0).downloaded_files == 1
 
-
-def test_azcopy_line_fetches_exactly_the_manifest_without_secrets() -> None:
-    m = JobManifest(
-        "j", {"P/show/b c.png": IndexEntry("1", 1, 0), "mnt/a.exr": IndexEntry("2", 2, 0)}
-    )
-    assert list_of_files(m) == "P/show/b c.png\nmnt/a.exr\n"
-    line = shell_line(azcopy_copy_command(list_path="/node/shared/jobs/j/azcopy files.txt"))
-    assert line == (
-        'azcopy copy "$AZRENDER_ASSETS_CONTAINER_URL" "$AZ_BATCH_NODE_SHARED_DIR/assets" '
-        "'--list-of-files=/node/shared/jobs/j/azcopy files.txt' --overwrite=ifSourceNewer "
-        "--preserve-last-modified-time=true --check-md5=FailIfDifferent --log-level=WARNING"
-    )
-    assert shlex.split(line)[4] == "--list-of-files=/node/shared/jobs/j/azcopy files.txt"
-    sync = shell_line(azcopy_sync_command())
-    assert sync.startswith('azcopy sync "$AZRENDER_ASSETS_CONTAINER_URL" "$AZ_BATCH_NODE_SHARED_DIR/assets" ')
-    assert "--delete-destination=false" in sync and "sig=" not in sync + line
-
-
-def test_azcopy_refuses_a_content_addressed_job() -> None:
-    with pytest.raises(UsageError, match="azcopy cannot materialize"):
-        list_of_files(JobManifest("j", {"a": IndexEntry("1", 1, 0)}, layout="content"))

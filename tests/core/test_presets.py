@@ -147,6 +147,7 @@ def test_to_json() -> None:
             "assets_container": "abc-assets",
             "outputs_container": "abc-outputs",
             "layout": "mirror",
+            "node_sync": "azrender",
         },
         "backend": {"kind": "azure", "slots": 8},
         "render": {"chunk": 5, "format": "OPEN_EXR"},
@@ -167,6 +168,7 @@ def test_to_json() -> None:
         "assets_container": "assets",
         "outputs_container": "outputs",
         "layout": "mirror",
+        "node_sync": "azrender",
     }
 
 

@@ -215,6 +215,32 @@ def node_storage_environment(access: NodeAccess, job: JobSpec) -> dict[str, str]
     return env
 
 
+def azcopy_environment(access: NodeAccess) -> dict[str, str]:
+    """What azcopy on the node needs to read the assets container (``node_sync = "azcopy"``).
+
+    With SAS access the URL carries the job's read+list token; with the pool's managed
+    identity it is the plain URL and azcopy logs in with the identity itself.
+    """
+    if access.mode == "sas":
+        return {ENV_CONTAINER_URL: access.assets_url}
+    env = {ENV_CONTAINER_URL: access.assets_url, "AZCOPY_AUTO_LOGIN_TYPE": "MSI"}
+    if access.identity_client_id:
+        env["AZCOPY_MSI_CLIENT_ID"] = access.identity_client_id
+    elif access.identity:
+        env["AZCOPY_MSI_RESOURCE_STRING"] = access.identity
+    return env
+
+
+def resource_file(blob_prefix: str, file_path: str, access: NodeAccess) -> JSON:
+    """A ResourceFile: the blobs below ``blob_prefix`` of the assets container, into the working dir."""
+    body: JSON = {"storageContainerUrl": access.assets_url, "blobPrefix": blob_prefix}
+    if file_path:
+        body["filePath"] = file_path
+    if access.mode == "identity" and access.identity:
+        body["identityReference"] = {"resourceId": access.identity}
+    return body
+
+
 def job_mount_environment(plan: StoragePlan, access: NodeAccess) -> tuple[dict[str, str], tuple[str, ...]]:
     """(environment, secrets) blobfuse2 reads when the preparation task mounts the assets (``mount_at = "job"``).
 
@@ -253,6 +279,8 @@ def check_job_fits_plan(job: JobSpec, plan: StoragePlan, preset: Preset) -> None
         missing.append(f"the scene at {expected} (the job has {job.node_scene})")
     prep = job.preparation.command_line if job.preparation else ""
     missing += [f"the preparation command {c!r}" for c in plan.job_commands if c not in prep]
+    if plan.sync_tool == "azcopy" and job.preparation and not job.preparation.resource_files:
+        missing.append("the azcopy preparation task of storage.node_sync = \"azcopy\"")
     missing += [
         f"{c!r} before task {t.task_id}" for t in job.tasks for c in plan.task_prefix if c not in t.command_line
     ]
@@ -315,6 +343,8 @@ def task_body(task: TaskSpec, access: NodeAccess, preset: Preset) -> JSON:
         body["environmentSettings"] = environment(task.environment)
     if task.output_files:
         body["outputFiles"] = [output_file(o, access) for o in task.output_files]
+    if task.resource_files:
+        body["resourceFiles"] = [resource_file(r.blob_prefix, r.file_path, access) for r in task.resource_files]
     return body
 
 
@@ -329,6 +359,8 @@ def job_body(
     plan = plan or storage_plan(preset, node_os=preset.pool.os)
     common = {**licence_environment(preset.pool.licence_env), **job.environment}
     storage_env = node_storage_environment(access, job)
+    if plan.sync_tool == "azcopy":
+        storage_env |= azcopy_environment(access)
     mount_env, _ = job_mount_environment(plan, access)
     body: JSON = {
         "id": job.job_id,
@@ -361,6 +393,10 @@ def job_body(
             "rerunOnNodeRebootAfterSuccess": True,
             "userIdentity": START_TASK_USER if plan.job_commands else TASK_USER,
         }
+        if prep.resource_files:
+            body["jobPreparationTask"]["resourceFiles"] = [
+                resource_file(r.blob_prefix, r.file_path, access) for r in prep.resource_files
+            ]
     if job.release is not None:
         release = job.release
         body["jobReleaseTask"] = {

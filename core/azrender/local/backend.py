@@ -13,9 +13,13 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from azrender.errors import JobError
+from azure.storage.blob import ContainerClient, ContainerSasPermissions, generate_container_sas
+
+from azrender.errors import JobError, StorageError
 from azrender.local.executor import LocalExecutor
 from azrender.local.interpreter import python_executable, with_this_sys_path
 from azrender.local.node import (
@@ -26,10 +30,15 @@ from azrender.local.node import (
     missing_mount,
 )
 from azrender.local.state import JobRecord, JobStore, node_root
-from azrender.model import JobSpec, JobStatus
+from azrender.model import JobSpec, JobStatus, ResourceFileSpec, TaskSpec
+from azrender.node.sync import ENV_CONTAINER_URL
 from azrender.progress import NO_PROGRESS, Progress
-from azrender.storage.client import container_client
+from azrender.storage.client import container_client, storage_errors
+from azrender.storage.download import download_to, safe_join
 from azrender.storage.upload import UploadItem, upload_files
+
+#: A local job's read+list SAS lasts this long (a Batch job's lasts its wall-clock limit).
+LOCAL_SAS_LIFETIME = timedelta(hours=24)
 
 
 class LocalBackend:
@@ -94,9 +103,15 @@ class LocalBackend:
         def upload_outputs(items: list[tuple[Path, str]]) -> None:
             upload_files(outputs, [UploadItem(path, blob) for path, blob in items], cache=None, index_blob=None)
 
+        assets = container_client(record.job.assets_container, account_url=self.account_url)
+
+        def fetch_resources(spec: TaskSpec, working_dir: Path) -> None:
+            fetch_resource_files(assets, spec.resource_files, working_dir)
+
         executor = LocalExecutor(
-            self.layout, self.store, upload_outputs, slots=self.slots, progress=progress
-        )
+            self.layout, self.store, upload_outputs, slots=self.slots, progress=progress,
+            fetch_resources=fetch_resources, node_environment=node_storage_environment(assets),
+        )  # fmt: skip
         return executor.run(record)
 
     def status(self, job_id: str) -> JobStatus:
@@ -140,6 +155,40 @@ class LocalBackend:
                     task.ended = record.ended
             self.store.save(record)
         return record.to_status()
+
+
+def fetch_resource_files(client: ContainerClient, specs: Iterable[ResourceFileSpec], working_dir: Path) -> None:
+    """Batch's container resource files: each blob below the prefix to ``wd/<file_path>/<blob name>``."""
+    for spec in specs:
+        with storage_errors("listing resource files", client=client, blob=spec.blob_prefix):
+            names = [b.name for b in client.list_blobs(name_starts_with=spec.blob_prefix)]
+        if not names:
+            raise StorageError(
+                f"no blob starts with {spec.blob_prefix!r} in container {client.container_name!r}",
+                hint="submit the job again: its files are gone from the assets container",
+            )
+        for name in names:
+            download_to(client, name, safe_join(working_dir / spec.file_path, name))
+
+
+def node_storage_environment(assets: ContainerClient, now: datetime | None = None) -> dict[str, str]:
+    """``AZRENDER_ASSETS_CONTAINER_URL`` with a read+list SAS, as the Batch backend gives the node.
+
+    Signed with the account key of the connection string (Azurite's, or a key-based
+    account's); without a key the emulated node keeps using the workstation's credentials.
+    """
+    credential = assets.credential
+    key = getattr(credential, "account_key", None)
+    account = getattr(credential, "account_name", None)
+    if not (key and account):
+        return {}
+    start = (now or datetime.now(timezone.utc)) - timedelta(minutes=5)
+    token = generate_container_sas(
+        account, assets.container_name, account_key=key,
+        permission=ContainerSasPermissions(read=True, list=True),
+        start=start, expiry=start + LOCAL_SAS_LIFETIME,
+    )  # fmt: skip
+    return {ENV_CONTAINER_URL: f"{assets.url}?{token}"}
 
 
 def _alive(pid: int) -> bool:

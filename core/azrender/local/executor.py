@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from azrender.errors import AzrenderError
 from azrender.local.node import PREPARATION_TASK_ID, RELEASE_TASK_ID, NodeLayout
 from azrender.local.state import JobRecord, JobStore, TaskState
 from azrender.model import OutputFileSpec, TaskSpec, UploadCondition
@@ -27,6 +28,8 @@ from azrender.progress import NO_PROGRESS, Progress
 
 # Uploads (local file, blob name) pairs to the job's outputs container.
 OutputSink = Callable[[list[tuple[Path, str]]], None]
+# Puts a task's resource files into its working folder; raises AzrenderError when it cannot.
+ResourceFetcher = Callable[[TaskSpec, Path], None]
 
 _WILDCARDS = set("*?[")
 
@@ -111,12 +114,17 @@ class LocalExecutor:
         *,
         slots: int = 2,
         progress: Progress = NO_PROGRESS,
+        fetch_resources: ResourceFetcher | None = None,
+        node_environment: dict[str, str] | None = None,
     ) -> None:
         self.layout = layout
         self.store = store
         self.upload_outputs = upload_outputs
         self.slots = max(1, slots)
         self.progress = progress
+        self.fetch_resources = fetch_resources
+        # What the Batch backend gives the preparation and release tasks to reach storage.
+        self.node_environment = dict(node_environment or {})
 
     def run(self, record: JobRecord) -> JobRecord:
         job = record.job
@@ -176,7 +184,19 @@ class LocalExecutor:
         self.store.save(record)
 
     def _execute(self, job_id: str, spec: TaskSpec, task_dir: Path) -> tuple[int | None, str | None]:
-        env = self.layout.task_environment(job_id, spec.task_id, spec.environment)
+        extra = dict(spec.environment)
+        if spec.task_id in (PREPARATION_TASK_ID, RELEASE_TASK_ID):
+            extra = {**extra, **self.node_environment}
+        env = self.layout.task_environment(job_id, spec.task_id, extra)
+        if spec.resource_files:
+            # As on Batch: the files are in place before the command starts, and a task whose
+            # files cannot be fetched fails without running.
+            if self.fetch_resources is None:
+                return None, "resource files: the node has no storage to fetch them from"
+            try:
+                self.fetch_resources(spec, task_dir / "wd")
+            except AzrenderError as exc:
+                return None, f"resource files: {exc}"
         try:
             argv = shlex.split(spec.command_line)
         except ValueError as exc:

@@ -32,6 +32,8 @@ from pathlib import Path
 from azrender.errors import UsageError
 from azrender.local.interpreter import python_executable
 
+_REPO_ROOT = Path(__file__).resolve().parents[3]
+
 #: ``name=folder`` pairs (``os.pathsep`` between them): local folders standing in for mounts.
 LOCAL_MOUNTS_ENV = "AZRENDER_LOCAL_MOUNTS"
 
@@ -122,7 +124,26 @@ def install_node_tools(layout: NodeLayout) -> list[Path]:
     shims = [_write_shim(layout, "python3", [python])]
     if not shutil.which("blender"):
         shims.append(_write_shim(layout, "blender", [python, "-m", "azrender_blender.runner"]))
+    azcopy = find_azcopy()
+    if azcopy is not None and not shutil.which("azcopy"):
+        shims.append(_write_shim(layout, "azcopy", [azcopy]))
     return shims
+
+
+def find_azcopy() -> str | None:
+    """azcopy for the emulated node (``storage.node_sync = "azcopy"``), if this machine has one.
+
+    ``$AZRENDER_AZCOPY``, the project's ``.tools/azcopy/azcopy`` (``scripts/setup.sh``
+    installs it) or ``azcopy`` on ``PATH``.
+    """
+    for candidate in (
+        os.environ.get("AZRENDER_AZCOPY", ""),
+        str(_REPO_ROOT / ".tools" / "azcopy" / "azcopy"),
+        shutil.which("azcopy") or "",
+    ):
+        if candidate and os.access(candidate, os.X_OK) and Path(candidate).is_file():
+            return candidate
+    return None
 
 
 def local_mounts_from_env(env: Mapping[str, str] | None = None) -> dict[str, Path]:

@@ -262,6 +262,18 @@ STORAGE = TableSpec(
             "and the node materializes them.",
             choices=("mirror", "content"),
         ),
+        FieldSpec(
+            "node_sync",
+            "string",
+            "azrender",
+            "`blob-copy` only: what the job preparation task runs to bring the job's assets to "
+            "the node. `azrender`: `python3 -m azrender.node sync`, which downloads only what "
+            "changed since the node's last job and checks every file's xxh3 hash. `azcopy`: "
+            "Microsoft's azcopy (must be on the node's PATH) fetches the job's file list with "
+            "`--overwrite=ifSourceNewer`, deciding by time, checking Content-MD5 where a blob has "
+            "one; needs `layout = \"mirror\"` and Linux nodes.",
+            choices=("azrender", "azcopy"),
+        ),
     ),
 )
 

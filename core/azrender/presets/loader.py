@@ -336,6 +336,8 @@ class _Validator:
         """What the chosen storage mode needs from the other tables."""
         mode = preset.storage.mode
         at: KeyPath = ("storage", "mode") if "mode" in _table(data, "storage") else ()
+        if preset.storage.node_sync == "azcopy":
+            self.check_azcopy(preset)
         if mode == "azure-files":
             for key in ("account", "share"):
                 if getattr(preset.azure_files, key) is None:
@@ -367,6 +369,28 @@ class _Validator:
                     "nothing is uploaded, so every scene file must lie below a mapped root: add "
                     "[[paths]] with `source = 'P:\\show'` and `target = \"show\"`",
                 )
+
+    def check_azcopy(self, preset: Preset) -> None:
+        """``node_sync = "azcopy"`` fetches path-named blobs to a Linux node's shared folder."""
+        at: KeyPath = ("storage", "node_sync")
+        if preset.storage.mode != "blob-copy":
+            raise self.fail(
+                at,
+                f'`storage.node_sync = "azcopy"` only applies to mode "blob-copy", not "{preset.storage.mode}"',
+                "remove node_sync: this mode reads the assets in place, nothing is copied to the node",
+            )
+        if preset.storage.layout != "mirror":
+            raise self.fail(
+                at,
+                '`storage.node_sync = "azcopy"` needs `storage.layout = "mirror"`',
+                "azcopy cannot turn content-addressed blobs back into paths; use node_sync = \"azrender\"",
+            )
+        if preset.pool.os != "linux":
+            raise self.fail(
+                at,
+                '`storage.node_sync = "azcopy"` is available for Linux pools only',
+                'use node_sync = "azrender" on Windows nodes',
+            )
 
     def table(
         self,

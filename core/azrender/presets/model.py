@@ -29,6 +29,7 @@ class StorageSettings:
     assets_container: str = "assets"
     outputs_container: str = "outputs"
     layout: Literal["mirror", "content"] = "mirror"
+    node_sync: Literal["azrender", "azcopy"] = "azrender"
 
 
 @dataclass(frozen=True)

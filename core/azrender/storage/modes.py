@@ -39,6 +39,7 @@ from azrender.presets.model import Preset
 
 NodeOS = Literal["linux", "windows"]
 UploadKind = Literal["blob", "file-share", "none"]
+SyncTool = Literal["azrender", "azcopy"]
 MountAt = Literal["pool", "job", "task"]
 
 #: Batch's environment variables, spelled for each node OS.
@@ -93,7 +94,8 @@ class StoragePlan:
     """What a storage mode means for one job.
 
     ``upload``: which uploader fills storage (``none`` for file servers).
-    ``node_sync``: the job preparation task syncs the manifest into the shared folder.
+    ``node_sync``: the job preparation task syncs the manifest into the shared folder,
+    with ``sync_tool`` (``python3 -m azrender.node sync``, or azcopy: :mod:`azrender.storage.azcopy`).
     ``mount`` and ``mount_at``: what is mounted, at pool start, by the job
     preparation task or before each task. ``start_commands`` run in the pool
     start task as the pool-scope auto-user (the identity the tasks run as, so
@@ -112,6 +114,7 @@ class StoragePlan:
     start_commands: tuple[str, ...] = ()
     task_prefix: tuple[str, ...] = ()
     job_commands: tuple[str, ...] = ()
+    sync_tool: SyncTool = "azrender"
 
     @property
     def requires_all_mapped(self) -> bool:
@@ -177,7 +180,9 @@ def _join(root: str, name: str, node_os: str) -> str:
     return root + ("\\" if node_os == "windows" else "/") + name
 
 
-def blob_copy_plan(node_os: NodeOS = "linux", rules: tuple[MapRule, ...] = ()) -> StoragePlan:
+def blob_copy_plan(
+    node_os: NodeOS = "linux", rules: tuple[MapRule, ...] = (), sync_tool: SyncTool = "azrender"
+) -> StoragePlan:
     """The ``blob-copy`` plan: assets synced into ``<shared dir>/assets`` by the preparation task.
 
     The default when no preset is at hand (a :class:`~azrender.jobs.JobRequest` alone).
@@ -187,14 +192,15 @@ def blob_copy_plan(node_os: NodeOS = "linux", rules: tuple[MapRule, ...] = ()) -
     """
     root = _join(_SHARED[node_os], "assets", node_os)
     pathmap = PathMap(mirror_root=root, node_os=node_os, rules=rules)
-    return StoragePlan("blob-copy", node_os, root, pathmap, upload="blob", node_sync=True)
+    return StoragePlan("blob-copy", node_os, root, pathmap, upload="blob", node_sync=True, sync_tool=sync_tool)
 
 
 def storage_plan(preset: Preset, node_os: NodeOS = "linux") -> StoragePlan:
     """The :class:`StoragePlan` of ``preset``'s storage mode for nodes running ``node_os``."""
     mode = preset.storage.mode
     if mode == "blob-copy":
-        return blob_copy_plan(node_os, _rules(preset, _join(_SHARED[node_os], "assets", node_os)))
+        root = _join(_SHARED[node_os], "assets", node_os)
+        return blob_copy_plan(node_os, _rules(preset, root), preset.storage.node_sync)
 
     if mode == "blobfuse":
         _require_linux(mode, node_os, preset)
