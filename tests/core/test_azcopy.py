@@ -213,3 +213,16 @@ def test_a_listed_blob_that_is_gone_fails_the_preparation_by_name(
     stderr = (layout.task_dir("az-gone", "jobpreparation") / "stderr.txt").read_text()
     assert "azcopy did not fetch a/gone.png: the blob is gone from the assets container" in stderr
     assert record.tasks[0].result == "failure" and record.tasks[0].failure == "job preparation task failed"
+
+
+def test_a_pool_azrender_creates_installs_azcopy_only_when_asked() -> None:
+    _, doc = azcopy_job()
+    start = shlex.split(doc["pool"]["startTask"]["commandLine"])  # type: ignore[index]
+    assert start[:2] == ["/bin/bash", "-c"]
+    assert "command -v azcopy >/dev/null || (curl -fsSL https://aka.ms/downloadazcopy-v10-linux" in start[2]
+    assert validate_body("BatchPoolCreateOptions", doc["pool"]) == []
+    plain = parse_preset(BASE.replace('node_sync = "azcopy"\n', ""), Path("show.toml"))
+    request = JobRequest(scene=Path("/show/shot.blend"), app="blender", frames=FrameRange.parse("1"),
+                         chunk_size=1, assets_container="assets", outputs_container="outputs")
+    job = build_job(request, BlenderAdapter(), "shot-2", storage_plan(plain))
+    assert "azcopy" not in json.dumps(dry_run_document(job, plain, now=NOW, environ={}))

@@ -144,6 +144,18 @@ def test_assets_larger_than_the_temp_disk_block(blends: Path) -> None:
     assert codes(report_for(assets, p, on_azure=False)) == []
 
 
+def test_azcopy_on_an_existing_pool_is_noted(blends: Path) -> None:
+    assets = windows_assets(blends / "basic_file.blend", "P:\\show\\a.png", size=1 << 20)
+    existing = preset('[storage]\nnode_sync = "azcopy"\n[backend]\nkind = "azure"\n'
+                      '[batch]\npool_mode = "existing"\npool_id = "farm"\n')
+    [finding] = report_for(assets, existing, on_azure=True).findings
+    assert (finding.code, finding.severity) == ("azcopy-on-existing-pool", "info")
+    assert "'farm'" in finding.message and "PATH" in finding.fix
+    created = preset('[storage]\nnode_sync = "azcopy"\n[backend]\nkind = "azure"\n')
+    assert codes(report_for(assets, created, on_azure=True)) == []  # its start task installs azcopy
+    assert codes(report_for(assets, existing, on_azure=False)) == []
+
+
 def test_azure_files_quota_and_readers(blends: Path) -> None:
     assets = windows_assets(blends / "basic_file.blend", "P:\\show\\big.exr", size=3 << 30)
     p = preset(

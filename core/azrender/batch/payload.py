@@ -106,6 +106,15 @@ def image_reference(image: str) -> JSON:
     }
 
 
+#: Linux start-task steps giving the node Microsoft's azcopy (``node_sync = "azcopy"``) unless
+#: the image has it: the official release archive, its one binary into /usr/local/bin.
+AZCOPY_INSTALL = (
+    "command -v azcopy >/dev/null || (curl -fsSL https://aka.ms/downloadazcopy-v10-linux -o /tmp/azcopy.tgz"
+    " && tar -xzf /tmp/azcopy.tgz -C /usr/local/bin --strip-components=1 --wildcards '*/azcopy'"
+    " && chmod 755 /usr/local/bin/azcopy && rm -f /tmp/azcopy.tgz)",
+)
+
+
 def start_task(preset: Preset, extra: tuple[str, ...] = (), env: Mapping[str, str] | None = None) -> JSON:
     r"""Install azrender (the node scripts) and the renderer on each node as it joins the pool.
 
@@ -137,6 +146,7 @@ def start_task(preset: Preset, extra: tuple[str, ...] = (), env: Mapping[str, st
             "command -v pip3 >/dev/null || (apt-get update -q && apt-get install -y -q python3-pip)",
             # System-wide, so the non-admin task user sees it; the image's Python is "externally managed".
             f"python3 -m pip install --upgrade --break-system-packages {shlex.quote(package)}",
+            *(AZCOPY_INSTALL if preset.storage.node_sync == "azcopy" else ()),
             *extra,
         ]
         if pool.start_command:

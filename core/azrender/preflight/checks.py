@@ -204,6 +204,18 @@ def check_temp_disk(assets: AssetSet, plan: StoragePlan, preset: Preset, on_azur
     return out
 
 
+def check_node_sync(plan: StoragePlan, preset: Preset, on_azure: bool) -> list[Finding]:
+    """``node_sync = "azcopy"`` on a pool azrender does not create: its nodes must bring azcopy."""
+    if not (on_azure and plan.sync_tool == "azcopy" and preset.batch.pool_mode == "existing"):
+        return []
+    return [Finding(
+        "azcopy-on-existing-pool", "info",
+        f"pool {preset.batch.pool_id!r} is not created by azrender, so its start task does not install azcopy",
+        None, "",
+        "make sure azcopy is on the nodes' PATH (image or start task), or use storage.node_sync = \"azrender\"",
+    )]  # fmt: skip
+
+
 def check_azure_files(assets: AssetSet, preset: Preset) -> list[Finding]:
     """``azure-files``: the share's quota, and parallel readers against its scale targets."""
     if preset.storage.mode != "azure-files":
@@ -331,6 +343,7 @@ def run_checks(inp: PreflightInput, *, strict: bool = False, promote: Iterable[s
         *check_long_paths(inp.assets, inp.plan, inp.job),
         *check_case_collisions(inp.assets),
         *check_temp_disk(inp.assets, inp.plan, inp.preset, inp.on_azure),
+        *check_node_sync(inp.plan, inp.preset, inp.on_azure),
         *check_azure_files(inp.assets, inp.preset),
         *check_renderer(inp.preset, inp.job, inp.scene),
         *check_frames(inp.job, inp.scene),

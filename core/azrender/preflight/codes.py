@@ -22,6 +22,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "case-collision": "warning",
     "assets-exceed-temp-disk": "error",
     "consider-blobfuse": "info",
+    "azcopy-on-existing-pool": "info",
     "share-quota": "error",
     "share-readers": "warning",
     "renderer-not-on-image": "warning",
