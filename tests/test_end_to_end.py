@@ -166,3 +166,41 @@ def test_cancel_stops_the_worker_and_fails_open_tasks(
     time.sleep(2)
     again = azrender(env, "status", submitted["job_id"], "--preset", str(preset), "--json")
     assert again["counts"] == cancelled["counts"]
+
+
+def test_azcopy_node_sync_renders_the_demo_and_moves_nothing_the_second_time(
+    demo_scene: Path, azurite: AzuriteServer, tmp_path: Path
+) -> None:
+    from azrender.local.node import find_azcopy
+
+    if find_azcopy() is None:
+        if os.environ.get("CI"):
+            pytest.fail("azcopy is missing: scripts/setup.sh installs it into .tools/azcopy")
+        pytest.skip("azcopy is not installed (bash scripts/setup.sh)")
+    env = _env_for(azurite, tmp_path)
+    preset = tmp_path / "azcopy.toml"
+    preset.write_text(
+        'name = "azc"\n[storage]\nassets_container = "azc-assets"\noutputs_container = "azc-outputs"\n'
+        'node_sync = "azcopy"\n[backend]\nkind = "local"\nslots = 1\n'
+    )
+    first = azrender(env, "submit", str(demo_scene), "--preset", str(preset), "--frames", "1", "--wait", "--json")
+    assert first["state"] == "completed" and [t["result"] for t in first["tasks"]] == ["success"]
+    node = tmp_path / "data" / "local" / "node"
+    prep = node / "workitems" / first["job_id"] / "job-1" / "jobpreparation"
+    log = (prep / "stdout.txt").read_text()
+    assert f"Number of File Transfers Completed: {first['files']}" in log, log
+    on_node = {p.relative_to(node / "shared" / "assets").as_posix()
+               for p in (node / "shared" / "assets").rglob("*") if p.is_file()}
+    assert len(on_node) == first["files"]
+
+    dest = tmp_path / "back"
+    azrender(env, "download", first["job_id"], "--preset", str(preset), "--dest", str(dest), "--json")
+    [frame] = sorted((dest / "frames").glob("*.png"))
+    stddev, magenta = image_stats(frame)
+    assert stddev > 5 and magenta < 0.01  # every texture arrived through azcopy
+
+    second = azrender(env, "submit", str(demo_scene), "--preset", str(preset), "--frames", "2", "--wait", "--json")
+    assert second["state"] == "completed" and second["uploaded_files"] == 0
+    log = (node / "workitems" / second["job_id"] / "job-1" / "jobpreparation" / "stdout.txt").read_text()
+    assert "Number of File Transfers Completed: 0" in log
+    assert f"Number of File Transfers Skipped: {second['files']}" in log
