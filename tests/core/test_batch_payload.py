@@ -196,3 +196,24 @@ def test_a_job_built_for_another_plan_is_refused() -> None:
     job.tasks[1] = replace(job.tasks[1], command_line=job.tasks[1].command_line.replace("net use", "rem"))
     with pytest.raises(UsageError, match="before task frames-002"):
         dry_run_document(job, windows, now=NOW, environ={})
+
+
+def test_licence_names_without_value_come_from_the_submitting_environment() -> None:
+    from azrender.batch.access import planned_access
+    from azrender.batch.payload import plan_batch
+
+    preset = parse_preset(BASE + '[pool]\nlicence_env = "ADSKFLEX_LICENSE_FILE=27000@lic1 RLM_LICENSE="\n',
+                          Path("s.toml"))
+    doc = dry_run_document(make_job(preset), preset, now=NOW, environ={"RLM_LICENSE": "5053@site2"})
+    common = {e["name"]: e["value"] for e in doc["job"]["commonEnvironmentSettings"]}
+    assert common == {"ADSKFLEX_LICENSE_FILE": "27000@lic1", "RLM_LICENSE": "5053@site2"}
+    # A real submit refuses to send an empty licence variable to every node; doctor says the same.
+    access = planned_access(preset, now=NOW, environ={})
+    with pytest.raises(UsageError) as err:
+        plan_batch(make_job(preset), preset, access, environ={}, strict=True)
+    assert "pool.licence_env names RLM_LICENSE without a value" in str(err.value)
+    assert "export RLM_LICENSE=" in (err.value.hint or "")
+    from azrender.doctor import check_licence
+
+    assert check_licence(preset, {}, "azure").status == "fail"
+    assert check_licence(preset, {"RLM_LICENSE": "5053@site2"}, "azure").status == "ok"

@@ -149,7 +149,7 @@ class AzureBatchBackend:
         """The bodies this backend sends for ``job`` (with real secrets: never print unredacted)."""
         access = self.mint(self.preset, now=self.clock(), environ=self.environ)
         mounts = pool_mounts(self.preset, self.environ)
-        plan = plan_batch(job, self.preset, access, mounts)
+        plan = plan_batch(job, self.preset, access, mounts, self.environ, strict=True)
         self._secrets = plan.secrets
         return plan
 

@@ -30,6 +30,6 @@ def dry_run_document(
     env = os.environ if environ is None else environ
     access = planned_access(preset, now=now, environ=env)
     mounts = pool_mounts(preset, env, dry_run=True)
-    plan = plan_batch(job, preset, access, mounts).redacted()
+    plan = plan_batch(job, preset, access, mounts, env).redacted()
     check_plan(plan)
     return plan.to_json()

@@ -66,16 +66,29 @@ def environment(env: Mapping[str, str]) -> list[JSON]:
     return [{"name": k, "value": v} for k, v in sorted(env.items())]
 
 
-def licence_environment(spec: str | None) -> dict[str, str]:
-    """``"A=1 B=2"`` (the preset's ``pool.licence_env``) as a mapping.
+def licence_environment(
+    spec: str | None, environ: Mapping[str, str] | None = None, *, strict: bool = False
+) -> dict[str, str]:
+    """``"A=1 B="`` (the preset's ``pool.licence_env``) as a mapping; ``B=`` takes ``environ["B"]``.
 
-    >>> licence_environment("ADSKFLEX_LICENSE_FILE=27000@lic1 RLM_LICENSE=5053@lic2")
+    A name without a value in the preset is filled from the submitting environment,
+    so one preset can serve sites with different licence servers. With ``strict``
+    (a real submit) a name that still has no value is an error, not an empty variable
+    on every node.
+
+    >>> licence_environment("ADSKFLEX_LICENSE_FILE=27000@lic1 RLM_LICENSE=", {"RLM_LICENSE": "5053@lic2"})
     {'ADSKFLEX_LICENSE_FILE': '27000@lic1', 'RLM_LICENSE': '5053@lic2'}
     """
+    env = environ or {}
     out: dict[str, str] = {}
     for item in (spec or "").split():
         name, _, value = item.partition("=")
-        out[name] = value
+        out[name] = value or env.get(name, "")
+        if strict and not out[name]:
+            raise UsageError(
+                f"pool.licence_env names {name} without a value, and {name} is not set in this environment",
+                hint=f"set it before submitting (`export {name}=27000@licserver`) or give it a value in the preset",
+            )
     return out
 
 
@@ -359,7 +372,12 @@ def task_body(task: TaskSpec, access: NodeAccess, preset: Preset) -> JSON:
 
 
 def job_body(
-    job: JobSpec, preset: Preset, access: NodeAccess, mounts: PoolMounts, plan: StoragePlan | None = None
+    job: JobSpec,
+    preset: Preset,
+    access: NodeAccess,
+    mounts: PoolMounts,
+    plan: StoragePlan | None = None,
+    licence: Mapping[str, str] | None = None,
 ) -> JSON:
     """The BatchJobCreateOptions: pool, preparation (waits for success), release, limits.
 
@@ -367,7 +385,8 @@ def job_body(
     syncs: it runs elevated (a FUSE mount needs root) with blobfuse2's environment.
     """
     plan = plan or storage_plan(preset, node_os=preset.pool.os)
-    common = {**licence_environment(preset.pool.licence_env), **job.environment}
+    licence = licence_environment(preset.pool.licence_env) if licence is None else licence
+    common = {**licence, **job.environment}
     storage_env = node_storage_environment(access, job)
     if plan.sync_tool == "azcopy":
         storage_env |= azcopy_environment(access)
@@ -474,8 +493,15 @@ def plan_batch(
     preset: Preset,
     access: NodeAccess,
     mounts: PoolMounts | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    strict: bool = False,
 ) -> BatchPlan:
-    """Pool, job and task bodies for ``job`` on the preset's pool, reaching storage by ``access``."""
+    """Pool, job and task bodies for ``job`` on the preset's pool, reaching storage by ``access``.
+
+    ``environ`` fills the ``pool.licence_env`` names the preset leaves empty; ``strict``
+    (a real submit) refuses one that stays empty.
+    """
     mounts = mounts or PoolMounts([])
     storage = storage_plan(preset, node_os=preset.pool.os)
     check_job_fits_plan(job, storage, preset)
@@ -483,7 +509,8 @@ def plan_batch(
     _, mount_secrets = job_mount_environment(storage, access)
     return BatchPlan(
         pool=pool,
-        job=job_body(job, preset, access, mounts, storage),
+        job=job_body(job, preset, access, mounts, storage,
+                     licence_environment(preset.pool.licence_env, environ, strict=strict)),
         tasks=[task_body(t, access, preset) for t in job.tasks],
         secrets=(*access.secrets, *mounts.secrets, *mount_secrets),
     )
