@@ -778,7 +778,8 @@ POOL = TableSpec(
             "string",
             None,
             "Licence server environment for every task: space-separated NAME=value pairs, "
-            "e.g. `ADSKFLEX_LICENSE_FILE=27000@lic1`.",
+            "e.g. `ADSKFLEX_LICENSE_FILE=27000@lic1`; `NAME=` without a value takes NAME from "
+            "the submitting shell (a submit refuses it unset).",
             check=check_licence_env,
         ),
         FieldSpec(

@@ -423,7 +423,7 @@ def _write_share_index(
     """Merge ``new`` into the index and replace it whole (part file, then rename)."""
     _make_dirs(client, parent_dirs([SHARE_INDEX]), retry)
     merged = {**read_share_index(client, retry), **new}
-    body = json.dumps(index_document(merged), indent=1).encode()
+    body = json.dumps(index_document(merged), separators=(",", ":")).encode()
     tmp = part_name(SHARE_INDEX, uuid.uuid4().hex)  # never resumed: small, rewritten whole
     with share_errors("writing the share index", client, SHARE_INDEX):
         part = client.get_file_client(tmp)

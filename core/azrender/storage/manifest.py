@@ -176,7 +176,7 @@ def write_job(
     manifest = JobManifest(
         job_id=job_id, assets=dict(summary_entries), job_files=entries, layout=check_layout(layout)
     )
-    body = json.dumps(manifest.to_json(), indent=1).encode()
+    body = json.dumps(manifest.to_json(), separators=(",", ":")).encode()
     put_bytes(client, manifest_blob(job_id), body, content_type="application/json")
     return manifest
 

@@ -110,7 +110,7 @@ def reconcile(client: ContainerClient, index_blob: str = DEFAULT_INDEX_BLOB) -> 
         fixed, report = compare(index, listed_entries(client))
         if fixed == index and doc is not None:
             return report
-        body = json.dumps(index_document(fixed), indent=1).encode()
+        body = json.dumps(index_document(fixed), separators=(",", ":")).encode()
         with storage_errors("writing the remote index", client=client, blob=index_blob):
             try:
                 with_retries(lambda: write_if_unchanged(client, index_blob, body, etag))  # noqa: B023
