@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from azure.storage.blob import ContainerClient
@@ -20,7 +22,6 @@ from azrender.batch.dryrun import dry_run_document
 from azrender.batch.validate import validate_body
 from azrender.errors import PresetError
 from azrender.jobs import JobRequest, build_job, preparation_task
-from azrender.local.azurite import AzuriteServer
 from azrender.local.backend import LocalBackend
 from azrender.local.node import NodeLayout, find_azcopy
 from azrender.local.state import JobStore
@@ -139,6 +140,21 @@ def azcopy_on_node() -> str:
     return found
 
 
+class Node(NamedTuple):
+    container: ContainerClient
+    layout: NodeLayout
+    backend: LocalBackend
+
+
+@pytest.fixture
+def node(azcopy_on_node: str, storage_env: str, tmp_path: Path) -> Node:
+    """An emulated node with azcopy, and a fresh assets container in the session's Azurite."""
+    container = ContainerClient.from_connection_string(storage_env, f"azcopy-{uuid.uuid4().hex[:12]}")
+    container.create_container()
+    layout = NodeLayout(tmp_path / "node")
+    return Node(container, layout, LocalBackend(store=JobStore(tmp_path / "jobs"), layout=layout))
+
+
 def put(container: ContainerClient, blob: str, data: bytes) -> IndexEntry:
     container.upload_blob(blob, data, overwrite=True)
     return IndexEntry(hash=f"{len(data):032x}", size=len(data), mtime_ns=0)
@@ -158,13 +174,8 @@ def run_prep(backend: LocalBackend, container: ContainerClient, job_id: str, ass
     return job
 
 
-def test_real_azcopy_fetches_the_list_then_only_what_changed(
-    azcopy_on_node: str, azurite: AzuriteServer, storage_env: str, tmp_path: Path
-) -> None:
-    container = ContainerClient.from_connection_string(storage_env, "azcopy-assets")
-    container.create_container()
-    layout = NodeLayout(tmp_path / "node")
-    backend = LocalBackend(store=JobStore(tmp_path / "jobs"), layout=layout)
+def test_real_azcopy_fetches_the_list_then_only_what_changed(node: Node) -> None:
+    container, layout, backend = node
     assets = {
         "P/show/tex/brick wall.png": put(container, "P/show/tex/brick wall.png", b"brick" * 1000),
         "mnt/show/cache/fluid.0001.vdb": put(container, "mnt/show/cache/fluid.0001.vdb", os.urandom(300_000)),
@@ -186,7 +197,8 @@ def test_real_azcopy_fetches_the_list_then_only_what_changed(
     assert "print('remap')" in (layout.task_dir("az-1", "frames-001") / "stdout.txt").read_text()
     assert not (layout.shared_dir / "jobs" / "az-1").exists()  # the release task removed the job's files
     assert (prep_dir / "azcopy").is_dir()  # azcopy's logs stay with the task, not in ~/.azcopy
-    assert "sig=" not in json.dumps(record.job.preparation.environment if record.job.preparation else {})
+    # The node got a read+list SAS; the job record on disk never holds it.
+    assert "sig=" not in backend.store.path("az-1").read_text()
 
     # Unchanged: nothing moves. One changed blob: exactly that one moves.
     run_prep(backend, container, "az-2", assets)
@@ -199,13 +211,8 @@ def test_real_azcopy_fetches_the_list_then_only_what_changed(
     assert (shared / "P/show/tex/brick wall.png").read_bytes() == b"new brick"
 
 
-def test_a_listed_blob_that_is_gone_fails_the_preparation_by_name(
-    azcopy_on_node: str, azurite: AzuriteServer, storage_env: str, tmp_path: Path
-) -> None:
-    container = ContainerClient.from_connection_string(storage_env, "azcopy-gone")
-    container.create_container()
-    layout = NodeLayout(tmp_path / "node")
-    backend = LocalBackend(store=JobStore(tmp_path / "jobs"), layout=layout)
+def test_a_listed_blob_that_is_gone_fails_the_preparation_by_name(node: Node) -> None:
+    container, layout, backend = node
     assets = {"a/here.png": put(container, "a/here.png", b"x"), "a/gone.png": IndexEntry("0" * 32, 1, 0)}
     run_prep(backend, container, "az-gone", assets)
     record = backend.store.load("az-gone")
