@@ -200,10 +200,9 @@ def submit_scene(
     entries = {}
     if plan.upload == "file-share":
         # The share is what the nodes mount; only the job's own files go to blob below.
-        af = preset.azure_files
-        assert af.account and af.share  # the loader requires both for this mode
+        account, share = preset.azure_files.account_and_share()
         summary = upload_for_plan(
-            [a.path for a in assets.present], plan, af.account, af.share, progress=progress
+            [a.path for a in assets.present], plan, account, share, progress=progress
         )
     if plan.upload == "blob":
         summary = upload_assets(assets, preset, progress)

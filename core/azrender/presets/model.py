@@ -56,6 +56,20 @@ class AzureFilesSettings:
     mount_name: str = "share"
     mount_options: str = "-o vers=3.0,dir_mode=0777,file_mode=0777,serverino,mfsymlinks"
 
+    def account_and_share(self) -> tuple[str, str]:
+        """(account, share): both are needed by ``mode = "azure-files"`` (the loader checks it too).
+
+        >>> AzureFilesSettings().account_and_share()
+        Traceback (most recent call last):
+        azrender.errors.PresetError: mode "azure-files" needs azure_files.account and azure_files.share (add both under [azure_files])
+        """
+        if not (self.account and self.share):
+            raise PresetError(
+                'mode "azure-files" needs azure_files.account and azure_files.share',
+                hint="add both under [azure_files]",
+            )
+        return self.account, self.share
+
 
 @dataclass(frozen=True)
 class ShareSettings:
@@ -65,6 +79,12 @@ class ShareSettings:
     mount_name: str = "share"
     mount_options: str = ""
     username: str | None = None
+
+    def required_source(self) -> str:
+        """``source``: needed by ``mode = "nfs"``/``"cifs"`` (the loader checks it too)."""
+        if not self.source:
+            raise PresetError('modes "nfs" and "cifs" need share.source', hint="add `source = ...` under [share]")
+        return self.source
 
 
 @dataclass(frozen=True)

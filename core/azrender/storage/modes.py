@@ -226,25 +226,25 @@ def storage_plan(preset: Preset, node_os: NodeOS = "linux") -> StoragePlan:
 
     if mode == "azure-files":
         af = preset.azure_files
-        assert af.account and af.share  # the loader requires both for this mode
-        host = f"{af.account}.file.core.windows.net"
-        url = f"https://{host}/{af.share}"
-        unc = f"\\\\{host}\\{af.share}"
+        account, share = af.account_and_share()
+        host = f"{account}.file.core.windows.net"
+        url = f"https://{host}/{share}"
+        unc = f"\\\\{host}\\{share}"
         if node_os == "windows":
             drive = af.drive.rstrip(":").upper()
             root = unc if af.windows_paths == "unc" else f"{drive}:"
-            files_mount = AzureFilesMount(af.account, url, drive, "/persistent:Yes")
+            files_mount = AzureFilesMount(account, url, drive, "/persistent:Yes")
             start: tuple[str, ...] = ()
             prefix: tuple[str, ...] = ()
             at: MountAt = "pool"
             if af.mount_at == "task":
                 at = "task"
-                start = (f"cmdkey /add:{host} /user:localhost\\{af.account} /pass:%AZRENDER_FILES_KEY%",)
+                start = (f"cmdkey /add:{host} /user:localhost\\{account} /pass:%AZRENDER_FILES_KEY%",)
                 if af.windows_paths == "drive":
                     prefix = (f"net use {drive}: {unc} /persistent:no",)
         else:
             root = _join(_MOUNTS[node_os], af.mount_name, node_os)
-            files_mount = AzureFilesMount(af.account, url, af.mount_name, af.mount_options)
+            files_mount = AzureFilesMount(account, url, af.mount_name, af.mount_options)
             start, prefix, at = (), (), "pool"
         pathmap = PathMap(mirror_root=root, node_os=node_os, rules=_rules(preset, root))
         return StoragePlan(
@@ -255,13 +255,13 @@ def storage_plan(preset: Preset, node_os: NodeOS = "linux") -> StoragePlan:
     # nfs / cifs: an existing file server; nothing uploaded, only [[paths]] reach the node.
     _require_linux(mode, node_os, preset)
     sh = preset.share
-    assert sh.source  # the loader requires it for these modes
+    source = sh.required_source()
     root = _join(_MOUNTS[node_os], sh.mount_name, node_os)
     share_mount: Mount
     if mode == "nfs":
-        share_mount = NfsMount(sh.source, sh.mount_name, sh.mount_options)
+        share_mount = NfsMount(source, sh.mount_name, sh.mount_options)
     else:
-        share_mount = CifsMount(sh.source.replace("\\", "/"), sh.mount_name, sh.mount_options, sh.username)
+        share_mount = CifsMount(source.replace("\\", "/"), sh.mount_name, sh.mount_options, sh.username)
     pathmap = PathMap(mirror_root=None, node_os=node_os, rules=_rules(preset, root))
     return StoragePlan(
         mode, node_os, root, pathmap, upload="none", node_sync=False, mount=share_mount,
