@@ -39,15 +39,25 @@ _WORDS = [
     "3", "-5", "1e-5", "-.5", "5.", "-1.#IND", "f", "mu", "-ch", "120", "no", "-r", "-rdi", "-ns", '"ns"',
     "-rfn", '"RN"', '"p/x.ma"', ":time1", "-ne", "-l", "cm", "-t", "film", "a//b", "/x", "a/b", "-",
     '"e\\"s\\\\c"', '"x;y"', '"//no"', "transform", 'x"y"', '"y"x', "-1-2", "3-x", '"/*"', "*/", "-nodeType",
+    "--5", "-1e", "1e-", '"y"-5', '"y"-q', '-type "string"', '".a"',
 ]  # fmt: skip
 _JUNK = ["", "", " ", "\n\t", ' // c; "x\n', " /* b; */ ", "/* c */", "//", "/*", " /**/ ", "//x\n"]
 _DATA = ["0", "-1", "2.5", "1e-05", "f", "mu", "-0.25", "3"]
 
 
 def _statement(rnd: random.Random) -> str:
-    toks = [rnd.choice(_HEADS)] + [rnd.choice(_WORDS) for _ in range(rnd.randrange(0, 10))]
-    if rnd.random() < 0.3:  # a long value list, as meshes have
-        toks += [rnd.choice(_DATA) for _ in range(rnd.randrange(1, 40))]
+    if rnd.random() < 0.4:  # setAttr as Maya writes it: flags, the plug, maybe a type, values
+        flags = rnd.choice(["", "-k off", "-s 4", "-l on", "-av", "-ch 6"])
+        plug = rnd.choice(['".v"', '".ftn"', '"n1.x"', '":time1.o"', '"x"'])
+        kind = rnd.choice(["", "", '-type "string"', '-type "float2"', '-type "polyFaces"'])
+        toks = ["setAttr", flags, plug, kind]
+    else:
+        toks = [rnd.choice(_HEADS)] + [rnd.choice(_WORDS) for _ in range(rnd.randrange(0, 10))]
+    if rnd.random() < 0.5:  # a value list, long as meshes have or short
+        data = [rnd.choice(_DATA) for _ in range(rnd.choice([1, 2, 3, rnd.randrange(1, 40)]))]
+        if rnd.random() < 0.5:  # something that is not plain data, somewhere in it
+            data.insert(rnd.randrange(len(data) + 1), rnd.choice(_WORDS))
+        toks += data
     return "".join(t + rnd.choice([" ", " ", "\n\t\t", "", rnd.choice(_JUNK)]) for t in toks) + ";"
 
 

@@ -186,7 +186,8 @@ _CURRENTUNIT_FLAGS = {
     "-time": "time",
 }
 _CURRENTUNIT_VALUE_FLAGS = frozenset(_CURRENTUNIT_FLAGS)
-_NUMBER_RX = r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_UNSIGNED_RX = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_NUMBER_RX = "-?" + _UNSIGNED_RX
 _NUMBER = re.compile(_NUMBER_RX)
 
 # A token inside a statement, as a (text, quoted) pair: cheaper than a Token.
@@ -354,13 +355,20 @@ _BODY = re.compile(
 _ONE_TOKEN = re.compile(_JUNK + r'(?:"((?:[^"\\]|\\.)*)"|([^\s;"]+))', re.DOTALL)
 # Tokens of a statement known to be well formed (no `;`, strings closed).
 _TOKENS = re.compile(r'\s+|//[^\n]*|/\*.*?\*/|(")((?:[^"\\]|\\.)*)"|([^\s;"]+)', re.DOTALL)
-# The rest of a statement when it is only positional words (numbers, `f`, `mu`,
-# `yes`...), up to and including `;`: no string, no comment, no flag. A `-`
-# must start a number that runs to the end of its word (`-0.5`, `1e-05`); a
-# word like `-type` or `-1.#IND` does not match, and the statement is then
-# tokenized as usual. This is what skips the bulk of a mesh (`.vt`, `.n`, `.fc`).
-_PLAIN_REST = re.compile(
-    r'(?:[^"/;\-]+|-(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?(?![^\s;"]))*+;'
+# Where the rest of a statement is only positional words (numbers, `f`, `mu`,
+# `yes`...) up to the next `;`: no `"` and no `/` there (so no string and no
+# comment, and that `;` ends the statement), and no flag: a word starting with
+# `-` must be a number (`-0.5`), not `-type` or `-1.#IND`. This finds such a flag
+# (a `-` where a word starts, after whitespace or a closing quote). Checking a
+# rest this way, with str.find and one search, is what skips the bulk of a mesh
+# (`.vt`, `.n`, `.fc`) without tokenizing it.
+_FLAG_WORD = re.compile(r'-(?<![^\s"]-)(?!' + _UNSIGNED_RX + r'(?![^\s;"]))')
+# The two setAttr forms most statements have, on the current node: one word
+# (`setAttr ".v" no;`, not a flag) or a string (`setAttr ".ftn" -type "string" "a.png";`).
+# Group 1 is the attribute, 2 the word, 3 the string as written; neither: no value.
+_SHORT_SETATTR = re.compile(
+    r'\s+"\.([^"\\]*)"(?:\s+(?:([^\s;"/\-][^\s;"]*|-' + _UNSIGNED_RX + r'(?![^\s;"]))'
+    r'|-type\s+"string"\s+"((?:[^"\\]|\\.)*)"))?\s*;'
 )
 # The first words of such a rest: enough to know the positional count up to "more than 2".
 _FIRST_WORDS = re.compile(r"\s*(\S+)?\s*(\S+)?\s*(\S+)?\s*(\S+)?\s*(\S+)?")
@@ -384,12 +392,14 @@ def _set_attr_args(text: str, p: int) -> tuple[list[_Tok], int] | None:
     a count that is already past two). None if the statement does not end.
     """
     args: list[_Tok] = []
+    find, flag_word = text.find, _FLAG_WORD.search
     for _ in range(_HEAD_TOKENS):
-        m = _PLAIN_REST.match(text, p)
-        if m is not None:
-            end = m.end()
-            args += [(w, False) for w in _FIRST_WORDS.match(text, p, end - 1).groups() if w]
-            return args, end
+        semi = find(";", p)
+        if semi < 0:
+            return None  # no `;` anywhere after: the statement never ends
+        if find('"', p, semi) < 0 and find("/", p, semi) < 0 and flag_word(text, p, semi) is None:
+            args += [(w, False) for w in _FIRST_WORDS.match(text, p, semi).groups() if w]
+            return args, semi + 1
         t = _ONE_TOKEN.match(text, p)
         if t is None:
             break
@@ -407,7 +417,7 @@ def _parse_fast(text: str) -> MayaScene | None:
     """:func:`parse_ma_by_tokens` by whole statements; None where it cannot vouch for the text."""
     builder = _Builder()
     pos, n = 0, len(text)
-    head_match, body_match = _HEAD.match, _BODY.match
+    head_match, body_match, short_set_attr = _HEAD.match, _BODY.match, _SHORT_SETATTR.match
     while True:
         m = head_match(text, pos)
         head, p = m.group(1), m.end()
@@ -422,6 +432,17 @@ def _parse_fast(text: str) -> MayaScene | None:
                 return None
             pos = body.end()
         elif head == "setAttr":
+            short = short_set_attr(text, p)
+            if short is not None:
+                pos = short.end()
+                node = builder.current
+                if node is not None:
+                    attr, word, string = short.groups()
+                    if word is not None:
+                        node.attrs[attr] = word
+                    elif string is not None:
+                        node.attrs[attr] = _unescape(string)
+                continue
             found = _set_attr_args(text, p)
             if found is None:
                 return None
