@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from azrender.errors import UsageError
 from azrender.model import AssetSet, FrameChunk, FrameRange, JobSpec
@@ -25,13 +25,21 @@ ENTRY_POINT_GROUP = "azrender.apps"
 
 @dataclass(frozen=True)
 class RenderInvocation:
-    """What a task needs to render one chunk on a node (all paths are node paths)."""
+    """What a task needs to render one chunk on a node (all paths are node paths).
+
+    ``node_os`` is the OS of the node that runs the task, from the job's
+    :class:`~azrender.storage.modes.StoragePlan` (``build_job`` sets it). It
+    decides the form of the command line: ``/bin/bash -c '...'`` with
+    ``$AZ_BATCH_*`` on Linux, ``cmd /c "..."`` with ``%AZ_BATCH_*%`` on Windows.
+    Adapters take it from here, never from the look of a path.
+    """
 
     job: JobSpec
     chunk: FrameChunk
     node_scene: str
     remap_script: str
     output_dir: str
+    node_os: Literal["linux", "windows"] = "linux"
 
 
 @runtime_checkable
@@ -46,7 +54,12 @@ class AppAdapter(Protocol):
         ...
 
     def command_line(self, invocation: RenderInvocation) -> str:
-        """The renderer invocation for one chunk, as a Batch task command line."""
+        """The renderer invocation for one chunk, as a Batch task command line.
+
+        In the form ``invocation.node_os`` runs: Batch starts a task without a
+        shell, so a line whose node paths hold variables runs them through
+        ``/bin/bash -c`` (Linux) or ``cmd /c`` (Windows).
+        """
         ...
 
     def remap_script(self, pathmap: PathMap) -> str:

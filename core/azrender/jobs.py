@@ -231,6 +231,7 @@ def build_job(
             node_scene=node_scene,
             remap_script=remap_script,
             output_dir=output_dir,
+            node_os=plan.node_os,
         )
         job.tasks.append(
             TaskSpec(

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from azrender.apps import get_adapter
+from azrender.batch.dryrun import dry_run_document
+from azrender.batch.validate import validate_body
 from azrender.errors import UsageError
 from azrender.jobs import JobRequest, build_job, with_prefix
 from azrender.local.node import NodeLayout, link_mounts, local_mounts_from_env, missing_mount
 from azrender.model import FrameRange
-from azrender.presets import load_preset, parse_preset
+from azrender.presets import Preset, load_preset, parse_preset
 from azrender.storage.modes import storage_plan
 from azrender_blender.adapter import BlenderAdapter
 from azrender_max.adapter import MaxAdapter
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "presets"
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
 def request(scene: str, app: str = "blender") -> JobRequest:
@@ -113,3 +118,74 @@ def test_link_mounts_and_missing_mount(tmp_path: Path) -> None:
     (layout.mounts_dir / "real").mkdir()
     with pytest.raises(UsageError, match="not a mount link"):
         link_mounts(layout, {"real": share})
+
+
+# --- the node's OS decides every app's command line -----------------------------------------
+
+WINDOWS_POOL = (
+    '[pool]\nos = "windows"\nimage = "microsoftwindowsserver/windowsserver/2022-datacenter"\n'
+    'node_agent_sku = "batch.node.windows amd64"\n'
+)
+WINDOWS_APPS = [  # (app, scene, the first task's render line, golden)
+    ("blender", "P:\\show\\sh010\\shot.blend",
+     r'cmd /c "blender.exe -b "S:\P\show\sh010\shot.blend" --python-exit-code 1'
+     r' --python "%AZ_BATCH_NODE_SHARED_DIR%\jobs\j6\remap.py"'
+     r' -o "%AZ_BATCH_TASK_WORKING_DIR%\out\shot_####" -F PNG -f 1"'),
+    ("maya", "P:\\show\\sh010\\shot.ma",
+     r'cmd /c "Render.exe -r file -s 1 -e 1 -b 1 -rd "%AZ_BATCH_TASK_WORKING_DIR%\out" -im "shot" -of png'
+     r' -preRender "python(\"exec(open(r' "'" r'\" + getenv(\"AZ_BATCH_NODE_SHARED_DIR\")'
+     r' + \"/jobs/j6/remap.py\" + \"' "'" r').read())\")" "S:\P\show\sh010\shot.ma""'),
+    ("max", "P:\\show\\sh010\\shot.max",
+     r'cmd /c "3dsmaxcmdio.exe -v:5 -rfw:0 -start:1 -end:1'
+     r' -preRenderScript:"%AZ_BATCH_NODE_SHARED_DIR%\jobs\j6\remap.ms"'
+     r' -outputName:"%AZ_BATCH_TASK_WORKING_DIR%\out\shot_.png"'
+     r' -pathFile:"%AZ_BATCH_NODE_SHARED_DIR%\jobs\j6\remap.py" "S:\P\show\sh010\shot.max""'),
+]
+
+
+def windows_files_preset(mount_at: str) -> Preset:
+    text = (EXAMPLES / "azure-files.toml").read_text().replace('mount_at = "task"', f'mount_at = "{mount_at}"')
+    return parse_preset(text + WINDOWS_POOL, Path("files-win.toml"))
+
+
+def render_line(line: str, prefix: str) -> str:
+    """The app's own line inside ``with_prefix``'s ``cmd /c "<prefix> && <line>"``."""
+    if not prefix:
+        return line
+    head = f'cmd /c "{prefix} && '
+    assert line.startswith(head) and line.endswith('"'), line
+    return line[len(head) : -1]
+
+
+@pytest.mark.parametrize("mount_at", ["task", "pool"])
+@pytest.mark.parametrize(("app", "scene", "golden"), WINDOWS_APPS)
+def test_windows_storage_plan_gives_windows_lines_for_every_app(
+    app: str, scene: str, golden: str, mount_at: str
+) -> None:
+    preset = windows_files_preset(mount_at)
+    plan = storage_plan(preset, node_os="windows")
+    job = build_job(request(scene, app), get_adapter(app), "j6", plan)
+    assert job.node_scene == "S:\\P" + scene[2:]
+    prefix = " && ".join(plan.task_prefix)
+    assert bool(prefix) == (mount_at == "task")
+    assert render_line(job.tasks[0].command_line, prefix) == golden
+    for task in job.tasks:
+        line = render_line(task.command_line, prefix)
+        assert line.startswith(golden.split(" -", 1)[0] + " -"), line
+        assert "$AZ_BATCH" not in line and "/bin/bash" not in line
+        assert "%AZ_BATCH_TASK_WORKING_DIR%\\out" in line
+        assert "jobs\\j6\\remap." in line or "/jobs/j6/remap.py" in line  # Maya: MEL getenv + "/jobs/..."
+    doc = dry_run_document(job, preset, now=NOW, environ={})
+    assert validate_body("BatchPoolCreateOptions", doc["pool"]) == []
+    assert validate_body("BatchJobCreateOptions", doc["job"]) == []
+    assert [validate_body("BatchTaskCreateOptions", t) for t in doc["tasks"]] == [[]] * len(job.tasks)
+    assert [t["commandLine"] for t in doc["tasks"]] == [t.command_line for t in job.tasks]
+
+
+@pytest.mark.parametrize("app", ["blender", "maya"])
+def test_linux_plan_keeps_bash_lines(app: str) -> None:
+    job = build_job(request(f"/mnt/show/100% done/shot.{'blend' if app == 'blender' else 'ma'}", app),
+                    get_adapter(app), "j7")
+    line = job.tasks[0].command_line
+    assert line.startswith("python3 -m azrender.node run -- /bin/bash -c '"), line
+    assert "cmd /c" not in line and ".exe" not in line

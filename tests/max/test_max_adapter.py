@@ -38,7 +38,7 @@ def invocation(
         chunk_size=5, assets_container="a", outputs_container="o", output_format=fmt,
     )
     return RenderInvocation(job=job, chunk=FrameChunk(frames), node_scene=node_scene,
-                            remap_script=remap, output_dir=OUT)
+                            remap_script=remap, output_dir=OUT, node_os="windows")
 
 
 def argv_msvcrt(text: str) -> list[str]:

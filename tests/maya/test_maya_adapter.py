@@ -206,7 +206,7 @@ def job_line(
     if windows:
         inv = RenderInvocation(job=job, chunk=FrameChunk(chunk), node_scene="S:\\proj\\scenes\\shot.ma",
                                remap_script="%AZ_BATCH_NODE_SHARED_DIR%\\jobs\\j1\\remap.py",
-                               output_dir="%AZ_BATCH_TASK_WORKING_DIR%\\out")
+                               output_dir="%AZ_BATCH_TASK_WORKING_DIR%\\out", node_os="windows")
     else:
         inv = RenderInvocation(job=job, chunk=FrameChunk(chunk), node_scene="/mnt/share/proj/scenes/shot.ma",
                                remap_script="$AZ_BATCH_NODE_SHARED_DIR/jobs/j1/remap.py",
@@ -334,3 +334,20 @@ def test_remap_script_sets_dirmap_before_remapping(tmp_path: Path, monkeypatch: 
     folder = str(tex)
     assert (folder, "/mnt/batch/shared/assets/" + folder.lstrip("/")) in mapped
     assert ("P:/show", "/mnt/show") in mapped
+
+
+def test_node_os_decides_the_form_not_the_look_of_a_path(tmp_path: Path) -> None:
+    job = JobSpec(job_id="j1", app="maya", scene=shot(tmp_path), frames=FrameRange.parse("1"), chunk_size=1,
+                  assets_container="a", outputs_container="o")
+    # A Linux folder named with a % sign once made this a cmd line.
+    linux = RenderInvocation(job=job, chunk=FrameChunk((1,)), node_scene="/mnt/share/100%/shot.ma",
+                             remap_script="", output_dir="/mnt/out/100%")
+    assert linux.node_os == "linux"
+    words = linux_words(MayaAdapter().command_line(linux))
+    assert words[0] == "Render" and words[words.index("-rd") + 1] == "/mnt/out/100%"
+    # A Windows node whose output folder holds no variable is still a Windows node.
+    windows = RenderInvocation(job=job, chunk=FrameChunk((1,)), node_scene="S:\\proj\\scenes\\shot.ma",
+                               remap_script="", output_dir="D:\\out", node_os="windows")
+    line = MayaAdapter().command_line(windows)
+    assert line.startswith('cmd /c "Render.exe -r arnold -s 1 -e 1 -b 1 -rd "D:\\out" -im "shot" ')
+    assert line.endswith('"S:\\proj\\scenes\\shot.ma""')

@@ -256,7 +256,13 @@ class MaxAdapter:
         return opts
 
     def command_line(self, invocation: RenderInvocation) -> str:
-        """The Batch task command line (``cmd /c``) that renders ``invocation.chunk``."""
+        """The Batch task command line (``cmd /c``) that renders ``invocation.chunk``.
+
+        3ds Max exists only for Windows, so this is the one form there is: the
+        job's ``node_os`` should be ``"windows"`` (``[pool] os = "windows"``).
+        A Linux plan (the local node emulates Linux) still gets this line, with
+        its POSIX node paths, for a dry run to show; no Linux node can run it.
+        """
         ext = max_extension(invocation.job.output_format or "PNG")
         out_dir = invocation.output_dir.rstrip("\\/")
         output = (

@@ -1,11 +1,25 @@
-"""Blender's side of the :class:`azrender.apps.AppAdapter` contract, headless.
+r"""Blender's side of the :class:`azrender.apps.AppAdapter` contract, headless.
 
-The command line is Blender's own CLI, run through bash so that
-``$AZ_BATCH_*`` variables in node paths expand::
+The command line is Blender's own CLI. Batch starts a task without a shell,
+so on Linux nodes it runs through bash, where ``$AZ_BATCH_*`` variables in
+node paths expand::
 
     /bin/bash -c 'blender -b "<scene>" -E CYCLES -t 8 --python-exit-code 1 --python "<remap.py>"
         -o "<out>/<stem>_####" -F PNG -s 1 -e 10 -a
         -- --cycles-device OPTIX --azrender-camera "<camera>" --azrender-width 1920 --azrender-height 1080'
+
+and on Windows nodes through ``cmd /c``, where ``%AZ_BATCH_*%`` expand (the
+same words, Windows paths, as the Maya and 3ds Max adapters write them)::
+
+    cmd /c "blender.exe -b "%AZ_BATCH_NODE_SHARED_DIR%\assets\P\show\shot.blend" -E CYCLES -t 8
+        --python-exit-code 1 --python "%AZ_BATCH_NODE_SHARED_DIR%\jobs\<job>\remap.py"
+        -o "%AZ_BATCH_TASK_WORKING_DIR%\out\shot_####" -F PNG -s 1 -e 10 -a -- ..."
+
+``cmd /c`` strips the outer pair of quotes and runs the rest as written; every
+path is one double-quoted word (spaces, ``&``, ``^``, ``(`` are literal
+inside), and Blender splits the rest by the Windows C runtime's rules.
+Which form is :attr:`RenderInvocation.node_os
+<azrender.apps.RenderInvocation.node_os>`'s choice, never guessed from a path.
 
 Blender handles its arguments strictly in order, so the scene is loaded first,
 then its engine and threads are set (``-E`` must follow the file it applies
@@ -22,6 +36,7 @@ from __future__ import annotations
 import json
 import re
 import struct
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from blender_asset_tracer import blendfile
@@ -38,7 +53,7 @@ from azrender.naming import (
     format_key,
     lookup_format,
 )
-from azrender.paths import PathMap, is_windows_path
+from azrender.paths import PathMap
 from azrender.paths import rules as rules_module
 from azrender_blender import remap as remap_module
 from azrender_blender.scan import _check_version, _quiet_bat, _unreadable, scan_blend
@@ -59,6 +74,9 @@ _FORMAT_ALIASES = {
     "TARGA": "TGA",
     "JPEG2000": "JP2",
 }
+
+#: Blender's console executable on Windows nodes (``blender`` on Linux), found on the PATH.
+WINDOWS_EXECUTABLE = "blender.exe"
 
 # Inside a bash double-quoted string these keep a special meaning; ``$`` is
 # deliberately absent so ``$AZ_BATCH_NODE_SHARED_DIR`` still expands.
@@ -120,11 +138,15 @@ def cycles_device(name: str) -> str:
     return key
 
 
-def render_words(render: RenderOptions, *, has_script: bool) -> tuple[list[str], list[str]]:
+def render_words(
+    render: RenderOptions, *, has_script: bool, quote: Callable[[str], str] | None = None
+) -> tuple[list[str], list[str]]:
     """Blender words for ``render``: (``-E``/``-t`` after the scene, script words after ``--``).
 
     Layers are not set here: Blender renders every view layer marked for
-    rendering, and the scene decides which.
+    rendering, and the scene decides which. ``quote`` makes the camera name
+    one word of the node's shell (default :func:`bash_double_quote`; Windows
+    nodes: :func:`cmd_literal_quote`).
 
     >>> render_words(RenderOptions(renderer="cycles", threads=4, device="cuda"), has_script=True)
     (['-E', 'CYCLES', '-t', '4'], ['--cycles-device', 'CUDA'])
@@ -147,7 +169,7 @@ def render_words(render: RenderOptions, *, has_script: bool) -> tuple[list[str],
         late += ["--cycles-device", cycles_device(render.device)]
     overrides: list[str] = []
     if render.camera:
-        overrides += ["--azrender-camera", bash_double_quote(render.camera)]
+        overrides += ["--azrender-camera", (quote or bash_double_quote)(render.camera)]
     for flag, value in (("--azrender-width", render.width), ("--azrender-height", render.height)):
         if value is not None:
             if not 4 <= value <= 65536:  # the range of Blender's resolution_x/_y
@@ -169,6 +191,40 @@ def bash_double_quote(text: str) -> str:
 def bash_single_quote(text: str) -> str:
     """``text`` as one single-quoted shell word (nothing expands)."""
     return "'" + text.replace("'", "'\\''") + "'"
+
+
+def cmd_quote(text: str) -> str:
+    r"""``text`` as one double-quoted word for ``cmd /c`` and Blender's Windows argument parser.
+
+    cmd expands ``%VARS%`` inside the quotes, and spaces, ``&``, ``^``, ``(``
+    and non-ASCII letters are literal there; backslashes before the closing
+    quote are doubled, or the C runtime would read ``\"`` as a literal quote.
+    A ``"`` or a line break cannot be passed through cmd.exe and is refused.
+
+    >>> print(cmd_quote("%AZ_BATCH_TASK_WORKING_DIR%\\out dir\\"))
+    "%AZ_BATCH_TASK_WORKING_DIR%\out dir\\"
+    """
+    if '"' in text or "\n" in text or "\r" in text:
+        raise UsageError(
+            f"{text!r} has a double quote or a line break",
+            hint="rename it: cmd.exe cannot pass it to Blender on a Windows node",
+        )
+    trailing = len(text) - len(text.rstrip("\\"))
+    return f'"{text}{chr(92) * trailing}"'
+
+
+def cmd_literal_quote(text: str) -> str:
+    """:func:`cmd_quote` for a name that must arrive as written (a camera): no ``%`` either.
+
+    cmd.exe expands ``%NAME%`` even inside double quotes and has no escape for
+    ``%`` there, so a name holding one cannot be passed unchanged.
+    """
+    if "%" in text:
+        raise UsageError(
+            f"{text!r} has a % sign, which cmd.exe on a Windows node would expand",
+            hint="rename it without %",
+        )
+    return cmd_quote(text)
 
 
 def frame_args(chunk: FrameChunk) -> list[str]:
@@ -231,15 +287,15 @@ def blend_frames(path: Path) -> FrameRange | None:
     return frames_between(start, end, step)
 
 
-def _stem(node_scene: str) -> str:
-    name = PureWindowsPath(node_scene).name if is_windows_path(node_scene) else PurePosixPath(node_scene).name
+def _stem(node_scene: str, windows: bool) -> str:
+    name = PureWindowsPath(node_scene).name if windows else PurePosixPath(node_scene).name
     stem = name[: -len(".blend")] if name.lower().endswith(".blend") else name
     # '#' in the output path is Blender's frame-number placeholder.
     return stem.replace("#", "_") or "render"
 
 
 class BlenderAdapter:
-    """Scans .blend files and renders them with ``blender -b`` on Linux nodes."""
+    """Scans .blend files and renders them with ``blender -b`` on Linux and Windows nodes."""
 
     name: str = "blender"
     suffixes: tuple[str, ...] = (".blend",)
@@ -253,19 +309,29 @@ class BlenderAdapter:
         return blend_frames(scene)
 
     def command_line(self, invocation: RenderInvocation) -> str:
-        """The Batch task command line that renders ``invocation.chunk``."""
+        """The Batch task command line that renders ``invocation.chunk`` on a ``node_os`` node."""
+        windows = invocation.node_os == "windows"
+        quote = cmd_quote if windows else bash_double_quote
+        sep = "\\" if windows else "/"
         fmt = blender_format(invocation.job.output_format or "PNG")
-        name = blender_output(DEFAULT_TEMPLATE, NamingContext(scene=_stem(invocation.node_scene)))
-        out = invocation.output_dir.rstrip("/") + "/" + name
-        early, late = render_words(invocation.job.render, has_script=bool(invocation.remap_script))
-        words = ["blender", "-b", bash_double_quote(invocation.node_scene), *early]
+        name = blender_output(DEFAULT_TEMPLATE, NamingContext(scene=_stem(invocation.node_scene, windows)))
+        out = invocation.output_dir.rstrip("/\\" if windows else "/") + sep + name
+        early, late = render_words(
+            invocation.job.render,
+            has_script=bool(invocation.remap_script),
+            quote=cmd_literal_quote if windows else bash_double_quote,
+        )
+        words = [WINDOWS_EXECUTABLE if windows else "blender", "-b", quote(invocation.node_scene), *early]
         if invocation.remap_script:
             # Without --python-exit-code a failing remap would be printed and
             # ignored, and the frames rendered with missing (magenta) textures.
-            words += ["--python-exit-code", "1", "--python", bash_double_quote(invocation.remap_script)]
-        words += ["-o", bash_double_quote(out), "-F", fmt, *frame_args(invocation.chunk)]
+            words += ["--python-exit-code", "1", "--python", quote(invocation.remap_script)]
+        words += ["-o", quote(out), "-F", fmt, *frame_args(invocation.chunk)]
         if late:
             words += ["--", *late]
+        if windows:
+            # cmd /c strips the outer pair of quotes and runs the rest as written.
+            return 'cmd /c "' + " ".join(words) + '"'
         return "/bin/bash -c " + bash_single_quote(" ".join(words))
 
     def remap_script(self, pathmap: PathMap) -> str:

@@ -2,7 +2,9 @@
 
 The command line is Maya's batch renderer. On Linux nodes it runs through bash
 so that ``$AZ_BATCH_*`` variables in node paths expand; on Windows nodes it is
-``Render.exe`` under ``cmd /c`` with ``%AZ_BATCH_*%``::
+``Render.exe`` under ``cmd /c`` with ``%AZ_BATCH_*%``. Which of the two is
+:attr:`RenderInvocation.node_os <azrender.apps.RenderInvocation.node_os>`'s
+choice (the job's storage plan), never guessed from a path::
 
     /bin/bash -c 'Render -r arnold -s 1 -e 10 -b 1 -rd "<out>" -im "<stem>" -of png
         -cam "camShape" -rl "defaultRenderLayer,rs_fg" -proj "<project>" -x 1920 -y 1080
@@ -43,7 +45,7 @@ from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import AssetKind, AssetSet, FrameChunk, FrameRange, RenderOptions
 from azrender.naming import IMAGE_EXTENSIONS, lookup_format
-from azrender.paths import PathMap, is_windows_path
+from azrender.paths import PathMap
 from azrender_maya import remap as remap_module
 from azrender_maya.scan import scan_maya
 from azrender_maya.settings import MayaSceneSettings, read_settings
@@ -191,12 +193,8 @@ def frame_runs(chunk: FrameChunk) -> list[tuple[int, int, int]]:
     return runs
 
 
-def _stem(node_scene: str) -> str:
-    name = (
-        PureWindowsPath(node_scene).name
-        if is_windows_path(node_scene)
-        else PurePosixPath(node_scene).name
-    )
+def _stem(node_scene: str, windows: bool) -> str:
+    name = PureWindowsPath(node_scene).name if windows else PurePosixPath(node_scene).name
     for suffix in (".ma", ".mb"):
         if name.lower().endswith(suffix):
             name = name[: -len(suffix)]
@@ -378,7 +376,7 @@ class MayaAdapter:
         job = invocation.job
         fmt = maya_format(job.output_format or "PNG")
         choice = render_choice(job.render, self._saved(job.scene), self.renderer)
-        windows = "%" in invocation.output_dir or is_windows_path(invocation.output_dir)
+        windows = invocation.node_os == "windows"  # the plan's node OS, not the look of a path
         quote = cmd_quote if windows else bash_double_quote
         node = PureWindowsPath if windows else PurePosixPath
         up = find_project(job.scene)
@@ -388,7 +386,7 @@ class MayaAdapter:
             words = ["Render.exe" if windows else "Render", "-r", choice.renderer]
             words += ["-s", str(start), "-e", str(end), "-b", str(step)]
             words += ["-rd", quote(invocation.output_dir.rstrip("/\\") or "/")]
-            words += ["-im", quote(_stem(invocation.node_scene)), "-of", fmt]
+            words += ["-im", quote(_stem(invocation.node_scene, windows)), "-of", fmt]
             if choice.camera:
                 words += ["-cam", quote(choice.camera)]
             if choice.layers:
