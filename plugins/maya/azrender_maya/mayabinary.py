@@ -108,8 +108,13 @@ def iff_form(tag: bytes, group_type: bytes, children: bytes, align: int) -> byte
     return tag + struct.pack(">I", len(body)) + body + b"\x00" * (-len(body) % align)
 
 
-def _walk(data: bytes, start: int, end: int, align: int) -> Iterator[tuple[Chunk, int, int]]:
-    """Yield (chunk, children start, children end) for the chunks between ``start`` and ``end``."""
+def _walk(data: bytes, start: int, end: int, align: int) -> Iterator[tuple[bytes, int, int, bytes]]:
+    """Yield (tag, start, end, group type) for the chunks between ``start`` and ``end``.
+
+    For a group chunk, start and end delimit its children and the group type is
+    its 4-byte type; for a data chunk they delimit its data and the group type
+    is ``b""``. No data is copied: callers slice only the chunks they read.
+    """
     header = 16 if align == 8 else 8
     off = start
     while off < end:
@@ -128,12 +133,12 @@ def _walk(data: bytes, start: int, end: int, align: int) -> Iterator[tuple[Chunk
         if tag in GROUP_TAGS:
             if size < 4:
                 raise MayaBinaryError(f"group chunk {tag!r} at byte {off} has no type")
-            yield Chunk(tag, b"", data[body : body + 4]), body + 4, body + size
+            yield tag, body + 4, body + size, data[body : body + 4]
             off = body + size
             if align == 4:
                 off += -size % 4
         else:
-            yield Chunk(tag, data[body : body + size]), 0, 0
+            yield tag, body, body + size, b""
             off = body + size + (-size % align)
 
 
@@ -175,23 +180,22 @@ def parse_mb(data: bytes) -> MayaScene:
         raise MayaBinaryError("it does not start with a FOR4/FOR8 IFF form")
     align = 8 if data[:4] == b"FOR8" else 4
     top = list(_walk(data, 0, len(data), align))
-    if not top or top[0][0].group_type != b"Maya":
+    if not top or top[0][3] != b"Maya":
         raise MayaBinaryError("its top form is not of type 'Maya'")
-    scene = MayaScene()
-    type_names = dict(BUILTIN_TYPE_IDS)
-    clock = _Clock()
-    _, start, end = top[0]
-    for chunk, cstart, cend in _walk(data, start, end, align):
-        if not chunk.group_type:
+    reader = _Reader(data, type_names=dict(BUILTIN_TYPE_IDS))
+    _, start, end, _ = top[0]
+    for tag, cstart, cend, group_type in _walk(data, start, end, align):
+        if not group_type:
             continue
-        children = [c for c, _, _ in _walk(data, cstart, cend, align)]
-        if chunk.group_type == b"HEAD":
-            _read_head(scene, children, type_names, clock)
-        elif chunk.group_type == b"SLCT":
-            _read_select(scene, children, clock)
-        elif chunk.tag[:3] == b"FOR":
-            _read_node(scene, chunk.group_type, children, type_names, clock)
-    return scene
+        children = list(_walk(data, cstart, cend, align))
+        if group_type == b"HEAD":
+            chunks = [Chunk(t, b"" if g else data[a:b], g) for t, a, b, g in children]
+            _read_head(reader.scene, chunks, reader.type_names, reader.clock)
+        elif group_type == b"SLCT":
+            reader.select(children)
+        elif tag[:3] == b"FOR":
+            reader.node(group_type, children)
+    return reader.scene
 
 
 @dataclass
@@ -276,21 +280,25 @@ def _number_text(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _set_attrs(node: MayaNode, c: Chunk, clock: _Clock) -> None:
+# The chunk tags that set an attribute value (see _set_attrs); a node's other chunks are skipped.
+_ATTR_TAGS = frozenset({b"STR ", *_SCALARS})
+
+
+def _set_attrs(node: MayaNode, tag: bytes, data: bytes, clock: _Clock) -> None:
     """Apply one attribute chunk (``STR ``, ``DBLE``, ``FLT ``, ``INT ``) to ``node``."""
-    attr_raw, _, rest = c.data.partition(b"\x00")
+    attr_raw, _, rest = data.partition(b"\x00")
     if not rest:
         return
     attr = _text(attr_raw)
-    if c.tag == b"STR ":
+    if tag == b"STR ":
         node.attrs[attr] = _text(rest[1:].split(b"\x00", 1)[0])
         return
-    fmt = _SCALARS.get(c.tag)
+    fmt = _SCALARS.get(tag)
     payload = rest[1:]
     # Only single values, like .ma's one-word setAttr: arrays are not settings.
     if fmt is None or len(payload) != struct.calcsize(fmt):
         return
-    if c.tag == b"DBLE" and (node.name.lstrip(":"), attr) in TIME_PLUGS:
+    if tag == b"DBLE" and (node.name.lstrip(":"), attr) in TIME_PLUGS:
         (ticks,) = struct.unpack(">q", payload)
         node.attrs[attr] = _number_text(clock.frames(ticks))
         return
@@ -298,32 +306,44 @@ def _set_attrs(node: MayaNode, c: Chunk, clock: _Clock) -> None:
     node.attrs[attr] = _number_text(float(value))
 
 
-def _read_select(scene: MayaScene, children: list[Chunk], clock: _Clock) -> None:
-    """A ``SLCT`` form: attributes set on an existing (shared) node such as ``:time1``."""
-    node: MayaNode | None = None
-    for c in children:
-        if c.tag == b"SLCT" and c.data:
-            name = _text(c.data.split(b"\x00", 1)[0])
-            node = scene.node(name)
-            if node is None:
-                node = MayaNode("", name)
-                scene.nodes.append(node)
-        elif node is not None:
-            _set_attrs(node, c, clock)
+class _Reader:
+    """The scene being read, with a name index: ``node(name)`` of :class:`MayaScene`
+    (the last node with that name) without walking the node list."""
 
+    def __init__(self, data: bytes, type_names: dict[bytes, str]) -> None:
+        self.data = data
+        self.scene = MayaScene()
+        self.type_names = type_names
+        self.clock = _Clock()
+        self._by_name: dict[str, MayaNode] = {}
 
-def _read_node(
-    scene: MayaScene,
-    type_id: bytes,
-    children: list[Chunk],
-    type_names: dict[bytes, str],
-    clock: _Clock,
-) -> None:
-    node: MayaNode | None = None
-    for c in children:
-        if c.tag == b"CREA" and len(c.data) > 1:
-            name = _text(_cstrings(c.data[1:])[0])
-            node = MayaNode(type_names.get(type_id, type_id.hex()), name)
-            scene.nodes.append(node)
-        elif node is not None:
-            _set_attrs(node, c, clock)
+    def _add(self, node: MayaNode) -> MayaNode:
+        self.scene.nodes.append(node)
+        self._by_name[node.name.lstrip(":")] = node
+        return node
+
+    def select(self, children: list[tuple[bytes, int, int, bytes]]) -> None:
+        """A ``SLCT`` form: attributes set on an existing (shared) node such as ``:time1``."""
+        data = self.data
+        node: MayaNode | None = None
+        for tag, start, end, group_type in children:
+            if group_type:
+                continue
+            if tag == b"SLCT" and end > start:
+                name = _text(data[start:end].split(b"\x00", 1)[0])
+                node = self._by_name.get(name.lstrip(":")) or self._add(MayaNode("", name))
+            elif node is not None and tag in _ATTR_TAGS:
+                _set_attrs(node, tag, data[start:end], self.clock)
+
+    def node(self, type_id: bytes, children: list[tuple[bytes, int, int, bytes]]) -> None:
+        """A node's form: ``CREA`` creates it, attribute chunks set its values."""
+        data = self.data
+        node: MayaNode | None = None
+        for tag, start, end, group_type in children:
+            if group_type:
+                continue
+            if tag == b"CREA" and end - start > 1:
+                name = _text(data[start + 1 : end].split(b"\x00", 1)[0])
+                node = self._add(MayaNode(self.type_names.get(type_id, type_id.hex()), name))
+            elif node is not None and tag in _ATTR_TAGS:
+                _set_attrs(node, tag, data[start:end], self.clock)

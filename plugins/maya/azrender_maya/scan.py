@@ -93,6 +93,8 @@ NEWEST_MAYA_VERSION = 2026
 
 _MA_VERSION = re.compile(rb"^\s*//Maya ASCII ([0-9]{4})")
 _MB_VERSION = re.compile(rb"VERS.{4,12}?([0-9]{4})", re.DOTALL)
+# What bytes.lstrip() then [:12] == b"//Maya ASCII" checks, without copying the file.
+_MA_MAGIC = re.compile(rb"[ \t\n\r\x0b\x0c]*//Maya ASCII")
 
 
 def written_by(data: bytes) -> int | None:
@@ -139,7 +141,7 @@ def read_maya_scene(path: Path) -> MayaScene:
             return parse_mb(data)
         except (MayaBinaryError, struct.error) as exc:
             raise _broken(path, data, "binary", exc) from None
-    if data.lstrip()[:12] == b"//Maya ASCII":
+    if _MA_MAGIC.match(data):
         text = _decode(data)
         try:
             return parse_ma(text)
