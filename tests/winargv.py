@@ -60,6 +60,24 @@ def cmd_c_payload(line: str) -> str:
     return rest[1:last] + rest[last + 1 :]
 
 
+def cmd_commands(payload: str) -> list[str]:
+    """The commands cmd.exe runs for ``payload``, in order: split at ``&&`` outside quotes.
+
+    cmd.exe knows no backslash escapes: every ``"`` toggles its quoting.
+    """
+    commands: list[str] = []
+    start, quoted, i = 0, False, 0
+    while i < len(payload):
+        if payload[i] == '"':
+            quoted = not quoted
+        elif not quoted and payload.startswith("&&", i):
+            commands.append(payload[start:i].strip(" "))
+            start = i = i + 2
+            continue
+        i += 1
+    return [*commands, payload[start:].strip(" ")]
+
+
 def expand_cmd(text: str, env: dict[str, str]) -> str:
     """``%NAME%`` replaced as cmd.exe does on a command line: defined names only."""
     return _VAR.sub(lambda m: env.get(m.group(1), m.group(0)), text)

@@ -97,24 +97,20 @@ def watched(command_line: str, node_os: str = "linux") -> str:
     The watcher ends the renderer within seconds when it prints a known licence
     (exit 64) or missing plug-in (exit 65) failure, instead of letting it hang
     until the task's wall-clock limit; the renderer's own command line stays
-    readable after ``--``.
+    readable after ``--``, written exactly as it runs unwatched.
+
+    On Linux nodes the words after ``--`` are the renderer's argv (Batch splits
+    the line as a shell would). On Windows nodes nothing splits it reliably
+    (``cmd /c "x.exe -o:"a b""`` nests quotes the C runtime cannot undo), so
+    the watcher starts the raw text after ``azrender.node run --`` from its own
+    command line, unchanged (:func:`azrender.node.watch.popen_command`).
 
     >>> watched("blender -b a.blend")
     'python3 -m azrender.node run -- blender -b a.blend'
+    >>> print(watched('cmd /c "x.exe -o:"a b""', "windows"))
+    python -m azrender.node run -- cmd /c "x.exe -o:"a b""
     """
     return f"{_NODE_PYTHON[node_os]} -m azrender.node run -- {command_line}"
-
-
-def _watched_on(command_line: str, node_os: str) -> str:
-    """The render command as a task runs it: watched on Linux nodes.
-
-    Windows nodes run it as it is, for now: Python on Windows re-parses its
-    command line into argv and the watcher would quote it again for
-    ``CreateProcess``, which breaks the nested quotes of ``cmd /c "... -x:"a b" ..."``
-    that the 3ds Max and Maya lines carry. The watcher needs to pass on its raw
-    command line (``GetCommandLineW``) before Windows lines can go through it.
-    """
-    return watched(command_line, node_os) if node_os == "linux" else command_line
 
 
 def _single_quote(text: str) -> str:
@@ -236,7 +232,7 @@ def build_job(
         job.tasks.append(
             TaskSpec(
                 task_id=task_id,
-                command_line=with_prefix(_watched_on(adapter.command_line(invocation), plan.node_os),
+                command_line=with_prefix(watched(adapter.command_line(invocation), plan.node_os),
                                          plan.task_prefix, plan.node_os),
                 frames=chunk.frames,
                 output_files=(

@@ -92,8 +92,8 @@ def test_golden_seed_example_through_build_job() -> None:
     request = JobRequest(scene=Path("/P/show/shot.max"), app="max", frames=FrameRange.parse("1-10"),
                          chunk_size=10, assets_container="a", outputs_container="o")
     job = build_job(request, adapter, "j1", blob_copy_plan("windows"))
-    assert [t.command_line for t in job.tasks] == [
-        'cmd /c "3dsmaxcmdio.exe -v:5 -rfw:0 -start:1 -end:10 -w:1280 -h:720 '
+    assert [t.command_line for t in job.tasks] == [  # under the node's watcher, the line unchanged after --
+        'python -m azrender.node run -- cmd /c "3dsmaxcmdio.exe -v:5 -rfw:0 -start:1 -end:10 -w:1280 -h:720 '
         r'-preRenderScript:"%AZ_BATCH_NODE_SHARED_DIR%\jobs\j1\remap.ms" '
         r'-outputName:"%AZ_BATCH_TASK_WORKING_DIR%\out\shot_.png" '
         r'-pathFile:"%AZ_BATCH_NODE_SHARED_DIR%\jobs\j1\remap.py" '

@@ -65,6 +65,9 @@ chunk = 5
 format = "OPEN_EXR"
 """
 
+# What runs every render on a Windows node: the watcher, which starts the rest unchanged.
+WATCHER = "python -m azrender.node run -- "
+
 
 def write_preset(tmp_path: Path, paths: str = "drive") -> Path:
     path = tmp_path / f"max-files-{paths}.toml"
@@ -101,7 +104,8 @@ def test_windows_drive_plan_golden(real_fixtures: Path, tmp_path: Path) -> None:
         line = task["commandLine"]
         net_use, _, render = line[len('cmd /c "'):-1].partition(" && ")
         assert net_use == f"net use S: \\\\{HOST}\\show-abc /persistent:no"  # before every task
-        words = cmd_words(render)
+        assert render.startswith(WATCHER)  # the node's watcher starts the rest as written
+        words = cmd_words(render[len(WATCHER):])
         assert words[:7] == ["3dsmaxcmdio.exe", "-v:5", "-rfw:0", f"-start:{first}", f"-end:{last}",
                              "-w:640", "-h:480"]  # the size saved in SmilingFace.max
         assert words[-1] == node_scene
@@ -122,7 +126,9 @@ def test_windows_unc_plan_uses_the_share_path_and_no_drive(real_fixtures: Path, 
     doc = dry_run(scene, write_preset(tmp_path, "unc"))
     assert "cmdkey /add:" + HOST in doc["pool"]["startTask"]["commandLine"]
     for task in doc["tasks"]:
-        words = cmd_words(task["commandLine"])  # no `net use`: UNC paths need no drive
+        line = task["commandLine"]
+        assert line.startswith(WATCHER)  # no `net use`: UNC paths need no drive
+        words = cmd_words(line[len(WATCHER):])
         assert words[0] == "3dsmaxcmdio.exe"
         assert words[-1] == f"\\\\{HOST}\\show-abc" + str(scene).replace("/", "\\")
         assert validate_body("BatchTaskCreateOptions", task) == []

@@ -9,6 +9,16 @@ group and exits with a distinct code and one ``azrender: ...`` line::
 
     code = run(["Render", "-r", "arnold", "shot.ma"])   # 64 on a licence failure
 
+On Windows nodes a task's line is ``python -m azrender.node run -- cmd /c "..."``
+with the renderer's own line written as it runs unwatched. Python splits its
+command line into ``sys.argv`` by the C runtime's rules, which cannot undo the
+nested quotes of ``cmd /c "x.exe -o:"a b" "c d""``, and ``subprocess`` would
+quote those pieces again. So on Windows the watcher starts the text that
+follows ``azrender.node run --`` in its own raw command line
+(``GetCommandLineW``), unsplit and byte for byte, as one ``CreateProcess``
+command line (see :func:`popen_command`); the renderer's ``cmd /c`` then sees
+exactly what it would have seen without the watcher.
+
 The Batch job gives these codes exit conditions that do not retry (a licence
 server that is down stays down for the next attempt).
 """
@@ -33,6 +43,9 @@ EXIT_CODES: dict[int, str] = {EXIT_LICENCE: "licence failure", EXIT_PLUGIN: "mis
 
 #: Seconds between asking the renderer to stop and killing it.
 TERMINATE_GRACE_S = 5.0
+
+#: Whether this node runs Windows: :func:`run` then starts its raw command line (see :func:`popen_command`).
+ON_WINDOWS = os.name == "nt"
 
 
 @dataclass(frozen=True)
@@ -89,8 +102,9 @@ def classify(line: str) -> Pattern | None:
 class _Watch:
     """Shared between the two reader threads: the first failure seen wins."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], windows: bool = False) -> None:
         self.proc = proc
+        self.windows = windows
         self.lock = threading.Lock()
         self.hit: tuple[Pattern, str] | None = None
 
@@ -104,11 +118,35 @@ class _Watch:
                 with self.lock:
                     if self.hit is None:
                         self.hit = (found, line)
-                        _end_group(self.proc)
+                        _end_group(self.proc, self.windows)
 
 
-def _end_group(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the renderer and everything it started (its own process group on POSIX)."""
+def taskkill_command(pid: int) -> list[str]:
+    """End process ``pid`` and every process it started, at once (Windows has no process groups to signal).
+
+    >>> taskkill_command(4242)
+    ['taskkill', '/F', '/T', '/PID', '4242']
+    """
+    return ["taskkill", "/F", "/T", "/PID", str(pid)]
+
+
+def _end_group(proc: subprocess.Popen[bytes], windows: bool = False) -> None:
+    """Stop the renderer and everything it started (its own process group on POSIX).
+
+    On Windows the renderer runs below ``cmd.exe``: ending ``cmd.exe`` alone
+    would leave the renderer running, so the whole tree is ended with
+    ``taskkill /T`` (console programs do not answer a polite request anyway).
+    """
+    if windows:
+        try:
+            done = subprocess.run(taskkill_command(proc.pid), capture_output=True, timeout=30, check=False)
+            ended = done.returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            ended = False
+        if not ended:
+            with contextlib.suppress(OSError):
+                proc.kill()
+        return
     try:
         if os.name == "posix":
             os.killpg(proc.pid, signal.SIGTERM)
@@ -130,17 +168,84 @@ def _end_group(proc: subprocess.Popen[bytes]) -> None:
     threading.Thread(target=kill_later, daemon=True).start()
 
 
-def run(argv: Sequence[str]) -> int:
-    """Run ``argv``, echo its output, and return its exit code, or 64/65 on a known failure."""
+# What comes before the renderer's line in a watched task's command line: ``... -m azrender.node run -- ``.
+_RUN_MARKER = re.compile(r"""(?:^|[\s"'])azrender\.node[ \t]+run[ \t]+--(?:[ \t]+|$)""")
+
+
+def command_after_marker(command_line: str) -> str | None:
+    r"""The text after ``azrender.node run --`` in a raw command line, unchanged; None without one.
+
+    >>> print(command_after_marker('python -m azrender.node run -- cmd /c "x.exe -o:"a b" "c d""'))
+    cmd /c "x.exe -o:"a b" "c d""
+    >>> command_after_marker("python -m azrender.node sync --job j") is None
+    True
+    """
+    found = _RUN_MARKER.search(command_line)
+    if found is None:
+        return None
+    rest = command_line[found.end() :]
+    return rest if rest.strip() else None
+
+
+def own_command_line() -> str:
+    """This process's command line as Windows passed it (``GetCommandLineW``); empty elsewhere."""
+    if sys.platform == "win32":
+        import ctypes
+
+        get = ctypes.windll.kernel32.GetCommandLineW
+        get.argtypes = []
+        get.restype = ctypes.c_wchar_p
+        return str(get() or "")
+    return ""
+
+
+def popen_command(
+    argv: Sequence[str], *, windows: bool, raw_command_line: str = "", process_argv: Sequence[str] = ()
+) -> str | list[str]:
+    """What the watcher starts for ``argv``: the list itself, or on Windows the raw text it came from.
+
+    On Windows, when ``argv`` is the tail of this process's own arguments
+    (``process_argv``, i.e. ``sys.argv``: the watcher was started as
+    ``python -m azrender.node run -- <line>``), the answer is ``<line>`` as it
+    stands in ``raw_command_line``, a string ``subprocess.Popen`` hands to
+    ``CreateProcess`` unchanged. Otherwise ``argv`` as a list (quoted by
+    ``subprocess`` on Windows, exec'd as it is on POSIX).
+
+    >>> raw = 'python -m azrender.node run -- cmd /c "r.exe "a b""'
+    >>> argv = ["cmd", "/c", "r.exe a", "b"]  # how the C runtime split it: lossy
+    >>> popen_command(argv, windows=True, raw_command_line=raw, process_argv=["m.py", "run", "--", *argv])
+    'cmd /c "r.exe "a b""'
+    >>> popen_command(["blender", "-b", "a b.blend"], windows=False)
+    ['blender', '-b', 'a b.blend']
+    """
+    command = list(argv)
+    if windows and command:
+        tail = command_after_marker(raw_command_line)
+        if tail is not None and list(process_argv)[-len(command) :] == command:
+            return tail
+    return command
+
+
+def run(argv: Sequence[str], *, windows: bool | None = None) -> int:
+    """Run ``argv``, echo its output, and return its exit code, or 64/65 on a known failure.
+
+    ``windows`` (default :data:`ON_WINDOWS`) starts the raw command line that
+    ``argv`` was split from, when there is one (:func:`popen_command`).
+    """
+    on_windows = ON_WINDOWS if windows is None else windows
+    command = popen_command(
+        argv, windows=on_windows, raw_command_line=own_command_line() if on_windows else "",
+        process_argv=sys.argv,
+    )
     try:
         proc = subprocess.Popen(
-            list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            start_new_session=(os.name == "posix"),
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            start_new_session=(os.name == "posix" and not on_windows),
         )
     except FileNotFoundError:
         print(f"azrender: {argv[0]}: command not found on the node", file=sys.stderr, flush=True)
         return 127
-    watch = _Watch(proc)
+    watch = _Watch(proc, on_windows)
     assert proc.stdout is not None and proc.stderr is not None
     readers = [
         threading.Thread(target=watch.pump, args=(proc.stdout, sys.stdout.buffer), daemon=True),
