@@ -51,6 +51,17 @@ def _statement(rnd: random.Random) -> str:
         plug = rnd.choice(['".v"', '".ftn"', '"n1.x"', '":time1.o"', '"x"'])
         kind = rnd.choice(["", "", '-type "string"', '-type "float2"', '-type "polyFaces"'])
         toks = ["setAttr", flags, plug, kind]
+    elif rnd.random() < 0.3:  # createNode as Maya writes it, and near misses
+        kind = rnd.choice(["file", "transform", "-x", "/t", '"q"', "a//b"])
+        name = rnd.choice(['"n1"', '""', '"a\\"b"', '":n1"', "n1"])
+        toks = [
+            "createNode",
+            kind,
+            rnd.choice(["", "-s", "-ss"]),
+            rnd.choice(["-n", "-name", "-p"]),
+            name,
+        ]
+        toks += rnd.choice([[], ["-p", '"n1"'], ["-p"], ["-n", '"n2"']])
     else:
         toks = [rnd.choice(_HEADS)] + [rnd.choice(_WORDS) for _ in range(rnd.randrange(0, 10))]
     if rnd.random() < 0.5:  # a value list, long as meshes have or short

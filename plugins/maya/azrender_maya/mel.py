@@ -370,6 +370,11 @@ _SHORT_SETATTR = re.compile(
     r'\s+"\.([^"\\]*)"(?:\s+(?:([^\s;"/\-][^\s;"]*|-' + _UNSIGNED_RX + r'(?![^\s;"]))'
     r'|-type\s+"string"\s+"((?:[^"\\]|\\.)*)"))?\s*;'
 )
+# `createNode <type> -n "<name>" [-p "<parent>"];`, the form Maya writes for most nodes:
+# group 1 is the type, 2 the name.
+_SHORT_CREATENODE = re.compile(
+    r'\s+([^\s;"/\-][^\s;"]*)\s+-n\s+"([^"\\]*)"(?:\s+-p\s+"[^"\\]*")?\s*;'
+)
 # The first words of such a rest: enough to know the positional count up to "more than 2".
 _FIRST_WORDS = re.compile(r"\s*(\S+)?\s*(\S+)?\s*(\S+)?\s*(\S+)?\s*(\S+)?")
 # Tokens tried one at a time before giving up on a plain rest (flags and the plug come first).
@@ -417,7 +422,8 @@ def _parse_fast(text: str) -> MayaScene | None:
     """:func:`parse_ma_by_tokens` by whole statements; None where it cannot vouch for the text."""
     builder = _Builder()
     pos, n = 0, len(text)
-    head_match, body_match, short_set_attr = _HEAD.match, _BODY.match, _SHORT_SETATTR.match
+    head_match, body_match = _HEAD.match, _BODY.match
+    short_set_attr, short_create_node = _SHORT_SETATTR.match, _SHORT_CREATENODE.match
     while True:
         m = head_match(text, pos)
         head, p = m.group(1), m.end()
@@ -449,6 +455,13 @@ def _parse_fast(text: str) -> MayaScene | None:
             builder.set_attr(found[0])
             pos = found[1]
         else:
+            if head == "createNode":
+                short = short_create_node(text, p)
+                if short is not None:
+                    node_type, name = short.groups()
+                    builder.current = builder._add(MayaNode(node_type, name or f"{node_type}1"))
+                    pos = short.end()
+                    continue
             body = body_match(text, p)
             if body is None:
                 return None
