@@ -75,6 +75,12 @@ _BY_TYPE: dict[str, tuple[PathAttribute, ...]] = {}
 for _entry in PATH_ATTRIBUTES:
     _BY_TYPE[_entry.node_type] = (*_BY_TYPE.get(_entry.node_type, ()), _entry)
 
+# Per node type, the attributes PATH_ATTRIBUTES already reads.
+_CLAIMED: dict[str, frozenset[str]] = {
+    node_type: frozenset(a for e in entries for a in e.attrs)
+    for node_type, entries in _BY_TYPE.items()
+}
+
 _TRUE = frozenset({"1", "yes", "true", "on"})
 # Maya appends {N} to the second and later loads of the same reference file.
 _COPY_NUMBER = re.compile(r"\{[0-9]+\}$")
@@ -186,6 +192,8 @@ class _Context:
 
 def node_assets(node: MayaNode, ctx: _Context) -> list[Asset]:
     """Assets one node refers to, per :data:`PATH_ATTRIBUTES` (plus ``cacheFile``)."""
+    if node.type not in _BY_TYPE and node.type != "cacheFile":
+        return []
     found: list[Asset] = []
     referrer_prefix = ctx.label + node.name
 
@@ -248,7 +256,7 @@ def _cache_data_files(base: str) -> list[Path]:
 def _other_existing_paths(node: MayaNode, ctx: _Context, known: set[Path]) -> list[Asset]:
     """Any other string attribute naming a file that exists: kind ``other``."""
     found: list[Asset] = []
-    claimed = {a for e in _BY_TYPE.get(node.type, ()) for a in e.attrs}
+    claimed = _CLAIMED.get(node.type, frozenset())
     for attr, value in node.attrs.items():
         if attr in claimed or not _LOOKS_LIKE_PATH.match(value):
             continue
