@@ -61,7 +61,7 @@ def cmd_c_payload(line: str) -> str:
 
 
 def cmd_commands(payload: str) -> list[str]:
-    """The commands cmd.exe runs for ``payload``, in order: split at ``&&`` outside quotes.
+    """The commands cmd.exe runs for ``payload``, in order: split at ``&&`` or ``&`` outside quotes.
 
     cmd.exe knows no backslash escapes: every ``"`` toggles its quoting.
     """
@@ -70,9 +70,10 @@ def cmd_commands(payload: str) -> list[str]:
     while i < len(payload):
         if payload[i] == '"':
             quoted = not quoted
-        elif not quoted and payload.startswith("&&", i):
+        elif not quoted and payload[i] == "&":
             commands.append(payload[start:i].strip(" "))
-            start = i = i + 2
+            i += 2 if payload.startswith("&&", i) else 1
+            start = i
             continue
         i += 1
     return [*commands, payload[start:].strip(" ")]

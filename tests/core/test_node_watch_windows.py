@@ -45,11 +45,14 @@ SCENES = {
     "maya": "P:\\show\\sh 010 (final) & co\\shot.ma",
     "max": "P:\\show\\sh 010 (final) & co\\shot 1.max",
 }
+# Under a task prefix no & in a node path (see the known gap below).
+PREFIX_SCENES = {app: path.replace(" & co", " co") for app, path in SCENES.items()}
 REAL_POPEN = subprocess.Popen
 
 
-def windows_job(app: str, frames: str = "1-3", chunk: int = 3, mount_at: str | None = None) -> JobSpec:
-    request = JobRequest(Path(SCENES[app]), app, FrameRange.parse(frames), chunk, "assets", "outputs")
+def windows_job(app: str, frames: str = "1-3", chunk: int = 3, mount_at: str | None = None,
+                scenes: dict[str, str] = SCENES) -> JobSpec:
+    request = JobRequest(Path(scenes[app]), app, FrameRange.parse(frames), chunk, "assets", "outputs")
     if mount_at is None:
         plan = blob_copy_plan("windows")
     else:
@@ -159,7 +162,7 @@ def test_under_a_task_prefix_the_watcher_gets_what_the_unwatched_line_got(
     app: str, fake_node: Callable[..., FakeNode]
 ) -> None:
     """azure-files with mount_at = "task": ``cmd /c "net use S: ... && python -m azrender.node run -- ..."``."""
-    job = windows_job(app, frames="1-2,7", chunk=3, mount_at="task")
+    job = windows_job(app, frames="1-2,7", chunk=3, mount_at="task", scenes=PREFIX_SCENES)
     line = job.tasks[0].command_line
     net_use, python = cmd_commands(cmd_c_payload(line))  # the outer cmd.exe: two commands
     assert net_use.startswith("net use S: ") and python.startswith(WATCHER + 'cmd /c "')
@@ -170,6 +173,15 @@ def test_under_a_task_prefix_the_watcher_gets_what_the_unwatched_line_got(
     node = fake_node(expand_cmd(python, NODE_ENV))
     assert node.main() == 0
     assert node.started[0][0] == expand_cmd(render, NODE_ENV)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known gap, not the watcher's: with_prefix nests cmd /c \"<prefix> && cmd /c \"...\"\" and the "
+    "outer cmd.exe sees the inner line's quoted paths outside its own quotes, so an & in a node path "
+    "splits the command there (watched or not)"))
+def test_known_gap_an_ampersand_in_a_node_path_under_a_task_prefix() -> None:
+    line = windows_job("blender", mount_at="task").tasks[0].command_line
+    assert len(cmd_commands(cmd_c_payload(line))) == 2
 
 
 def test_a_licence_failure_ends_the_whole_tree_with_taskkill(
