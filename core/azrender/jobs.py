@@ -141,16 +141,31 @@ def with_prefix(command_line: str, prefix: tuple[str, ...], node_os: str = "linu
 
     >>> print(with_prefix("blender -b 'a b.blend'", ("mount -a",)))
     /bin/bash -c 'mount -a && exec "$@"' azrender-task blender -b 'a b.blend'
-    >>> print(with_prefix('cmd /c "x.exe -v:5"', (r"net use S: \\h\s",), "windows"))
-    cmd /c "net use S: \\h\s && cmd /c "x.exe -v:5""
+
+    On Windows the prefix goes inside the line's own ``cmd /c "..."``: cmd.exe
+    strips that pair of quotes and runs the rest as written, so the quoted
+    paths after the prefix stay quoted. (Wrapping the whole line in a second
+    ``cmd /c "..."`` would turn them inside out: an ``&`` in a path would end
+    the command there.) The watcher in front, if any, stays in front.
+
+    >>> print(with_prefix('python -m azrender.node run -- cmd /c "x.exe "a & b.max""', (r"net use S: \h\s",), "windows"))
+    python -m azrender.node run -- cmd /c "net use S: \h\s && x.exe "a & b.max""
+    >>> print(with_prefix("x.exe -v:5", (r"net use S: \h\s",), "windows"))
+    cmd /c "net use S: \h\s && x.exe -v:5"
     """
     if not prefix:
         return command_line
     if node_os == "windows":
-        # cmd /c strips the outermost pair of quotes and runs the rest as written.
-        return 'cmd /c "' + " && ".join((*prefix, command_line)) + '"'
+        chained = " && ".join(prefix) + " && "
+        head, found, rest = command_line.partition(_CMD_C)
+        if found and rest.endswith('"'):
+            return head + _CMD_C + chained + rest
+        return _CMD_C + chained + command_line + '"'
     chained = " && ".join((*prefix, 'exec "$@"'))
     return "/bin/bash -c " + _single_quote(chained) + " azrender-task " + command_line
+
+
+_CMD_C = 'cmd /c "'
 
 
 def preparation_task(job_id: str, plan: StoragePlan, environment: dict[str, str]) -> TaskSpec:

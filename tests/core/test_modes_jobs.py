@@ -72,11 +72,12 @@ def test_azure_files_on_windows_maps_the_drive_before_each_task() -> None:
     job = build_job(request("P:\\show\\a.max", "max"), MaxAdapter(), "j5", plan)
     assert job.node_scene == "S:\\P\\show\\a.max"
     line = job.tasks[0].command_line
-    assert line.startswith('cmd /c "net use S: \\\\abcrender.file.core.windows.net\\show-abc /persistent:no'
-                           ' && python -m azrender.node run -- cmd /c "')
+    # net use runs first inside the renderer's own cmd /c, under the watcher.
+    assert line.startswith('python -m azrender.node run -- cmd /c "net use S: '
+                           '\\\\abcrender.file.core.windows.net\\show-abc /persistent:no && ')
     assert '-pathFile:"%AZ_BATCH_NODE_SHARED_DIR%\\jobs\\j5\\remap.py"' in line
     assert '-outputName:"%AZ_BATCH_TASK_WORKING_DIR%\\out\\a_.png"' in line
-    assert line.endswith('"S:\\P\\show\\a.max"""')  # the scene, the inner and the outer cmd /c
+    assert line.endswith('"S:\\P\\show\\a.max""')  # the scene, then cmd /c's closing quote
 
 
 def test_linux_prefix_runs_the_original_command_with_its_quoting(tmp_path: Path) -> None:
@@ -150,14 +151,15 @@ def windows_files_preset(mount_at: str) -> Preset:
 
 
 def render_line(line: str, prefix: str) -> str:
-    """The app's own line: after the watcher, inside ``with_prefix``'s ``cmd /c "<prefix> && <line>"``."""
+    """The app's own line: after the watcher, with ``with_prefix``'s ``<prefix> && `` taken out of its ``cmd /c "``."""
+    watcher = "python -m azrender.node run -- "
+    assert line.startswith(watcher), line
+    line = line[len(watcher) :]
     if prefix:
         head = f'cmd /c "{prefix} && '
         assert line.startswith(head) and line.endswith('"'), line
-        line = line[len(head) : -1]
-    watcher = "python -m azrender.node run -- "
-    assert line.startswith(watcher), line
-    return line[len(watcher) :]
+        line = 'cmd /c "' + line[len(head) :]
+    return line
 
 
 @pytest.mark.parametrize("mount_at", ["task", "pool"])

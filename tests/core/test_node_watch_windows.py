@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from azrender.apps import get_adapter
-from azrender.jobs import JobRequest, build_job, watched, with_prefix
+from azrender.jobs import JobRequest, build_job, watched
 from azrender.model import FrameRange, JobSpec
 from azrender.node import __main__ as node_main
 from azrender.node import watch
@@ -45,8 +45,6 @@ SCENES = {
     "maya": "P:\\show\\sh 010 (final) & co\\shot.ma",
     "max": "P:\\show\\sh 010 (final) & co\\shot 1.max",
 }
-# Under a task prefix no & in a node path (see the known gap below).
-PREFIX_SCENES = {app: path.replace(" & co", " co") for app, path in SCENES.items()}
 REAL_POPEN = subprocess.Popen
 
 
@@ -158,30 +156,27 @@ def test_golden_blender_watched_line_and_what_blender_receives(fake_node: Callab
 
 
 @pytest.mark.parametrize("app", sorted(SCENES))
-def test_under_a_task_prefix_the_watcher_gets_what_the_unwatched_line_got(
+def test_under_a_task_prefix_net_use_runs_inside_the_renderers_cmd(
     app: str, fake_node: Callable[..., FakeNode]
 ) -> None:
-    """azure-files with mount_at = "task": ``cmd /c "net use S: ... && python -m azrender.node run -- ..."``."""
-    job = windows_job(app, frames="1-2,7", chunk=3, mount_at="task", scenes=PREFIX_SCENES)
+    """azure-files with mount_at = "task": ``python -m azrender.node run -- cmd /c "net use S: ... && <render>"``.
+
+    The prefix goes inside the app's own ``cmd /c "..."``, so its quoted paths stay
+    quoted: an ``&`` in a node path is part of the path, not a command separator.
+    """
+    job = windows_job(app, frames="1-2,7", chunk=3, mount_at="task")
     line = job.tasks[0].command_line
-    net_use, python = cmd_commands(cmd_c_payload(line))  # the outer cmd.exe: two commands
-    assert net_use.startswith("net use S: ") and python.startswith(WATCHER + 'cmd /c "')
-    render = python[len(WATCHER) :]
-    unwatched = with_prefix(render, (net_use,), "windows")
-    assert cmd_commands(cmd_c_payload(unwatched)) == [net_use, render]
-    # The outer cmd.exe expands the variables and starts Python with the rest of its command.
-    node = fake_node(expand_cmd(python, NODE_ENV))
+    assert line.startswith(WATCHER + 'cmd /c "net use S: '), line
+    # The same share mounted by the pool: the same render line, without net use.
+    pooled = windows_job(app, frames="1-2,7", chunk=3, mount_at="pool").tasks[0].command_line
+    node = fake_node(line)
     assert node.main() == 0
-    assert node.started[0][0] == expand_cmd(render, NODE_ENV)
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap, not the watcher's: with_prefix nests cmd /c \"<prefix> && cmd /c \"...\"\" and the "
-    "outer cmd.exe sees the inner line's quoted paths outside its own quotes, so an & in a node path "
-    "splits the command there (watched or not)"))
-def test_known_gap_an_ampersand_in_a_node_path_under_a_task_prefix() -> None:
-    line = windows_job("blender", mount_at="task").tasks[0].command_line
-    assert len(cmd_commands(cmd_c_payload(line))) == 2
+    started = node.started[0][0]
+    net_use, *render = cmd_commands(cmd_c_payload(started))
+    assert net_use.startswith("net use S: ") and net_use.endswith(" /persistent:no")
+    # After net use, cmd.exe runs exactly what the unprefixed line runs: the & stays in the path.
+    assert render == cmd_commands(cmd_c_payload(pooled[len(WATCHER):]))
+    assert len(render) == (2 if app == "maya" else 1) and " & co" in render[0]
 
 
 def test_a_licence_failure_ends_the_whole_tree_with_taskkill(

@@ -102,10 +102,10 @@ def test_windows_drive_plan_golden(real_fixtures: Path, tmp_path: Path) -> None:
     for task, (first, last) in zip(tasks, ((1, 5), (6, 10)), strict=True):
         assert task["userIdentity"] == {"autoUser": {"scope": "pool", "elevationLevel": "nonadmin"}}
         line = task["commandLine"]
-        net_use, _, render = line[len('cmd /c "'):-1].partition(" && ")
+        assert line.startswith(WATCHER + 'cmd /c "')  # the node's watcher starts the rest as written
+        net_use, _, render = line[len(WATCHER + 'cmd /c "'):].partition(" && ")
         assert net_use == f"net use S: \\\\{HOST}\\show-abc /persistent:no"  # before every task
-        assert render.startswith(WATCHER)  # the node's watcher starts the rest as written
-        words = cmd_words(render[len(WATCHER):])
+        words = cmd_words('cmd /c "' + render)
         assert words[:7] == ["3dsmaxcmdio.exe", "-v:5", "-rfw:0", f"-start:{first}", f"-end:{last}",
                              "-w:640", "-h:480"]  # the size saved in SmilingFace.max
         assert words[-1] == node_scene
