@@ -48,6 +48,8 @@ class AppAdapter(Protocol):
 
     name: str
     suffixes: tuple[str, ...]
+    #: The render node operating systems the application runs on ("linux", "windows").
+    node_systems: tuple[str, ...]
 
     def scan(self, scene: Path) -> AssetSet:
         """Find every file ``scene`` needs, recursively; missing files are reported, not dropped."""

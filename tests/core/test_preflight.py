@@ -156,6 +156,23 @@ def test_azcopy_on_an_existing_pool_is_noted(blends: Path) -> None:
     assert codes(report_for(assets, existing, on_azure=False)) == []
 
 
+def test_an_app_that_does_not_exist_for_the_nodes_os_is_an_error(blends: Path) -> None:
+    from azrender_max.adapter import MaxAdapter
+
+    assets = windows_assets(blends / "basic_file.blend", "P:\\show\\a.png", size=1 << 20)
+    max_only = scene_facts(MaxAdapter(), Path("any.max"))
+    assert max_only.node_systems == ("windows",)
+    [local] = report_for(assets, preset(""), scene=max_only).findings
+    assert (local.code, local.severity) == ("app-not-on-node-os", "error")
+    assert "renders on windows nodes only, and the local node emulates a Linux Batch node" in local.message
+    on_linux_pool = report_for(assets, preset('[backend]\nkind = "azure"\n'), on_azure=True, scene=max_only)
+    assert on_linux_pool.blocking and 'os = "windows"' in on_linux_pool.findings[0].fix
+    windows = preset('[backend]\nkind = "azure"\n[pool]\nos = "windows"\n')
+    assert codes(report_for(assets, windows, node_os="windows", on_azure=True, scene=max_only)) == []
+    both = SceneFacts(node_systems=("linux", "windows"))
+    assert codes(report_for(assets, preset(""), scene=both)) == []
+
+
 def test_azure_files_quota_and_readers(blends: Path) -> None:
     assets = windows_assets(blends / "basic_file.blend", "P:\\show\\big.exr", size=3 << 30)
     p = preset(
@@ -196,7 +213,7 @@ def test_maya_frames_outside_the_saved_range_and_renderer() -> None:
 
 def test_blender_adapter_has_no_scene_settings(blends: Path) -> None:
     adapter, _ = scan_scene(blends / "basic_file.blend")
-    assert scene_facts(adapter, blends / "basic_file.blend") == SceneFacts()
+    assert scene_facts(adapter, blends / "basic_file.blend") == SceneFacts(node_systems=("linux", "windows"))
 
 
 def test_unwritable_output_folder_blocks(blends: Path, tmp_path: Path) -> None:

@@ -67,6 +67,8 @@ class SceneFacts:
     first_frame: int | None = None
     last_frame: int | None = None
     renderer: str | None = None
+    #: The node operating systems the scene's application renders on (None: not said).
+    node_systems: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,19 @@ def check_renderer(preset: Preset, job: JobSpec, scene: SceneFacts) -> list[Find
     )]  # fmt: skip
 
 
+def check_node_os(job: JobSpec, plan: StoragePlan, scene: SceneFacts, on_azure: bool) -> list[Finding]:
+    """An application that does not exist for the nodes' operating system cannot render there."""
+    if scene.node_systems is None or plan.node_os in scene.node_systems:
+        return []
+    nodes = f"the pool's nodes run {plan.node_os}" if on_azure else "the local node emulates a Linux Batch node"
+    fix = (f'use a pool with `os = "{scene.node_systems[0]}"` under [pool]' if on_azure
+           else f'render it on Azure with `[pool] os = "{scene.node_systems[0]}"` (backend "azure")')
+    return [Finding(
+        "app-not-on-node-os", "error",
+        f"{job.app} renders on {' or '.join(scene.node_systems)} nodes only, and {nodes}", None, "", fix,
+    )]  # fmt: skip
+
+
 def check_frames(job: JobSpec, scene: SceneFacts) -> list[Finding]:
     """Frames outside the scene's saved range, where the adapter knows it."""
     if scene.first_frame is None or scene.last_frame is None:
@@ -346,6 +361,7 @@ def run_checks(inp: PreflightInput, *, strict: bool = False, promote: Iterable[s
         *check_node_sync(inp.plan, inp.preset, inp.on_azure),
         *check_azure_files(inp.assets, inp.preset),
         *check_renderer(inp.preset, inp.job, inp.scene),
+        *check_node_os(inp.job, inp.plan, inp.scene, inp.on_azure),
         *check_frames(inp.job, inp.scene),
         *check_outputs(inp.job),
         *check_output_dir(inp.output_dir),

@@ -15,18 +15,21 @@ from azrender.preflight.checks import SceneFacts
 
 
 def scene_facts(adapter: object, scene: Path) -> SceneFacts:
-    """The scene's frame range and renderer where ``adapter`` can read them; else empty facts."""
+    """The scene's frame range and renderer where ``adapter`` can read them, and its node systems."""
+    systems = getattr(adapter, "node_systems", None)
+    node_systems = tuple(systems) if isinstance(systems, tuple) and systems else None
     read = getattr(adapter, "scene_settings", None)
     if read is None:
-        return SceneFacts()
+        return SceneFacts(node_systems=node_systems)
     try:
         settings = read(scene)
     except (AzrenderError, OSError):  # an unreadable setting must not stop the report
-        return SceneFacts()
+        return SceneFacts(node_systems=node_systems)
     start, end = getattr(settings, "start", None), getattr(settings, "end", None)
     renderer = getattr(settings, "renderer", None)
     return SceneFacts(
         first_frame=round(start) if isinstance(start, (int, float)) else None,
         last_frame=round(end) if isinstance(end, (int, float)) else None,
         renderer=renderer if isinstance(renderer, str) and renderer else None,
+        node_systems=node_systems,
     )

@@ -199,6 +199,7 @@ class MaxAdapter:
 
     name: str = "max"
     suffixes: tuple[str, ...] = (".max",)
+    node_systems: tuple[str, ...] = ("windows",)  # 3ds Max exists for Windows only
 
     def __init__(
         self,

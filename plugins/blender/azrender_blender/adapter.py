@@ -299,6 +299,7 @@ class BlenderAdapter:
 
     name: str = "blender"
     suffixes: tuple[str, ...] = (".blend",)
+    node_systems: tuple[str, ...] = ("linux", "windows")
 
     def scan(self, scene: Path) -> AssetSet:
         """Every dependency of ``scene`` (see :func:`azrender_blender.scan.scan_blend`)."""

@@ -327,6 +327,7 @@ class MayaAdapter:
 
     name: str = "maya"
     suffixes: tuple[str, ...] = (".ma", ".mb")
+    node_systems: tuple[str, ...] = ("linux", "windows")
 
     def __init__(self, renderer: str = "file") -> None:
         if renderer not in MAYA_RENDERERS:
