@@ -10,7 +10,10 @@ parts of BAT in its own process; here BAT runs unpatched, as ``bat list`` would)
 Each child times only the scan, not interpreter start-up or imports, and prints
 its time and count; the parent reads the child's peak resident memory with
 ``os.wait4`` (``ru_maxrss``: interpreter and imports included; the child also
-reports its ``ru_maxrss`` before the scan, printed as ``+growth``).
+reports its ``ru_maxrss`` before the scan, printed as ``+growth``). Linux starts
+a child's ``ru_maxrss`` at its parent's high-water mark (the exec'd-over memory
+counts), so the parent stays small: it writes the generated scenes in child
+processes too, and prints its own high-water mark, the floor of every column.
 
 For growing generated .blend scenes it prints, per size, the best of 3 wall times of
 
@@ -33,6 +36,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -95,6 +99,32 @@ print("AZR-BENCH " + json.dumps([time.perf_counter() - t, len(paths), base]))
 """
 
 SIDES = {"azrender": _AZRENDER, "BAT": _BAT, "bpy": _BPY}
+
+# Writes a generated .ma in a child process (see the module docstring): this file's
+# make_ma / make_big_ma, called with the arguments after the path of this file.
+_GENERATE = r"""
+import importlib.util, json, sys
+from pathlib import Path
+spec = importlib.util.spec_from_file_location("azrender_bench_scan", sys.argv[1])
+bench = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+make, folder, size = getattr(bench, sys.argv[2]), Path(sys.argv[3]), float(sys.argv[4])
+path, textures = make(folder, int(size)) if sys.argv[2] == "make_ma" else make(folder, size)
+print(json.dumps([str(path), textures]))
+"""
+
+
+def generate(make: str, folder: Path, size: float) -> tuple[Path, int]:
+    """``make_ma`` or ``make_big_ma`` run in a child process: (path, file textures)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _GENERATE, __file__, make, str(folder), str(size)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1200,
+    )
+    path, textures = json.loads(proc.stdout.splitlines()[-1])
+    return Path(path), int(textures)
 
 
 def make_blend(folder: Path, n: int) -> Path:
@@ -333,8 +363,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\n{'.ma scene':>24} {'MB':>6} {'azrender s':>11} {'MB/s':>7} {'azrender MiB':>13} files"
         )
-        scenes = [(f"{5 * n} small nodes", *make_ma(root / f"m{n}", n)) for n in ma_sizes]
-        big, textures = make_big_ma(root / "big", big_mb)
+        scenes = [
+            (f"{5 * n} small nodes", *generate("make_ma", root / f"m{n}", n)) for n in ma_sizes
+        ]
+        big, textures = generate("make_big_ma", root / "big", big_mb)
         scenes.append((f"meshes, {textures} files", big, textures))
         for label, scene, textures in scenes:
             az = measure(scene, ["azrender"])["azrender"]
@@ -344,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
                 f" {az.memory():>13} {az.count}"
             )
             ok = ok and az.count == textures + 1
+    floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\n(this process's own peak: {floor:.0f} MiB, the floor of every MiB column above)")
     return 0 if ok else 1
 
 
