@@ -27,6 +27,7 @@ from typing import Any, Literal
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.storage.blob import ContainerClient
 
+from azrender.batch.access import connection_parts
 from azrender.errors import AzrenderError
 from azrender.presets import Preset
 from azrender.storage.client import (
@@ -83,15 +84,6 @@ def _failure(name: str, exc: AzrenderError) -> Check:
     return Check(name, "fail", exc.message, exc.hint or "")
 
 
-def _connection_parts(conn: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in conn.split(";"):
-        key, eq, value = item.partition("=")
-        if eq:
-            out[key.strip().lower()] = value.strip()
-    return out
-
-
 # -- storage ------------------------------------------------------------------------------
 
 
@@ -104,7 +96,7 @@ def check_credentials(preset: Preset, environ: Mapping[str, str]) -> Check:
     name = "storage credentials"
     conn = environ.get(CONNECTION_STRING_ENV, "").strip()
     if conn:
-        parts = _connection_parts(conn)
+        parts = connection_parts(conn)
         if not (parts.get("accountkey") or parts.get("sharedaccesssignature")) and "usedevelopmentstorage" not in parts:
             return Check(name, "fail", f"{CONNECTION_STRING_ENV} has neither AccountKey nor SharedAccessSignature",
                          "copy the connection string again from the portal (Access keys)")
@@ -181,7 +173,7 @@ def check_sas(preset: Preset, environ: Mapping[str, str], now: datetime) -> Chec
     if preset.batch.node_access == "identity":
         return Check(name, "skip", "batch.node_access = \"identity\": nodes use the pool's managed identity")
     conn = environ.get(CONNECTION_STRING_ENV, "").strip()
-    if conn and not _connection_parts(conn).get("accountkey"):
+    if conn and not connection_parts(conn).get("accountkey"):
         # A SAS in the connection string cannot sign another SAS, and with a connection
         # string azure-identity is not used (no user delegation key either).
         return Check(name, "fail", f"{CONNECTION_STRING_ENV} carries a SAS, which cannot sign the job's SAS",

@@ -30,6 +30,7 @@ from azrender.model import (
     TaskSpec,
     UploadCondition,
 )
+from azrender.shell import bash_single_quote
 from azrender.storage import azcopy
 from azrender.storage.manifest import job_prefix
 from azrender.storage.modes import StoragePlan, blob_copy_plan
@@ -113,10 +114,6 @@ def watched(command_line: str, node_os: str = "linux") -> str:
     return f"{_NODE_PYTHON[node_os]} -m azrender.node run -- {command_line}"
 
 
-def _single_quote(text: str) -> str:
-    return "'" + text.replace("'", "'\\''") + "'"
-
-
 def shell_chain(commands: tuple[str, ...] | list[str], node_os: str = "linux") -> str:
     r"""One Batch command line that runs ``commands`` in order, stopping at the first failure.
 
@@ -130,7 +127,7 @@ def shell_chain(commands: tuple[str, ...] | list[str], node_os: str = "linux") -
     if len(commands) == 1:
         return commands[0]
     joined = " && ".join(commands)
-    return f'cmd /c "{joined}"' if node_os == "windows" else "/bin/bash -c " + _single_quote(joined)
+    return f'cmd /c "{joined}"' if node_os == "windows" else "/bin/bash -c " + bash_single_quote(joined)
 
 
 def with_prefix(command_line: str, prefix: tuple[str, ...], node_os: str = "linux") -> str:
@@ -162,7 +159,7 @@ def with_prefix(command_line: str, prefix: tuple[str, ...], node_os: str = "linu
             return head + _CMD_C + chained + rest
         return _CMD_C + chained + command_line + '"'
     chained = " && ".join((*prefix, 'exec "$@"'))
-    return "/bin/bash -c " + _single_quote(chained) + " azrender-task " + command_line
+    return "/bin/bash -c " + bash_single_quote(chained) + " azrender-task " + command_line
 
 
 _CMD_C = 'cmd /c "'

@@ -77,7 +77,7 @@ def storage_account_url(preset: Preset, environ: Mapping[str, str] | None = None
     if preset.storage.account_url:
         return preset.storage.account_url.rstrip("/")
     env = os.environ if environ is None else environ
-    parts = _connection_parts(env.get(CONNECTION_STRING_ENV, ""))
+    parts = connection_parts(env.get(CONNECTION_STRING_ENV, ""))
     if parts.get("blobendpoint"):
         return parts["blobendpoint"].rstrip("/")
     if parts.get("accountname"):
@@ -89,7 +89,12 @@ def storage_account_url(preset: Preset, environ: Mapping[str, str] | None = None
     )
 
 
-def _connection_parts(conn: str) -> dict[str, str]:
+def connection_parts(conn: str) -> dict[str, str]:
+    """A storage connection string's ``key=value`` parts, keys lower-cased.
+
+    >>> connection_parts("AccountName=a;AccountKey=k==;BlobEndpoint=http://127.0.0.1:1/a")["accountkey"]
+    'k=='
+    """
     out: dict[str, str] = {}
     for item in conn.split(";"):
         key, eq, value = item.partition("=")
@@ -185,7 +190,7 @@ def mint_access(
     if preset.batch.node_access == "identity":
         return identity_access(preset, account_url)
     start, expiry = sas_window(now, preset.batch.max_job_minutes)
-    parts = _connection_parts(env.get(CONNECTION_STRING_ENV, ""))
+    parts = connection_parts(env.get(CONNECTION_STRING_ENV, ""))
     account_name = parts.get("accountname") or account_name_of(account_url)
     key: str | None = parts.get("accountkey")
     delegation: UserDelegationKey | None = None

@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from azrender import shell
 from azrender.apps import RenderInvocation, frames_between
 from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
@@ -99,22 +100,12 @@ def max_frame_flags(chunk: FrameChunk) -> list[str]:
 
 
 def cmd_quote(text: str) -> str:
-    r"""``text`` as one double-quoted argument for ``cmd`` and 3ds Max's argument parser.
-
-    Spaces, ``&``, ``^``, ``(`` and non-ASCII letters are safe inside the quotes;
-    backslashes before the closing quote are doubled, or the C runtime would
-    read ``\"`` as a literal quote. A ``"`` or a line break cannot be passed.
+    r"""``text`` as one double-quoted argument for ``cmd /c`` and 3ds Max's C runtime.
 
     >>> print(cmd_quote("C:\\a b\\"))
     "C:\a b\\"
     """
-    if '"' in text or "\n" in text or "\r" in text:
-        raise UsageError(
-            f"path {text!r} has a double quote or a line break",
-            hint="rename the file or folder: cmd.exe cannot pass it to 3ds Max",
-        )
-    trailing = len(text) - len(text.rstrip("\\"))
-    return f'"{text}{chr(92) * trailing}"'
+    return shell.cmd_quote(text, to="3ds Max")
 
 
 def _word(text: str) -> str:

@@ -42,6 +42,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from blender_asset_tracer import blendfile
 from blender_asset_tracer.blendfile import exceptions as bat_exceptions
 
+from azrender import shell
 from azrender.apps import RenderInvocation, frames_between
 from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
@@ -55,6 +56,7 @@ from azrender.naming import (
 )
 from azrender.paths import PathMap
 from azrender.paths import rules as rules_module
+from azrender.shell import bash_double_quote, bash_single_quote
 from azrender_blender import remap as remap_module
 from azrender_blender.scan import _check_version, _quiet_bat, _unreadable, scan_blend
 
@@ -78,9 +80,6 @@ _FORMAT_ALIASES = {
 #: Blender's console executable on Windows nodes (``blender`` on Linux), found on the PATH.
 WINDOWS_EXECUTABLE = "blender.exe"
 
-# Inside a bash double-quoted string these keep a special meaning; ``$`` is
-# deliberately absent so ``$AZ_BATCH_NODE_SHARED_DIR`` still expands.
-_DQ_SPECIAL = re.compile(r'(["\\`])')
 
 
 def blender_format(name: str) -> str:
@@ -183,34 +182,13 @@ def render_words(
     return early, late + overrides
 
 
-def bash_double_quote(text: str) -> str:
-    """``text`` as a bash double-quoted word in which ``$VARS`` still expand."""
-    return '"' + _DQ_SPECIAL.sub(r"\\\1", text) + '"'
-
-
-def bash_single_quote(text: str) -> str:
-    """``text`` as one single-quoted shell word (nothing expands)."""
-    return "'" + text.replace("'", "'\\''") + "'"
-
-
 def cmd_quote(text: str) -> str:
     r"""``text`` as one double-quoted word for ``cmd /c`` and Blender's Windows argument parser.
-
-    cmd expands ``%VARS%`` inside the quotes, and spaces, ``&``, ``^``, ``(``
-    and non-ASCII letters are literal there; backslashes before the closing
-    quote are doubled, or the C runtime would read ``\"`` as a literal quote.
-    A ``"`` or a line break cannot be passed through cmd.exe and is refused.
 
     >>> print(cmd_quote("%AZ_BATCH_TASK_WORKING_DIR%\\out dir\\"))
     "%AZ_BATCH_TASK_WORKING_DIR%\out dir\\"
     """
-    if '"' in text or "\n" in text or "\r" in text:
-        raise UsageError(
-            f"{text!r} has a double quote or a line break",
-            hint="rename it: cmd.exe cannot pass it to Blender on a Windows node",
-        )
-    trailing = len(text) - len(text.rstrip("\\"))
-    return f'"{text}{chr(92) * trailing}"'
+    return shell.cmd_quote(text, to="Blender")
 
 
 def cmd_literal_quote(text: str) -> str:

@@ -46,6 +46,7 @@ from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import AssetKind, AssetSet, FrameChunk, FrameRange, RenderOptions
 from azrender.naming import IMAGE_EXTENSIONS, lookup_format
 from azrender.paths import PathMap
+from azrender.shell import bash_double_quote, bash_single_quote
 from azrender_maya import remap as remap_module
 from azrender_maya.scan import scan_maya
 from azrender_maya.settings import MayaSceneSettings, read_settings
@@ -154,17 +155,6 @@ def mel_string_expr(node_path: str) -> str:
     if pos < len(node_path):
         parts.append('"' + node_path[pos:].replace("\\", "/") + '"')
     return " + ".join(parts) or '""'
-
-
-def bash_double_quote(text: str) -> str:
-    """``text`` as a bash double-quoted word in which ``$VARS`` still expand."""
-    out = text.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`")
-    return '"' + out + '"'
-
-
-def bash_single_quote(text: str) -> str:
-    """``text`` as one single-quoted shell word (nothing expands)."""
-    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def frame_runs(chunk: FrameChunk) -> list[tuple[int, int, int]]:
