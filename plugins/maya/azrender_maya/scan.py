@@ -149,12 +149,10 @@ def read_maya_scene(path: Path) -> MayaScene:
             raise _broken(path, data, "binary", exc) from None
     if _MA_MAGIC.match(data):
         text = _decode(data)
-        head = data[:512]  # all that written_by reads: the file's bytes need not stay in memory
-        del data
         try:
             return parse_ma(text)
         except MelSyntaxError as exc:
-            raise _broken(path, head, "ASCII", exc) from None
+            raise _broken(path, data, "ASCII", exc) from None
     raise SceneError(
         f"{path}: not a Maya scene (neither '//Maya ASCII' text nor a FOR4/FOR8 binary)",
         hint="check that this is the .ma/.mb file Maya saved",
