@@ -361,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             ok = ok and az.count == n + 1
         print(
-            f"\n{'.ma scene':>24} {'MB':>6} {'azrender s':>11} {'MB/s':>7} {'azrender MiB':>13} files"
+            f"\n{'.ma nodes':>24} {'MB':>6} {'azrender s':>11} {'MB/s':>7} {'azrender MiB':>13} files"
         )
         scenes = [
             (f"{5 * n} small nodes", *generate("make_ma", root / f"m{n}", n)) for n in ma_sizes
