@@ -31,7 +31,7 @@ The layout, as the real files in ``shared/fixtures`` show it:
   unit, the number ``.ma`` writes.
 
 >>> iff_chunk(b"STR ", b"ftn\\x00 a.png\\x00", 8)[:16]
-b'STR \\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\r'
+b'STR \\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x0b'
 """
 
 from __future__ import annotations
