@@ -266,7 +266,8 @@ class _Builder:
         elif head == "currentUnit":
             flags, _ = _flags(args, _CURRENTUNIT_VALUE_FLAGS)
             for flag, value in flags.items():
-                self.scene.units[_CURRENTUNIT_FLAGS[flag]] = value
+                if flag in _CURRENTUNIT_FLAGS:  # e.g. -updateAnimation: not a unit, nothing to keep
+                    self.scene.units[_CURRENTUNIT_FLAGS[flag]] = value
 
     def set_attr(self, args: list[_Tok]) -> None:
         flags, pos = _flags(args, _SETATTR_VALUE_FLAGS)
