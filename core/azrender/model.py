@@ -14,6 +14,8 @@ command lines, and a backend (local or Azure Batch) runs them.
 from __future__ import annotations
 
 import enum
+import os
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -61,12 +63,12 @@ class Asset:
     @classmethod
     def from_disk(cls, path: Path | str, kind: AssetKind, referrer: str = "") -> Asset:
         """Stat ``path`` and describe it; a missing file is recorded, never dropped."""
-        p = Path(path).absolute()
+        p = path if isinstance(path, Path) and path.is_absolute() else Path(path).absolute()
         try:
-            st = p.stat()
+            st = os.stat(p)  # one stat answers "exists", "is a file" and the size (scans make thousands)
         except OSError:
             return cls(path=p, kind=kind, exists=False, size=None, referrer=referrer)
-        return cls(path=p, kind=kind, exists=p.is_file(), size=st.st_size, referrer=referrer)
+        return cls(path=p, kind=kind, exists=stat.S_ISREG(st.st_mode), size=st.st_size, referrer=referrer)
 
     def to_json(self) -> dict[str, object]:
         return {

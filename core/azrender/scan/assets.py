@@ -71,12 +71,9 @@ def assets_for(
         return [Asset(path=Path(resolved.path), kind=kind, exists=False, referrer=referrer + note)]
     if resolved.foreign:
         return [asset_at(resolved.path, kind, referrer)]
-    if has_tokens(resolved.path):
-        files = expand_pattern(resolved.path)
-    elif sequence:
-        files = find_sequence(resolved.path)
-    else:
-        files = [Path(resolved.path)]
+    if not has_tokens(resolved.path) and not sequence:
+        return [asset_at(resolved.path, kind, referrer)]  # the common case: one plain file
+    files = expand_pattern(resolved.path) if has_tokens(resolved.path) else find_sequence(resolved.path)
     if not files:
         return [Asset(path=Path(resolved.path), kind=kind, exists=False, referrer=referrer)]
     return [asset_at(f, kind, referrer) for f in files]

@@ -57,7 +57,7 @@ def find_maya_project(scene: str | Path) -> Path | None:
 
 
 def _exists(path: str) -> bool:
-    return bool(expand_pattern(path)) if has_tokens(path) else Path(path).exists()
+    return bool(expand_pattern(path)) if has_tokens(path) else os.path.exists(path)
 
 
 def resolve_path(
@@ -87,7 +87,7 @@ def resolve_path(
         return ResolvedPath(written, posixpath.normpath(text), expansion.unresolved)
     rel = text.replace("\\", "/")
     roots = [str(r) for r in search_roots] + [str(scene_dir)]
-    candidates = [posixpath.normpath(posixpath.join(str(Path(r).absolute()), rel)) for r in roots]
+    candidates = [posixpath.normpath(posixpath.join(os.path.abspath(r), rel)) for r in roots]
     chosen = next((c for c in candidates if _exists(c)), candidates[0])
     return ResolvedPath(written, chosen, expansion.unresolved)
 
