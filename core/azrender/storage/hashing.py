@@ -267,16 +267,21 @@ def file_entry(path: Path | str, cache: HashCache | None = None) -> IndexEntry:
 
 
 def read_entry(
-    path: Path | str, cache: HashCache | None = None, *, keep_below: int = 0
+    path: Path | str,
+    cache: HashCache | None = None,
+    *,
+    keep_below: int = 0,
+    lookup: bool = True,
 ) -> tuple[IndexEntry, bytes | None]:
     """Like :func:`file_entry`; a file under ``keep_below`` bytes that had to be read
     comes back with its bytes, so an upload can send them without reading again.
 
     The bytes are ``None`` on a cache hit (nothing was read) and for larger
-    files (hashed in 1 MiB blocks, never held whole in memory).
+    files (hashed in 1 MiB blocks, never held whole in memory). ``lookup=False``
+    skips asking ``cache`` (the caller just did, in bulk) but still stores the hash.
     """
     before = os.stat(path)
-    if cache is not None:
+    if cache is not None and lookup:
         cached = cache.lookup(path, before.st_size, before.st_mtime_ns)
         if cached is not None:
             return IndexEntry(cached, before.st_size, before.st_mtime_ns), None

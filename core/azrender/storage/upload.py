@@ -539,7 +539,8 @@ def upload_files(
         if probe.entry is not None:  # known from the cache and claimed already
             return send(claims_known[probe.item.blob], probe.entry, None)
         with _vanished_as_storage_error(probe.item, "before"):
-            entry, data = read_entry(probe.item.local, cache, keep_below=keep_below)
+            # The cache was asked for every file at once and did not know this one.
+            entry, data = read_entry(probe.item.local, cache, keep_below=keep_below, lookup=False)
         with lock:
             entries[probe.item.blob] = entry
         target = claims.claim(probe.item, entry)
