@@ -191,7 +191,7 @@ def test_a_job_built_for_another_plan_is_refused() -> None:
     assert "\n" not in str(info.value)
     # The right job passes, and every task maps the drive first.
     doc = dry_run_document(make_job(windows), windows, now=NOW, environ={})
-    assert all(t["commandLine"].startswith('cmd /c "net use S: ') for t in doc["tasks"])
+    assert all(t["commandLine"].startswith('python -m azrender.node run -- cmd /c "net use S: ') for t in doc["tasks"])
     job = make_job(windows)
     job.tasks[1] = replace(job.tasks[1], command_line=job.tasks[1].command_line.replace("net use", "rem"))
     with pytest.raises(UsageError, match="before task frames-002"):
