@@ -7,9 +7,7 @@ next run, which uploads only what was left.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import subprocess
 import sys
 import textwrap
@@ -21,6 +19,7 @@ from pathlib import Path
 import pytest
 from azure.storage.blob import ContainerClient
 from fault_proxy import FaultProxy
+from tests.core.killing import kill_when
 
 from azrender.local.azurite import AzuriteServer
 from azrender.node.sync import sync_job
@@ -170,20 +169,11 @@ def test_sigkill_midway_then_rerun_uploads_only_what_was_left(
             stderr=subprocess.PIPE,
         )
         journal = UploadJournal.for_target(_client(conn, name).url, ".azrender/index.json")
-        deadline = time.monotonic() + 60
-        try:
-            while time.monotonic() < deadline:
-                staged = len(existing_blocks(direct.get_blob_client(big_blob)))
-                if staged >= 3 and len(journal.pending()) >= 2:
-                    break
-                assert child.poll() is None, child.communicate()
-                time.sleep(0.05)
-            else:
-                pytest.fail("the upload never got midway")
-            os.kill(child.pid, signal.SIGKILL)
-        finally:
-            child.wait(timeout=30)
-        assert child.returncode == -signal.SIGKILL
+        kill_when(
+            child,
+            lambda: len(existing_blocks(direct.get_blob_client(big_blob))) >= 3 and len(journal.pending()) >= 2,
+            poll=0.05,
+        )
         # The throttled proxy may still be forwarding a body the child had handed
         # over before it died (a 1 MiB block takes ~0.7 s at this rate): measure
         # once the staged blocks have not changed for 1.5 s.

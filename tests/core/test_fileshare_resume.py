@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -23,6 +22,7 @@ import xxhash
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.fileshare import ShareClient
 from tests.core.files_service import ACCOUNT, CONNECTION_STRING, FakeFilesService, serve
+from tests.core.killing import kill_when
 
 from azrender.errors import StorageError
 from azrender.storage.fileshare import (
@@ -367,20 +367,12 @@ def test_sigkill_midway_then_rerun_sends_only_the_missing_ranges(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                f = service.file(part)
-                if f is not None and sum(e - s for s, e in f.spans()) >= 8 * RANGE:
-                    break
-                assert child.poll() is None, child.communicate()
-                time.sleep(0.01)
-            else:
-                pytest.fail("the upload never got midway")
-            os.kill(child.pid, signal.SIGKILL)
-        finally:
-            child.wait(timeout=30)
-        assert child.returncode == -signal.SIGKILL
+
+        def midway() -> bool:
+            f = service.file(part)
+            return f is not None and sum(e - s for s, e in f.spans()) >= 8 * RANGE
+
+        kill_when(child, midway)
         # A range the child had handed over before it died may still be applied:
         # measure once no request is being served.
         deadline = time.monotonic() + 10
