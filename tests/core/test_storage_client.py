@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +146,21 @@ def test_sas_url_client_reaches_azurite(azurite: AzuriteServer, storage_env: str
     client = container_client_from_url(f"{azurite.blob_endpoint}/{name}?{sas}")
     put_bytes(client, "a.json", b"[1]")
     assert get_json(client, "a.json") == [1]
+
+
+@pytest.mark.azurite
+def test_a_netrc_entry_for_the_storage_host_does_not_replace_the_signature(
+    storage_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests would send Basic auth from ~/.netrc instead of the SDK's Shared Key header."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password not-the-key\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    import requests.utils
+
+    assert requests.utils.get_netrc_auth("http://127.0.0.1:10000/x") == ("someone", "not-the-key")
+    client = container_client(f"netrc-{uuid.uuid4().hex[:12]}")
+    ensure_container(client)
+    put_bytes(client, "a.json", b'{"ok": 1}')
+    assert get_json(client, "a.json") == {"ok": 1}

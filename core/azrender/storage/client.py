@@ -61,6 +61,13 @@ RETRY_TOTAL = 2
 POOL_CONNECTIONS = 64
 
 
+class _KeepAuthorization(requests.auth.AuthBase):
+    """Session auth that leaves each request's own headers as the SDK signed them."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+
 class _EnvOncePerHostSession(requests.Session):
     """A requests session that reads the environment's proxy and CA-bundle settings
     once per host instead of on every request.
@@ -75,6 +82,10 @@ class _EnvOncePerHostSession(requests.Session):
         super().__init__()
         self._env: dict[tuple[object, ...], dict[str, Any]] = {}
         self._env_lock = threading.Lock()
+        # With no session auth, requests looks up ~/.netrc on every request and, for a
+        # host listed there, replaces the SDK's Authorization header (Shared Key,
+        # bearer token) with Basic auth: the storage would answer 403.
+        self.auth = _KeepAuthorization()
 
     def merge_environment_settings(  # type: ignore[no-untyped-def]
         self, url, proxies, stream, verify, cert
