@@ -172,19 +172,14 @@ def preparation_task(job_id: str, plan: StoragePlan, environment: dict[str, str]
     files (the asset list among them) and azcopy fetches the assets; otherwise
     ``python3 -m azrender.node sync`` reads the manifest and fetches both.
     """
-    if plan.sync_tool == "azcopy":
-        return TaskSpec(
-            task_id=PREPARATION_TASK_ID,
-            command_line=shell_chain((*plan.job_commands, *azcopy.preparation_commands(job_id)), plan.node_os),
-            environment=environment,
-            display_name="sync assets to the node (azcopy)",
-            resource_files=(ResourceFileSpec(job_prefix(job_id)),),
-        )
+    with_azcopy = plan.sync_tool == "azcopy"
+    sync = azcopy.preparation_commands(job_id) if with_azcopy else (node_sync_command(job_id, plan.node_os),)
     return TaskSpec(
         task_id=PREPARATION_TASK_ID,
-        command_line=shell_chain((*plan.job_commands, node_sync_command(job_id, plan.node_os)), plan.node_os),
+        command_line=shell_chain((*plan.job_commands, *sync), plan.node_os),
         environment=environment,
-        display_name="sync assets to the node",
+        display_name="sync assets to the node" + (" (azcopy)" if with_azcopy else ""),
+        resource_files=(ResourceFileSpec(job_prefix(job_id)),) if with_azcopy else (),
     )
 
 

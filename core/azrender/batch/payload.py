@@ -254,14 +254,17 @@ def azcopy_environment(access: NodeAccess) -> dict[str, str]:
     return env
 
 
-def resource_file(blob_prefix: str, file_path: str, access: NodeAccess) -> JSON:
-    """A ResourceFile: the blobs below ``blob_prefix`` of the assets container, into the working dir."""
-    body: JSON = {"storageContainerUrl": access.assets_url, "blobPrefix": blob_prefix}
-    if file_path:
-        body["filePath"] = file_path
-    if access.mode == "identity" and access.identity:
-        body["identityReference"] = {"resourceId": access.identity}
-    return body
+def resource_files(task: TaskSpec, access: NodeAccess) -> list[JSON]:
+    """The task's ResourceFiles: blobs below each prefix of the assets container, into the working dir."""
+    out: list[JSON] = []
+    for spec in task.resource_files:
+        body: JSON = {"storageContainerUrl": access.assets_url, "blobPrefix": spec.blob_prefix}
+        if spec.file_path:
+            body["filePath"] = spec.file_path
+        if access.mode == "identity" and access.identity:
+            body["identityReference"] = {"resourceId": access.identity}
+        out.append(body)
+    return out
 
 
 def job_mount_environment(plan: StoragePlan, access: NodeAccess) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -367,7 +370,7 @@ def task_body(task: TaskSpec, access: NodeAccess, preset: Preset) -> JSON:
     if task.output_files:
         body["outputFiles"] = [output_file(o, access) for o in task.output_files]
     if task.resource_files:
-        body["resourceFiles"] = [resource_file(r.blob_prefix, r.file_path, access) for r in task.resource_files]
+        body["resourceFiles"] = resource_files(task, access)
     return body
 
 
@@ -376,16 +379,14 @@ def job_body(
     preset: Preset,
     access: NodeAccess,
     mounts: PoolMounts,
-    plan: StoragePlan | None = None,
-    licence: Mapping[str, str] | None = None,
+    plan: StoragePlan,
+    licence: Mapping[str, str],
 ) -> JSON:
     """The BatchJobCreateOptions: pool, preparation (waits for success), release, limits.
 
     When the storage plan mounts at job level, the preparation task mounts before it
     syncs: it runs elevated (a FUSE mount needs root) with blobfuse2's environment.
     """
-    plan = plan or storage_plan(preset, node_os=preset.pool.os)
-    licence = licence_environment(preset.pool.licence_env) if licence is None else licence
     common = {**licence, **job.environment}
     storage_env = node_storage_environment(access, job)
     if plan.sync_tool == "azcopy":
@@ -423,9 +424,7 @@ def job_body(
             "userIdentity": START_TASK_USER if plan.job_commands else TASK_USER,
         }
         if prep.resource_files:
-            body["jobPreparationTask"]["resourceFiles"] = [
-                resource_file(r.blob_prefix, r.file_path, access) for r in prep.resource_files
-            ]
+            body["jobPreparationTask"]["resourceFiles"] = resource_files(prep, access)
     if job.release is not None:
         release = job.release
         body["jobReleaseTask"] = {

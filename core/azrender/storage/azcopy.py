@@ -82,20 +82,6 @@ def azcopy_copy_command(
     ]
 
 
-def azcopy_sync_command(*, source: str = CONTAINER_URL_VAR, dest: str = ASSETS_DIR) -> list[str]:
-    """``azcopy sync`` argv: mirrors the whole container (not only the job's files)."""
-    return [
-        "azcopy",
-        "sync",
-        source,
-        dest,
-        "--recursive=true",
-        "--exclude-path=.azrender;jobs",
-        "--compare-hash=MD5",
-        "--delete-destination=false",
-    ]
-
-
 def shell_line(argv: list[str]) -> str:
     """``argv`` as a bash line that still expands ``$VARS`` (double quotes, not single).
 
