@@ -23,25 +23,18 @@ from pathlib import Path
 from types import TracebackType
 
 from azrender.errors import StorageError
+from azrender.local.tools import find_tool
 
 # Azurite's documented development account. It is public and only ever valid
 # against the emulator, so it is not a secret.
 DEV_ACCOUNT = "devstoreaccount1"
 DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
-_REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
 def find_azurite() -> str:
     """Path of the ``azurite-blob`` executable, or a clear error saying how to get it."""
-    candidates = [
-        os.environ.get("AZRENDER_AZURITE", ""),
-        str(_REPO_ROOT / ".tools" / "azurite" / "node_modules" / ".bin" / "azurite-blob"),
-        shutil.which("azurite-blob") or "",
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return candidate
+    found = find_tool("AZRENDER_AZURITE", "azurite/node_modules/.bin/azurite-blob", "azurite-blob")
+    if found is not None:
+        return found
     raise StorageError(
         "Azurite (azurite-blob) was not found",
         hint="run `bash scripts/setup.sh` or `npm install -g azurite`, or set AZRENDER_AZURITE",

@@ -14,11 +14,12 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
-from azure.storage.blob import ContainerClient, ContainerSasPermissions, generate_container_sas
+from azure.storage.blob import ContainerClient, generate_container_sas
 
+from azrender.batch.access import ASSETS_PERMISSIONS, sas_window
 from azrender.errors import JobError, StorageError
 from azrender.local.executor import LocalExecutor
 from azrender.local.interpreter import python_executable, with_this_sys_path
@@ -37,8 +38,8 @@ from azrender.storage.client import container_client, storage_errors
 from azrender.storage.download import download_to, safe_join
 from azrender.storage.upload import UploadItem, upload_files
 
-#: A local job's read+list SAS lasts this long (a Batch job's lasts its wall-clock limit).
-LOCAL_SAS_LIFETIME = timedelta(hours=24)
+#: A local job's read+list SAS is signed as for a Batch job with this wall-clock limit.
+LOCAL_JOB_MINUTES = 24 * 60
 
 
 class LocalBackend:
@@ -110,7 +111,7 @@ class LocalBackend:
 
         executor = LocalExecutor(
             self.layout, self.store, upload_outputs, slots=self.slots, progress=progress,
-            fetch_resources=fetch_resources, node_environment=node_storage_environment(assets),
+            fetch_resources=fetch_resources, node_environment=assets_sas_environment(assets),
         )  # fmt: skip
         return executor.run(record)
 
@@ -171,7 +172,7 @@ def fetch_resource_files(client: ContainerClient, specs: Iterable[ResourceFileSp
             download_to(client, name, safe_join(working_dir / spec.file_path, name))
 
 
-def node_storage_environment(assets: ContainerClient, now: datetime | None = None) -> dict[str, str]:
+def assets_sas_environment(assets: ContainerClient, now: datetime | None = None) -> dict[str, str]:
     """``AZRENDER_ASSETS_CONTAINER_URL`` with a read+list SAS, as the Batch backend gives the node.
 
     Signed with the account key of the connection string (Azurite's, or a key-based
@@ -182,12 +183,10 @@ def node_storage_environment(assets: ContainerClient, now: datetime | None = Non
     account = getattr(credential, "account_name", None)
     if not (key and account):
         return {}
-    start = (now or datetime.now(timezone.utc)) - timedelta(minutes=5)
+    start, expiry = sas_window(now or datetime.now(timezone.utc), LOCAL_JOB_MINUTES)
     token = generate_container_sas(
-        account, assets.container_name, account_key=key,
-        permission=ContainerSasPermissions(read=True, list=True),
-        start=start, expiry=start + LOCAL_SAS_LIFETIME,
-    )  # fmt: skip
+        account, assets.container_name, account_key=key, permission=ASSETS_PERMISSIONS, start=start, expiry=expiry
+    )
     return {ENV_CONTAINER_URL: f"{assets.url}?{token}"}
 
 

@@ -31,8 +31,7 @@ from pathlib import Path
 
 from azrender.errors import UsageError
 from azrender.local.interpreter import python_executable
-
-_REPO_ROOT = Path(__file__).resolve().parents[3]
+from azrender.local.tools import find_tool
 
 #: ``name=folder`` pairs (``os.pathsep`` between them): local folders standing in for mounts.
 LOCAL_MOUNTS_ENV = "AZRENDER_LOCAL_MOUNTS"
@@ -136,14 +135,7 @@ def find_azcopy() -> str | None:
     ``$AZRENDER_AZCOPY``, the project's ``.tools/azcopy/azcopy`` (``scripts/setup.sh``
     installs it) or ``azcopy`` on ``PATH``.
     """
-    for candidate in (
-        os.environ.get("AZRENDER_AZCOPY", ""),
-        str(_REPO_ROOT / ".tools" / "azcopy" / "azcopy"),
-        shutil.which("azcopy") or "",
-    ):
-        if candidate and os.access(candidate, os.X_OK) and Path(candidate).is_file():
-            return candidate
-    return None
+    return find_tool("AZRENDER_AZCOPY", "azcopy/azcopy", "azcopy")
 
 
 def local_mounts_from_env(env: Mapping[str, str] | None = None) -> dict[str, Path]:
