@@ -14,21 +14,14 @@ Implementations must be safe to call from worker threads.
 from __future__ import annotations
 
 import threading
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.progress import (
-    Progress as _RichProgress,
-)
+if TYPE_CHECKING:
+    # rich is imported where bars are drawn: the Blender extension imports this module and
+    # bundles no rich (the panel shows its own progress).
+    from rich.console import Console
+    from rich.progress import Progress as _RichProgress
+    from rich.progress import TaskID
 
 
 class Progress(Protocol):
@@ -68,12 +61,24 @@ class RichProgress:
     """Bars on stderr, one per step, with rate and time remaining."""
 
     def __init__(self, console: Console | None = None) -> None:
+        from rich.console import Console
+
         self.console = console or Console(stderr=True)
         self._lock = threading.Lock()
         self._bars: _RichProgress | None = None
         self._task: TaskID | None = None
 
     def begin(self, label: str, total: float | None, unit: str = "B") -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+        from rich.progress import Progress as _RichProgress
+
         with self._lock:
             self._close()
             if unit == "B":
