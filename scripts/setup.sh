@@ -3,6 +3,9 @@
 #   .venv/                     Python virtual environment with azrender (editable), bpy and dev tools
 #   .tools/azurite/            the Azurite blob emulator from npm, at a pinned version
 #   .tools/azcopy/azcopy       Microsoft's azcopy from npm (x86_64 Linux), for node_sync = "azcopy"
+#   .venv-blender53/           Python 3.13 with azrender and bpy 5.3 (the current Blender), when a
+#                              Python 3.13 is found (AZRENDER_PYTHON313, python3.13, pyenv)
+#   .venv-blender45/           Python 3.11 with bpy 4.5 LTS only: ground truth for LTS-saved scenes
 # Safe to run again: finished steps are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +28,8 @@ pick_python() {
     return 1
 }
 
+PY=$(pick_python)
 if [ ! -x .venv/bin/python ]; then
-    PY=$(pick_python)
     say "creating .venv with $($PY --version)"
     "$PY" -m venv .venv
 fi
@@ -39,6 +42,44 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[bpy,dev]"
     echo "$want" > "$stamp"
 fi
+
+pick_python313() {
+    # Blender 5.1+ embeds CPython 3.13 and bpy 5.1+ is published for cp313 only. pyenv's shim
+    # for python3.13 exists even when 3.13 is not the active version, so each candidate is run.
+    local root candidate
+    root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+    for candidate in "${AZRENDER_PYTHON313:-}" python3.13 "$root"/versions/3.13*/bin/python3.13; do
+        [ -n "$candidate" ] || continue
+        if "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) else 1)' \
+               >/dev/null 2>&1; then
+            echo "$candidate"; return 0
+        fi
+    done
+    return 1
+}
+
+# blender_env DIR PYTHON STAMP PIP-ARGS...: a venv at DIR made by PYTHON, filled by pip once per STAMP.
+blender_env() {
+    local dir=$1 py=$2 want=$3; shift 3
+    [ -x "$dir/bin/python" ] || "$py" -m venv "$dir"
+    if [ ! -f "$dir/.azrender-installed" ] || [ "$(cat "$dir/.azrender-installed")" != "$want" ]; then
+        say "installing $* into $dir (first time takes a few minutes)"
+        "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+        echo "$want" > "$dir/.azrender-installed"
+    fi
+}
+
+BPY_LTS=4.5.15
+if PY313=$(pick_python313); then
+    blender_env .venv-blender53 "$PY313" "$want" -e ".[bpy]"
+else
+    if [ "${CI:-}" = "true" ]; then
+        echo "setup: error: Python 3.13 is needed for bpy 5.3 (Blender 5.1+); set AZRENDER_PYTHON313" >&2
+        exit 1
+    fi
+    say "warning: no Python 3.13 found; tests with bpy 5.3 (Blender 5.1+) will be skipped"
+fi
+blender_env .venv-blender45 "$PY" "bpy==$BPY_LTS" "bpy==$BPY_LTS"
 
 if [ ! -x .tools/azurite/node_modules/.bin/azurite-blob ] ||
    [ "$(node -p 'require("./.tools/azurite/node_modules/azurite/package.json").version' 2>/dev/null)" != "$AZURITE_VERSION" ]; then
