@@ -40,6 +40,8 @@ _WORDS = [
     "-rfn", '"RN"', '"p/x.ma"', ":time1", "-ne", "-l", "cm", "-t", "film", "a//b", "/x", "a/b", "-",
     '"e\\"s\\\\c"', '"x;y"', '"//no"', "transform", 'x"y"', '"y"x', "-1-2", "3-x", '"/*"', "*/", "-nodeType",
     "--5", "-1e", "1e-", '"y"-5', '"y"-q', '-type "string"', '".a"',
+    # wrapped strings as Maya writes them, and broken ones
+    "(", ")", "+", '("a"', '"b")', '( "a" + "b" )', '("a"\n\t\t+ "b")', "((", "))", ")+", "(+",
 ]  # fmt: skip
 _JUNK = ["", "", " ", "\n\t", ' // c; "x\n', " /* b; */ ", "/* c */", "//", "/*", " /**/ ", "//x\n"]
 _DATA = ["0", "-1", "2.5", "1e-05", "f", "mu", "-0.25", "3"]

@@ -13,6 +13,12 @@ reading through :func:`statements`; the two give equal scenes.
 
 >>> [t.text for t in tokenize('setAttr ".ftn" -type "string" "a;b\\\\"c";')]
 ['setAttr', '.ftn', '-type', 'string', 'a;b"c', ';']
+
+A string value is a literal or, where Maya finds the line long, a
+parenthesised ``+`` concatenation of literals over any number of lines
+(``setAttr ".ftn" -type "string" (\n\t\t"C:/a/b.tga");``, ``("C:/a" + "/b.tga")``).
+:func:`join_strings` reads both into one string token, for every statement
+(``setAttr``, ``file -r``, ``fileInfo``...), in both readers.
 >>> scene = parse_ma('//Maya ASCII 2024 scene\\ncreateNode file -n "file1";\\n'
 ...                  '\\tsetAttr ".ftn" -type "string" "tex/a.png";\\n')
 >>> scene.nodes[0].type, scene.nodes[0].name, scene.nodes[0].attrs["ftn"]
@@ -141,6 +147,98 @@ def statements(text: str) -> Iterator[list[Token]]:
         raise MelSyntaxError(f"the file ends inside a `{current[0].text}` statement")
 
 
+# Characters of the words a concatenation is made of: `(`, `+`, `)`, as Maya writes them
+# apart (`(` at a line end, `+` starting the next line) or together with nothing else.
+_PUNCTUATION = frozenset("()+")
+
+
+def _concatenation(args: list[tuple[str, bool]], i: int) -> tuple[str, int] | None:
+    """The string a ``( "a" + "b" ... )`` group starting at ``args[i]`` makes, and the index after it.
+
+    Grammar (the part of MEL's string expressions Maya writes):
+    ``group := "(" expr ")"``, ``expr := term ("+" term)*``, ``term := literal | group``.
+    None when the tokens from ``i`` are not such a group (then they stay as they are).
+    """
+    items: list[tuple[bool, str]] = []  # (is a literal, text): punctuation one character each
+    depth = 0
+    j, n = i, len(args)
+    while j < n:
+        text, quoted = args[j]
+        j += 1
+        if quoted:
+            items.append((True, text))
+            continue
+        if not text or not set(text) <= _PUNCTUATION:
+            return None
+        for k, ch in enumerate(text):
+            depth += (ch == "(") - (ch == ")")
+            items.append((False, ch))
+            if depth == 0:
+                if k != len(text) - 1:
+                    return None  # `)+`, `)(`: the group ends inside a word
+                break
+        if depth == 0:
+            break
+    if depth != 0:
+        return None
+    pos = 0
+
+    def expr() -> str | None:
+        nonlocal pos
+        parts: list[str] = []
+        while True:
+            part = term()
+            if part is None:
+                return None
+            parts.append(part)
+            if pos < len(items) and items[pos] == (False, "+"):
+                pos += 1
+                continue
+            return "".join(parts)
+
+    def term() -> str | None:
+        nonlocal pos
+        if pos >= len(items):
+            return None
+        literal, text = items[pos]
+        pos += 1
+        if literal:
+            return text
+        if text != "(":
+            return None
+        inner = expr()
+        if inner is None or pos >= len(items) or items[pos] != (False, ")"):
+            return None
+        pos += 1
+        return inner
+
+    value = term()
+    return (value, j) if value is not None and pos == len(items) else None
+
+
+def join_strings(args: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """``args`` with each parenthesised ``+`` concatenation of literals read into one string token.
+
+    >>> join_strings([(".ftn", True), ("(", False), ("C:/a", True), ("+", False), ("/b.tga", True), (")", False)])
+    [('.ftn', True), ('C:/a/b.tga', True)]
+    """
+    if not any(not quoted and text[:1] == "(" for text, quoted in args):
+        return args
+    out: list[tuple[str, bool]] = []
+    i, n = 0, len(args)
+    while i < n:
+        text, quoted = args[i]
+        if not quoted and text[:1] == "(":
+            found = _concatenation(args, i)
+            if found is not None:
+                out.append((found[0], True))
+                i = found[1]
+                continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
 # setAttr flags that take one value; other flags (-av, -c...) take none.
 _SETATTR_VALUE_FLAGS = frozenset(
     {
@@ -242,7 +340,9 @@ class _Builder:
         """One statement: its first (unquoted) word and the tokens after it."""
         if head == "setAttr":
             self.set_attr(args)
-        elif head == "createNode":
+            return
+        args = join_strings(args)
+        if head == "createNode":
             if args:
                 flags, pos = _flags(args, _CREATENODE_VALUE_FLAGS)
                 node_type = pos[0][0] if pos else ""
@@ -270,7 +370,7 @@ class _Builder:
                     self.scene.units[_CURRENTUNIT_FLAGS[flag]] = value
 
     def set_attr(self, args: list[_Tok]) -> None:
-        flags, pos = _flags(args, _SETATTR_VALUE_FLAGS)
+        flags, pos = _flags(join_strings(args), _SETATTR_VALUE_FLAGS)
         if not pos:
             return
         plug = pos[0][0]
@@ -281,8 +381,8 @@ class _Builder:
             node = self._node_or_placeholder(name)
         else:
             return
-        if node is None or len(pos) < 2:
-            return
+        if node is None or len(pos) < 2 or (not pos[1][1] and pos[1][0][:1] == "("):
+            return  # no value, or a concatenation that does not read: never the path `(`
         # a string value, or a single scalar word (``setAttr ".uvt" 3;``)
         if flags.get("-type") == "string" or ("-type" not in flags and len(pos) == 2):
             node.attrs[attr] = pos[1][0]
@@ -403,7 +503,13 @@ def _set_attr_args(text: str, p: int) -> tuple[list[_Tok], int] | None:
         semi = find(";", p)
         if semi < 0:
             return None  # no `;` anywhere after: the statement never ends
-        if find('"', p, semi) < 0 and find("/", p, semi) < 0 and flag_word(text, p, semi) is None:
+        # (and no `)`: only the first words are kept, and a concatenation may close later)
+        if (
+            find('"', p, semi) < 0
+            and find("/", p, semi) < 0
+            and find(")", p, semi) < 0
+            and flag_word(text, p, semi) is None
+        ):
             args += [(w, False) for w in _FIRST_WORDS.match(text, p, semi).groups() if w]
             return args, semi + 1
         t = _ONE_TOKEN.match(text, p)
