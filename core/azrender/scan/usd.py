@@ -1,0 +1,295 @@
+"""Follow a USD stage through its layers: sublayers, references, payloads and asset values.
+
+A scene that loads a USD stage (Maya's ``mayaUsdProxyShape.filePath``, an
+Arnold stand-in ``.usd``, Blender's USD cache file) needs every layer the stage
+composes and every file those layers name: a texture in a shader's
+``asset inputs:file = @./tex/wood.<UDIM>.png@``, a value clip, a sublayer of a
+payload. :func:`follow_usd_layers` adds them to a scan, recursively, each
+layer once (a layer cycle ends), missing files named with the layer that
+refers to them.
+
+Two readers, one answer:
+
+* text layers (``#usda 1.0``, in ``.usda`` or ``.usd``) are read here: every
+  asset path (``@path@`` or ``@@@path@@@``) outside comments and strings, and
+  the field it belongs to (``subLayers``, ``references``, ``payload`` or the
+  attribute's name). This needs no dependency and reads a large text layer
+  fast.
+* crate (binary) layers (``PXR-USDC`` header, ``.usdc`` or ``.usd``) are read
+  with Pixar's ``usd-core`` (``pip install azrender[usd]``):
+  ``UsdUtils.ExtractExternalReferences`` lists their sublayers, references and
+  payloads, and asset-valued attributes with the references. Without
+  ``usd-core`` such a layer is still listed, and a warning says that what it
+  names was not followed.
+
+Paths resolve as Pixar's default asset resolver (``ArDefaultResolver``,
+https://openusd.org/release/api/class_ar_default_resolver.html) does: an
+absolute path as it is; ``./`` and ``../`` anchored to the folder of the layer
+that names it; any other relative path (a "search path") anchored to that
+layer first, then looked up in each folder of ``PXR_AR_DEFAULT_SEARCH_PATH``.
+The resolver also searches the current working directory; a scan does not,
+since the render node's working directory is not the artist's. ``<UDIM>``
+(and other tile tokens) expand to the tiles on disk. ``.usdz`` packages
+carry their own files and are listed, not opened.
+
+>>> [(r.field, r.path) for r in usda_asset_paths('''#usda 1.0
+... (subLayers = [@./a.usda@ (offset = 2), @b.usda@])
+... def "X" (prepend references = @./c.usd@</X>) {
+...     asset inputs:file = @tex/<UDIM>.png@  # @not/this.png@
+...     string note = "@nor/this.png@"
+... }''')]
+[('subLayers', './a.usda'), ('subLayers', 'b.usda'), ('references', './c.usd'), ('inputs:file', 'tex/<UDIM>.png')]
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from azrender.model import Asset, AssetKind, AssetSet
+from azrender.paths import is_windows_path
+from azrender.scan.assets import assets_for
+from azrender.scan.resolve import first_visit
+
+# Layers a stage composes (followed); .usdz is a package and not opened.
+LAYER_SUFFIXES = frozenset({".usd", ".usda", ".usdc"})
+USD_SUFFIXES = LAYER_SUFFIXES | {".usdz"}
+TEXT_MAGIC = b"#usda"
+CRATE_MAGIC = b"PXR-USDC"
+SEARCH_PATH_VAR = "PXR_AR_DEFAULT_SEARCH_PATH"
+# Composition fields: what they name is a layer (or a file a format plug-in reads, e.g. .abc).
+# Value clips name their layers by a template string (``"./clip.#.usd"``), not an asset path.
+_CLIP_TEMPLATE = "templateAssetPath"
+_ARC_FIELDS = frozenset({"subLayers", "references", "payload"})
+_SUFFIX_KINDS: dict[str, AssetKind] = {
+    **dict.fromkeys(USD_SUFFIXES, AssetKind.REFERENCE),
+    **dict.fromkeys(
+        (".png", ".jpg", ".jpeg", ".exr", ".tif", ".tiff", ".tx", ".tex", ".hdr", ".tga",
+         ".bmp", ".ptx", ".ptex", ".dds", ".webp", ".gif", ".psd", ".rat", ".b3d"),
+        AssetKind.TEXTURE,
+    ),
+    ".abc": AssetKind.CACHE,
+    ".ma": AssetKind.REFERENCE,  # maya-usd's MayaReference prims (asset mayaReference = @rig.mb@)
+    ".mb": AssetKind.REFERENCE,
+    ".vdb": AssetKind.VOLUME,
+    ".wav": AssetKind.AUDIO,
+    ".mp3": AssetKind.AUDIO,
+}
+
+# The tokens of the text format that matter here, in the order the grammar tries them:
+# comments and strings are skipped whole (an @ inside them is text), asset paths read,
+# prim paths (<...>) skipped, identifiers remembered, brackets nest fields.
+_TOKEN = re.compile(
+    r"""
+      (?P<comment>\#[^\n]*)
+    | (?P<string>\"\"\"(?:[^\\]|\\.)*?\"\"\"|'''(?:[^\\]|\\.)*?'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+    | @@@(?P<asset3>(?:[^@\\]|\\@@@|\\.|@(?!@@))*)@@@
+    | @(?P<asset>[^@]*)@
+    | (?P<primpath><[^<>\n]*>)
+    | (?P<ident>[A-Za-z_][A-Za-z0-9_:.]*)
+    | (?P<eq>=)
+    | (?P<open>[\[({])
+    | (?P<close>[\])}])
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class LayerRef:
+    """One asset path a layer writes, and the field it is in (``subLayers``, an attribute name...)."""
+
+    field: str
+    path: str
+
+
+class UsdLayerError(ValueError):
+    """The file is not a USD layer this scanner can read (names the file and why)."""
+
+
+def usda_asset_paths(text: str) -> list[LayerRef]:
+    """Every asset path of a text layer, with its field, in file order.
+
+    The field is the name before the nearest enclosing ``=``: list brackets
+    and layer-offset parentheses keep it (``subLayers = [@a@ (offset = 1), @b@]``
+    gives two ``subLayers``), ``prepend``/``append``/``delete`` are list edits
+    of the same field. A value clip's ``templateAssetPath`` string counts too,
+    as ``UsdUtils.ExtractExternalReferences`` counts it.
+    """
+    found: list[LayerRef] = []
+    fields: list[str] = [""]
+    last_ident = ""
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "ident":
+            last_ident = m.group("ident")
+        elif kind == "eq":
+            fields[-1] = last_ident
+        elif kind == "open":
+            fields.append(fields[-1])
+        elif kind == "close":
+            if len(fields) > 1:
+                fields.pop()
+        elif kind == "asset":
+            found.append(LayerRef(fields[-1], m.group("asset")))
+        elif kind == "asset3":
+            found.append(LayerRef(fields[-1], m.group("asset3").replace("\\@@@", "@@@")))
+        elif kind == "string" and fields[-1] == _CLIP_TEMPLATE:
+            found.append(LayerRef(_CLIP_TEMPLATE, _unquote(m.group("string"))))
+    return found
+
+
+def _unquote(token: str) -> str:
+    quote = 3 if token[:3] in ('"""', "'''") else 1
+    return re.sub(r"\\(.)", r"\1", token[quote:-quote])
+
+
+def _usd_utils() -> Any:
+    # usd-core is optional (about 150 MB) and untyped: imported by name, only for crate layers.
+    return importlib.import_module("pxr.UsdUtils")
+
+
+def _crate_asset_paths(layer: Path) -> list[LayerRef]:
+    sublayers, references, payloads = _usd_utils().ExtractExternalReferences(str(layer))
+    return (
+        [LayerRef("subLayers", p) for p in sublayers]
+        + [LayerRef("references", p) for p in references]
+        + [LayerRef("payload", p) for p in payloads]
+    )
+
+
+def have_usd_core() -> bool:
+    """Whether Pixar's ``pxr`` module (``usd-core``) can be imported here."""
+    try:
+        _usd_utils()
+    except ImportError:
+        return False
+    return True
+
+
+def layer_asset_paths(layer: Path) -> list[LayerRef]:
+    """The asset paths one layer file writes (text read here, crate via ``usd-core``).
+
+    :raises UsdLayerError: the file cannot be read, is not a USD layer, or is
+        a crate file and ``usd-core`` is not installed.
+    """
+    try:
+        with layer.open("rb") as f:
+            head = f.read(len(CRATE_MAGIC))
+            if head.startswith(TEXT_MAGIC):
+                text = (head + f.read()).decode("utf-8", errors="replace")
+                return usda_asset_paths(text)
+    except OSError as exc:
+        raise UsdLayerError(f"cannot read the USD layer {layer}: {exc.strerror or exc}") from None
+    if head != CRATE_MAGIC:
+        raise UsdLayerError(f"{layer} is not a USD layer (neither '#usda' text nor a 'PXR-USDC' crate)")
+    if not have_usd_core():
+        raise UsdLayerError(
+            f"{layer} is a binary (crate) USD layer; its layers and textures were not followed: "
+            "install usd-core (pip install 'azrender[usd]') and scan again"
+        )
+    try:
+        return _crate_asset_paths(layer)
+    except Exception as exc:  # pxr raises Tf.ErrorException, which has no importable base here
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsdLayerError(f"cannot read the USD layer {layer}: {first}") from None
+
+
+def _kind(ref: LayerRef) -> AssetKind:
+    suffix = os.path.splitext(ref.path)[1].lower()
+    if suffix in _SUFFIX_KINDS:
+        return _SUFFIX_KINDS[suffix]
+    return AssetKind.REFERENCE if ref.field in _ARC_FIELDS else AssetKind.OTHER
+
+
+def _is_search_path(path: str) -> bool:
+    """A relative path not starting with ``./`` or ``../`` (looked up in the search path)."""
+    if path.startswith("/") or is_windows_path(path):
+        return False
+    return not (path.startswith("./") or path.startswith("../"))
+
+
+def _search_dirs(env: Mapping[str, str] | None) -> tuple[str, ...]:
+    value = (os.environ if env is None else env).get(SEARCH_PATH_VAR, "")
+    return tuple(d for d in value.split(os.pathsep) if d)
+
+
+def layer_assets(
+    layer: Path, refs: Iterable[LayerRef], *, env: Mapping[str, str] | None = None
+) -> list[Asset]:
+    """The files ``refs`` (written in ``layer``) stand for, resolved as ``ArDefaultResolver`` does."""
+    found: list[Asset] = []
+    folder = layer.parent
+    search = _search_dirs(env)
+    for ref in refs:
+        written = ref.path.strip()
+        if not written:
+            continue
+        roots: Sequence[str | Path] = (folder, *search) if _is_search_path(written) else ()
+        found.extend(
+            assets_for(
+                written,
+                _kind(ref),
+                f"USD layer {layer}: {ref.field or 'asset'}",
+                scene_dir=folder,
+                search_roots=roots,
+                env=env,
+            )
+        )
+    return found
+
+
+def usd_dependencies(
+    stage: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    visited: set[Path] | None = None,
+) -> tuple[list[Asset], list[str]]:
+    """Every file the layer ``stage`` composes or names, recursively (``stage`` itself excluded).
+
+    Returns the assets (missing ones kept, each naming the layer that refers
+    to it) and one-line warnings for layers that exist but could not be read.
+    A layer already in ``visited`` is not read again, which ends cycles.
+    """
+    seen = visited if visited is not None else set()
+    assets: list[Asset] = []
+    warnings: list[str] = []
+    pending = [stage]
+    while pending:
+        layer = pending.pop()
+        if not first_visit(seen, layer):
+            continue
+        try:
+            refs = layer_asset_paths(layer)
+        except UsdLayerError as exc:
+            warnings.append(str(exc))
+            continue
+        found = layer_assets(layer, refs, env=env)
+        assets.extend(found)
+        # Depth first, in file order: a layer's own files come before its sublayers' files.
+        pending.extend(
+            a.path for a in reversed(found) if a.exists and a.path.suffix.lower() in LAYER_SUFFIXES
+        )
+    return assets, warnings
+
+
+def follow_usd_layers(result: AssetSet, *, env: Mapping[str, str] | None = None) -> list[str]:
+    """Add to ``result`` what every USD layer it lists needs; return the warnings.
+
+    The one call an application scanner makes after its own scan: whatever
+    node brought the stage in (proxy shape, stand-in, cache file), its layers
+    and textures join the same asset set.
+    """
+    warnings: list[str] = []
+    visited: set[Path] = set()
+    for asset in list(result.assets):
+        if asset.exists and asset.path.suffix.lower() in LAYER_SUFFIXES:
+            assets, notes = usd_dependencies(asset.path, env=env, visited=visited)
+            result.extend(assets)
+            warnings.extend(notes)
+    return warnings
