@@ -1,8 +1,13 @@
 """`azrender scan` on scenes saved by a newer application than the scanner knows.
 
-Blender: a .blend newer than :data:`NEWEST_BLENDER_VERSION` (or with a header
-layout BAT does not know) is refused with exit 2 and "saved by a newer
-Blender", whether it is the scene, a compressed scene or a linked library.
+Blender: a .blend is read through its own SDNA whatever Blender wrote it, as
+Blender itself does (it only warns, "File saved by newer Blender, expect loss
+of data"). A file newer than the newest Blender the suite tests
+(:data:`NEWEST_TESTED_BLENDER_VERSION`) is scanned with one warning line
+(``--json``: ``warnings``), scene or linked library alike. Refused, with exit 2,
+are only what Blender refuses too: a header layout it cannot decode
+(``BlenderHeaderUnknown``); and a file whose SDNA lacks a field the scanner
+reads, the error naming ``Struct.field`` and the file.
 Maya: a newer .ma/.mb is read (see ``NEWEST_MAYA_VERSION`` for why); only when
 it does not parse does the error name the newer Maya.
 """
@@ -15,27 +20,35 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zstandard
 
-from azrender_blender.scan import NEWEST_BLENDER_VERSION
+from azrender_blender.sdna import NEWEST_TESTED_BLENDER_VERSION
 from azrender_maya.scan import NEWEST_MAYA_VERSION
 
 AZRENDER = Path(sys.executable).parent / "azrender"
 BLENDFILES = "helio__blender-asset-tracer/tests/blendfiles"
 
 
-def run_scan(scene: Path) -> subprocess.CompletedProcess[str]:
+def run_scan(scene: Path, *, as_json: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "AZRENDER_DEBUG"}
     return subprocess.run(
-        [str(AZRENDER), "scan", str(scene), "--json"],
+        [str(AZRENDER), "scan", str(scene), *(["--json"] if as_json else [])],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
         env=env,
     )
+
+
+def scanned(scene: Path) -> dict[str, Any]:
+    """Run the scan; it must succeed and print its JSON document."""
+    proc = run_scan(scene)
+    assert proc.returncode == 0, (scene.name, proc.stderr)
+    return dict(json.loads(proc.stdout))
 
 
 def refused(scene: Path, *words: str) -> str:
@@ -57,15 +70,42 @@ def patched(src: Path, dst: Path, old: bytes, new: bytes) -> Path:
     return dst
 
 
+def renamed_in_sdna(blend: Path, old: bytes, new: bytes) -> None:
+    """Rename one field name in the file's own DNA1 catalogue (same length: nothing else moves).
+
+    The DNA1 block starts ``SDNA`` ``NAME`` <count> and then the NUL-terminated
+    field names (``source/blender/makesdna/intern/dna_genfile.cc``,
+    ``init_structDNA``); every struct whose field uses that name loses it.
+    """
+    assert len(old) == len(new)
+    data = blend.read_bytes()
+    start = data.index(b"SDNANAME")
+    at = data.index(b"\0" + old + b"\0", start) + 1
+    blend.write_bytes(data[:at] + new + data[at + len(old) :])
+
+
+def assets_of(doc: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    return [(a["kind"], Path(a["path"]).name, a["exists"]) for a in doc["assets"]]
+
+
 # --- Blender --------------------------------------------------------------------------
 
 
-def test_legacy_header_from_the_future(real_fixtures: Path, tmp_path: Path) -> None:
-    src = real_fixtures / BLENDFILES / "absolute_path.blend"
-    assert run_scan(src).returncode == 0  # the control: same bytes, real version
-    scene = patched(src, tmp_path / "future.blend", b"BLENDER-v280", b"BLENDER-v999")
-    line = refused(scene, "saved by a newer Blender", "9.99")
-    assert "5.0" in line  # says what it does read
+def test_newer_blender_is_scanned_with_one_warning(real_fixtures: Path, tmp_path: Path) -> None:
+    src = real_fixtures / BLENDFILES / "missing_textures.blend"
+    control = scanned(src)
+    assert control["warnings"] == []
+    scene = patched(src, tmp_path / "future.blend", b"BLENDER-v279", b"BLENDER-v999")
+    doc = scanned(scene)
+    assert assets_of(doc)[1:] == assets_of(control)[1:]  # the same dependencies, found
+    assert len(doc["warnings"]) == 1
+    warning = doc["warnings"][0]
+    assert str(scene) in warning and "Blender 9.99" in warning and "5.3" in warning
+    # Without --json: the table, then the same warning as one line on stderr.
+    proc = run_scan(scene, as_json=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("warning: ")]
+    assert lines == [f"warning: {warning}"], proc.stderr
 
 
 def test_zstd_compressed_newer_blend(real_fixtures: Path, tmp_path: Path) -> None:
@@ -77,19 +117,21 @@ def test_zstd_compressed_newer_blend(real_fixtures: Path, tmp_path: Path) -> Non
     )
     scene = tmp_path / "compressed_future.blend"
     scene.write_bytes(zstandard.ZstdCompressor().compress(raw.read_bytes()))
-    refused(scene, "saved by a newer Blender", "6.1")
+    doc = scanned(scene)
+    assert [w for w in doc["warnings"] if "Blender 6.1" in w and str(scene) in w] == doc["warnings"] != []
 
 
 @pytest.mark.parametrize(
-    ("header", "words"),
+    "header",
     [
-        (b"BLENDER17-02v0500", ("saved by a newer Blender",)),  # a new file format version
-        (b"BLENDER18-01v0500", ("saved by a newer Blender",)),  # a new header size
+        b"BLENDER17-02v0500",  # a new file format version
+        b"BLENDER18-01v0500",  # a new header size
     ],
 )
-def test_unknown_header_layouts_are_newer_files(
-    real_fixtures: Path, tmp_path: Path, header: bytes, words: tuple[str, ...]
+def test_header_layouts_blender_cannot_decode_are_refused(
+    real_fixtures: Path, tmp_path: Path, header: bytes
 ) -> None:
+    """Blender refuses these too: ``BLO_readfile_blender_header_decode`` gives ``BlenderHeaderUnknown``."""
     scene = patched(
         real_fixtures / BLENDFILES / "absolute_path.blend",
         tmp_path / "layout.blend",
@@ -97,22 +139,43 @@ def test_unknown_header_layouts_are_newer_files(
         header[:12],
     )
     # the rest of the 17-byte header replaces the first block header bytes: never read
-    refused(scene, *words)
+    refused(scene, "header layout this scanner cannot decode")
 
 
-def test_newer_linked_library_is_refused(real_fixtures: Path, tmp_path: Path) -> None:
+def test_newer_linked_library_is_scanned_with_a_warning_naming_it(real_fixtures: Path, tmp_path: Path) -> None:
     for name in ("linked_cube.blend", "basic_file.blend"):
         shutil.copy(real_fixtures / BLENDFILES / name, tmp_path / name)
     scene = tmp_path / "linked_cube.blend"
-    assert run_scan(scene).returncode == 0
+    control = scanned(scene)
     library = tmp_path / "basic_file.blend"
     patched(library, library, b"BLENDER-v279", b"BLENDER-v510")
-    line = refused(scene, "saved by a newer Blender", "5.10")
-    assert "basic_file.blend" in line  # names the library, not only the scene
+    doc = scanned(scene)
+    assert assets_of(doc) == assets_of(control)
+    assert len(doc["warnings"]) == 1
+    assert f"library {library}" in doc["warnings"][0] and "Blender 5.10" in doc["warnings"][0]
+
+
+def test_a_field_the_sdna_lacks_is_named_with_the_file(real_fixtures: Path, tmp_path: Path) -> None:
+    scene = tmp_path / "missing_textures.blend"
+    shutil.copy(real_fixtures / BLENDFILES / scene.name, scene)
+    renamed_in_sdna(scene, b"*packedfile", b"*packedfilx")
+    line = refused(scene, "Image.packedfile", "SDNA has no field")
+    assert "is not a readable" not in line
+
+
+def test_a_field_a_library_lacks_is_named_with_the_library(real_fixtures: Path, tmp_path: Path) -> None:
+    """``ID.lib`` is read by BAT without a default: its KeyError becomes the same one-line error."""
+    for name in ("doubly_linked.blend", "linked_cube.blend", "basic_file.blend"):
+        shutil.copy(real_fixtures / BLENDFILES / name, tmp_path / name)
+    library = tmp_path / "linked_cube.blend"
+    renamed_in_sdna(library, b"*lib", b"*liX")
+    line = refused(tmp_path / "doubly_linked.blend", "ID.lib", f"library {library}")
+    assert "is not a readable" not in line
 
 
 @pytest.mark.bpy
-def test_newest_supported_blender_is_read_and_one_more_is_not(tmp_path: Path) -> None:
+def test_newest_tested_blender_has_no_warning_and_one_more_has(tmp_path: Path) -> None:
+    """bpy 5.0's own header, then the same bytes claiming the Blender after the newest tested."""
     pytest.importorskip("bpy")
     scene = tmp_path / "now.blend"
     subprocess.run(
@@ -128,10 +191,13 @@ def test_newest_supported_blender_is_read_and_one_more_is_not(tmp_path: Path) ->
         timeout=300,
     )
     header = scene.read_bytes()[:17]
-    assert header == b"BLENDER17-01v%04d" % NEWEST_BLENDER_VERSION, header
-    assert run_scan(scene).returncode == 0
-    newer = b"BLENDER17-01v%04d" % (NEWEST_BLENDER_VERSION + 1)
-    refused(patched(scene, tmp_path / "next.blend", header, newer), "saved by a newer Blender")
+    assert header == b"BLENDER17-01v0500", header
+    assert scanned(scene)["warnings"] == []
+    tested = patched(scene, tmp_path / "tested.blend", header, b"BLENDER17-01v%04d" % NEWEST_TESTED_BLENDER_VERSION)
+    assert scanned(tested)["warnings"] == []
+    newer = b"BLENDER17-01v%04d" % (NEWEST_TESTED_BLENDER_VERSION + 1)
+    doc = scanned(patched(scene, tmp_path / "next.blend", header, newer))
+    assert len(doc["warnings"]) == 1 and "next.blend" in doc["warnings"][0]
 
 
 # --- Maya ------------------------------------------------------------------------------

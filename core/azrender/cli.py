@@ -144,6 +144,8 @@ def scan(scene: Path, as_json: bool, strict: bool) -> None:
         _emit_json(assets.to_json())
     else:
         _print_assets(assets)
+        for warning in assets.warnings:
+            err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     check_missing(assets, strict=strict)
 
 

@@ -92,6 +92,9 @@ class AssetSet:
     app: str
     assets: list[Asset] = field(default_factory=list)
     packed_count: int = 0
+    # One line each: what the scan read but cannot vouch for (e.g. a file saved
+    # by an application newer than the scanner is tested with). Never a refusal.
+    warnings: list[str] = field(default_factory=list)
     # Paths already in ``assets``: scenes with thousands of files must not pay a
     # linear search per add. Rebuilt from ``assets`` so it never disagrees with it.
     _seen: set[Path] = field(default_factory=set, init=False, repr=False, compare=False)
@@ -128,6 +131,7 @@ class AssetSet:
             "assets": [a.to_json() for a in self.assets],
             "missing": [str(a.path) for a in self.missing],
             "packed": self.packed_count,
+            "warnings": list(self.warnings),
         }
 
 

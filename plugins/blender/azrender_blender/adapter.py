@@ -58,7 +58,7 @@ from azrender.paths import PathMap
 from azrender.paths import rules as rules_module
 from azrender.shell import bash_double_quote, bash_single_quote
 from azrender_blender import remap as remap_module
-from azrender_blender.scan import _check_version, _quiet_bat, _unreadable, scan_blend
+from azrender_blender.scan import _quiet_bat, _unreadable, scan_blend
 
 # Values Blender's ``-F/--render-format`` accepts (``blender --help``).
 BLENDER_FORMATS = (
@@ -250,7 +250,6 @@ def blend_frames(path: Path) -> FrameRange | None:
     with _quiet_bat():
         try:
             bfile = blendfile.open_cached(scene)
-            _check_version(bfile, scene)
             block = current_scene(bfile)
             if block is None:
                 return None

@@ -31,6 +31,8 @@ from azrender.errors import SceneError
 from azrender.model import Asset, AssetKind, AssetSet
 from azrender.paths import is_windows_path
 
+from . import sdna
+
 APP = "blender"
 
 # Two-letter ID codes (the prefix of every datablock name in a .blend) to what
@@ -249,40 +251,57 @@ def _assets_of(usage: BlockUsage, scene: Path) -> Iterator[Asset]:
         yield Asset.from_disk(f, kind, referrer)
 
 
-# The newest .blend the scanner vouches for: Blender 5.0 (header version 500),
-# the newest that blender-asset-tracer 1.23 reads and that the tests check
-# against real Blender (bpy 5.0). A newer file may move or rename the DNA
-# fields BAT follows, and then dependencies would go missing *silently*: we
-# refuse it instead, and say what to do.
-NEWEST_BLENDER_VERSION = 500
-
-# BAT's wording for a header layout it does not know (a newer file format).
+# BAT's wording for a header layout it cannot decode. Blender refuses those too
+# (``BlenderHeaderUnknown`` in ``BLO_readfile_blender_header_decode``): without
+# the header the block headers and the SDNA cannot be found.
 _NEWER_HEADER = ("unsupported file format version", "unknown file header size")
 
 
-def _blender_version_text(version: int) -> str:
-    """``500`` → ``5.0``, ``279`` → ``2.79`` (how Blender writes its version in headers).
-
-    >>> _blender_version_text(500), _blender_version_text(279), _blender_version_text(1203)
-    ('5.0', '2.79', '12.3')
-    """
-    major, minor = divmod(version, 100)
-    return f"{major}.{minor:02d}" if major < 3 else f"{major}.{minor}"
+def _label(path: Path, scene: Path) -> str:
+    """The scene by its path; a library by its path and the scene that links it."""
+    return f"{path}" if path.absolute() == scene else f"library {path} (linked from {scene})"
 
 
-def _newer_blender(path: Path, saved_by: str, scene: Path) -> SceneError:
-    newest = _blender_version_text(NEWEST_BLENDER_VERSION)
-    what = f"{path}" if path.absolute() == scene else f"library {path} (linked from {scene})"
+def _newer_header(path: Path, scene: Path) -> SceneError:
+    tested = sdna.version_text(sdna.NEWEST_TESTED_BLENDER_VERSION)
     return SceneError(
-        f"{what} was saved by a newer Blender ({saved_by}) than this scanner reads (up to {newest})",
-        hint=f"save a copy with Blender {newest} or update azrender",
+        f"{_label(path, scene)} has a .blend header layout this scanner cannot decode "
+        f"(a newer file format than Blender {tested} writes)",
+        hint="update azrender, or save a copy with the Blender you render with",
     )
 
 
-def _check_version(bfile: blendfile.BlendFile, scene: Path) -> None:
-    version = int(bfile.header.version)
-    if version > NEWEST_BLENDER_VERSION:
-        raise _newer_blender(Path(bfile.filepath), _blender_version_text(version), scene)
+def _missing_field(missing: sdna.MissingField, scene: Path) -> SceneError:
+    what = missing.message()
+    if missing.path.absolute() != scene:
+        what = f"library {what} (linked from {scene})"
+    return SceneError(what, hint="update azrender, or save a copy with the Blender you render with")
+
+
+def _file_warnings(bfile: blendfile.BlendFile, scene: Path) -> list[str]:
+    newer = sdna.newer_than_tested(bfile)
+    if newer is None:
+        return []
+    tested = sdna.version_text(sdna.NEWEST_TESTED_BLENDER_VERSION)
+    return [
+        f"{_label(Path(bfile.filepath), scene)} was saved by Blender {newer}, newer than the newest "
+        f"this scanner is tested with ({tested}); read through the file's own SDNA"
+    ]
+
+
+def _check_opened(scene: Path) -> list[str]:
+    """Check every .blend the scan opened (the scene and each library BAT followed).
+
+    :returns: one warning per file saved by a Blender newer than we test.
+    :raises SceneError: naming the file and the ``Struct.field`` its SDNA lacks.
+    """
+    warnings: list[str] = []
+    for bfile in list(blendfile._cached_bfiles.values()):
+        missing = sdna.check_fields(bfile)
+        if missing is not None:
+            raise _missing_field(missing, scene)
+        warnings.extend(_file_warnings(bfile, scene))
+    return warnings
 
 
 def _unreadable(path: Path, reason: str) -> SceneError:
@@ -311,28 +330,29 @@ def scan_blend(path: Path) -> AssetSet:
         try:
             bfile = blendfile.open_cached(scene)
             iterator = _BlockIterator(bfile)
-            _check_version(bfile, scene)
-            checked = bfile
             for block in trace.asset_holding_blocks(iterator.iter_blocks(bfile)):
-                if block.bfile is not checked:
-                    # A linked library: it may come from a newer Blender too.
-                    _check_version(block.bfile, scene)
-                    checked = block.bfile
                 if block.code in _PACKABLE and block.get(b"packedfile", default=0):
                     packed.add((Path(block.bfile.filepath), block.addr_old))
                     continue
                 for usage in blocks2assets.iter_assets(block):
                     result.extend(_assets_of(usage, scene))
+            result.warnings.extend(_check_opened(scene))
         except bat_exceptions.BlendFileError as exc:
             bad = Path(getattr(exc, "filepath", scene))
             if any(words in str(exc.args[0] if exc.args else "") for words in _NEWER_HEADER):
-                raise _newer_blender(bad, "a newer .blend header", scene) from exc
+                raise _newer_header(bad, scene) from exc
             raise _unreadable(bad, str(exc.args[0]) if exc.args else type(exc).__name__) from exc
+        except KeyError as exc:
+            # BAT reads most fields without a default: a field the file's SDNA
+            # lacks is named, with the file, rather than called corruption.
+            missing = sdna.missing_field_from(exc, blendfile._cached_bfiles.values())
+            if missing is not None:
+                raise _missing_field(missing, scene) from exc
+            raise _unreadable(scene, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
         except (
             struct.error,
             EOFError,
             ValueError,
-            KeyError,
             IndexError,
             OSError,
             bat_exceptions.SegmentationFault,

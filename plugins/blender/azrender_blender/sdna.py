@@ -1,0 +1,198 @@
+"""Does a .blend describe, in its own SDNA, the fields the scanner reads? And is it newer than we test?
+
+A .blend carries the DNA of the Blender that wrote it (the ``DNA1`` block:
+every struct with its fields' names and types), and readers find a field by
+*name* in that catalogue, not by a fixed offset. That is how Blender opens files
+from other versions (``DNA_sdna_from_data`` in
+``source/blender/makesdna/intern/dna_genfile.cc``) and how blender-asset-tracer
+reads them (``BlendFile.decode_structs`` and ``dna.Struct.field_from_path`` in
+``blender_asset_tracer/blendfile``). So the Blender version in the header says
+nothing on its own about whether the scanner can read a file: Blender itself
+only *warns* for a file from a newer Blender ("File saved by newer Blender (…),
+expect loss of data", ``bmain->has_forward_compatibility_issues``,
+``source/blender/editors/interface/templates/interface_template_status.cc``)
+and refuses only a header layout it cannot decode
+(``BLO_readfile_blender_header_decode`` returns ``BlenderHeaderUnknown``, which
+``read_blender_header`` in ``source/blender/blenloader/intern/readfile.cc``
+turns into ``FD_FLAGS_FILE_FUTURE``).
+
+What *can* break a scan of a newer file is a field renamed, removed or retyped.
+blender-asset-tracer reads most fields without a default, so a missing one
+raises (see :func:`missing_field_from`); a few it reads *with* a default, and a
+rename there would drop dependencies silently: a renamed ``packedfile`` would
+list packed images as files, a renamed ``nodetree`` would hide every texture of
+a linked material. :data:`REQUIRED` lists those fields (and the path fields
+themselves), and :func:`check_fields` checks them against each file's own SDNA.
+
+Field names are the ones *stored in files*, which are the names before
+Blender's DNA renames (``source/blender/makesdna/intern/dna_rename_defs.h``):
+``Image.name`` is what Blender's C++ code calls ``Image::filepath``,
+``Library.name`` is ``Library::filepath``, ``Light`` is stored as ``Lamp``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from blender_asset_tracer import blendfile
+from blender_asset_tracer.blendfile import dna
+
+# The newest Blender whose files the test suite builds and compares with that
+# Blender's own ``bpy.utils.blend_paths`` (bpy 5.3.0). A newer file is scanned
+# all the same, through its own SDNA, with a one-line warning.
+NEWEST_TESTED_BLENDER_VERSION = 503
+
+
+class FieldKind(Enum):
+    """What a field must be for the scanner's reading of it to mean what it meant."""
+
+    PATH = "a char array (a file path)"
+    POINTER = "a pointer"
+    NUMBER = "a number"
+
+
+_NUMBER_TYPES = {b"char", b"uchar", b"short", b"ushort", b"int", b"int8_t", b"int16_t", b"int32_t"}
+
+
+@dataclass(frozen=True)
+class Need:
+    """One field of the datablocks with ID code ``code``: ``fields`` are alternatives (any one will do)."""
+
+    code: bytes
+    fields: tuple[bytes, ...]
+    kind: FieldKind
+    why: str
+
+
+# Checked only when the file holds a datablock of that code: a 2.79 file has no
+# Volume struct at all, and that is fine when it has no volumes.
+REQUIRED: tuple[Need, ...] = (
+    Need(b"IM", (b"name",), FieldKind.PATH, "image file paths"),
+    Need(b"IM", (b"source",), FieldKind.NUMBER, "whether an image is a file, a sequence or UDIM tiles"),
+    Need(b"IM", (b"packedfile",), FieldKind.POINTER, "which images are packed"),
+    Need(b"LI", (b"name",), FieldKind.PATH, "linked library paths"),
+    Need(b"LI", (b"packedfile",), FieldKind.POINTER, "which libraries are packed"),
+    Need(b"SO", (b"name",), FieldKind.PATH, "sound file paths"),
+    Need(b"SO", (b"packedfile",), FieldKind.POINTER, "which sounds are packed"),
+    Need(b"VF", (b"name",), FieldKind.PATH, "font file paths"),
+    Need(b"VF", (b"packedfile",), FieldKind.POINTER, "which fonts are packed"),
+    Need(b"MC", (b"name",), FieldKind.PATH, "movie clip paths"),
+    Need(b"CF", (b"filepath",), FieldKind.PATH, "cache file paths"),
+    Need(b"VO", (b"filepath",), FieldKind.PATH, "volume file paths"),
+    Need(b"VO", (b"packedfile",), FieldKind.POINTER, "which volumes are packed"),
+    Need(b"MA", (b"nodetree",), FieldKind.POINTER, "material node trees (their image textures)"),
+    Need(b"WO", (b"nodetree",), FieldKind.POINTER, "world node trees (their environment textures)"),
+    Need(b"LA", (b"nodetree",), FieldKind.POINTER, "light node trees (their IES files)"),
+    # Blender 5.0 moved the scene's compositor tree to ``compositing_node_group``.
+    Need(b"SC", (b"compositing_node_group", b"nodetree"), FieldKind.POINTER, "the compositor's node tree"),
+    Need(b"SC", (b"ed",), FieldKind.POINTER, "the sequencer's strips"),
+)
+
+
+@dataclass(frozen=True)
+class MissingField:
+    """A field the scanner reads that a file's SDNA does not have (or has as something else)."""
+
+    path: Path
+    struct: str
+    field: str
+    problem: str
+    why: str
+
+    def message(self) -> str:
+        """One line: the file, the ``Struct.field``, what is wrong and what the scanner needed it for."""
+        return f"{self.path}: its SDNA {self.problem} {self.struct}.{self.field}, which the scanner reads for {self.why}"
+
+
+def _kind_ok(field: dna.Field, kind: FieldKind) -> bool:
+    name = field.name
+    if kind is FieldKind.POINTER:
+        return bool(name.is_pointer)
+    if name.is_pointer:
+        return False
+    if kind is FieldKind.PATH:
+        return field.dna_type.dna_type_id == b"char" and int(name.array_size) > 1
+    return field.dna_type.dna_type_id in _NUMBER_TYPES
+
+
+def _field_named(struct: dna.Struct, name: bytes) -> dna.Field | None:
+    return next((f for f in struct.fields if f.name.name_only == name), None)
+
+
+def check_fields(bfile: blendfile.BlendFile) -> MissingField | None:
+    """The first :data:`REQUIRED` field ``bfile``'s SDNA lacks or types differently, or None.
+
+    The struct is the one the file's own datablocks of that code are stored
+    as, so a struct renamed in a future Blender is still found.
+    """
+    for need in REQUIRED:
+        blocks = bfile.code_index.get(need.code)
+        if not blocks:
+            continue
+        struct = blocks[0].dna_type
+        fields = [f for f in (_field_named(struct, n) for n in need.fields) if f is not None]
+        label = need.fields[0].decode()
+        if not fields:
+            return MissingField(Path(bfile.filepath), struct.dna_type_id.decode(), label, "has no field", need.why)
+        if not any(_kind_ok(f, need.kind) for f in fields):
+            field = fields[0]
+            return MissingField(
+                Path(bfile.filepath),
+                struct.dna_type_id.decode(),
+                field.name.name_only.decode(),
+                f"no longer has as {need.kind.value} the field",
+                need.why,
+            )
+    return None
+
+
+# blender-asset-tracer's wording when a struct lacks a field it reads without
+# a default (``dna.Struct.field_from_path``): "Struct(b'Image') has no field b'name', only [...]".
+_BAT_NO_FIELD = re.compile(r"^Struct\(b'(?P<struct>[^']+)'\) has no field b'(?P<field>[^']+)'")
+
+
+def missing_field_from(exc: KeyError, open_files: Iterable[blendfile.BlendFile]) -> MissingField | None:
+    """The file and ``Struct.field`` behind BAT's KeyError for a field the SDNA lacks, or None.
+
+    BAT's message names the struct, not the file; the file is the open one
+    whose SDNA has that struct without that field.
+    """
+    text = str(exc.args[0]) if exc.args else ""
+    match = _BAT_NO_FIELD.match(text)
+    if match is None:
+        return None
+    struct_name, field_name = match["struct"].encode(), match["field"].encode()
+    for bfile in open_files:
+        index = bfile.sdna_index_from_id.get(struct_name)
+        if index is not None and not bfile.structs[index].has_field(field_name):
+            return MissingField(
+                Path(bfile.filepath), match["struct"], match["field"], "has no field", "the scene's dependencies"
+            )
+    return None
+
+
+def version_text(version: int) -> str:
+    """``503`` → ``5.3``, ``279`` → ``2.79`` (how Blender writes its version in headers).
+
+    >>> version_text(503), version_text(279), version_text(1203)
+    ('5.3', '2.79', '12.3')
+    """
+    major, minor = divmod(version, 100)
+    return f"{major}.{minor:02d}" if major < 3 else f"{major}.{minor}"
+
+
+def newer_than_tested(bfile: blendfile.BlendFile) -> str | None:
+    """The Blender version text when ``bfile`` was saved by a Blender newer than we test, else None.
+
+    The header's version is ``BLENDER_FILE_VERSION`` of the Blender that
+    wrote the file (``BlenderHeader::file_version``, decoded from header bytes
+    9-11 of the 12-byte legacy header or 13-16 of the 17-byte one in
+    ``BLO_readfile_blender_header_decode``, ``source/blender/blenloader``);
+    BAT reads it into ``BlendFileHeader.version``.
+    """
+    version = int(bfile.header.version)
+    return version_text(version) if version > NEWEST_TESTED_BLENDER_VERSION else None
