@@ -163,6 +163,7 @@ def test_crate_without_usd_core_is_listed_with_a_warning(
 
     monkeypatch.setattr(usd, "_usd_utils", no_usd_core)
     result, warnings = _scan(stage)
+    assert result.warnings == warnings
     crate = stage.parent / "payload.usdc"
     assert crate in {a.path for a in result.present}
     assert "crate.png" not in {a.path.name for a in result.assets}

@@ -279,11 +279,12 @@ def usd_dependencies(
 
 
 def follow_usd_layers(result: AssetSet, *, env: Mapping[str, str] | None = None) -> list[str]:
-    """Add to ``result`` what every USD layer it lists needs; return the warnings.
+    """Add to ``result`` what every USD layer it lists needs, and its warnings.
 
     The one call an application scanner makes after its own scan: whatever
     node brought the stage in (proxy shape, stand-in, cache file), its layers
-    and textures join the same asset set.
+    and textures join the same asset set. The warnings (one line per layer
+    that could not be read) are added to ``result.warnings`` and returned.
     """
     warnings: list[str] = []
     visited: set[Path] = set()
@@ -292,4 +293,5 @@ def follow_usd_layers(result: AssetSet, *, env: Mapping[str, str] | None = None)
             assets, notes = usd_dependencies(asset.path, env=env, visited=visited)
             result.extend(assets)
             warnings.extend(notes)
+    result.warnings.extend(warnings)
     return warnings
