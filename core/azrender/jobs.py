@@ -217,10 +217,11 @@ def build_job(
         preparation=preparation_task(job_id, plan, node_env),
         release=TaskSpec(
             task_id=RELEASE_TASK_ID,
-            command_line=(
+            # A job's own mount goes first, before its files are removed.
+            command_line=shell_chain((*plan.release_commands, (
                 azcopy.release_command(job_id) if plan.sync_tool == "azcopy"
                 else node_release_command(job_id, plan.node_os)
-            ),
+            )), plan.node_os),
             environment=node_env,
             display_name="remove the job's files from the node",
         ),

@@ -18,6 +18,7 @@ from azrender.local.executor import expand_output_pattern
 from azrender.local.node import NodeLayout
 from azrender.model import FrameRange, JobSpec
 from azrender.presets import Preset, parse_preset
+from azrender.storage import blobfuse
 from azrender.storage.modes import storage_plan
 from azrender_blender.adapter import BlenderAdapter
 
@@ -168,6 +169,26 @@ def test_job_level_blobfuse_mount_runs_in_an_elevated_preparation_task_with_the_
     pool_mode = parse_preset(BASE + MODES["blobfuse"], Path("p.toml"))
     pool_doc = dry_run_document(make_job(pool_mode), pool_mode, now=NOW, environ={})
     assert pool_doc["job"]["jobPreparationTask"]["userIdentity"]["autoUser"]["elevationLevel"] == "nonadmin"
+
+
+@pytest.mark.parametrize("cache", ["file", "block", "none"])
+def test_job_level_blobfuse_dry_run_for_each_cache_mode(cache: str) -> None:
+    preset = parse_preset(BLOBFUSE_JOB + f'cache = "{cache}"\ncache_size_mb = 4096\n', Path("bf.toml"))
+    doc = dry_run_document(make_job(preset), preset, now=NOW, environ={})
+    assert validate_body("BatchJobCreateOptions", doc["job"]) == []
+    script = shlex.split(doc["job"]["jobPreparationTask"]["commandLine"])[2]
+    options = script.split("--container-name=assets ", 1)[1].split(")", 1)[0]
+    blobfuse.check_options(options)  # every flag is one blobfuse2 defines
+    cache_flag = {"block": "--block-cache-path", "file": "--tmp-path", "none": "--tmp-path"}[cache]
+    assert f"{cache_flag}=/mnt/resource/blobfuse2/$AZ_BATCH_JOB_ID" in options
+    size_flag = {"block": "--block-cache-disk-size=4096", "file": "--cache-size-mb=4096", "none": ""}[cache]
+    assert size_flag in options
+    # The release task unmounts (as root) before the job's files go, so the node stays usable.
+    release = doc["job"]["jobReleaseTask"]
+    assert release["userIdentity"] == {"autoUser": {"scope": "pool", "elevationLevel": "admin"}}
+    assert shlex.split(release["commandLine"])[2].index("blobfuse2 unmount") < release["commandLine"].index(
+        "azrender.node release"
+    )
 
 
 def test_job_level_blobfuse_with_identity_uses_msi_and_no_token() -> None:

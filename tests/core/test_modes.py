@@ -47,7 +47,9 @@ def test_blobfuse() -> None:
         account_name="abcrender",
         container_name="abc-assets",
         relative_mount_path="assets",
-        blobfuse_options="-o ro -o allow_other --file-cache-timeout=120 --tmp-path=/mnt/resource/blobfuse2",
+        # Standard_D4s_v5 (the default size) has no temporary disk: the cache is capped.
+        blobfuse_options="-o ro -o allow_other --file-cache-timeout=120 --tmp-path=/mnt/resource/blobfuse2"
+        " --cache-size-mb=8192",
     )
     assert (plan.upload, plan.node_sync, plan.mount_at, plan.job_commands) == ("blob", False, "pool", ())
     with pytest.raises(PresetError, match="needs Linux render nodes"):
@@ -58,13 +60,17 @@ def test_blobfuse_block_cache_mounted_by_the_job() -> None:
     text = (EXAMPLES / "blobfuse.toml").read_text().replace('"pool"', '"job"').replace('"file"', '"block"')
     plan = storage_plan(parse_preset(text.replace("cache_size_mb = 0", "cache_size_mb = 4096"), Path("b.toml")))
     assert isinstance(plan.mount, BlobfuseMount)
+    # The disk limit is --block-cache-disk-size (blobfuse2 has no --block-cache-size), and
+    # each job caches in a folder of its own.
     assert plan.mount.blobfuse_options.endswith(
-        "--block-cache --block-cache-path=/mnt/resource/blobfuse2 --block-cache-size=4096"
+        "--block-cache --block-cache-path=/mnt/resource/blobfuse2/$AZ_BATCH_JOB_ID --block-cache-disk-size=4096"
     )
     assert plan.mount_at == "job"
-    assert plan.job_commands[1].startswith(
-        'blobfuse2 mount "$AZ_BATCH_NODE_MOUNTS_DIR/assets" --container-name=abc-assets -o ro'
-    )
+    root = "$AZ_BATCH_NODE_SHARED_DIR/azrender-mounts/$AZ_BATCH_JOB_ID/assets"
+    assert plan.pathmap.to_node(TEX) == f"{root}/P/show/tex/a b.png"
+    assert plan.job_commands[0].startswith("command -v blobfuse2 >/dev/null || (")
+    assert f'blobfuse2 mount "{root}" --container-name=abc-assets -o ro' in plan.job_commands[1]
+    assert plan.release_commands[0].startswith(f'(! mountpoint -q "{root}" || blobfuse2 unmount "{root}"')
 
 
 def test_azure_files_windows_drive_and_unc_and_linux() -> None:

@@ -60,11 +60,18 @@ def test_blobfuse_mounted_by_the_preparation_task() -> None:
     assert job.preparation is not None
     argv = shlex.split(job.preparation.command_line)
     assert argv[:2] == ["/bin/bash", "-c"] and len(argv) == 3
-    steps = argv[2].split(" && ")
-    assert steps[0].startswith('mkdir -p "$AZ_BATCH_NODE_MOUNTS_DIR/assets"')
-    assert steps[1].startswith('blobfuse2 mount "$AZ_BATCH_NODE_MOUNTS_DIR/assets" --container-name=abc-assets')
-    assert steps[2] == "python3 -m azrender.node sync --job j4"
-    assert job.node_scene == "$AZ_BATCH_NODE_MOUNTS_DIR/assets/mnt/show/shot.blend"
+    root = "$AZ_BATCH_NODE_SHARED_DIR/azrender-mounts/$AZ_BATCH_JOB_ID/assets"
+    script = argv[2]
+    # Install when absent, then mount unless mounted, then sync: in that order.
+    assert script.startswith("command -v blobfuse2 >/dev/null || (")
+    mount = f'mountpoint -q "{root}" || (rm -rf "/mnt/resource/blobfuse2/$AZ_BATCH_JOB_ID"'
+    assert script.index("apt-get") < script.index(mount) < script.index(f'blobfuse2 mount "{root}" --container')
+    assert script.endswith(" && python3 -m azrender.node sync --job j4")
+    assert job.node_scene == f"{root}/mnt/show/shot.blend"
+    assert job.release is not None
+    release = shlex.split(job.release.command_line)[2]
+    assert release.startswith(f'(! mountpoint -q "{root}" || blobfuse2 unmount "{root}"')
+    assert release.endswith("; true) && python3 -m azrender.node release --job j4")
 
 
 def test_azure_files_on_windows_maps_the_drive_before_each_task() -> None:

@@ -305,6 +305,8 @@ def check_job_fits_plan(job: JobSpec, plan: StoragePlan, preset: Preset) -> None
         missing.append(f"the scene at {expected} (the job has {job.node_scene})")
     prep = job.preparation.command_line if job.preparation else ""
     missing += [f"the preparation command {c!r}" for c in plan.job_commands if c not in prep]
+    release = job.release.command_line if job.release else ""
+    missing += [f"the release command {c!r}" for c in plan.release_commands if c not in release]
     if plan.sync_tool == "azcopy" and job.preparation and not job.preparation.resource_files:
         missing.append("the azcopy preparation task of storage.node_sync = \"azcopy\"")
     missing += [
@@ -384,8 +386,10 @@ def job_body(
 ) -> JSON:
     """The BatchJobCreateOptions: pool, preparation (waits for success), release, limits.
 
-    When the storage plan mounts at job level, the preparation task mounts before it
-    syncs: it runs elevated (a FUSE mount needs root) with blobfuse2's environment.
+    When the storage plan mounts at job level, the preparation task installs blobfuse2
+    when the image lacks it and mounts before it syncs, and the release task unmounts:
+    both run elevated (``userIdentity`` of JobPreparationTask/JobReleaseTask; installing
+    packages and a FUSE mount need root), the mount with blobfuse2's environment.
     """
     common = {**licence, **job.environment}
     storage_env = node_storage_environment(access, job)
@@ -432,7 +436,8 @@ def job_body(
             "commandLine": release.command_line,
             "environmentSettings": environment({**release.environment, **storage_env}),
             "maxWallClockTime": iso_duration(RELEASE_LIMIT_MINUTES * 60),
-            "userIdentity": TASK_USER,
+            # Unmounting the job's own mount needs root, as mounting did.
+            "userIdentity": START_TASK_USER if plan.release_commands else TASK_USER,
         }
     return body
 

@@ -413,7 +413,8 @@ BLOBFUSE = TableSpec(
             "mount_name",
             "string",
             "assets",
-            "Folder below $AZ_BATCH_NODE_MOUNTS_DIR the container is mounted on.",
+            "Folder the container is mounted on: below $AZ_BATCH_NODE_MOUNTS_DIR (pool mounts) or "
+            "$AZ_BATCH_NODE_SHARED_DIR/azrender-mounts/<job id> (job mounts).",
             check=check_mount_name,
             schema={"pattern": MOUNT_NAME_RE.pattern},
         ),
@@ -421,7 +422,8 @@ BLOBFUSE = TableSpec(
             "mount_at",
             "string",
             "pool",
-            "`pool`: a MountConfiguration at pool start; `job`: mounted by the job preparation task.",
+            "`pool`: a MountConfiguration at pool start; `job`: the job preparation task installs "
+            "blobfuse2 and fuse3 when absent and mounts, the release task unmounts.",
             choices=MOUNT_AT,
         ),
         FieldSpec(
@@ -429,22 +431,24 @@ BLOBFUSE = TableSpec(
             "string",
             "file",
             "blobfuse2 cache: `file` (whole files on the temp disk), `block` (block cache), "
-            "`none` (stream).",
+            "`none` (file cache with `direct_io`: nothing kept).",
             choices=CACHE_KINDS,
         ),
         FieldSpec(
             "cache_path",
             "string",
             "/mnt/resource/blobfuse2",
-            "Cache folder: the temp SSD (`/mnt/resource/...` or `/mnt/...`) or a ramdisk "
-            "(`/dev/shm/...`).",
+            "Cache folder (`--tmp-path` or `--block-cache-path`; job mounts use a folder per job "
+            "below it): the temp SSD (`/mnt/resource/...` or `/mnt/...`) or a ramdisk (`/dev/shm/...`).",
             example="/mnt/resource/blobfuse2",
         ),
         FieldSpec(
             "cache_size_mb",
             "integer",
             0,
-            "Cache size limit in MB; 0 lets blobfuse2 choose (80% of the disk).",
+            "Cache size limit in MB (`--cache-size-mb`, `--block-cache-disk-size`); 0: blobfuse2 "
+            "takes up to 80% of the disk's free space, except on VM sizes without a temporary disk, "
+            "where the cache sits on the OS disk and is capped at 8192.",
             minimum=0,
             maximum=4_000_000,
         ),

@@ -36,6 +36,7 @@ from azrender.errors import PresetError
 from azrender.paths import MapRule, PathMap
 from azrender.paths.rules import is_absolute_target, join_node
 from azrender.presets.model import Preset
+from azrender.storage import blobfuse
 
 NodeOS = Literal["linux", "windows"]
 UploadKind = Literal["blob", "file-share", "none"]
@@ -45,6 +46,11 @@ MountAt = Literal["pool", "job", "task"]
 #: Batch's environment variables, spelled for each node OS.
 _SHARED = {"linux": "$AZ_BATCH_NODE_SHARED_DIR", "windows": "%AZ_BATCH_NODE_SHARED_DIR%"}
 _MOUNTS = {"linux": "$AZ_BATCH_NODE_MOUNTS_DIR", "windows": "%AZ_BATCH_NODE_MOUNTS_DIR%"}
+#: Where a job's preparation task mounts (``blobfuse.mount_at = "job"``): a folder of
+#: azrender's own in the shared folder, one per job. AZ_BATCH_NODE_MOUNTS_DIR is set only
+#: on pools with a mountConfiguration (docs: "Mount a virtual file system on a Batch pool"),
+#: and two jobs on one node each mount with their own job's SAS.
+JOB_MOUNTS = "$AZ_BATCH_NODE_SHARED_DIR/azrender-mounts/$AZ_BATCH_JOB_ID"
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,7 @@ class StoragePlan:
     task_prefix: tuple[str, ...] = ()
     job_commands: tuple[str, ...] = ()
     sync_tool: SyncTool = "azrender"
+    release_commands: tuple[str, ...] = ()
 
     @property
     def requires_all_mapped(self) -> bool:
@@ -135,26 +142,6 @@ def account_name(account_url: str | None) -> str | None:
     if host.endswith(".core.windows.net"):
         return host.split(".", 1)[0]
     return None
-
-
-def blobfuse_options(cache: str, cache_path: str, cache_size_mb: int, cache_timeout: int) -> str:
-    """blobfuse2 mount options for a read-only render mount with the chosen cache.
-
-    >>> blobfuse_options("file", "/mnt/resource/bf", 0, 120)
-    '-o ro -o allow_other --file-cache-timeout=120 --tmp-path=/mnt/resource/bf'
-    """
-    words = ["-o ro", "-o allow_other"]
-    if cache == "file":
-        words += [f"--file-cache-timeout={cache_timeout}", f"--tmp-path={cache_path}"]
-        if cache_size_mb:
-            words.append(f"--cache-size-mb={cache_size_mb}")
-    elif cache == "block":
-        words += ["--block-cache", f"--block-cache-path={cache_path}"]
-        if cache_size_mb:
-            words.append(f"--block-cache-size={cache_size_mb}")
-    else:
-        words.append("-o direct_io")
-    return " ".join(words)
 
 
 def _require_linux(mode: str, node_os: str, preset: Preset) -> None:
@@ -195,6 +182,45 @@ def blob_copy_plan(
     return StoragePlan("blob-copy", node_os, root, pathmap, upload="blob", node_sync=True, sync_tool=sync_tool)
 
 
+def blobfuse_cache_mb(preset: Preset) -> int:
+    """The blobfuse2 cache limit: the preset's, else a cap on VM sizes without a temporary
+    disk (the cache would sit on the OS disk), else 0 (blobfuse2's default).
+
+    >>> from azrender.presets import parse_preset
+    >>> blobfuse_cache_mb(parse_preset('name = "a"\\n[pool]\\nvm_size = "Standard_D4s_v5"\\n', Path("a.toml")))
+    8192
+    """
+    if preset.blobfuse.cache_size_mb:
+        return preset.blobfuse.cache_size_mb
+    return blobfuse.NO_TEMP_DISK_CACHE_MB if TEMP_DISK_GIB.get(preset.pool.vm_size.lower()) == 0 else 0
+
+
+def _blobfuse_plan(preset: Preset, node_os: NodeOS) -> StoragePlan:
+    """``blobfuse``: mounted by the pool (MountConfiguration) or by each job's preparation task."""
+    bf = preset.blobfuse
+    at_job = bf.mount_at == "job"
+    root = f"{JOB_MOUNTS}/{bf.mount_name}" if at_job else _join(_MOUNTS[node_os], bf.mount_name, node_os)
+    # A job's cache is its own folder: emptied before the mount, removed on release.
+    cache_dir = f"{bf.cache_path.rstrip('/')}/$AZ_BATCH_JOB_ID" if at_job else bf.cache_path
+    options = blobfuse.mount_options(bf.cache, cache_dir, size_mb=blobfuse_cache_mb(preset), timeout=bf.cache_timeout)
+    mount = BlobfuseMount(
+        account_name=account_name(preset.storage.account_url),
+        container_name=preset.storage.assets_container,
+        relative_mount_path=bf.mount_name,
+        blobfuse_options=options,
+    )
+    job_commands: tuple[str, ...] = ()
+    release: tuple[str, ...] = ()
+    if at_job:
+        job_commands = (blobfuse.INSTALL, blobfuse.mount_command(root, cache_dir, mount.container_name, options))
+        release = (blobfuse.unmount_command(root, cache_dir),)
+    pathmap = PathMap(mirror_root=root, node_os=node_os, rules=_rules(preset, root))
+    return StoragePlan(
+        "blobfuse", node_os, root, pathmap, upload="blob", node_sync=False, mount=mount,
+        mount_at="job" if at_job else "pool", job_commands=job_commands, release_commands=release,
+    )  # fmt: skip
+
+
 def storage_plan(preset: Preset, node_os: NodeOS = "linux") -> StoragePlan:
     """The :class:`StoragePlan` of ``preset``'s storage mode for nodes running ``node_os``."""
     mode = preset.storage.mode
@@ -204,25 +230,7 @@ def storage_plan(preset: Preset, node_os: NodeOS = "linux") -> StoragePlan:
 
     if mode == "blobfuse":
         _require_linux(mode, node_os, preset)
-        bf = preset.blobfuse
-        root = _join(_MOUNTS[node_os], bf.mount_name, node_os)
-        mount = BlobfuseMount(
-            account_name=account_name(preset.storage.account_url),
-            container_name=preset.storage.assets_container,
-            relative_mount_path=bf.mount_name,
-            blobfuse_options=blobfuse_options(bf.cache, bf.cache_path, bf.cache_size_mb, bf.cache_timeout),
-        )
-        job_commands: tuple[str, ...] = ()
-        if bf.mount_at == "job":
-            job_commands = (
-                f'mkdir -p "{root}" "{bf.cache_path}"',
-                f'blobfuse2 mount "{root}" --container-name={mount.container_name} {mount.blobfuse_options}',
-            )
-        pathmap = PathMap(mirror_root=root, node_os=node_os, rules=_rules(preset, root))
-        return StoragePlan(
-            mode, node_os, root, pathmap, upload="blob", node_sync=False, mount=mount,
-            mount_at="pool" if bf.mount_at == "pool" else "job", job_commands=job_commands,
-        )  # fmt: skip
+        return _blobfuse_plan(preset, node_os)
 
     if mode == "azure-files":
         af = preset.azure_files
