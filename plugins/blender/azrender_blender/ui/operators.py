@@ -21,6 +21,7 @@ from azrender.presets import Preset
 
 from ..collect import collect_scene
 from . import flows
+from .presets import MISSING_PRESET
 from .props import output_folder, preferences, render_options, scene_frames
 from .runtime import PRESETS, WORK
 
@@ -29,13 +30,19 @@ SNAPSHOT_DIR = ".azrender-snapshots"
 
 def chosen_preset(settings: Any) -> tuple[Path, Preset]:
     """The preset picked in the panel, loaded and validated."""
-    value = settings.preset
-    if not value or value == "NONE":
+    value = str(settings.preset_file)
+    if not value:
         raise UsageError(
             "no preset is chosen",
-            hint="add the show's preset folder to the add-on preferences (Preset search path)",
+            hint="pick the show's preset in the panel; add its folder to the add-on preferences "
+                 "(Preset search path) if it is not listed",
         )
     path = Path(value)
+    if settings.preset == MISSING_PRESET:
+        raise UsageError(
+            f"the chosen preset {path} is no longer in the preset folders",
+            hint="pick a preset again in the panel, or ask your TD where the show's preset went",
+        )
     return path, PRESETS.load(path)
 
 

@@ -9,6 +9,7 @@ import bpy
 
 from azrender.errors import AzrenderError
 
+from .presets import MISSING_PRESET
 from .props import effective_engine, scene_frames
 from .runtime import PRESETS
 
@@ -91,11 +92,16 @@ class AZRENDER_PT_render_on_azure(bpy.types.Panel):
 
     @staticmethod
     def _draw_preset(layout: Any, settings: Any) -> None:
-        if not settings.preset or settings.preset == "NONE":
-            layout.label(text="Add preset folders in the add-on preferences", icon="INFO")
+        if settings.preset == MISSING_PRESET:
+            layout.label(text="The chosen preset is gone:", icon="ERROR")
+            layout.label(text=str(settings.preset_file))
+            return
+        if not settings.preset_file:
+            layout.label(text="Choose the show's preset", icon="INFO")
+            layout.label(text="(preset folders: add-on preferences)")
             return
         try:
-            preset = PRESETS.load(Path(settings.preset))
+            preset = PRESETS.load(Path(settings.preset_file))
         except AzrenderError as exc:
             layout.label(text=str(exc), icon="ERROR")
             return

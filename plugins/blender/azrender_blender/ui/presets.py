@@ -41,6 +41,48 @@ def find_presets(folders: list[Path]) -> list[Path]:
     return found
 
 
+NO_PRESET = "NONE"
+MISSING_PRESET = "MISSING"
+
+# (identifier, label, description, icon, number): the item form Blender's EnumProperty takes.
+EnumItem = tuple[str, str, str, str, int]
+
+
+def preset_choices(found: list[Path], chosen: str) -> list[EnumItem]:
+    """The picker's items: a "choose" entry, every found preset, and the chosen one if it vanished.
+
+    The artist's choice is kept as the preset's *path* (``chosen``), never as a
+    position in this list: a dynamic ``EnumProperty`` stores the item's number,
+    so a TD adding ``abc.toml`` before ``xyz.toml`` would otherwise move every
+    artist to another show without a click. A chosen preset that is no longer
+    found stays chosen and shows as missing, so submitting fails instead of
+    switching shows.
+
+    >>> [i[0] for i in preset_choices([Path("/s/a.toml"), Path("/s/b.toml")], "/s/b.toml")]
+    ['NONE', '/s/a.toml', '/s/b.toml']
+    >>> preset_choices([Path("/s/a.toml")], "/gone/x.toml")[-1][:2]
+    ('MISSING', 'x (missing)')
+    """
+    none = (("Choose a preset", "The show preset: storage, backend and render defaults") if found
+            else ("(no presets found)", "Set the preset search path in the add-on preferences"))
+    items: list[EnumItem] = [(NO_PRESET, *none, "NONE", 0)]
+    items += [(str(p), p.stem, str(p), "NONE", n) for n, p in enumerate(found, start=1)]
+    if chosen and chosen not in {i[0] for i in items}:
+        items.append((MISSING_PRESET, f"{Path(chosen).stem} (missing)",
+                      f"{chosen} is no longer in the preset folders", "ERROR", len(items)))
+    return items
+
+
+def chosen_number(items: list[EnumItem], chosen: str) -> int:
+    """The number of the item that shows ``chosen`` (the missing entry when it vanished)."""
+    if not chosen:
+        return 0
+    for ident, _label, _desc, _icon, number in items:
+        if ident in (chosen, MISSING_PRESET):
+            return number
+    return 0
+
+
 class PresetCache:
     """Loaded presets by path, reloaded when the file changes (the panel draws often)."""
 

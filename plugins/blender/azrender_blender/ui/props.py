@@ -19,7 +19,15 @@ from bpy.props import (
 
 from azrender.model import RenderOptions
 
-from .presets import find_presets, preset_dirs
+from .presets import (
+    MISSING_PRESET,
+    NO_PRESET,
+    EnumItem,
+    chosen_number,
+    find_presets,
+    preset_choices,
+    preset_dirs,
+)
 
 # The add-on's module name: ``azrender_blender`` as a legacy add-on,
 # ``bl_ext.<repo>.azrender_blender`` as an installed extension.
@@ -27,8 +35,7 @@ ADDON_ID = __package__.rpartition(".")[0] if __package__ else "azrender_blender"
 
 # Blender keeps only pointers to the strings a dynamic enum returns: they must
 # stay referenced by Python, or the menu shows garbage.
-_PRESET_ITEMS: list[tuple[str, str, str]] = []
-_NO_PRESET = ("NONE", "(no presets found)", "Set the preset search path in the add-on preferences")
+_PRESET_ITEMS: list[EnumItem] = []
 
 # "As saved in the scene" in the engine and device pickers: no override on the node.
 SCENE_CHOICE = "SCENE"
@@ -87,11 +94,25 @@ def search_path(context: Any = None) -> str:
     return str(prefs.preset_path) if prefs is not None else ""
 
 
-def preset_items(_self: Any, context: Any) -> list[tuple[str, str, str]]:
-    """Enum items for the preset picker: (file path, preset file name, file path)."""
-    paths = find_presets(preset_dirs(search_path(context)))
-    _PRESET_ITEMS[:] = [(str(p), p.stem, str(p)) for p in paths] or [_NO_PRESET]
+def preset_items(settings: Any, context: Any) -> list[EnumItem]:
+    """Enum items for the preset picker (see :func:`presets.preset_choices`)."""
+    found = find_presets(preset_dirs(search_path(context)))
+    # Blender keeps only pointers to these strings: the list must outlive the call.
+    _PRESET_ITEMS[:] = preset_choices(found, str(settings.preset_file))
     return _PRESET_ITEMS
+
+
+def _get_preset(settings: Any) -> int:
+    return chosen_number(preset_items(settings, bpy.context), str(settings.preset_file))
+
+
+def _set_preset(settings: Any, number: int) -> None:
+    items = preset_items(settings, bpy.context)
+    ident = next((i[0] for i in items if i[4] == number), NO_PRESET)
+    if ident == NO_PRESET:
+        settings.preset_file = ""
+    elif ident != MISSING_PRESET:
+        settings.preset_file = ident
 
 
 class AZRENDER_PG_missing(bpy.types.PropertyGroup):
@@ -120,9 +141,14 @@ class AZRENDER_PG_job(bpy.types.PropertyGroup):
 class AZRENDER_PG_settings(bpy.types.PropertyGroup):
     """What the artist picks in the panel (stored with the scene)."""
 
+    # The choice is the preset's path; the picker below only shows it (see preset_choices).
+    preset_file: StringProperty(  # type: ignore[valid-type]
+        name="Preset file", subtype="FILE_PATH", default="",
+        description="The chosen show preset (kept by its path, so new presets never change it)",
+    )
     preset: EnumProperty(  # type: ignore[valid-type]
         name="Preset", description="The show preset: storage, backend and render defaults",
-        items=preset_items,
+        items=preset_items, get=_get_preset, set=_set_preset,
     )
     use_scene_frames: BoolProperty(  # type: ignore[valid-type]
         name="Scene frame range", description="Render the scene's start, end and step", default=True,
