@@ -32,6 +32,7 @@ from azrender.scan import (
     resolve_path,
     tile_pattern,
 )
+from azrender.scan.usd import follow_usd_layers
 from azrender_maya.mayabinary import MayaBinaryError, parse_mb
 from azrender_maya.mel import MayaNode, MayaScene, MelSyntaxError, parse_ma
 from azrender_maya.xgen import parse_xgen, referenced_paths
@@ -318,6 +319,8 @@ def scan_maya(scene: Path, env: Mapping[str, str] | None = None) -> AssetSet:
     result.add(Asset.from_disk(top, AssetKind.SCENE))
     visited: set[Path] = set()
     _scan_file(top, project, env, result, visited, label="")
+    # USD stages (proxy shapes, Arnold stand-ins) bring their layers and textures.
+    follow_usd_layers(result, env=env)
     return result
 
 
