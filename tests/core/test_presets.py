@@ -25,7 +25,12 @@ from azrender.presets import (
     load_preset,
     parse_preset,
 )
-from azrender.presets.credentials import secret_key_name, secret_value_reason
+from azrender.presets.credentials import (
+    secret_in_comments,
+    secret_key_name,
+    secret_value_reason,
+    toml_comments,
+)
 from azrender.presets.fields import (
     REQUIRED,
     STORAGE_MODES_PLANNED,
@@ -537,6 +542,36 @@ def test_secret_value_in_any_string_field() -> None:
         "shows/abc.toml line 3: `render.format` looks like a credential (it contains a long base64 key)"
     )
     assert SECRET[:20] not in msg
+
+
+@pytest.mark.parametrize(
+    ("comment", "reason"),
+    [
+        ("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0", "an `AccountKey=` connection string"),
+        ("old: https://acct.blob.core.windows.net/a?sv=2022&sig=abcDEF", "a SAS signature (`sig=`)"),
+        (f"key {SECRET}", "a long base64 key"),
+        ("was https://user:pa55@acct.blob.core.windows.net", "a user name and password in the URL"),
+    ],
+)
+def test_secret_in_a_comment_is_refused_with_the_same_detector(comment: str, reason: str) -> None:
+    text = f'name = "abc"  # the show\n[storage]\n# {comment}\naccount_url = "https://acct.blob.core.windows.net"\n'
+    msg = str(error(text))
+    assert msg == (
+        f"shows/abc.toml line 3: a comment looks like a credential (it contains {reason}); "
+        f"remove it ({CREDENTIALS_HINT})"
+    )
+    assert "c2VjcmV0" not in msg and "abcDEF" not in msg and "pa55" not in msg and SECRET[:20] not in msg
+
+
+def test_a_hash_inside_a_string_is_not_a_comment() -> None:
+    text = (
+        'a = "x # https://user:pa55@host"  # plain\n'
+        "b = 'y # z'\n"
+        'c = """\n# https://user:pa55@host\n\\""" # still inside\n"""  # after\n'
+        "d = \'\'\'\n# no\n\'\'\' # yes\n"
+    )
+    assert list(toml_comments(text)) == [(1, " plain"), (6, " after"), (9, " yes")]
+    assert secret_in_comments(text) is None
 
 
 def test_secret_on_a_line_toml_cannot_parse_is_not_echoed() -> None:

@@ -121,3 +121,53 @@ def find_secret(data: Mapping[str, object]) -> tuple[KeyPath, str] | None:
             if reason:
                 return path, f"looks like a credential (it contains {reason}); remove it"
     return None
+
+
+def toml_comments(text: str) -> Iterator[tuple[int, str]]:
+    """(1-based line, text after ``#``) of every comment in TOML ``text``.
+
+    A ``#`` inside a basic, literal or multi-line string is not a comment
+    (TOML 1.0, "Comment"); the scanner follows string state across lines.
+
+    >>> list(toml_comments("a = 'x#y'  # note\\nb = '''\\n# in a string\\n'''\\n# last"))
+    [(1, ' note'), (5, ' last')]
+    """
+    quote: str | None = None  # the delimiter of the string we are inside
+    for number, line in enumerate(text.splitlines(), start=1):
+        i = 0
+        while i < len(line):
+            c = line[i]
+            if quote is not None:
+                if quote[0] == '"' and c == "\\":
+                    i += 2  # an escape: the next character never ends the string
+                    continue
+                if line.startswith(quote, i):
+                    i += len(quote)
+                    quote = None
+                    continue
+                i += 1
+                continue
+            if c == "#":
+                yield number, line[i + 1 :]
+                break
+            if c in "\"'":
+                quote = c * 3 if line.startswith(c * 3, i) else c
+                i += len(quote)
+                continue
+            i += 1
+        if quote is not None and len(quote) == 1:
+            quote = None  # a one-line string never spans lines (a syntax error tomllib reports)
+
+
+def secret_in_comments(text: str) -> tuple[int, str] | None:
+    """The first comment that holds a credential: (its line, what it looks like), else None.
+
+    The same detector as for values (:func:`secret_value_reason`), on the whole
+    comment and on each of its words (a URL with a password is matched from its start).
+    """
+    for number, comment in toml_comments(text):
+        for candidate in (comment, *comment.split()):
+            reason = secret_value_reason(candidate)
+            if reason:
+                return number, reason
+    return None

@@ -21,6 +21,7 @@ from azrender.errors import PresetError
 from azrender.presets.credentials import (
     CREDENTIALS_HINT,
     find_secret,
+    secret_in_comments,
     secret_key_name,
     secret_value_reason,
 )
@@ -267,6 +268,7 @@ Locator = Callable[[KeyPath], tuple[Path, int | None]]
 class _Validator:
     def __init__(self, text: str, source: Path, *, locate: Locator | None = None) -> None:
         self.source = source
+        self.text = text
         self.lines = key_lines(text)
         self.locate = locate
 
@@ -307,12 +309,19 @@ class _Validator:
         if secret is not None:
             path, why = secret
             raise self.fail(path, f"`{_dotted(path)}` {why}", CREDENTIALS_HINT)
+        # A preset is shared and committed whole: a key in a comment leaks as surely.
+        in_comment = secret_in_comments(self.text)
+        if in_comment is not None:
+            line, reason = in_comment
+            raise PresetFileError(
+                f"a comment looks like a credential (it contains {reason}); remove it",
+                source=self.source,
+                line=line,
+                hint=CREDENTIALS_HINT,
+            )
 
     def preset(self, data: Mapping[str, object]) -> Preset:
-        secret = find_secret(data)
-        if secret is not None:
-            path, why = secret
-            raise self.fail(path, f"`{_dotted(path)}` {why}", CREDENTIALS_HINT)
+        self.secrets(data)
 
         root = self.table(ROOT, data, (), subtables=SUBTABLES)
         settings: dict[str, Any] = {}
