@@ -32,6 +32,7 @@ from azrender.presets import load_preset
 from azrender.progress import NO_PROGRESS, Progress, RichProgress
 from azrender.storage.client import container_client, ensure_container, redact
 from azrender.storage.download import download_prefix
+from azrender.storage.manifest import check_job_id
 from azrender.submit import (
     PreflightBlocked,
     check_missing,
@@ -39,6 +40,7 @@ from azrender.submit import (
     scan_scene,
     submit_scene,
     upload_paths,
+    wait_for_job,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -248,6 +250,10 @@ def _parse_resolution(text: str | None) -> tuple[int | None, int | None]:
 @click.option("--chunk", type=click.IntRange(min=1), default=None, help="Frames per task (preset default).")
 @click.option("--backend", type=click.Choice(["local", "azure"]), default=None, help="Override the preset's backend.")
 @click.option("--wait", is_flag=True, help="Wait for the job to finish and report each task.")
+@click.option(
+    "--cancel-on-interrupt", is_flag=True,
+    help="With --wait: Ctrl-C cancels the job (default: stop waiting, the job keeps running).",
+)
 @click.option("--dry-run", is_flag=True, help="Scan and plan the job; upload and run nothing.")
 @click.option("--strict", is_flag=True, help="Refuse to submit when any file is missing (exit 3); pre-flight warnings become errors.")
 @click.option("--force", is_flag=True, help="Submit even when the pre-flight report has errors.")
@@ -265,6 +271,7 @@ def submit(
     chunk: int | None,
     backend: str | None,
     wait: bool,
+    cancel_on_interrupt: bool,
     dry_run: bool,
     strict: bool,
     force: bool,
@@ -287,6 +294,7 @@ def submit(
         result = submit_scene(
             scene, preset, frames, chunk=chunk, backend=backend, wait=wait,
             dry_run=dry_run, strict=strict, render=render, force=force, progress=progress,
+            cancel_on_interrupt=cancel_on_interrupt,
         )
     except PreflightBlocked as blocked:  # show every finding, then the one-line error
         if as_json:
@@ -360,9 +368,8 @@ def status(job_id: str, preset_path: Path, backend: str | None, as_json: bool, w
     """Show a job's state and each task's."""
     runner = backend_for(load_preset(preset_path), backend)
     record = runner.status(job_id)
-    while wait and record.state == "active":
-        time.sleep(1.0)
-        record = runner.status(job_id)
+    if wait and record.state == "active":
+        record = wait_for_job(runner, job_id, progress=_progress(as_json))
     if as_json:
         _emit_json(record.to_json())
     else:
@@ -446,7 +453,9 @@ def download(job_id: str, preset_path: Path, dest: Path, as_json: bool) -> None:
     """Download a job's frames and logs; files already here are not downloaded again."""
     preset = load_preset(preset_path)
     client = container_client(preset.storage.outputs_container, account_url=preset.storage.account_url)
-    summary = download_prefix(client, f"{job_id}/", dest, progress=_progress(as_json))
+    summary = download_prefix(
+        client, f"{check_job_id(job_id)}/", dest, progress=_progress(as_json), missing=f"job {job_id!r}"
+    )
     if as_json:
         _emit_json(summary.to_json())
     else:

@@ -10,6 +10,15 @@ that still has that size and whose blob still has that ETag is skipped. Every
 file is written to a temporary file beside it and renamed into place, so an
 interrupted download never leaves a half-written frame under the real name.
 Blob names that would land outside ``dest`` (``..``, absolute) are refused.
+
+Each file is also appended to ``dest/.azrender-download.jsonl`` the moment it
+is in place (fsync'd every :data:`JOURNAL_SYNC_EVERY` files), so a download
+killed with SIGKILL is followed by one that fetches only what was missing:
+finished files from the journal, half-fetched ones from their part files (see
+:mod:`azrender.storage.ranges`). A normal end folds the journal into the record.
+
+A full, read-only or impossible ``dest`` is one line naming it (see
+:mod:`azrender.storage.localdisk`).
 """
 
 from __future__ import annotations
@@ -25,14 +34,23 @@ from pathlib import Path, PurePosixPath
 
 from azure.storage.blob import BlobProperties, ContainerClient
 
-from azrender.errors import StorageError
+from azrender.errors import JobError, StorageError
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.client import storage_errors
 from azrender.storage.hashing import hash_file
+from azrender.storage.journal import JsonLines
+from azrender.storage.localdisk import check_folder, local_disk_errors
 from azrender.storage.parallel import run_parallel
 from azrender.storage.ranges import discard, fetch_resumable
 
 RECORD_NAME = ".azrender-download.json"
+JOURNAL_NAME = ".azrender-download.jsonl"
+#: Finished files between two fsyncs of the journal: SIGKILL loses none of them
+#: (each line is written to the OS at once), a power cut at most this many.
+JOURNAL_SYNC_EVERY = 32
+#: How the disk-error hints of a download end (see azrender.storage.localdisk).
+DEST_OTHER = "another --dest"
+DEST_NOTE = "what finished is kept and not fetched again"
 TEMP_SUFFIX = ".azrender-part"
 # Ranges of one blob fetched in parallel.
 _RANGE_THREADS = 4
@@ -150,6 +168,17 @@ def download_to(
     ``expected_hash`` the part file is hashed first and a mismatch raises
     :class:`StorageError`, leaving nothing behind.
     """
+    with local_disk_errors("downloading", target.parent, other=DEST_OTHER, note=DEST_NOTE):
+        return _download_to(client, blob, target, expected_hash, progress)
+
+
+def _download_to(
+    client: ContainerClient,
+    blob: str,
+    target: Path,
+    expected_hash: str | None,
+    progress: Progress,
+) -> tuple[int, str]:
     target.parent.mkdir(parents=True, exist_ok=True)
     with _claimed_part(target) as part:
         with storage_errors("downloading", client=client, blob=blob):
@@ -167,6 +196,21 @@ def download_to(
                 )
         os.replace(part, target)
     return size, normalize_etag(etag)
+
+
+def journal_for(dest: Path) -> JsonLines:
+    """The journal of finished files in ``dest``."""
+    return JsonLines(dest / JOURNAL_NAME, sync_every=JOURNAL_SYNC_EVERY, other=DEST_OTHER, note=DEST_NOTE)
+
+
+def load_progress(dest: Path) -> dict[str, dict[str, object]]:
+    """The record of ``dest`` with the journal of a run that never finished laid over it."""
+    record = load_record(dest / RECORD_NAME)
+    for doc in journal_for(dest).read():
+        name, etag, size = doc.get("blob"), doc.get("etag"), doc.get("size")
+        if isinstance(name, str) and isinstance(etag, str) and isinstance(size, int):
+            record[name] = {"etag": etag, "size": size}
+    return record
 
 
 def load_record(path: Path) -> dict[str, dict[str, object]]:
@@ -212,8 +256,14 @@ def download_prefix(
     *,
     progress: Progress = NO_PROGRESS,
     max_workers: int = 8,
+    missing: str | None = None,
 ) -> DownloadSummary:
-    """Mirror every blob under ``prefix`` into ``dest`` (``prefix`` is a folder: ``a`` means ``a/``)."""
+    """Mirror every blob under ``prefix`` into ``dest`` (``prefix`` is a folder: ``a`` means ``a/``).
+
+    With ``missing`` (what the prefix stands for, e.g. ``"job 'shot010'"``) an
+    empty prefix is an error rather than nothing to do; ``dest`` is then not created.
+    """
+    check_folder(dest, "--dest")
     folder = prefix.strip("/")
     start = f"{folder}/" if folder else ""
     with storage_errors("listing blobs", client=client, blob=start or None):
@@ -222,34 +272,45 @@ def download_prefix(
             for b in client.list_blobs(name_starts_with=start or None)
             if not b.name.endswith("/")  # folder markers from hierarchical tools
         ]
+    if not blobs and missing is not None:
+        raise JobError(
+            f"{missing} has nothing to download in container {client.container_name!r}",
+            hint="check the job id (`azrender jobs` lists them); outputs appear as its tasks finish",
+        )
     plan: list[tuple[BlobProperties, Path]] = []
     for b in blobs:
         rel = b.name[len(start) :]
-        if safe_relative(rel).parts == (RECORD_NAME,):
-            raise StorageError(f"refusing blob name {b.name!r}: it collides with {RECORD_NAME}")
+        if safe_relative(rel).parts in ((RECORD_NAME,), (JOURNAL_NAME,)):
+            raise StorageError(f"refusing blob name {b.name!r}: it collides with azrender's record")
         plan.append((b, safe_join(dest, rel)))
 
     record_path = dest / RECORD_NAME
-    record = load_record(record_path)
+    record = load_progress(dest)
     todo = [(b, t) for b, t in plan if not _is_current(t, b, record.get(b.name))]
     total = sum(b.size for b, _ in todo)
     lock = threading.Lock()
+    journal = journal_for(dest)
 
     def fetch(job: tuple[BlobProperties, Path]) -> int:
         blob, target = job
         size, etag = download_to(client, blob.name, target, progress=progress)
+        journal.append({"blob": blob.name, "etag": etag, "size": size})
         with lock:
             record[blob.name] = {"etag": etag, "size": size}
         return size
 
     progress.begin("download", total=total, unit="B")
-    try:
-        sizes = run_parallel(fetch, todo, max_workers=max_workers)
-    finally:
-        progress.end()
-        # Saved after a failure too: finished files are not fetched again.
-        if todo:
-            save_record(record_path, record)
+    with local_disk_errors("downloading", dest, other=DEST_OTHER, note=DEST_NOTE):
+        try:
+            sizes = run_parallel(fetch, todo, max_workers=max_workers)
+        finally:
+            progress.end()
+            journal.close()
+            # Saved after a failure too: finished files are not fetched again.
+            if todo:
+                with contextlib.suppress(OSError):
+                    save_record(record_path, record)
+                    journal.clear()
     return DownloadSummary(
         files=len(plan),
         downloaded_files=len(todo),

@@ -34,66 +34,65 @@ from pathlib import Path
 from azrender import settings
 from azrender.storage.client import public_url
 from azrender.storage.hashing import IndexEntry
+from azrender.storage.localdisk import local_disk_errors
+
+#: The way out when the cache folder cannot be written.
+CACHE_OTHER = "another cache folder (set AZRENDER_CACHE_DIR)"
 
 
-class UploadJournal:
-    def __init__(self, path: Path) -> None:
+class JsonLines:
+    """An append-only file of JSON lines, kept open between appends.
+
+    Each record is one ``write`` on an ``O_APPEND`` descriptor: handed to the
+    OS whole, so it survives SIGKILL. With ``sync_every`` the file is also
+    fsync'd after that many records (a power cut loses at most that batch).
+    A torn last line (the kill hit mid-write) is skipped when reading.
+    Failing to write (disk full, read-only) raises a one-line :class:`StorageError`.
+    """
+
+    def __init__(
+        self, path: Path, *, sync_every: int = 0, other: str = "another folder", note: str | None = None
+    ) -> None:
         self.path = path
+        self.sync_every = sync_every
+        self.other = other
+        self.note = note
         self._lock = threading.Lock()
         self._fd: int | None = None
+        self._unsynced = 0
 
-    @classmethod
-    def for_target(cls, container_url: str, index_blob: str) -> UploadJournal:
-        """The journal of one container + index, in ``<cache_dir>/journals/``."""
-        key = hashlib.sha256(f"{public_url(container_url)}|{index_blob}".encode()).hexdigest()
-        return cls(settings.cache_dir() / "journals" / f"{key[:32]}.jsonl")
-
-    def _records(self) -> tuple[dict[str, IndexEntry], dict[str, IndexEntry]]:
-        """(begun, done) blob → entry, from the file; torn or foreign lines are skipped."""
-        begun: dict[str, IndexEntry] = {}
-        done: dict[str, IndexEntry] = {}
+    def read(self) -> list[dict[str, object]]:
+        """Every whole record in the file, oldest first; nothing if it cannot be read."""
         try:
             text = self.path.read_text(encoding="utf-8")
-        except OSError:
-            return begun, done
+        except (OSError, UnicodeDecodeError):
+            return []
+        out: list[dict[str, object]] = []
         for line in text.splitlines():
             try:
                 doc = json.loads(line)
-                entry = IndexEntry.from_json(doc["entry"])
-                if "begin" in doc:
-                    begun[str(doc["begin"])] = entry
-                else:
-                    done[str(doc["blob"])] = entry
-            except (ValueError, KeyError, TypeError):
+            except ValueError:
                 continue  # a torn line from a killed writer
-        return begun, done
+            if isinstance(doc, dict):
+                out.append(doc)
+        return out
 
-    def pending(self) -> dict[str, IndexEntry]:
-        """Blobs recorded as uploaded by a run that never updated the remote index."""
-        return self._records()[1]
-
-    def unfinished(self) -> dict[str, IndexEntry]:
-        """Blobs a killed run began sending and never recorded: they may or may not be there."""
-        begun, done = self._records()
-        return {blob: e for blob, e in begun.items() if done.get(blob) != e}
-
-    def begin(self, blob: str, entry: IndexEntry) -> None:
-        """Record that ``blob`` is about to be sent with this content."""
-        self._write({"begin": blob, "entry": entry.to_json()})
-
-    def append(self, blob: str, entry: IndexEntry) -> None:
-        """Record one committed blob."""
-        self._write({"blob": blob, "entry": entry.to_json()})
-
-    def _write(self, record: dict[str, object]) -> None:
-        """One ``write`` of one line on an ``O_APPEND`` descriptor.
-
-        No lock around the write: appends of one short line are placed whole
-        at the end by the kernel, and a Python lock held across a syscall makes
-        the upload threads queue behind each other.
-        """
-        line = json.dumps(record, separators=(",", ":"))
-        os.write(self._fd_for_append(), (line + "\n").encode("utf-8"))
+    def append(self, record: dict[str, object]) -> None:
+        """One ``write`` of one line (no Python lock around it: the kernel places
+        short ``O_APPEND`` writes whole, and a lock across a syscall makes the
+        transfer threads queue behind each other)."""
+        line = (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8")
+        with local_disk_errors("writing the journal", self.path, other=self.other, note=self.note):
+            fd = self._fd_for_append()
+            os.write(fd, line)
+            if self.sync_every:
+                with self._lock:
+                    self._unsynced += 1
+                    due = self._unsynced >= self.sync_every
+                    if due:
+                        self._unsynced = 0
+                if due:
+                    os.fsync(fd)
 
     def _fd_for_append(self) -> int:
         fd = self._fd
@@ -109,21 +108,76 @@ class UploadJournal:
             return self._fd
 
     def close(self) -> None:
-        """Close the descriptor kept open by :meth:`append` (the records stay)."""
+        """fsync and close the descriptor (the records stay)."""
         with self._lock:
             self._close()
 
     def _close(self) -> None:
         if self._fd is not None:
+            with contextlib.suppress(OSError):
+                if self.sync_every:
+                    os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
 
     def clear(self) -> None:
-        """Forget every record (the remote index holds them now)."""
+        """Forget every record."""
         with self._lock:
             self._close()
             with contextlib.suppress(FileNotFoundError):
                 os.remove(self.path)
+
+
+class UploadJournal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lines = JsonLines(path, other=CACHE_OTHER)
+
+    @classmethod
+    def for_target(cls, container_url: str, index_blob: str) -> UploadJournal:
+        """The journal of one container + index, in ``<cache_dir>/journals/``."""
+        key = hashlib.sha256(f"{public_url(container_url)}|{index_blob}".encode()).hexdigest()
+        return cls(settings.cache_dir() / "journals" / f"{key[:32]}.jsonl")
+
+    def _records(self) -> tuple[dict[str, IndexEntry], dict[str, IndexEntry]]:
+        """(begun, done) blob → entry, from the file; torn or foreign lines are skipped."""
+        begun: dict[str, IndexEntry] = {}
+        done: dict[str, IndexEntry] = {}
+        for doc in self._lines.read():
+            try:
+                entry = IndexEntry.from_json(doc["entry"])
+                if "begin" in doc:
+                    begun[str(doc["begin"])] = entry
+                else:
+                    done[str(doc["blob"])] = entry
+            except (ValueError, KeyError, TypeError):
+                continue
+        return begun, done
+
+    def pending(self) -> dict[str, IndexEntry]:
+        """Blobs recorded as uploaded by a run that never updated the remote index."""
+        return self._records()[1]
+
+    def unfinished(self) -> dict[str, IndexEntry]:
+        """Blobs a killed run began sending and never recorded: they may or may not be there."""
+        begun, done = self._records()
+        return {blob: e for blob, e in begun.items() if done.get(blob) != e}
+
+    def begin(self, blob: str, entry: IndexEntry) -> None:
+        """Record that ``blob`` is about to be sent with this content."""
+        self._lines.append({"begin": blob, "entry": entry.to_json()})
+
+    def append(self, blob: str, entry: IndexEntry) -> None:
+        """Record one committed blob."""
+        self._lines.append({"blob": blob, "entry": entry.to_json()})
+
+    def close(self) -> None:
+        """Close the descriptor kept open by :meth:`append` (the records stay)."""
+        self._lines.close()
+
+    def clear(self) -> None:
+        """Forget every record (the remote index holds them now)."""
+        self._lines.clear()
 
 
 def _ends_torn(path: Path) -> bool:

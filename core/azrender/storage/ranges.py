@@ -134,12 +134,17 @@ def _fetch(
     if state is None:
         discard(part)
     lock = threading.Lock()
-    with open(part, "r+b" if part.exists() else "w+b") as f:
+    with open(part, "r+b" if part.exists() else "w+b", buffering=0) as f:
 
         def write(offset: int, data: bytes) -> None:
+            # Straight to the OS (no Python buffer) before the range is recorded
+            # as done: a SIGKILL right after the record must not lose its bytes.
+            # (os.pwrite would spare the lock, but Windows has none.)
+            view = memoryview(data)
             with lock:
                 f.seek(offset)
-                f.write(data)
+                while view:
+                    view = view[f.write(view) or 0 :]
 
         def get(offset: int, length: int, etag: str | None) -> tuple[bytes, int, str]:
             try:
@@ -205,7 +210,6 @@ def _fetch(
 
         run_parallel(fetch, todo, max_workers=max_workers)
         f.truncate(current.size)
-        f.flush()
         os.fsync(f.fileno())
     with contextlib.suppress(OSError):
         state_path(part).unlink()
