@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import glob
 import logging
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from blender_helpers import blender_dependency_paths, needs_bpy
+from blender_helpers import (
+    assert_same_as_blender,
+    blender_dependency_paths,
+    expected_files,
+    needs_bpy,
+    sequence_sibling,
+)
 
 from azrender.errors import SceneError
 from azrender.model import AssetKind
@@ -134,24 +138,6 @@ def test_adapter_scan_is_scan_blend(blendfiles: Path) -> None:
 
 # --- real Blender as the judge ------------------------------------------------
 
-def _expected_files(ground_truth: set[Path]) -> set[Path]:
-    """Blender lists a UDIM set by its pattern; expand it to the tiles on disk like we do."""
-    out: set[Path] = set()
-    for p in ground_truth:
-        if "<UDIM>" in p.name:
-            tiles = glob.glob(str(p).replace("<UDIM>", "[0-9][0-9][0-9][0-9]"))
-            out.update(Path(t) for t in tiles) if tiles else out.add(p)
-        else:
-            out.add(p)
-    return out
-
-
-def _sequence_sibling(path: Path, of: set[Path]) -> bool:
-    """True for other frames of a sequence whose first frame Blender listed."""
-    stem = re.sub(r"\d+$", "", path.stem)
-    return any(o.parent == path.parent and re.sub(r"\d+$", "", o.stem) == stem and o.suffix == path.suffix for o in of)
-
-
 GROUND_TRUTH_FILES = [
     "doubly_linked.blend",
     "subdir/doubly_linked_up-windows.blend",
@@ -172,11 +158,8 @@ GROUND_TRUTH_FILES = [
 @pytest.mark.parametrize("name", GROUND_TRUTH_FILES)
 def test_matches_blender_blend_paths(blendfiles: Path, name: str) -> None:
     scene = blendfiles / name
-    expected = _expected_files(blender_dependency_paths(scene))
     found = {a.path for a in scan_blend(scene).assets if a.kind is not AssetKind.SCENE}
-    assert expected - found == set(), "Blender knows dependencies the scanner missed"
-    extra = {p for p in found - expected if not _sequence_sibling(p, expected)}
-    assert extra == set(), "the scanner reports files Blender does not use"
+    assert_same_as_blender(found, blender_dependency_paths(scene))
 
 
 @needs_bpy
@@ -202,10 +185,10 @@ def test_demo_scene_every_dependency(demo_scene_dir: Path) -> None:
     assert wood.kind is AssetKind.TEXTURE and "in library" in wood.referrer
     assert rel["textures/brick wall.png"].referrer == "Image 'brick wall'"
     # And Blender agrees.
-    expected = _expected_files(blender_dependency_paths(scene))
+    expected = expected_files(blender_dependency_paths(scene))
     found = {a.path for a in result.assets} - {scene}
     assert expected <= found
-    assert all(_sequence_sibling(p, expected) for p in found - expected)
+    assert all(sequence_sibling(p, expected) for p in found - expected)
 
 
 _PACK = r"""

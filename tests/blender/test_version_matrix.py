@@ -1,0 +1,161 @@
+"""Scenes saved by each Blender of the matrix, scanned by azrender and judged by that same Blender.
+
+For bpy 5.3 (the current Blender, CPython 3.13), 5.0.1 and 4.5 LTS, each in its
+own environment (scripts/setup.sh): the matrix shot (``matrix_scene.py``: a
+linked library with its own texture, UDIM tiles, an image sequence and
+non-ASCII file names) is built *by that bpy*, once per session, then scanned
+
+* by this environment's scanner (CPython 3.11, as ``azrender`` runs on a
+  workstation or in Blender 4.2-5.0), and
+* by ``azrender scan --json`` in the bpy 5.3 environment (CPython 3.13, as the
+  extension runs inside Blender 5.1+),
+
+and each answer must be exactly the files the build wrote, and agree with that
+Blender's own ``bpy.utils.blend_paths(absolute=True)``. Real .blend files
+saved by Blender 5.x in shared/fixtures/real are judged by the matching bpy.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import zstandard
+from blender_helpers import REPO, assert_same_as_blender, blender_dependency_paths, bpy_python
+
+from azrender.model import AssetKind
+from azrender_blender.scan import scan_blend
+
+pytestmark = pytest.mark.bpy
+
+VERSIONS = ("5.3", "5.0", "4.5")
+BUILD = Path(__file__).with_name("matrix_scene.py")
+
+# What each Blender writes in the first bytes of a .blend (the version is
+# BLENDER_FILE_VERSION; 5.0 introduced the 17-byte header), see
+# BLO_readfile_blender_header_decode in Blender's source/blender/blenloader.
+HEADERS = {"5.3": b"BLENDER17-01v0503", "5.0": b"BLENDER17-01v0500", "4.5": b"BLENDER-v405"}
+
+
+@dataclass(frozen=True)
+class Built:
+    """One matrix shot: what the build wrote, and what its Blender says the scene uses."""
+
+    scene: Path
+    blender: str
+    written: frozenset[Path]
+    blend_paths: frozenset[Path]
+
+
+@pytest.fixture(scope="session")
+def matrix_shot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Built]:
+    """``matrix_shot("5.3")``: the shot built and judged by bpy 5.3, made on first use, once per session."""
+    built: dict[str, Built] = {}
+
+    def get(version: str) -> Built:
+        if version not in built:
+            python = bpy_python(version)
+            dest = tmp_path_factory.mktemp(f"matrix-{version}")
+            env = {**os.environ, "PYTHONPATH": str(REPO / "plugins" / "blender")}
+            proc = subprocess.run(
+                [str(python), str(BUILD), str(dest)],
+                capture_output=True, text=True, timeout=300, check=False, env=env,
+            )  # fmt: skip
+            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+            line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("AZR-BUILT "))
+            doc = json.loads(line[len("AZR-BUILT ") :])
+            scene = Path(doc["scene"])
+            built[version] = Built(
+                scene=scene,
+                blender=doc["blender"],
+                written=frozenset(Path(p) for p in doc["written"]),
+                blend_paths=frozenset(blender_dependency_paths(scene, python)),
+            )
+        return built[version]
+
+    return get
+
+
+def scan_with(scanner: str, scene: Path) -> dict[str, object]:
+    """The ``scan --json`` document of ``scene`` by the CPython 3.11 scanner (here) or the 3.13 one."""
+    if scanner == "cp311":
+        return scan_blend(scene).to_json()
+    azrender = bpy_python("5.3").parent / "azrender"
+    env = {k: v for k, v in os.environ.items() if k != "AZRENDER_DEBUG"}
+    proc = subprocess.run(
+        [str(azrender), "scan", str(scene), "--json"], capture_output=True, text=True, timeout=120, check=False, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    return dict(json.loads(proc.stdout))
+
+
+@pytest.mark.parametrize("scanner", ["cp311", "cp313"])
+@pytest.mark.parametrize("version", VERSIONS)
+def test_shot_saved_by_each_blender_scans_complete(
+    matrix_shot: Callable[[str], Built], version: str, scanner: str
+) -> None:
+    shot = matrix_shot(version)
+    assert shot.blender.startswith(version), shot.blender
+    assert shot.scene.read_bytes().startswith(HEADERS[version])  # really saved by that Blender
+
+    doc = scan_with(scanner, shot.scene)
+    assets = doc["assets"]
+    assert isinstance(assets, list)
+    found = {Path(a["path"]) for a in assets}
+    assert assets[0] == {**assets[0], "path": str(shot.scene), "kind": AssetKind.SCENE.value}
+    assert found - {shot.scene} == shot.written  # every file the build made, nothing else
+    assert all(a["exists"] for a in assets) and doc["missing"] == [] and doc["packed"] == 0
+    assert doc["warnings"] == []  # no Blender of the matrix is newer than the newest tested
+    library = next(a for a in assets if a["kind"] == AssetKind.LIBRARY.value)
+    assert library["path"].endswith("bibliothèque_木.blend")
+    bark = next(a for a in assets if a["path"].endswith("écorce wood.png"))
+    assert bark["referrer"] == f"Image 'écorce wood.png' in library {library['path']}"
+    # And that Blender agrees.
+    assert_same_as_blender(found - {shot.scene}, set(shot.blend_paths))
+
+
+def _blend_header(path: Path) -> bytes:
+    with path.open("rb") as f:
+        head = f.read(4)
+    if head[:2] == b"\x1f\x8b":
+        with gzip.open(path) as g:
+            return g.read(17)
+    if head == b"\x28\xb5\x2f\xfd":
+        with path.open("rb") as f, zstandard.ZstdDecompressor().stream_reader(f) as z:
+            return z.read(17)
+    with path.open("rb") as f:
+        return f.read(17)
+
+
+def _saved_by(header: bytes) -> int:
+    """Header version (``503``) of a 17-byte or legacy 12-byte .blend header; 0 if not a .blend."""
+    if header.startswith(b"BLENDER17-01v") and header[13:17].isdigit():
+        return int(header[13:17])
+    if header.startswith(b"BLENDER") and header[9:12].isdigit():
+        return int(header[9:12])
+    return 0
+
+
+def _real_blender5_files() -> list[Path]:
+    real = REPO.parent / "shared" / "fixtures" / "real"
+    if not real.is_dir():
+        return []
+    return sorted(p for p in real.rglob("*.blend") if _saved_by(_blend_header(p)) >= 500)
+
+
+@pytest.mark.parametrize("blend", _real_blender5_files() or [None], ids=lambda p: p.name if p else "none")
+def test_real_files_saved_by_blender_5_match_that_blender(blend: Path | None) -> None:
+    """Ground truth from bpy 5.3 for files from Blender 5.1+, bpy 5.0 for 5.0 files."""
+    if blend is None:
+        pytest.skip("shared/fixtures/real holds no .blend saved by Blender 5.x")
+    python = bpy_python("5.3" if _saved_by(_blend_header(blend)) > 500 else "5.0")
+    result = scan_blend(blend)
+    found = {a.path for a in result.assets if a.kind is not AssetKind.SCENE}
+    assert_same_as_blender(found, blender_dependency_paths(blend, python))
+
