@@ -30,6 +30,7 @@ from blender_asset_tracer.trace.result import BlockUsage
 from azrender.errors import SceneError
 from azrender.model import Asset, AssetKind, AssetSet
 from azrender.paths import is_windows_path
+from azrender.scan.usd import follow_usd_layers
 
 from . import sdna
 
@@ -365,4 +366,6 @@ def scan_blend(path: Path) -> AssetSet:
             # BAT caches open files process-wide; a later scan must see edits.
             blendfile.close_all_cached()
     result.packed_count = len(packed)
+    # A USD cache file (CacheFile datablock, MeshSequenceCache) brings its stage's layers and textures.
+    follow_usd_layers(result)
     return result
