@@ -53,9 +53,9 @@ def test_is_an_app_adapter() -> None:
 def test_contiguous_chunk_uses_start_end_anim() -> None:
     line = ADAPTER.command_line(invocation((1, 2, 3, 4, 5)))
     assert line == (
-        "/bin/bash -c 'blender -b \"$AZ_BATCH_NODE_SHARED_DIR/assets/mnt/show/shot 010/shot010.blend\""
-        " --python-exit-code 1 --python \"$AZ_BATCH_TASK_WORKING_DIR/azrender_remap.py\""
-        " -o \"$AZ_BATCH_TASK_WORKING_DIR/out/shot010_####\" -F PNG -s 1 -e 5 -a'"
+        "/bin/bash -c 'blender -b \"$AZ_BATCH_NODE_SHARED_DIR\"'\\''/assets/mnt/show/shot 010/shot010.blend'\\''"
+        " --python-exit-code 1 --python \"$AZ_BATCH_TASK_WORKING_DIR\"'\\''/azrender_remap.py'\\''"
+        " -o \"$AZ_BATCH_TASK_WORKING_DIR\"'\\''/out/shot010_####'\\'' -F PNG -s 1 -e 5 -a'"
     )
     argv = inner_argv(line)
     assert argv[argv.index("-b") + 1] == "$AZ_BATCH_NODE_SHARED_DIR/assets/mnt/show/shot 010/shot010.blend"

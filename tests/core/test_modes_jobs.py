@@ -34,7 +34,7 @@ def test_default_is_blob_copy_as_before() -> None:
     assert job.node_scene == "$AZ_BATCH_NODE_SHARED_DIR/assets/mnt/show/shot.blend"
     assert job.preparation is not None
     assert job.preparation.command_line == "python3 -m azrender.node sync --job j1"
-    assert '"$AZ_BATCH_NODE_SHARED_DIR/jobs/j1/remap.py"' in job.tasks[0].command_line
+    assert """"$AZ_BATCH_NODE_SHARED_DIR"'\\''/jobs/j1/remap.py'\\''""" in job.tasks[0].command_line
     assert job.tasks[0].command_line.startswith("python3 -m azrender.node run -- /bin/bash -c 'blender -b ")
 
 
@@ -42,7 +42,7 @@ def test_nfs_scene_on_the_mount() -> None:
     plan = storage_plan(load_preset(EXAMPLES / "nfs.toml"))
     job = build_job(request("P:\\show\\sh010\\shot.blend"), BlenderAdapter(), "j2", plan)
     assert job.node_scene == "$AZ_BATCH_NODE_MOUNTS_DIR/show/sh010/shot.blend"
-    assert '"$AZ_BATCH_NODE_MOUNTS_DIR/show/sh010/shot.blend"' in job.tasks[0].command_line
+    assert """"$AZ_BATCH_NODE_MOUNTS_DIR"'\\''/show/sh010/shot.blend'\\''""" in job.tasks[0].command_line
     # The job's own files still come through the preparation task.
     assert job.preparation is not None and job.preparation.command_line.endswith("sync --job j2")
 

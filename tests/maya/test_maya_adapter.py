@@ -51,8 +51,8 @@ def test_command_line_words() -> None:
         "python(\"exec(open(r'\" + getenv(\"AZ_BATCH_NODE_SHARED_DIR\") + \"/job/remap.py\" + \"').read())\")",
         "$AZ_BATCH_NODE_SHARED_DIR/assets/show/shot 1.ma",
     ]  # fmt: skip
-    # variables sit in double quotes in the inner command, so bash expands them
-    assert '"$AZ_BATCH_NODE_SHARED_DIR/assets/show/shot 1.ma"' in inner
+    # the leading variable sits in double quotes in the inner command, so bash expands it; the rest is literal
+    assert """"$AZ_BATCH_NODE_SHARED_DIR"'/assets/show/shot 1.ma'""" in inner
 
 
 def test_command_line_step_and_gaps_and_renderer() -> None:

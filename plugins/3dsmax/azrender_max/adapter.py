@@ -99,18 +99,24 @@ def max_frame_flags(chunk: FrameChunk) -> list[str]:
     return ["-frames:" + frame_list(frames)]
 
 
-def cmd_quote(text: str) -> str:
+def cmd_quote(text: str, *, name: bool = False) -> str:
     r"""``text`` as one double-quoted argument for ``cmd /c`` and 3ds Max's C runtime.
+
+    A node path keeps its leading ``%VAR%``; a ``name`` (a camera) has none. What
+    cmd.exe would expand or end the word at (``%``, ``!``, ``"``, a line
+    break) is refused (:func:`azrender.shell.cmd_literal`).
 
     >>> print(cmd_quote("C:\\a b\\"))
     "C:\a b\\"
     """
-    return shell.cmd_quote(text, to="3ds Max")
+    return shell.cmd_quote(text, to="3ds Max", what="name" if name else "node path", expand=not name)
 
 
-def _word(text: str) -> str:
-    """A bare word when it needs no quotes, else :func:`cmd_quote`."""
-    return text if text and not any(c in text for c in ' \t&^|<>()"') else cmd_quote(text)
+def _word(text: str, *, name: bool = False) -> str:
+    """A bare word when it needs no quotes, else :func:`cmd_quote`; either way checked for cmd.exe."""
+    if text and not any(c in text for c in ' \t&^|<>()"'):
+        return shell.cmd_literal(text, to="3ds Max", what="name" if name else "node path", expand=not name)
+    return cmd_quote(text, name=name)
 
 
 def _stem(node_scene: str) -> str:
@@ -171,7 +177,7 @@ class MaxRenderOptions:
                 )
             words += [f"-w:{self.width}", f"-h:{self.height}"]
         if self.camera:
-            words.append("-camera:" + _word(self.camera))
+            words.append("-camera:" + _word(self.camera, name=True))
         if self.pre_render_script:
             words.append("-preRenderScript:" + cmd_quote(self.pre_render_script))
         return words

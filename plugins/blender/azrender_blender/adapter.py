@@ -4,9 +4,14 @@ The command line is Blender's own CLI. Batch starts a task without a shell,
 so on Linux nodes it runs through bash, where ``$AZ_BATCH_*`` variables in
 node paths expand::
 
-    /bin/bash -c 'blender -b "<scene>" -E CYCLES -t 8 --python-exit-code 1 --python "<remap.py>"
-        -o "<out>/<stem>_####" -F PNG -s 1 -e 10 -a
-        -- --cycles-device OPTIX --azrender-camera "<camera>" --azrender-width 1920 --azrender-height 1080'
+    /bin/bash -c 'blender -b <scene> -E CYCLES -t 8 --python-exit-code 1 --python <remap.py>
+        -o <out>/<stem>_#### -F PNG -s 1 -e 10 -a
+        -- --cycles-device OPTIX --azrender-camera <camera> --azrender-width 1920 --azrender-height 1080'
+
+where each node path is one word in which only its leading variable expands
+(``"$AZ_BATCH_NODE_SHARED_DIR"'/assets/shot $1.blend'``) and the camera name is
+single-quoted (:mod:`azrender.shell`): nothing from a scene or a preset runs as
+shell text on the node;
 
 and on Windows nodes through ``cmd /c``, where ``%AZ_BATCH_*%`` expand (the
 same words, Windows paths, as the Maya and 3ds Max adapters write them)::
@@ -17,7 +22,9 @@ same words, Windows paths, as the Maya and 3ds Max adapters write them)::
 
 ``cmd /c`` strips the outer pair of quotes and runs the rest as written; every
 path is one double-quoted word (spaces, ``&``, ``^``, ``(`` are literal
-inside), and Blender splits the rest by the Windows C runtime's rules.
+inside), and Blender splits the rest by the Windows C runtime's rules. A name
+holding what cmd.exe would still expand or end the word at (``%``, ``!``, ``"``,
+a line break) is refused with one line saying what to rename.
 Which form is :attr:`RenderInvocation.node_os
 <azrender.apps.RenderInvocation.node_os>`'s choice, never guessed from a path.
 
@@ -56,7 +63,7 @@ from azrender.naming import (
 )
 from azrender.paths import PathMap
 from azrender.paths import rules as rules_module
-from azrender.shell import bash_double_quote, bash_single_quote
+from azrender.shell import bash_single_quote, bash_word
 from azrender_blender import remap as remap_module
 from azrender_blender.scan import _quiet_bat, _unreadable, scan_blend
 
@@ -144,8 +151,8 @@ def render_words(
 
     Layers are not set here: Blender renders every view layer marked for
     rendering, and the scene decides which. ``quote`` makes the camera name
-    one word of the node's shell (default :func:`bash_double_quote`; Windows
-    nodes: :func:`cmd_literal_quote`).
+    one literal word of the node's shell (default :func:`bash_single_quote`;
+    Windows nodes: :func:`cmd_literal_quote`).
 
     >>> render_words(RenderOptions(renderer="cycles", threads=4, device="cuda"), has_script=True)
     (['-E', 'CYCLES', '-t', '4'], ['--cycles-device', 'CUDA'])
@@ -168,7 +175,7 @@ def render_words(
         late += ["--cycles-device", cycles_device(render.device)]
     overrides: list[str] = []
     if render.camera:
-        overrides += ["--azrender-camera", (quote or bash_double_quote)(render.camera)]
+        overrides += ["--azrender-camera", (quote or bash_single_quote)(render.camera)]
     for flag, value in (("--azrender-width", render.width), ("--azrender-height", render.height)):
         if value is not None:
             if not 4 <= value <= 65536:  # the range of Blender's resolution_x/_y
@@ -183,26 +190,21 @@ def render_words(
 
 
 def cmd_quote(text: str) -> str:
-    r"""``text`` as one double-quoted word for ``cmd /c`` and Blender's Windows argument parser.
+    r"""``text`` (a node path) as one double-quoted word for ``cmd /c`` and Blender's Windows argument parser.
 
     >>> print(cmd_quote("%AZ_BATCH_TASK_WORKING_DIR%\\out dir\\"))
     "%AZ_BATCH_TASK_WORKING_DIR%\out dir\\"
     """
-    return shell.cmd_quote(text, to="Blender")
+    return shell.cmd_quote(text, to="Blender", what="node path")
 
 
 def cmd_literal_quote(text: str) -> str:
-    """:func:`cmd_quote` for a name that must arrive as written (a camera): no ``%`` either.
+    """:func:`cmd_quote` for a name that must arrive as written (a camera): no leading ``%VAR%`` either.
 
     cmd.exe expands ``%NAME%`` even inside double quotes and has no escape for
     ``%`` there, so a name holding one cannot be passed unchanged.
     """
-    if "%" in text:
-        raise UsageError(
-            f"{text!r} has a % sign, which cmd.exe on a Windows node would expand",
-            hint="rename it without %",
-        )
-    return cmd_quote(text)
+    return shell.cmd_quote(text, to="Blender", what="camera", expand=False)
 
 
 def frame_args(chunk: FrameChunk) -> list[str]:
@@ -289,7 +291,7 @@ class BlenderAdapter:
     def command_line(self, invocation: RenderInvocation) -> str:
         """The Batch task command line that renders ``invocation.chunk`` on a ``node_os`` node."""
         windows = invocation.node_os == "windows"
-        quote = cmd_quote if windows else bash_double_quote
+        quote = cmd_quote if windows else bash_word
         sep = "\\" if windows else "/"
         fmt = blender_format(invocation.job.output_format or "PNG")
         name = blender_output(DEFAULT_TEMPLATE, NamingContext(scene=_stem(invocation.node_scene, windows)))
@@ -297,7 +299,7 @@ class BlenderAdapter:
         early, late = render_words(
             invocation.job.render,
             has_script=bool(invocation.remap_script),
-            quote=cmd_literal_quote if windows else bash_double_quote,
+            quote=cmd_literal_quote if windows else bash_single_quote,
         )
         words = [WINDOWS_EXECUTABLE if windows else "blender", "-b", quote(invocation.node_scene), *early]
         if invocation.remap_script:

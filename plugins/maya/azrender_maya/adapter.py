@@ -6,9 +6,15 @@ so that ``$AZ_BATCH_*`` variables in node paths expand; on Windows nodes it is
 :attr:`RenderInvocation.node_os <azrender.apps.RenderInvocation.node_os>`'s
 choice (the job's storage plan), never guessed from a path::
 
-    /bin/bash -c 'Render -r arnold -s 1 -e 10 -b 1 -rd "<out>" -im "<stem>" -of png
-        -cam "camShape" -rl "defaultRenderLayer,rs_fg" -proj "<project>" -x 1920 -y 1080
-        -ai:lve 1 -preRender "<MEL>" "<scene>"'
+    /bin/bash -c 'Render -r arnold -s 1 -e 10 -b 1 -rd <out> -im <stem> -of png
+        -cam <camShape> -rl <defaultRenderLayer,rs_fg> -proj <project> -x 1920 -y 1080
+        -ai:lve 1 -preRender <MEL> <scene>'
+
+Every path is one word in which only its leading variable expands, every name
+(``-im``, ``-cam``, ``-rl``) and the MEL are single-quoted on Linux
+(:mod:`azrender.shell`); on Windows they are double-quoted, and a name or path
+holding what cmd.exe would expand or end the word at (``%``, ``!``, ``"``, a
+line break) is refused. Nothing from a scene or a preset runs as shell text.
 
 ``-r`` is the renderer (from :class:`~azrender.model.RenderOptions`, else the
 one saved in the scene, else ``file``: whatever the scene says); ``-s/-e/-b``
@@ -40,13 +46,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from azrender import shell
 from azrender.apps import RenderInvocation
 from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import AssetKind, AssetSet, FrameChunk, FrameRange, RenderOptions
 from azrender.naming import IMAGE_EXTENSIONS, lookup_format
 from azrender.paths import PathMap
-from azrender.shell import bash_double_quote, bash_single_quote
+from azrender.shell import bash_single_quote, bash_word
 from azrender_maya import remap as remap_module
 from azrender_maya.scan import scan_maya
 from azrender_maya.settings import MayaSceneSettings, read_settings
@@ -110,21 +117,33 @@ def maya_format(name: str) -> str:
 
 
 def cmd_quote(text: str) -> str:
-    r"""``text`` as one double-quoted argument for ``cmd`` and ``Render.exe``'s C runtime.
+    r"""``text`` (the ``-preRender`` MEL) as one double-quoted argument for ``cmd`` and ``Render.exe``'s C runtime.
 
     Embedded quotes become ``\"`` and backslashes before one are doubled (the
-    C runtime's rules); cmd expands ``%VARS%`` inside the quotes.
+    C runtime's rules). Each ``\"`` also turns cmd.exe's own quoting off or
+    on, so this is only for MEL this module writes (:func:`pre_render_mel`,
+    whose one outside part, the remap script's path, holds no quote and only
+    a job id's letters); names and paths go through :func:`cmd_word`, which
+    refuses quotes. ``%``, ``!`` and line breaks are refused here too.
 
     >>> print(cmd_quote('C:\\a b\\'))
     "C:\a b\\"
     >>> print(cmd_quote('python("x")'))
     "python(\"x\")"
     """
-    if "\n" in text or "\r" in text:
-        raise UsageError(f"{text!r} has a line break", hint="cmd.exe cannot pass it to Render.exe")
+    shell.cmd_literal(text.replace('"', ""), to="Render.exe", what="-preRender MEL", expand=False)
     out = re.sub(r'(\\*)"', lambda m: m.group(1) * 2 + '\\"', text)
     trailing = len(out) - len(out.rstrip("\\"))
     return f'"{out}{chr(92) * trailing}"'
+
+
+def cmd_word(text: str, *, name: bool = False) -> str:
+    r"""A node path (``name=False``: its leading ``%VAR%`` expands) or a name as one ``cmd /c`` word.
+
+    >>> print(cmd_word("%AZ_BATCH_TASK_WORKING_DIR%\\out\\"))
+    "%AZ_BATCH_TASK_WORKING_DIR%\out\\"
+    """
+    return shell.cmd_quote(text, to="Render.exe", what="name" if name else "node path", expand=not name)
 
 
 def mel_string_expr(node_path: str) -> str:
@@ -368,7 +387,9 @@ class MayaAdapter:
         fmt = maya_format(job.output_format or "PNG")
         choice = render_choice(job.render, self._saved(job.scene), self.renderer)
         windows = invocation.node_os == "windows"  # the plan's node OS, not the look of a path
-        quote = cmd_quote if windows else bash_double_quote
+        # Node paths keep their leading $AZ_BATCH_*/%AZ_BATCH_*% variable; names are literal.
+        path = cmd_word if windows else bash_word
+        literal = (lambda text: cmd_word(text, name=True)) if windows else bash_single_quote
         node = PureWindowsPath if windows else PurePosixPath
         up = find_project(job.scene)
         project = str(node(invocation.node_scene).parents[up]) if up is not None else None
@@ -376,14 +397,14 @@ class MayaAdapter:
         for start, end, step in frame_runs(invocation.chunk):
             words = ["Render.exe" if windows else "Render", "-r", choice.renderer]
             words += ["-s", str(start), "-e", str(end), "-b", str(step)]
-            words += ["-rd", quote(invocation.output_dir.rstrip("/\\") or "/")]
-            words += ["-im", quote(_stem(invocation.node_scene, windows)), "-of", fmt]
+            words += ["-rd", path(invocation.output_dir.rstrip("/\\") or "/")]
+            words += ["-im", literal(_stem(invocation.node_scene, windows)), "-of", fmt]
             if choice.camera:
-                words += ["-cam", quote(choice.camera)]
+                words += ["-cam", literal(choice.camera)]
             if choice.layers:
-                words += ["-rl", quote(",".join(choice.layers))]
+                words += ["-rl", literal(",".join(choice.layers))]
             if project:
-                words += ["-proj", quote(project)]
+                words += ["-proj", path(project)]
             if choice.width is not None:
                 words += ["-x", str(choice.width)]
             if choice.height is not None:
@@ -392,8 +413,9 @@ class MayaAdapter:
                 words += ["-n", str(choice.threads)]
             words += _RENDERER_FLAGS.get(choice.renderer, ())
             if invocation.remap_script:
-                words += ["-preRender", quote(pre_render_mel(invocation.remap_script))]
-            words.append(quote(invocation.node_scene))
+                mel = pre_render_mel(invocation.remap_script)
+                words += ["-preRender", cmd_quote(mel) if windows else bash_single_quote(mel)]
+            words.append(path(invocation.node_scene))
             commands.append(" ".join(words))
         if windows:
             return 'cmd /c "' + " && ".join(commands) + '"'
