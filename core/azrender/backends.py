@@ -39,6 +39,13 @@ class Backend(Protocol):
         """Stop a job: no new task starts, running tasks are ended."""
         ...
 
+    def wait(self, job_id: str, progress: Progress = NO_PROGRESS) -> JobStatus:
+        """Poll until every task has completed; the job runs on without this process.
+
+        A ``KeyboardInterrupt`` ends only the waiting: the job goes on.
+        """
+        ...
+
 
 def backend_for(preset: Preset, kind: str | None = None) -> Backend:
     """The backend named by ``kind`` (a command-line override) or by the preset."""

@@ -16,6 +16,8 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_MISSING = 3
 EXIT_JOB_FAILED = 4
+# 128 + SIGINT, what shells report for a command ended by Ctrl-C.
+EXIT_INTERRUPTED = 130
 
 
 class AzrenderError(Exception):
@@ -58,3 +60,9 @@ class StorageError(AzrenderError):
 
 class JobError(AzrenderError):
     """A job that does not exist or cannot be run."""
+
+
+class WaitInterrupted(AzrenderError):
+    """Ctrl-C while waiting for a job: the job itself was left running, or cancelled on request."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from azrender.apps import AppAdapter, adapter_for_scene
-from azrender.backends import backend_for
-from azrender.errors import EXIT_MISSING, AzrenderError, SceneError, UsageError
+from azrender.backends import Backend, backend_for
+from azrender.errors import EXIT_MISSING, AzrenderError, SceneError, UsageError, WaitInterrupted
 from azrender.jobs import JobRequest, build_job, new_job_id
 from azrender.model import AssetSet, FrameRange, JobSpec, JobStatus, RenderOptions
 from azrender.paths import mirror_key
@@ -169,6 +169,7 @@ def submit_scene(
     force: bool = False,
     output_dir: Path | None = None,
     progress: Progress = NO_PROGRESS,
+    cancel_on_interrupt: bool = False,
 ) -> Submission:
     """Scan, check, upload what changed, write the job manifest and hand the job to a backend.
 
@@ -220,6 +221,33 @@ def submit_scene(
     outputs = container_client(preset.storage.outputs_container, account_url=preset.storage.account_url)
     ensure_container(outputs)
 
-    status = runner.submit(job, wait=wait, progress=progress)
+    status = runner.submit(job, wait=False, progress=progress)
+    if wait:
+        status = wait_for_job(runner, job.job_id, cancel_on_interrupt=cancel_on_interrupt,
+                              progress=progress)
     return Submission(job=job, assets=assets, upload=summary, status=status, preflight=report)
 
+def wait_for_job(
+    runner: Backend, job_id: str, *, cancel_on_interrupt: bool = False,
+    progress: Progress = NO_PROGRESS,
+) -> JobStatus:
+    """Wait for ``job_id`` to complete; Ctrl-C stops the waiting, not the job.
+
+    A pipeline that is interrupted must not leave a job it cannot see, nor
+    cancel hours of rendering by accident: by default the job keeps running and
+    the error says how to follow or cancel it; ``cancel_on_interrupt`` cancels
+    it first (its running tasks are ended, on the local node too).
+    """
+    try:
+        return runner.wait(job_id, progress)
+    except KeyboardInterrupt:
+        progress.end()
+        if cancel_on_interrupt:
+            runner.cancel(job_id)
+            raise WaitInterrupted(f"interrupted: job {job_id} was cancelled") from None
+
+        raise WaitInterrupted(
+            f"stopped waiting; job {job_id} keeps running",
+            hint=f"follow it with `azrender status {job_id} --wait`, stop it with "
+                 f"`azrender cancel {job_id}`",
+        ) from None

@@ -41,6 +41,9 @@ from azrender.storage.upload import UploadItem, upload_files
 #: A local job's read+list SAS is signed as for a Batch job with this wall-clock limit.
 LOCAL_JOB_MINUTES = 24 * 60
 
+#: How often ``wait`` reads the job's record; a local record is a small file on disk.
+WAIT_POLL_SECONDS = 0.25
+
 
 class LocalBackend:
     """Runs jobs on one emulated Batch node with ``slots`` parallel task slots."""
@@ -78,12 +81,13 @@ class LocalBackend:
         link_mounts(self.layout, self.mounts)
         record = JobRecord.new(job)
         self.store.save(record)
-        if wait:
-            return self.run(record, progress=progress).to_status()
+        # Always in a detached worker, as a Batch node runs a job whoever watches: Ctrl-C in
+        # `submit --wait` then ends the waiting only, and no render is left without a parent.
         log = self.store.path(job.job_id).with_suffix(".log")
         with open(log, "ab") as handle:
             proc = subprocess.Popen(
-                [python_executable(), "-m", "azrender.local.worker", job.job_id, "--slots", str(self.slots)]
+                [python_executable(), "-m", "azrender.local.worker", job.job_id, "--slots", str(self.slots),
+                 "--jobs-dir", str(self.store.root), "--node-root", str(self.layout.root)]
                 + (["--account-url", self.account_url] if self.account_url else []),
                 stdin=subprocess.DEVNULL,
                 stdout=handle,
@@ -93,6 +97,25 @@ class LocalBackend:
             )
         record.worker_pid = proc.pid
         self.store.save(record)
+        return self.wait(job.job_id, progress) if wait else record.to_status()
+
+    def wait(self, job_id: str, progress: Progress = NO_PROGRESS) -> JobStatus:
+        """Follow the job's record until it has completed (or its worker is gone)."""
+        record = self._refresh(self.store.load(job_id))
+        progress.begin(f"render {job_id}", total=len(record.tasks), unit="tasks")
+        reported = 0
+        while True:
+            finished = sum(t.state == "completed" for t in record.tasks)
+            progress.advance(finished - reported)
+            reported = finished
+            if record.state != "active":
+                break
+            time.sleep(WAIT_POLL_SECONDS)
+            record = self._refresh(self.store.load(job_id))
+        progress.end()
+        for task in record.tasks:
+            if task.result == "failure":
+                progress.note(f"[{job_id}] task {task.task_id} failed: {task.failure}")
         return record.to_status()
 
     def run(self, record: JobRecord, *, progress: Progress = NO_PROGRESS) -> JobRecord:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from azrender.errors import AzrenderError
 from azrender.local.backend import LocalBackend
+from azrender.local.node import NodeLayout
+from azrender.local.state import JobStore
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,8 +17,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("job_id")
     parser.add_argument("--slots", type=int, default=2)
     parser.add_argument("--account-url", default=None)
+    parser.add_argument("--jobs-dir", type=Path, default=None, help="the submitter's job store")
+    parser.add_argument("--node-root", type=Path, default=None, help="the emulated node's folders")
     args = parser.parse_args(argv)
-    backend = LocalBackend(slots=args.slots, account_url=args.account_url)
+    backend = LocalBackend(
+        slots=args.slots, account_url=args.account_url, store=JobStore(args.jobs_dir),
+        layout=NodeLayout(args.node_root) if args.node_root else None,
+    )
     try:
         record = backend.store.load(args.job_id)
         record = backend.run(record)
