@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,45 @@ def assert_same_as_blender(found: set[Path], ground_truth: set[Path]) -> None:
     assert expected - found == set(), "Blender knows dependencies the scanner missed"
     extra = {p for p in found - expected if not sequence_sibling(p, expected)}
     assert extra == set(), "the scanner reports files Blender does not use"
+
+
+@dataclass(frozen=True)
+class Built:
+    """One shot built by a given bpy: what the build wrote, and what that Blender says the scene uses."""
+
+    scene: Path
+    blender: str
+    written: frozenset[Path]
+    blend_paths: frozenset[Path]
+
+
+def build_matrix_shot(version: str, dest: Path) -> Built:
+    """Run tests/blender/matrix_scene.py with bpy ``version`` into ``dest``; ask that Blender for its paths."""
+    python = bpy_python(version)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "plugins" / "blender")}
+    proc = subprocess.run(
+        [str(python), str(Path(__file__).with_name("matrix_scene.py")), str(dest)],
+        capture_output=True, text=True, timeout=300, check=False, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("AZR-BUILT "))
+    doc = json.loads(line[len("AZR-BUILT ") :])
+    scene = Path(doc["scene"])
+    return Built(
+        scene=scene,
+        blender=doc["blender"],
+        written=frozenset(Path(p) for p in doc["written"]),
+        blend_paths=frozenset(blender_dependency_paths(scene, python)),
+    )
+
+
+def build_demo_scene(version: str, dest: Path) -> Path:
+    """The demo shot (``python -m azrender_blender.demo_scene``) saved by bpy ``version``; its folder."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "plugins" / "blender"), "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run(
+        [str(bpy_python(version)), "-m", "azrender_blender.demo_scene", str(dest)],
+        capture_output=True, text=True, timeout=300, check=False, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (dest / "shot010.blend").is_file()
+    return dest

@@ -1,14 +1,20 @@
-"""In-app collection (bpy.data) against the headless scanner (the .blend on disk): same answer."""
+"""In-app collection (bpy.data) against the headless scanner (the .blend on disk): same answer.
+
+In both Blender generations the extension runs in: bpy 5.0 (CPython 3.11,
+Blender 4.2-5.0) and bpy 5.3 (CPython 3.13, Blender 5.1+), each collecting
+scenes it saved itself.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from blender_helpers import bpy_run, needs_bpy
+from blender_helpers import Built, bpy_python, bpy_run, needs_bpy
 
 from azrender_blender.scan import scan_blend
 
@@ -49,19 +55,27 @@ bpy.ops.wm.save_as_mainfile(filepath=dest, relative_remap=True)
 """
 
 
-def collect(blend: Path) -> dict[str, Any]:
-    proc = bpy_run(COLLECT, str(blend))
+BLENDERS = ["5.0", "5.3"]
+
+
+def collect(blend: Path, version: str) -> dict[str, Any]:
+    """``collect_scene()`` of ``blend`` as the extension runs it, inside bpy ``version``."""
+    proc = bpy_run(COLLECT, str(blend), python=bpy_python(version))
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("AZR-COLLECT "))
     return dict(json.loads(line[len("AZR-COLLECT "):]))
 
 
-def test_demo_scene_gives_the_same_assets_and_referrers(demo_scene_dir: Path) -> None:
-    scene = demo_scene_dir / "shot010.blend"
-    in_app = collect(scene)
+def key(asset: dict[str, Any]) -> tuple[str, str, bool, str]:
+    return (asset["path"], asset["kind"], asset["exists"], asset["referrer"])
+
+
+@pytest.mark.parametrize("version", BLENDERS)
+def test_demo_scene_gives_the_same_assets_and_referrers(demo_shot_by: Callable[[str], Path], version: str) -> None:
+    scene = demo_shot_by(version) / "shot010.blend"
+    in_app = collect(scene, version)
     headless = scan_blend(scene)
 
     assert in_app["assets"][0] == headless.assets[0].to_json()  # the scene itself, first
-    key = lambda a: (a["path"], a["kind"], a["exists"], a["referrer"])  # noqa: E731
     assert sorted(map(key, in_app["assets"])) == sorted(key(a.to_json()) for a in headless.assets)
     assert in_app["packed"] == headless.packed_count == 0
     kinds = {a["kind"] for a in in_app["assets"]}
@@ -69,16 +83,17 @@ def test_demo_scene_gives_the_same_assets_and_referrers(demo_scene_dir: Path) ->
     assert len(in_app["assets"]) == 9  # scene, brick, 2 UDIM tiles, 3 frames, library, its texture
 
 
+@pytest.mark.parametrize("version", BLENDERS)
 def test_sounds_strips_and_caches_agree_including_what_is_missing(
-    demo_scene_dir: Path, tmp_path: Path
+    demo_shot_by: Callable[[str], Path], tmp_path: Path, version: str
 ) -> None:
     shot = tmp_path / "shot010"
-    shutil.copytree(demo_scene_dir, shot)
+    shutil.copytree(demo_shot_by(version), shot)
     extended = shot / "extended.blend"
-    bpy_run(EXTEND, str(shot / "shot010.blend"), str(extended))
+    bpy_run(EXTEND, str(shot / "shot010.blend"), str(extended), python=bpy_python(version))
     (shot / "textures" / "paint.1002.png").unlink()  # a UDIM tile gone after saving
 
-    in_app = collect(extended)
+    in_app = collect(extended, version)
     headless = scan_blend(extended)
 
     by_path = {a["path"]: (a["kind"], a["exists"]) for a in in_app["assets"]}
@@ -92,3 +107,14 @@ def test_sounds_strips_and_caches_agree_including_what_is_missing(
     assert missing == sorted(str(a.path) for a in headless.missing) == [str(shot / "caches" / "wall.pc2")]
     cache = next(a for a in in_app["assets"] if a["kind"] == "cache")
     assert cache["referrer"] == "Object 'Wall' modifier 0 (MeshCacheModifierData)"
+
+
+@pytest.mark.parametrize("version", BLENDERS)
+def test_library_udim_sequence_and_non_ascii_names_agree(matrix_shot: Callable[[str], Built], version: str) -> None:
+    """The version-matrix shot (tests/blender/matrix_scene.py), collected in the Blender that saved it."""
+    shot = matrix_shot(version)
+    in_app = collect(shot.scene, version)
+    headless = scan_blend(shot.scene)
+    assert sorted(map(key, in_app["assets"])) == sorted(key(a.to_json()) for a in headless.assets)
+    assert {Path(a["path"]) for a in in_app["assets"]} == {shot.scene, *shot.written}
+    assert in_app["packed"] == headless.packed_count == 0

@@ -22,12 +22,17 @@ import json
 import os
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import zstandard
-from blender_helpers import REPO, assert_same_as_blender, blender_dependency_paths, bpy_python
+from blender_helpers import (
+    REPO,
+    Built,
+    assert_same_as_blender,
+    blender_dependency_paths,
+    bpy_python,
+)
 
 from azrender.model import AssetKind
 from azrender_blender.scan import scan_blend
@@ -35,51 +40,11 @@ from azrender_blender.scan import scan_blend
 pytestmark = pytest.mark.bpy
 
 VERSIONS = ("5.3", "5.0", "4.5")
-BUILD = Path(__file__).with_name("matrix_scene.py")
 
 # What each Blender writes in the first bytes of a .blend (the version is
 # BLENDER_FILE_VERSION; 5.0 introduced the 17-byte header), see
 # BLO_readfile_blender_header_decode in Blender's source/blender/blenloader.
 HEADERS = {"5.3": b"BLENDER17-01v0503", "5.0": b"BLENDER17-01v0500", "4.5": b"BLENDER-v405"}
-
-
-@dataclass(frozen=True)
-class Built:
-    """One matrix shot: what the build wrote, and what its Blender says the scene uses."""
-
-    scene: Path
-    blender: str
-    written: frozenset[Path]
-    blend_paths: frozenset[Path]
-
-
-@pytest.fixture(scope="session")
-def matrix_shot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Built]:
-    """``matrix_shot("5.3")``: the shot built and judged by bpy 5.3, made on first use, once per session."""
-    built: dict[str, Built] = {}
-
-    def get(version: str) -> Built:
-        if version not in built:
-            python = bpy_python(version)
-            dest = tmp_path_factory.mktemp(f"matrix-{version}")
-            env = {**os.environ, "PYTHONPATH": str(REPO / "plugins" / "blender")}
-            proc = subprocess.run(
-                [str(python), str(BUILD), str(dest)],
-                capture_output=True, text=True, timeout=300, check=False, env=env,
-            )  # fmt: skip
-            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-            line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("AZR-BUILT "))
-            doc = json.loads(line[len("AZR-BUILT ") :])
-            scene = Path(doc["scene"])
-            built[version] = Built(
-                scene=scene,
-                blender=doc["blender"],
-                written=frozenset(Path(p) for p in doc["written"]),
-                blend_paths=frozenset(blender_dependency_paths(scene, python)),
-            )
-        return built[version]
-
-    return get
 
 
 def scan_with(scanner: str, scene: Path) -> dict[str, object]:
