@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from azrender import __version__
+from azrender.batch.bundle import running_ref
 from azrender.batch.dryrun import dry_run_document
 from azrender.batch.validate import validate_body, validate_request
 from azrender.errors import UsageError
@@ -24,12 +26,16 @@ from azrender_blender.adapter import BlenderAdapter
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 BASE = 'name = "show"\n[storage]\naccount_url = "https://showstore.blob.core.windows.net"\n'
+SUBNET = "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/v/subnets/render"
+ON_SUBNET = f'[pool]\nsubnet_id = "{SUBNET}"\n'  # private file and licence servers need it
 MODES = {
     "blob-copy": "",
     "blobfuse": 'mode = "blobfuse"\n',
     "azure-files": 'mode = "azure-files"\n[azure_files]\naccount = "showfiles"\nshare = "show"\n',
-    "nfs": 'mode = "nfs"\n[share]\nsource = "10.0.0.4:/export/show"\n[[paths]]\nsource = "/show"\ntarget = "show"\n',
-    "cifs": 'mode = "cifs"\n[share]\nsource = "//filer/show"\nusername = "render"\n[[paths]]\nsource = "/show"\ntarget = "show"\n',
+    "nfs": 'mode = "nfs"\n[share]\nsource = "10.0.0.4:/export/show"\n[[paths]]\nsource = "/show"\ntarget = "show"\n'
+    + ON_SUBNET,
+    "cifs": 'mode = "cifs"\n[share]\nsource = "//filer/show"\nusername = "render"\n[[paths]]\nsource = "/show"\ntarget = "show"\n'
+    + ON_SUBNET,
 }
 
 
@@ -58,14 +64,15 @@ def test_dry_run_validates_for_every_storage_mode(mode: str) -> None:
 
 
 def test_dry_run_shape_and_no_secret_with_identity() -> None:
-    text = BASE + ('[batch]\nnode_access = "identity"\npool_mode = "auto"\n[pool]\n'
+    text = BASE + ('[batch]\nnode_access = "identity"\n[pool]\n'
                    'identity = "/subscriptions/s/resourceGroups/r/providers/Microsoft.ManagedIdentity/userAssignedIdentities/render"\n'
                    'identity_client_id = "1111"\nos = "windows"\nimage = "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/max"\n'
-                   'node_agent_sku = "batch.node.windows amd64"\nlicence_env = "ADSKFLEX_LICENSE_FILE=27000@lic1"\n')
+                   'node_agent_sku = "batch.node.windows amd64"\nlicence_env = "ADSKFLEX_LICENSE_FILE=27000@lic1"\n'
+                   f'subnet_id = "{SUBNET}"\n')
     preset = parse_preset(text, Path("s.toml"))
     doc = dry_run_document(make_job(preset), preset, now=NOW, environ={})
-    assert doc["pool"] is None
-    spec = doc["job"]["poolInfo"]["autoPoolSpecification"]["pool"]
+    spec = doc["pool"]
+    assert spec["networkConfiguration"] == {"subnetId": SUBNET}
     assert spec["virtualMachineConfiguration"]["imageReference"] == {
         "virtualMachineImageId": "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/max"}
     out = doc["tasks"][0]["outputFiles"][0]["destination"]["container"]
@@ -85,7 +92,7 @@ def test_validator_rejects_bad_bodies() -> None:
         "wrong type": ({**good, "taskSlotsPerNode": "4"}, "expected an integer"),
         "bool is no int": ({**good, "targetDedicatedNodes": True}, "expected an integer"),
         "duration": ({**good, "resizeTimeout": "15 minutes"}, "not an ISO 8601 duration"),
-        "enum": ({**good, "startTask": {**good["startTask"], "userIdentity": {"autoUser": {"scope": "node"}}}},
+        "enum": ({**good, "startTask": {"commandLine": "x", "userIdentity": {"autoUser": {"scope": "node"}}}},
                  "'node' is not one of"),
         "read-only": ({**good, "virtualMachineConfiguration": {
             **good["virtualMachineConfiguration"],
@@ -112,8 +119,8 @@ def test_one_jobspec_same_commands_environment_and_outputs_locally_and_on_batch(
         # The local node runs shlex.split(command_line) without a shell; Batch runs commandLine as is.
         assert shlex.split(body["commandLine"]) == shlex.split(spec.command_line)
         batch_env = {**common, **{e["name"]: e["value"] for e in body.get("environmentSettings", [])}}
-        assert batch_env == spec.environment
-        local_env = layout.task_environment(job.job_id, spec.task_id, spec.environment)
+        assert batch_env == {**job.environment, **spec.environment}  # job's variables: commonEnvironmentSettings
+        local_env = layout.task_environment(job.job_id, spec.task_id, {**job.environment, **spec.environment})
         assert {k: local_env[k] for k in batch_env} == batch_env
         rules = [(o["filePattern"], o["destination"]["container"]["path"], o["uploadOptions"]["uploadCondition"])
                  for o in body["outputFiles"]]
@@ -141,12 +148,21 @@ def test_node_commands_use_the_python_of_the_node_os() -> None:
                          chunk_size=2, assets_container="assets", outputs_container="outputs")
     win = build_job(request, BlenderAdapter(), "shot-1", storage_plan(preset, "windows"))
     doc = dry_run_document(win, preset, now=NOW, environ={})
-    assert doc["job"]["jobPreparationTask"]["commandLine"] == "python -m azrender.node sync --job shot-1"
-    assert doc["job"]["jobReleaseTask"]["commandLine"] == "python -m azrender.node release --job shot-1"
+    bundle = running_ref().bundle_id
+    home = rf"C:\ProgramData\azrender\{bundle}"
+    # The bundle is installed first (a batch file from the resource files), then its own Python syncs.
+    assert doc["job"]["jobPreparationTask"]["commandLine"] == (
+        rf'cmd /c "azrender-node\{bundle}\bootstrap.cmd {home} && {home}\python\python.exe -m azrender.node sync --job shot-1"'
+    )
+    assert doc["job"]["jobReleaseTask"]["commandLine"] == rf"{home}\python\python.exe -m azrender.node release --job shot-1"
     linux = make_job()
     assert linux.preparation is not None and linux.release is not None
-    assert linux.preparation.command_line == "python3 -m azrender.node sync --job shot-1"
-    assert linux.release.command_line == "python3 -m azrender.node release --job shot-1"
+    venv_python = f'"$AZ_BATCH_NODE_SHARED_DIR/azrender/{bundle}/venv/bin/python"'
+    script = shlex.split(linux.preparation.command_line)[2]
+    assert script.endswith(f"&& {venv_python} -m azrender.node sync --job shot-1")
+    assert f"&& python3 azrender-node/{bundle}/install.py --target " in script
+    assert shlex.split(linux.release.command_line) == [
+        "/bin/bash", "-c", f'exec {venv_python} "$@"', "azrender-node", "-m", "azrender.node", "release", "--job", "shot-1"]
 
 
 BLOBFUSE_JOB = BASE + 'mode = "blobfuse"\n[blobfuse]\nmount_at = "job"\n'
@@ -212,7 +228,8 @@ def test_a_job_built_for_another_plan_is_refused() -> None:
     assert "\n" not in str(info.value)
     # The right job passes, and every task maps the drive first.
     doc = dry_run_document(make_job(windows), windows, now=NOW, environ={})
-    assert all(t["commandLine"].startswith('python -m azrender.node run -- cmd /c "net use S: ') for t in doc["tasks"])
+    watcher = rf"C:\ProgramData\azrender\{running_ref().bundle_id}\python\python.exe -m azrender.node run -- "
+    assert all(t["commandLine"].startswith(watcher + 'cmd /c "net use S: ') for t in doc["tasks"])
     job = make_job(windows)
     job.tasks[1] = replace(job.tasks[1], command_line=job.tasks[1].command_line.replace("net use", "rem"))
     with pytest.raises(UsageError, match="before task frames-002"):
@@ -223,11 +240,11 @@ def test_licence_names_without_value_come_from_the_submitting_environment() -> N
     from azrender.batch.access import planned_access
     from azrender.batch.payload import plan_batch
 
-    preset = parse_preset(BASE + '[pool]\nlicence_env = "ADSKFLEX_LICENSE_FILE=27000@lic1 RLM_LICENSE="\n',
+    preset = parse_preset(BASE + ON_SUBNET + 'licence_env = "ADSKFLEX_LICENSE_FILE=27000@lic1 RLM_LICENSE="\n',
                           Path("s.toml"))
     doc = dry_run_document(make_job(preset), preset, now=NOW, environ={"RLM_LICENSE": "5053@site2"})
     common = {e["name"]: e["value"] for e in doc["job"]["commonEnvironmentSettings"]}
-    assert common == {"ADSKFLEX_LICENSE_FILE": "27000@lic1", "RLM_LICENSE": "5053@site2"}
+    assert common == {"ADSKFLEX_LICENSE_FILE": "27000@lic1", "RLM_LICENSE": "5053@site2", "AZRENDER_JOB_VERSION": __version__}
     # A real submit refuses to send an empty licence variable to every node; doctor says the same.
     access = planned_access(preset, now=NOW, environ={})
     with pytest.raises(UsageError) as err:

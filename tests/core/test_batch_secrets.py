@@ -34,7 +34,8 @@ WINDOWS_FILES = ('name = "max"\n' + BATCH + 'mode = "azure-files"\n'
                  '[pool]\nos = "windows"\nimage = "microsoftwindowsserver/windowsserver/2022-datacenter"\n'
                  'node_agent_sku = "batch.node.windows amd64"\n')
 CIFS = ('name = "cifs"\n' + BATCH + 'mode = "cifs"\n[share]\nsource = "//filer/show"\nusername = "render"\n'
-        '[[paths]]\nsource = "/show"\ntarget = "show"\n')
+        '[[paths]]\nsource = "/show"\ntarget = "show"\n'
+        '[pool]\nsubnet_id = "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/v/subnets/r"\n')
 
 
 def make_job(text: str = WINDOWS_FILES) -> JobSpec:

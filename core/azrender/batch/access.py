@@ -37,6 +37,10 @@ from azrender.storage.client import CONNECTION_STRING_ENV, client_options, redac
 
 #: Added to the job's wall-clock limit: the SAS outlives the job, but not by much.
 SAS_MARGIN = timedelta(minutes=30)
+#: Get User Delegation Key: the key's expiry "must be within 7 days of the current time"
+#: (Storage REST API). Key-signed SAS keep the same bound, so a job's window does not
+#: depend on how the workstation signs in.
+MAX_SAS_WINDOW = timedelta(days=7)
 # Signed start a little in the past: the node's and the service's clocks differ.
 CLOCK_SKEW = timedelta(minutes=5)
 ASSETS_PERMISSIONS = ContainerSasPermissions(read=True, list=True)
@@ -114,7 +118,16 @@ def sas_window(now: datetime, max_job_minutes: int) -> tuple[datetime, datetime]
     >>> start.isoformat(), end.isoformat()
     ('2025-12-31T23:55:00+00:00', '2026-01-01T01:30:00+00:00')
     """
-    return now - CLOCK_SKEW, now + timedelta(minutes=max_job_minutes) + SAS_MARGIN
+    expiry = now + timedelta(minutes=max_job_minutes) + SAS_MARGIN
+    if expiry - now > MAX_SAS_WINDOW:
+        longest = (MAX_SAS_WINDOW - SAS_MARGIN) // timedelta(minutes=1)
+        raise UsageError(
+            f"batch.max_job_minutes = {max_job_minutes} would make the job's SAS outlive the 7 days a "
+            f"user delegation key may last (the SAS ends {SAS_MARGIN // timedelta(minutes=1)} minutes "
+            f"after the job's limit)",
+            hint=f"set batch.max_job_minutes to {longest} or less, or use batch.node_access = \"identity\"",
+        )
+    return now - CLOCK_SKEW, expiry
 
 
 def _iso(moment: datetime) -> str:

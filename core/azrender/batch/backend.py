@@ -36,6 +36,7 @@ from azure.core.exceptions import (
 )
 
 from azrender.batch.access import NodeAccess, mint_access
+from azrender.batch.limits import check_pool_settings
 from azrender.batch.mounts import pool_mounts
 from azrender.batch.payload import BatchPlan, mask_secrets, plan_batch
 from azrender.batch.validate import MAX_TASKS_PER_COLLECTION, validate_body
@@ -121,6 +122,8 @@ class AzureBatchBackend:
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         stderr_fetcher: Callable[[str, str], str | None] | None = None,
     ) -> None:
+        # Settings the service or the network would refuse stop here, before a submit uploads.
+        check_pool_settings(preset)
         self.preset = preset
         self.account = preset.batch.account_url or "(batch.account_url not set)"
         self._client = client

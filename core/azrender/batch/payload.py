@@ -23,6 +23,7 @@ from typing import Any
 
 from azrender import __version__
 from azrender.batch.access import NodeAccess, account_name_of
+from azrender.batch.limits import check_pool_settings
 from azrender.batch.mounts import PoolMounts
 from azrender.errors import UsageError
 from azrender.model import JobSpec, OutputFileSpec, TaskSpec
@@ -128,43 +129,44 @@ AZCOPY_INSTALL = (
 )
 
 
-def start_task(preset: Preset, extra: tuple[str, ...] = (), env: Mapping[str, str] | None = None) -> JSON:
-    r"""Install azrender (the node scripts) and the renderer on each node as it joins the pool.
+def start_task(preset: Preset, extra: tuple[str, ...] = (), env: Mapping[str, str] | None = None) -> JSON | None:
+    r"""What each node runs as it joins the pool: ``pool.start_command`` first, then azrender's steps.
 
-    ``extra`` are the storage plan's start commands (``cmdkey`` on Windows). The
-    credentials ``cmdkey`` stores belong to the user who runs it, so a start task
-    with such commands runs as the tasks' own identity (pool auto-user, non-admin)
-    and installs azrender for that user (``pip --user``); the renderer must then
-    come with the image, or install without elevation. ``env`` is the start task's
-    environment (``AZRENDER_FILES_KEY`` for ``cmdkey /pass:%AZRENDER_FILES_KEY%``).
+    No azrender here: the node code travels with each job and the job preparation
+    task installs it (:mod:`azrender.batch.bootstrap`), for created, existing and
+    auto pools alike. What is left is the image setup: the preset's own
+    ``pool.start_command`` (e.g. installing the renderer, or Python on a Windows
+    image; it runs before azrender's steps so they may rely on it), azcopy for
+    ``node_sync = "azcopy"`` and the storage plan's ``extra`` commands (``cmdkey``
+    on Windows). The credentials ``cmdkey`` stores belong to the user who runs it,
+    so a start task with such commands runs as the tasks' own identity (pool
+    auto-user, non-admin); the renderer must then come with the image, or install
+    without elevation. ``env`` is the start task's environment
+    (``AZRENDER_FILES_KEY`` for ``cmdkey /pass:%AZRENDER_FILES_KEY%``). None when
+    there is nothing to run.
+
+    ``waitForSuccess``: Batch schedules no task on a node whose start task has not
+    succeeded, so a failed image setup never runs renders (REST ``StartTask``).
 
     >>> from pathlib import Path
     >>> from azrender.presets import parse_preset
     >>> p = parse_preset('name = "a"\n[pool]\nos = "windows"\n', Path("a.toml"))
     >>> start_task(p, ("cmdkey /add:h /user:localhost\\a /pass:%K%",))["userIdentity"] == TASK_USER
     True
+    >>> start_task(p) is None
+    True
     """
     pool = preset.pool
-    package = pool.azrender_package
     as_task_user = bool(extra)
+    first = (pool.start_command,) if pool.start_command else ()
     if pool.os == "windows":
-        user_flag = " --user" if as_task_user else ""
-        steps = [f"python -m pip install{user_flag} --upgrade {package}", *extra]
-        if pool.start_command:
-            steps.append(pool.start_command)
+        steps = [*first, *extra]
         command = 'cmd /c "' + " && ".join(steps) + '"'
     else:
-        steps = [
-            "set -euo pipefail",
-            "command -v pip3 >/dev/null || (apt-get update -q && apt-get install -y -q python3-pip)",
-            # System-wide, so the non-admin task user sees it; the image's Python is "externally managed".
-            f"python3 -m pip install --upgrade --break-system-packages {shlex.quote(package)}",
-            *(AZCOPY_INSTALL if preset.storage.node_sync == "azcopy" else ()),
-            *extra,
-        ]
-        if pool.start_command:
-            steps.append(pool.start_command)
-        command = "/bin/bash -c " + shlex.quote("; ".join(steps))
+        steps = [*first, *(AZCOPY_INSTALL if preset.storage.node_sync == "azcopy" else ()), *extra]
+        command = "/bin/bash -c " + shlex.quote("; ".join(["set -euo pipefail", *steps]))
+    if not steps:
+        return None
     body: JSON = {
         "commandLine": command,
         "userIdentity": TASK_USER if as_task_user else START_TASK_USER,
@@ -187,7 +189,6 @@ def pool_specification(preset: Preset, mounts: PoolMounts) -> JSON:
         "vmSize": pool.vm_size,
         "virtualMachineConfiguration": vm,
         "taskSlotsPerNode": pool.task_slots,
-        "startTask": start_task(preset, mounts.start_commands, mounts.start_environment),
         "metadata": [{"name": "azrender", "value": __version__}],
     }
     if pool.autoscale_formula:
@@ -204,6 +205,12 @@ def pool_specification(preset: Preset, mounts: PoolMounts) -> JSON:
         body["targetLowPriorityNodes"] = pool.spot
     if mounts.entries:
         body["mountConfiguration"] = mounts.entries
+    start = start_task(preset, mounts.start_commands, mounts.start_environment)
+    if start is not None:
+        body["startTask"] = start
+    if pool.subnet_id:
+        # Private file and licence servers are reachable only from inside their network.
+        body["networkConfiguration"] = {"subnetId": pool.subnet_id}
     return body
 
 
@@ -353,10 +360,37 @@ def watcher_exit_conditions() -> JSON:
     }
 
 
+#: Start-up allowance of a render task (renderer launch, scene load) in the derived time limit.
+TASK_START_MINUTES = 15
+
+
+def task_limit_seconds(task: TaskSpec, preset: Preset) -> int:
+    """The task's wall-clock limit: its own, else ``batch.max_task_minutes``, else
+    ``TASK_START_MINUTES`` plus ``batch.minutes_per_frame`` per frame of its chunk (0: none).
+
+    A hung renderer otherwise holds its node (and its licence) until the job's limit.
+    """
+    if task.max_wall_clock_seconds:
+        return task.max_wall_clock_seconds
+    batch = preset.batch
+    if batch.max_task_minutes:
+        return batch.max_task_minutes * 60
+    if not batch.minutes_per_frame:
+        return 0
+    return (TASK_START_MINUTES + batch.minutes_per_frame * max(1, len(task.frames))) * 60
+
+
 def task_body(task: TaskSpec, access: NodeAccess, preset: Preset) -> JSON:
-    """One BatchTaskCreateOptions for a render task."""
-    constraints: JSON = {"maxTaskRetryCount": task.max_retries}
-    limit = task.max_wall_clock_seconds or preset.batch.max_task_minutes * 60
+    """One BatchTaskCreateOptions for a render task.
+
+    ``retentionTime``: the task's folder (frames, already uploaded by its OutputFiles)
+    leaves the node after ``batch.task_retention_minutes`` instead of Batch's 7 days.
+    """
+    constraints: JSON = {
+        "maxTaskRetryCount": task.max_retries,
+        "retentionTime": iso_duration(preset.batch.task_retention_minutes * 60),
+    }
+    limit = task_limit_seconds(task, preset)
     if limit:
         constraints["maxWallClockTime"] = iso_duration(limit)
     body: JSON = {
@@ -506,6 +540,7 @@ def plan_batch(
     ``environ`` fills the ``pool.licence_env`` names the preset leaves empty; ``strict``
     (a real submit) refuses one that stays empty.
     """
+    check_pool_settings(preset)  # before any body: one line, nothing created
     mounts = mounts or PoolMounts([])
     storage = storage_plan(preset, node_os=preset.pool.os)
     check_job_fits_plan(job, storage, preset)

@@ -662,6 +662,24 @@ def check_identity(key: str, value: object) -> Problem | None:
     )
 
 
+SUBNET_ID_RE = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
+    r"Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+$",
+    re.IGNORECASE,
+)
+
+
+def check_subnet(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    if SUBNET_ID_RE.match(value):
+        return None
+    return (
+        f"`{key}` {_show(value)} is not a virtual network subnet resource id",
+        "use /subscriptions/<sub>/resourceGroups/<rg>/providers/"
+        "Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>",
+    )
+
+
 BATCH = TableSpec(
     name="batch",
     description="The Azure Batch account, which pool jobs run on, and job limits (backend `azure`).",
@@ -713,7 +731,8 @@ BATCH = TableSpec(
             "max_task_minutes",
             "integer",
             0,
-            "Wall-clock limit of one render task; 0 means none.",
+            "Wall-clock limit of one render task; 0 derives it from minutes_per_frame and the "
+            "task's frames.",
             minimum=0,
             maximum=10080,
         ),
@@ -724,6 +743,24 @@ BATCH = TableSpec(
             "How often Batch retries a failed render task.",
             minimum=0,
             maximum=100,
+        ),
+        FieldSpec(
+            "minutes_per_frame",
+            "integer",
+            60,
+            "With max_task_minutes = 0: a render task may run 15 minutes plus this many minutes per "
+            "frame of its chunk before Batch ends it; 0 means no limit.",
+            minimum=0,
+            maximum=1440,
+        ),
+        FieldSpec(
+            "task_retention_minutes",
+            "integer",
+            60,
+            "How long a node keeps a finished render task's folder (frames, logs; they are uploaded "
+            "already) before Batch deletes it (`retentionTime`; Batch's own default is 7 days).",
+            minimum=1,
+            maximum=10080,
         ),
     ),
 )
@@ -799,6 +836,15 @@ POOL = TableSpec(
             "string",
             None,
             "Client id of that identity, so DefaultAzureCredential on the node picks it.",
+        ),
+        FieldSpec(
+            "subnet_id",
+            "string",
+            None,
+            "Resource id of the virtual network subnet the pool's nodes join "
+            "(`networkConfiguration.subnetId`); needed to reach an NFS/CIFS or licence server on a "
+            "private network.",
+            check=check_subnet,
         ),
     ),
 )

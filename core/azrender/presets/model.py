@@ -122,6 +122,8 @@ class BatchSettings:
     max_job_minutes: int = 1440
     max_task_minutes: int = 0
     task_retries: int = 1
+    minutes_per_frame: int = 60
+    task_retention_minutes: int = 60
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class PoolSettings:
     licence_env: str | None = None
     identity: str | None = None
     identity_client_id: str | None = None
+    subnet_id: str | None = None
 
 
 @dataclass(frozen=True)
