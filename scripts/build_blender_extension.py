@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the installable Blender extension: ``dist/azrender-<version>[-<platform>].zip``.
+"""Build the installable Blender extension: one ``dist/azrender-<version>-<platform>.zip`` per platform.
 
 ::
 
@@ -7,12 +7,35 @@
     .venv/bin/python scripts/build_blender_extension.py --platform current
 
 Steps: copy the add-on package (plugins/blender/azrender_blender) into a
-staging folder; build the azrender wheel (``pip wheel --no-deps``); download the
-binary wheels of its dependencies for each platform's Blender Python 3.11
-(``pip download --only-binary=:all: --platform ... --python-version 3.11``);
-write them to ``wheels/``, list them in ``blender_manifest.toml`` (``wheels``
-and ``platforms``), and zip the folder with the manifest at the top, which is
-what Blender's "Install from Disk" expects.
+staging folder; build the azrender wheel (``pip wheel --no-deps``); find the
+third-party modules the add-on imports (its ``register()`` and everything that
+reaches, following imports through ``azrender``; see :mod:`addon_imports`);
+download the binary wheels of those distributions and their dependencies for
+each platform and each Python that Blender embeds (``pip download
+--only-binary=:all: --platform ... --python-version ...``); then, per platform,
+write the wheels to ``wheels/``, list them in ``blender_manifest.toml``
+(``wheels`` and ``platforms = [<that platform>]``) and zip the folder with the
+manifest at the top, which is what Blender's "Install from Disk" expects.
+
+Facts this relies on, read in Blender's own extension code (bl_pkg in bpy 4.5,
+5.0 and 5.3: ``scripts/addons_core/bl_pkg``):
+
+* Blender 4.2-5.0 embed CPython 3.11 and 5.1+ embed 3.13 (bpy 5.0.1 is cp311,
+  bpy 5.3.0 cp313 on the package registry). An extension that lists wheels is
+  compatible with the Pythons those wheels are tagged for
+  (``python_versions_from_wheels``: the union of the ``cpXY`` tags, ``py3`` and
+  ``abi3`` count for any 3.x), so one zip holding cp311 *and* cp313 wheels
+  installs in both; at install Blender keeps only the wheels for its own
+  platform and Python (``_extensions_wheel_filter_for_this_system``). No zip
+  per Python ABI is needed.
+* ``blender --command extension build --split-platforms`` makes one zip per
+  entry of ``platforms``, named ``<id>-<version>-<platform with _>.zip``, each
+  with only that platform's (and ``any``) wheels: the same layout this script
+  writes (``subcmd_author.build``).
+
+Downloaded wheels are kept in ``--wheel-cache`` (default ``.tools/blender-wheels``):
+a later build resolves from that folder first and asks the package index only
+when something is missing there (``--refresh`` always asks the index).
 """
 
 from __future__ import annotations
@@ -28,10 +51,16 @@ from pathlib import Path
 
 import tomllib
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from addon_imports import AddonImportError, requirements_for_addon
+
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "plugins" / "blender" / "azrender_blender"
 MANIFEST = "blender_manifest.toml"
-PYTHON_VERSION = "3.11"  # Blender 4.2 to 5.x embed CPython 3.11
+DEFAULT_WHEEL_CACHE = REPO / ".tools" / "blender-wheels"
+
+# The CPython each supported Blender embeds: 4.2 LTS to 5.0 use 3.11, 5.1 and later 3.13.
+PYTHON_VERSIONS: tuple[str, ...] = ("3.11", "3.13")
 
 # Blender's platform names and the wheel platform tags a Blender build there
 # can load, newest first (Blender 4.2+ needs glibc 2.28 and macOS 11).
@@ -39,7 +68,8 @@ PLATFORM_TAGS: dict[str, tuple[str, ...]] = {
     "linux-x64": ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
     "windows-x64": ("win_amd64",),
     "macos-arm64": ("macosx_11_0_arm64",),
-    "macos-x64": ("macosx_11_0_x86_64", "macosx_10_15_x86_64", "macosx_10_12_x86_64", "macosx_10_9_x86_64"),
+    "macos-x64": ("macosx_11_0_x86_64", "macosx_10_15_x86_64", "macosx_10_13_x86_64",
+                  "macosx_10_12_x86_64", "macosx_10_9_x86_64"),
 }
 
 _SKIP_NAMES = {"__pycache__", MANIFEST}
@@ -58,6 +88,11 @@ def current_platform() -> str:
     if name not in PLATFORM_TAGS:
         raise BuildError(f"no wheels are known for this platform ({name})")
     return name
+
+
+def archive_name(ext_id: str, version: str, platform_name: str) -> str:
+    """The file name ``blender --command extension build --split-platforms`` gives a platform's zip."""
+    return f"{ext_id}-{version}-{platform_name.replace('-', '_')}.zip"
 
 
 def _run(command: list[str], what: str) -> None:
@@ -86,20 +121,49 @@ def build_azrender_wheel(dest: Path) -> Path:
     return wheels[-1]
 
 
-def download_dependencies(azrender_wheel: Path, platform_name: str, dest: Path) -> list[Path]:
-    """Binary wheels of azrender's dependencies for one platform's Blender Python."""
-    dest.mkdir(parents=True, exist_ok=True)
+def download_dependencies(
+    requirements: list[str], platform_name: str, python_version: str, dest: Path,
+    *, cache: Path | None, refresh: bool = False,
+) -> list[Path]:
+    """Binary wheels of ``requirements`` (and what they need) for one platform and Python.
+
+    From ``cache`` alone when it holds a full set; else from the package index,
+    and the new wheels are added to ``cache``.
+    """
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    if not requirements:
+        return []
     command = [
-        sys.executable, "-m", "pip", "download", "-q",
+        sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
         "--only-binary=:all:",
-        "--python-version", PYTHON_VERSION,
+        "--python-version", python_version,
         "--implementation", "cp",
         "--dest", str(dest),
     ]
     for tag in PLATFORM_TAGS[platform_name]:
         command += ["--platform", tag]
-    _run([*command, str(azrender_wheel)], f"downloading the {platform_name} wheels")
-    return sorted(p for p in dest.glob("*.whl") if not p.name.startswith("azrender-"))
+    what = f"downloading the {platform_name} wheels for Python {python_version}"
+    offline = cache is not None and cache.is_dir() and not refresh
+    if offline:
+        assert cache is not None
+        done = subprocess.run([*command, "--no-index", "--find-links", str(cache), *requirements],
+                              capture_output=True, text=True, check=False)
+        offline = done.returncode == 0
+    if not offline:
+        _run([*command, *requirements], what)
+        if cache is not None:
+            cache.mkdir(parents=True, exist_ok=True)
+            for wheel in dest.glob("*.whl"):
+                if not (cache / wheel.name).exists():
+                    shutil.copy2(wheel, cache / wheel.name)
+    return sorted(dest.glob("*.whl"))
+
+
+def wheel_platform_tag(wheel_name: str) -> str:
+    """The platform tag of a wheel file name (``...-cp313-cp313-win_amd64.whl`` -> ``win_amd64``)."""
+    return wheel_name[: -len(".whl")].split("-")[-1]
 
 
 def toml_list(values: list[str]) -> str:
@@ -131,24 +195,32 @@ def zip_folder(folder: Path, archive: Path) -> None:
     tmp.replace(archive)
 
 
-def build(platforms: list[str], dist: Path, work: Path) -> Path:
-    """Build the extension zip for ``platforms``; returns its path."""
-    stage = work / "azrender"
-    stage_package(stage)
-    wheels_dir = stage / "wheels"
+def build(
+    platforms: list[str], dist: Path, work: Path, *, cache: Path | None = DEFAULT_WHEEL_CACHE,
+    refresh: bool = False,
+) -> list[Path]:
+    """Build one extension zip per platform in ``platforms``; returns their paths."""
     azrender_wheel = build_azrender_wheel(work / "azrender-wheel")
-    wheels_dir.mkdir()
-    shutil.copy2(azrender_wheel, wheels_dir / azrender_wheel.name)
+    archives = []
     for name in platforms:
-        for wheel in download_dependencies(azrender_wheel, name, work / "downloads" / name):
-            # Pure-Python wheels are the same file for every platform: one copy.
-            shutil.copy2(wheel, wheels_dir / wheel.name)
-    wheel_paths = [f"./wheels/{p.name}" for p in sorted(wheels_dir.glob("*.whl"))]
-    manifest = write_manifest(PACKAGE / MANIFEST, stage / MANIFEST, wheels=wheel_paths, platforms=platforms)
-    suffix = "" if len(platforms) > 1 else f"-{platforms[0]}"
-    archive = dist / f"{manifest['id']}-{manifest['version']}{suffix}.zip"
-    zip_folder(stage, archive)
-    return archive
+        stage = work / name / "azrender"
+        stage_package(stage)
+        wheels_dir = stage / "wheels"
+        wheels_dir.mkdir()
+        shutil.copy2(azrender_wheel, wheels_dir / azrender_wheel.name)
+        for python in PYTHON_VERSIONS:
+            requirements = requirements_for_addon(REPO, python)
+            downloads = work / "downloads" / f"{name}-{python}"
+            for wheel in download_dependencies(requirements, name, python, downloads,
+                                               cache=cache, refresh=refresh):
+                # The same pure-Python or abi3 wheel serves both Pythons: one copy.
+                shutil.copy2(wheel, wheels_dir / wheel.name)
+        wheel_paths = [f"./wheels/{p.name}" for p in sorted(wheels_dir.glob("*.whl"))]
+        manifest = write_manifest(PACKAGE / MANIFEST, stage / MANIFEST, wheels=wheel_paths, platforms=[name])
+        archive = dist / archive_name(str(manifest["id"]), str(manifest["version"]), name)
+        zip_folder(stage, archive)
+        archives.append(archive)
+    return archives
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,9 +229,13 @@ def main(argv: list[str] | None = None) -> int:
         "--platform", action="append", dest="platforms", metavar="NAME",
         help=f"one of {', '.join(PLATFORM_TAGS)} or 'current' (repeatable; default: all)",
     )
-    parser.add_argument("--dist", type=Path, default=REPO / "dist", help="where the zip goes")
+    parser.add_argument("--dist", type=Path, default=REPO / "dist", help="where the zips go")
     parser.add_argument("--work", type=Path, default=REPO / "build" / "blender-extension",
                         help="staging folder (emptied first)")
+    parser.add_argument("--wheel-cache", type=Path, default=DEFAULT_WHEEL_CACHE,
+                        help="folder of downloaded wheels reused by later builds (default: %(default)s)")
+    parser.add_argument("--refresh", action="store_true",
+                        help="resolve against the package index even when the cache has every wheel")
     args = parser.parse_args(argv)
     try:
         platforms = [current_platform() if p == "current" else p for p in (args.platforms or PLATFORM_TAGS)]
@@ -169,11 +245,13 @@ def main(argv: list[str] | None = None) -> int:
         platforms = list(dict.fromkeys(platforms))
         if args.work.exists():
             shutil.rmtree(args.work)
-        archive = build(platforms, args.dist.absolute(), args.work.absolute())
-    except BuildError as exc:
+        archives = build(platforms, args.dist.absolute(), args.work.absolute(),
+                         cache=args.wheel_cache.absolute(), refresh=args.refresh)
+    except (BuildError, AddonImportError) as exc:
         print(f"build_blender_extension: error: {exc}", file=sys.stderr)
         return 1
-    print(archive)
+    for archive in archives:
+        print(archive)
     return 0
 
 

@@ -4,6 +4,7 @@ validator, installed into bpy the way "Install from Disk" does, and rendering fr
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -21,6 +22,7 @@ from azrender.local.azurite import AzuriteServer
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "build_blender_extension.py"
+WHEEL_CACHE = REPO / ".tools" / "blender-wheels"
 
 
 def load_build_script() -> ModuleType:
@@ -34,20 +36,31 @@ def load_build_script() -> ModuleType:
 build = load_build_script()
 
 
+def _cannot_build(message: str) -> None:
+    """No package index here: a skip on a workstation, a failure on CI (the CI image has the index)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="module")
 def extension_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The extension for this machine's platform (the azrender wheel + downloaded dependency wheels)."""
+    """The extension for this machine's platform (the azrender wheel + downloaded dependency wheels).
+
+    The wheels are kept in .tools/blender-wheels, so the package index is asked once per machine.
+    """
     root = tmp_path_factory.mktemp("extension")
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--platform", "current", "--dist", str(root / "dist"),
-         "--work", str(root / "work")],
+         "--work", str(root / "work"), "--wheel-cache", str(WHEEL_CACHE)],
         capture_output=True, text=True, timeout=900, check=False,
     )
-    if proc.returncode != 0 and "downloading" in proc.stderr and "wheels failed" in proc.stderr:
-        pytest.skip(f"the package index cannot be reached: {proc.stderr.strip()[-300:]}")
+    if proc.returncode != 0 and "downloading" in proc.stderr and "wheels for Python" in proc.stderr:
+        _cannot_build(f"the package index cannot be reached: {proc.stderr.strip()[-300:]}")
     assert proc.returncode == 0, proc.stderr
-    archive = Path(proc.stdout.strip().splitlines()[-1])
-    assert archive.name == f"azrender-0.1.0-{build.current_platform()}.zip"
+    (line,) = proc.stdout.strip().splitlines()
+    archive = Path(line)
+    assert archive.name == f"azrender-0.1.0-{build.current_platform().replace('-', '_')}.zip"
     return archive
 
 
@@ -74,6 +87,10 @@ def test_manifest_has_the_required_keys(extension_zip: Path) -> None:
     assert {w[2:] for w in listed} == in_zip
 
 
+def _project(wheel: str) -> str:
+    return re.sub(r"[-_.]+", "_", wheel.split("-")[0]).lower()
+
+
 def test_zip_layout_and_bundled_wheels(extension_zip: Path) -> None:
     with zipfile.ZipFile(extension_zip) as zf:
         names = set(zf.namelist())
@@ -82,14 +99,51 @@ def test_zip_layout_and_bundled_wheels(extension_zip: Path) -> None:
         assert required in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     wheels = {n.split("/", 1)[1] for n in names if n.startswith("wheels/")}
-    projects = {re.sub(r"[-_.]+", "_", w.split("-")[0]).lower() for w in wheels}
-    for needed in ("azrender", "azure_storage_blob", "azure_batch", "azure_identity", "azure_core",
-                   "blender_asset_tracer", "fileseq", "xxhash", "platformdirs", "click", "rich"):
+    projects = {_project(w) for w in wheels}
+    for needed in ("azrender", "azure_storage_blob", "azure_storage_file_share", "azure_batch",
+                   "azure_identity", "azure_core", "blender_asset_tracer", "fileseq", "xxhash",
+                   "platformdirs", "requests", "cryptography", "cffi", "charset_normalizer"):
         assert needed in projects, needed
-    # xxhash is compiled: its wheel must be the one for this platform's CPython 3.11.
-    xxhash = [w for w in wheels if w.startswith("xxhash-")]
+    # Only what the add-on imports: the command line's packages stay out. (olefile is in: a scan
+    # loads every application adapter to find the scene's, and the 3ds Max one imports it.)
+    assert "olefile" in projects
+    assert not projects & {"click", "rich", "pygments", "markdown_it_py", "mdurl"}
     tags = build.PLATFORM_TAGS[build.current_platform()]
-    assert xxhash and all("cp311" in w and any(t in w for t in tags) for w in xxhash)
+    by_project: dict[str, set[str]] = {}
+    for wheel in wheels:
+        python, abi, plat = wheel[: -len(".whl")].split("-")[-3:]
+        if plat == "any":
+            assert "py3" in python.split(".") and abi == "none", wheel  # pure Python: one wheel for all
+            continue
+        assert any(t in plat for t in tags), wheel  # compiled: this platform's only
+        by_project.setdefault(_project(wheel), set()).add("abi3" if abi == "abi3" else python)
+    # Every compiled dependency loads in Blender 4.2-5.0 (CPython 3.11) and 5.1+ (3.13).
+    assert {"xxhash", "cffi", "charset_normalizer", "cryptography"} <= by_project.keys()
+    for project, pythons in by_project.items():
+        assert pythons in ({"cp311", "cp313"}, {"abi3"}), (project, pythons)
+
+
+def _blender_ext(python: Path) -> Path:
+    found = sorted(python.parent.parent.glob("lib/python3.*/site-packages/bpy/*/scripts/addons_core/"
+                                             "bl_pkg/cli/blender_ext.py"))
+    assert found, f"{python}: bpy ships blender_ext.py"
+    return found[-1]
+
+
+def test_blender_reads_both_pythons_from_the_wheels(extension_zip: Path) -> None:
+    """Blender's own rule (``python_versions_from_wheels``, what the extension platform lists)."""
+    python = _blenders()[0][1]
+    code = (
+        "import importlib.util, sys, tomllib, zipfile\n"
+        "spec = importlib.util.spec_from_file_location('blender_ext', sys.argv[1])\n"
+        "ext = importlib.util.module_from_spec(spec); spec.loader.exec_module(ext)\n"
+        "wheels = tomllib.loads(zipfile.ZipFile(sys.argv[2]).read('blender_manifest.toml').decode())['wheels']\n"
+        "print(sorted(ext.python_versions_from_wheels(wheels)))\n"
+    )
+    proc = subprocess.run([str(python), "-c", code, str(_blender_ext(python)), str(extension_zip)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[(3, 11), (3, 13)]"
 
 
 @needs_bpy
@@ -102,6 +156,152 @@ def test_blenders_own_validator_accepts_the_zip(extension_zip: Path) -> None:
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Success" in proc.stdout
+
+
+# The Blenders the zip is installed into: their Python with bpy, as scripts/setup.sh makes them.
+BLENDER_PYTHONS = {
+    "4.5": REPO / ".venv-blender45" / "bin" / "python",  # LTS, CPython 3.11
+    "5.0": REPO / ".venv" / "bin" / "python",  # CPython 3.11
+    "5.3": REPO / ".venv-blender53" / "bin" / "python",  # CPython 3.13
+}
+
+
+def _blender_python(version: str) -> Path:
+    python = BLENDER_PYTHONS[version]
+    if not python.exists():
+        _cannot_build(f"no bpy {version} environment at {python.parent.parent} (run scripts/setup.sh)")
+    return python
+
+
+def _blenders() -> list[tuple[str, Path]]:
+    return [(v, _blender_python(v)) for v in BLENDER_PYTHONS]
+
+
+# A folder with bpy and what bpy itself requires, nothing else: what a Blender install offers an
+# extension (azrender and its dependencies must then come from the zip's wheels).
+_BPY_ONLY_SITE = r"""
+import importlib.metadata as md, os, re, sys
+dest = sys.argv[1]
+os.makedirs(dest)
+todo, seen = ["bpy"], set()
+while todo:
+    name = re.sub(r"[-_.]+", "-", todo.pop()).lower()
+    if name in seen:
+        continue
+    try:
+        dist = md.distribution(name)
+    except md.PackageNotFoundError:  # a requirement for another Python
+        continue
+    seen.add(name)
+    todo += [re.match(r"[A-Za-z0-9._-]+", r).group() for r in dist.requires or () if "extra ==" not in r]
+    for top in {f.parts[0] for f in dist.files or () if f.parts[0] != ".."}:
+        source, link = os.path.join(str(dist.locate_file("")), top), os.path.join(dest, top)
+        if os.path.exists(source) and not os.path.lexists(link):
+            os.symlink(source, link)
+"""
+
+# Run with `python -I -S`: no site-packages but the bpy-only folder. Save a tiny scene, install the
+# zip the way "Install from Disk" does, then press Render on Azure with the submit made a dry run.
+_INSTALL_DRIVER = r"""
+import sys, site
+site.addsitedir(sys.argv[1])
+import importlib, importlib.util, json, os, time
+import bpy, addon_utils
+
+archive, scene, preset = sys.argv[2:5]
+def importable(names):
+    return sorted(n for n in names if importlib.util.find_spec(n) is not None)
+out = {"blender": list(bpy.app.version[:2]), "python": list(sys.version_info[:2]),
+       "before": importable(["azrender", "xxhash", "azure", "rich", "click"])}
+bpy.ops.wm.read_factory_settings(use_empty=False)
+bpy.context.scene.render.resolution_x = bpy.context.scene.render.resolution_y = 4
+bpy.ops.wm.save_as_mainfile(filepath=scene)
+out["install"] = sorted(bpy.ops.extensions.package_install_files(
+    filepath=archive, repo="user_default", enable_on_install=True))
+addon = "bl_ext.user_default.azrender"
+out["enabled"] = addon in bpy.context.preferences.addons
+out["panel"] = hasattr(bpy.types, "AZRENDER_PT_render_on_azure")
+out["operators"] = sorted(dir(bpy.ops.azrender))
+out["after"] = importable(["azrender", "xxhash", "azure", "rich", "click"])
+out["azrender_file"] = importlib.import_module("azrender").__file__
+out["xxhash_file"] = importlib.import_module("xxhash._xxhash").__file__
+
+flows = importlib.import_module(addon + ".ui.flows")
+runtime = importlib.import_module(addon + ".ui.runtime")
+from azrender.errors import AzrenderError
+planned = []
+real_submit = flows.submit_scene
+def dry_submit(*args, **kwargs):
+    kwargs["dry_run"] = True
+    result = real_submit(*args, **kwargs)
+    planned.append([t.command_line for t in result.job.tasks])
+    raise AzrenderError("stopped after the dry run")
+flows.submit_scene = dry_submit
+bpy.context.preferences.addons[addon].preferences.preset_path = os.path.dirname(preset)
+settings = bpy.context.scene.azrender
+settings.preset = preset
+settings.use_scene_frames, settings.frames, settings.chunk, settings.backend = False, "1-2", 2, "local"
+out["submit"] = sorted(bpy.ops.azrender.submit())
+deadline = time.monotonic() + 120
+while runtime.WORK.busy() and time.monotonic() < deadline:
+    runtime.poll()
+    time.sleep(0.05)
+runtime.poll()
+out["planned"] = planned
+out["job_error"] = settings.jobs[0].error
+out["rich_loaded"] = sorted(m for m in sys.modules if m.split(".")[0] in ("rich", "click"))
+addon_utils.disable(addon, default_set=True, handle_error=None)
+out["unregistered"] = not hasattr(bpy.types, "AZRENDER_PT_render_on_azure")
+print("AZR-RESULT " + json.dumps(out))
+"""
+
+
+@pytest.mark.bpy
+@pytest.mark.parametrize("version", list(BLENDER_PYTHONS))
+def test_zip_installs_registers_and_submits_in_each_blender(
+    version: str, extension_zip: Path, tmp_path: Path
+) -> None:
+    python = _blender_python(version)
+    site = tmp_path / "bpy-only-site"
+    subprocess.run([str(python), "-c", _BPY_ONLY_SITE, str(site)], check=True, timeout=60)
+    presets = tmp_path / "shows"
+    presets.mkdir()
+    preset = presets / "ext.toml"
+    preset.write_text('name = "ext"\n[backend]\nkind = "local"\n[render]\nformat = "PNG"\n')
+    user = tmp_path / "blender-user"
+    env = {**os.environ, "BLENDER_USER_RESOURCES": str(user),  # never the real user's Blender folders
+           "AZRENDER_DATA_DIR": str(tmp_path / "data"), "AZRENDER_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("AZRENDER_PRESET_PATH", None)
+    proc = subprocess.run(
+        [str(python), "-I", "-S", "-c", _INSTALL_DRIVER, str(site), str(extension_zip),
+         str(tmp_path / "scene.blend"), str(preset)],
+        capture_output=True, text=True, timeout=300, check=False, env=env,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("AZR-RESULT ")), None)
+    assert line is not None, proc.stdout[-4000:] + proc.stderr[-4000:]
+    out = json.loads(line[len("AZR-RESULT "):])
+
+    major, minor = (int(p) for p in version.split("."))
+    assert out["blender"] == [major, minor]
+    assert out["python"] == ([3, 13] if (major, minor) >= (5, 1) else [3, 11])
+    # Before the install nothing of azrender's is importable; after it, all from the zip's wheels.
+    assert out["before"] == []
+    assert out["install"] == ["FINISHED"] and out["enabled"] and out["panel"]
+    assert out["operators"] == ["check_dependencies", "download", "open_output", "refresh_presets",
+                                "report", "submit"]
+    assert out["after"] == ["azrender", "azure", "xxhash"]
+    site_packages = user / "extensions" / ".local" / "lib" / f"python{out['python'][0]}.{out['python'][1]}"
+    assert Path(out["azrender_file"]).is_relative_to(site_packages)
+    abi = f"cpython-{out['python'][0]}{out['python'][1]}"
+    assert Path(out["xxhash_file"]).is_relative_to(site_packages) and abi in Path(out["xxhash_file"]).name
+    # The operator's submit planned the job (dry run) with nothing of the command line's loaded.
+    assert out["submit"] == ["FINISHED"]
+    assert out["job_error"] == "stopped after the dry run"
+    (lines,) = out["planned"]
+    assert len(lines) == 1 and " -s 1 -e 2 -a" in lines[0]
+    assert out["rich_loaded"] == []
+    assert out["unregistered"]
 
 
 def test_manifest_filling_and_bad_input(tmp_path: Path) -> None:
