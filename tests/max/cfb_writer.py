@@ -161,21 +161,30 @@ def compound_file(streams: Mapping[str, bytes]) -> bytes:
     return header + bytes(out)
 
 
-def _lpstr(text: str) -> bytes:
+def _lpstr(text: str, encoding: str = "utf-8") -> bytes:
     # 3ds Max counts the padding in the length (as the real files show).
-    raw = _pad(text.encode("utf-8") + b"\x00", 4)
+    raw = _pad(text.encode(encoding) + b"\x00", 4)
     return struct.pack("<I", len(raw)) + raw
 
 
-def doc_summary(groups: Mapping[str, Sequence[str]]) -> bytes:
-    """A ``DocumentSummaryInformation`` property set with 3ds Max's groups (UTF-8 code page)."""
+def doc_summary(groups: Mapping[str, Sequence[str]], *, codepage: int = 65001) -> bytes:
+    """A ``DocumentSummaryInformation`` property set with 3ds Max's groups.
+
+    Strings are VT_LPSTR in ``codepage`` (PID 1, a VT_I2), which [MS-OSHARED]
+    2.3.3.2.2.1 requires and every string of the set shares: UTF-8 (65001) in
+    current 3ds Max files, the ANSI code page (e.g. 1252) in old ones.
+    """
+    encoding = "utf-8" if codepage == 65001 else f"cp{codepage}"
     pairs = struct.pack("<II", 0x100C, 2 * len(groups))
     for name, items in groups.items():
-        pairs += struct.pack("<I", 0x1E) + _lpstr(name) + struct.pack("<Ii", 3, len(items))
+        pairs += struct.pack("<I", 0x1E) + _lpstr(name, encoding) + struct.pack("<Ii", 3, len(items))
     parts_items = [item for items in groups.values() for item in items]
-    parts = struct.pack("<II", 0x101E, len(parts_items)) + b"".join(_lpstr(i) for i in parts_items)
-    codepage = struct.pack("<IhH", 2, -535, 0)  # 65001 (UTF-8) as a signed VT_I2
-    values = [(1, codepage), (12, pairs), (13, parts)]
+    parts = struct.pack("<II", 0x101E, len(parts_items)) + b"".join(
+        _lpstr(i, encoding) for i in parts_items
+    )
+    signed = codepage - 0x10000 if codepage >= 0x8000 else codepage  # 65001 is -535 as a VT_I2
+    codepage_value = struct.pack("<IhH", 2, signed, 0)
+    values = [(1, codepage_value), (12, pairs), (13, parts)]
     offset = 8 + 8 * len(values)
     table = b""
     body = b""

@@ -5,7 +5,10 @@ A ``.max`` file is an OLE compound file. Its asset metadata stream (see
 bitmaps, xrefs, photometric (IES) files, proxies and caches, sounds, render
 scripts. Its document summary (see :mod:`azrender_max.summary`) says which of
 them the scene really depends on ("External Dependencies"), and the render
-settings.
+settings. A scene saved by 3ds Max 8, 9 or 2009 has no asset metadata: its
+files come from that dependency list, with the full paths its ``Scene``
+stream holds (see :mod:`azrender_max.scenestream`), and the scan carries a
+one-line warning that the file is old.
 
 Paths resolve as 3ds Max resolves them on a machine where the saved path does
 not exist: the path as stored, then the file name in the scene's folder, then
@@ -40,6 +43,7 @@ from azrender_max.assetmeta import (
     parse_asset_stream,
     stream_version,
 )
+from azrender_max.scenestream import SUMMARY_ID, decompressed, dependency_records
 from azrender_max.summary import (
     PID_CODEPAGE,
     MaxSceneInfo,
@@ -95,6 +99,7 @@ _MAX_INSTALL = re.compile(r"[\\/]Autodesk[\\/]3ds Max [0-9]{4}[^\\/]*[\\/]", re.
 # An IFL line: an image name, optionally followed by how many frames it holds.
 _IFL_LINE = re.compile(r"^\s*(?P<name>.+?)(?:\s+(?P<count>[0-9]+))?\s*$")
 _IFL_MAX_LINES = 100_000
+_DEPENDENCIES = "External Dependencies"
 
 
 @dataclass
@@ -104,6 +109,8 @@ class MaxScene:
     version: int
     records: list[AssetRecord] = field(default_factory=list)
     info: MaxSceneInfo = field(default_factory=MaxSceneInfo)
+    # Saved by 3ds Max 2009 or older: records come from the summary's dependency list.
+    old: bool = False
 
 
 def read_max_scene(path: Path) -> MaxScene:
@@ -149,10 +156,7 @@ def _read_streams(path: Path, ole: olefile.OleFileIO[str]) -> MaxScene:
                 hint="upgrade azrender, or save the scene for an older 3ds Max version",
             )
         if SCENE_STREAM in names:
-            raise SceneError(
-                f"{path}: saved by 3ds Max 2009 or older (no asset metadata stream)",
-                hint="open and save the scene in a current 3ds Max",
-            )
+            return _read_old_scene(path, ole, names)
         raise SceneError(
             f"{path}: not a 3ds Max scene (an OLE file without a Scene stream)",
             hint="check that this is the .max file 3ds Max saved",
@@ -170,17 +174,47 @@ def _read_streams(path: Path, ole: olefile.OleFileIO[str]) -> MaxScene:
 
 
 def _read_summary(ole: olefile.OleFileIO[str], names: list[str]) -> MaxSceneInfo:
+    return _summary_and_codepage(ole, names)[0]
+
+
+def _summary_and_codepage(
+    ole: olefile.OleFileIO[str], names: list[str]
+) -> tuple[MaxSceneInfo, int | None]:
     if SUMMARY_STREAM not in names:
-        return MaxSceneInfo()
+        return MaxSceneInfo(), None
     try:
         props = ole.getproperties(SUMMARY_STREAM)
     except (OSError, ValueError, struct.error, IndexError, UnicodeDecodeError):
         # The summary is informative; a damaged one must not hide the assets.
-        return MaxSceneInfo()
-    codepage = props.get(PID_CODEPAGE)
-    return summary_from_groups(
-        groups_from_properties(props, codepage if isinstance(codepage, int) else None)
-    )
+        return MaxSceneInfo(), None
+    value = props.get(PID_CODEPAGE)
+    codepage = value if isinstance(value, int) else None
+    return summary_from_groups(groups_from_properties(props, codepage)), codepage
+
+
+def _read_old_scene(path: Path, ole: olefile.OleFileIO[str], names: list[str]) -> MaxScene:
+    """A 3ds Max 8/9/2009 scene: its summary names the files, its Scene stream the full paths.
+
+    The "External Dependencies" group is the list 3ds Max itself wrote of the
+    files the scene needs (the same list newer files carry beside their asset
+    metadata); each name becomes one record, with every full path the
+    ``Scene`` stream holds for it (see :mod:`azrender_max.scenestream`), or
+    the bare name, which then resolves like a moved file: scene folder, map paths.
+    """
+    info, codepage = _summary_and_codepage(ole, names)
+    if _DEPENDENCIES not in info.groups:
+        raise SceneError(
+            f"{path}: saved by 3ds Max 2009 or older (no asset metadata stream), and its "
+            "summary has no External Dependencies list to read the files from",
+            hint="open and save the scene in a current 3ds Max",
+        )
+    try:
+        stream = decompressed(ole.openstream(SCENE_STREAM).read())
+    except OSError:
+        stream = None
+    encoding = f"cp{codepage}" if codepage and codepage not in (65001, -535, 1200) else "cp1252"
+    records = dependency_records(info.external_dependencies, stream, encoding=encoding)
+    return MaxScene(version=0, records=records, info=info, old=True)
 
 
 def is_bundled(path: str) -> bool:
@@ -223,7 +257,7 @@ class _Context:
 
 def resolve_record(record: AssetRecord, kind: AssetKind, ctx: _Context) -> list[Asset]:
     """The files one record stands for, resolved as 3ds Max does; missing ones kept."""
-    referrer = f"{ctx.label}{record.type} {{{record.asset_id}}}"
+    referrer = _referrer(record, ctx.label)
     written = expand_vars(record.path.strip(), ctx.env).text
     if not written:
         return []
@@ -264,6 +298,12 @@ def resolve_record(record: AssetRecord, kind: AssetKind, ctx: _Context) -> list[
     )
 
 
+def _referrer(record: AssetRecord, label: str) -> str:
+    if record.asset_id == SUMMARY_ID:
+        return f"{label}{_DEPENDENCIES} ({record.type})"
+    return f"{label}{record.type} {{{record.asset_id}}}"
+
+
 def ifl_images(ifl: Path, referrer: str) -> list[Asset]:
     """The images an IFL (image file list) names, one per line, relative to the IFL's folder.
 
@@ -295,7 +335,7 @@ def _used(record: AssetRecord, info: MaxSceneInfo) -> bool:
     leaves those out. Without that list every record counts. Xrefs always
     count: skipping one would hide everything it needs.
     """
-    if "External Dependencies" not in info.groups:
+    if _DEPENDENCIES not in info.groups:
         return True
     if TYPE_KINDS.get(record.type.replace(" ", "").lower()) is AssetKind.REFERENCE:
         return True
@@ -335,6 +375,11 @@ def _scan_file(
     if not first_visit(visited, path):
         return
     max_scene = read_max_scene(path)
+    if max_scene.old:
+        result.warnings.append(
+            f"{path}: saved by 3ds Max 2009 or older (no asset metadata): its files were read from "
+            "the scene's External Dependencies list; open and save it in a current 3ds Max to be sure"
+        )
     ctx = _Context(scene_dir=path.parent, map_paths=map_paths, env=env, label=label)
     for record in max_scene.records:
         kind = kind_of(record)
@@ -345,9 +390,7 @@ def _scan_file(
         for asset in assets:
             suffix = asset.path.suffix.lower()
             if asset.exists and suffix == ".ifl":
-                result.extend(
-                    ifl_images(asset.path, f"{ctx.label}{record.type} {{{record.asset_id}}}")
-                )
+                result.extend(ifl_images(asset.path, _referrer(record, ctx.label)))
             if asset.exists and kind is AssetKind.REFERENCE and suffix in _SCENE_SUFFIXES:
                 _scan_file(
                     asset.path, map_paths, env, result, visited, label=f"{asset.path.name}: "
