@@ -210,6 +210,20 @@ def test_external_dependencies_leave_out_unused_assets(tmp_path: Path) -> None:
     assert sorted(by_name(result)) == ["editor_only.png", "set.max", "t.max", "used.png"]
 
 
+def test_usd_stage_asset_is_followed_through_its_layers(tmp_path: Path) -> None:
+    (tmp_path / "set_geo.usda").write_text("#usda 1.0\n")
+    (tmp_path / "set.usda").write_text(
+        '#usda 1.0\n(\n    subLayers = [@./set_geo.usda@, @./set_lights.usda@]\n)\n'
+    )
+    result = scan_max(write_max(tmp_path / "u.max", [rec("Other", "D:\\usd\\set.usda")]))
+    got = by_name(result)
+    assert got["set.usda"][:2] == (AssetKind.CACHE, True)
+    assert got["set_geo.usda"][:2] == (AssetKind.REFERENCE, True)
+    assert got["set_lights.usda"] == (
+        AssetKind.REFERENCE, False, f"USD layer {tmp_path / 'set.usda'}: subLayers"
+    )
+
+
 def test_version_2_stream_and_render_settings(tmp_path: Path) -> None:
     (tmp_path / "a.png").write_bytes(b"a")
     scene = write_max(

@@ -37,6 +37,7 @@ from azrender.errors import SceneError
 from azrender.model import Asset, AssetKind, AssetSet
 from azrender.paths import is_windows_path
 from azrender.scan import asset_at, assets_for, expand_vars, first_visit, has_tokens
+from azrender.scan.usd import follow_usd_layers
 from azrender_max.assetmeta import (
     KNOWN_VERSIONS,
     AssetRecord,
@@ -361,6 +362,8 @@ def scan_max(
     result.add(Asset.from_disk(top, AssetKind.SCENE))
     roots = tuple(Path(p).absolute() for p in map_paths)
     _scan_file(top, roots, env, result, set(), label="")
+    # A USD stage object (or any .usd asset) brings its layers and textures.
+    follow_usd_layers(result, env=env)
     return result
 
 
