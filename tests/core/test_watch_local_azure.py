@@ -1,5 +1,5 @@
-"""The Azure backend against the fake Batch service: a watcher exit (64/65) reads as its reason,
-and its exit condition ends the job so the waiting tasks do not fail one after another."""
+"""The Azure backend against the fake Batch service: a watcher exit (64/65/66) reads as its reason;
+65/66 end the job so the waiting tasks do not fail one after another, a shortage (64) does not."""
 
 from __future__ import annotations
 
@@ -8,22 +8,23 @@ from typing import Any
 from tests.core.batch_service import FakeBatchService, NodeResult
 from tests.core.test_batch_backend import backend, make_job
 
-from azrender.node.watch import EXIT_LICENCE, EXIT_PLUGIN
+from azrender.node.watch import EXIT_LICENCE, EXIT_LICENCE_UNAVAILABLE, EXIT_PLUGIN
 
-REASON = "azrender: licence failure (arnold): 00:00:02 [clm.v2] rendering with watermarks"
+REASON = "azrender: licence unavailable (flexnet): Licensing error: Cannot connect to license server system."
+SHORT = "azrender: licence failure (flexnet): Licensed number of users already reached."
 
 
-def test_licence_exit_reads_as_the_watchers_reason_and_ends_the_job() -> None:
+def test_an_unreachable_licence_server_reads_as_the_watchers_reason_and_ends_the_job() -> None:
     def node(task: dict[str, Any]) -> NodeResult:
         if task["id"] == "frames-001":
-            return NodeResult(exit_code=EXIT_LICENCE, stderr=f"[clm.v2] rendering with watermarks\n{REASON}\n")
+            return NodeResult(exit_code=EXIT_LICENCE_UNAVAILABLE, stderr=f"Licensing error\n{REASON}\n")
         return NodeResult()
 
     service = FakeBatchService(node)
     status = backend(service).submit(make_job("1-4"), wait=True)
     assert service.invalid == []  # exitConditions and onTaskFailure pass the SDK's request models
     first = status.tasks[0]
-    assert first.exit_code == EXIT_LICENCE and first.result == "failure"
+    assert first.exit_code == EXIT_LICENCE_UNAVAILABLE and first.result == "failure"
     assert first.failure == REASON.removeprefix("azrender: ")
     assert status.state == "completed"
     # The job was ended at once: the other three never rendered, none failed on its own.
@@ -31,10 +32,23 @@ def test_licence_exit_reads_as_the_watchers_reason_and_ends_the_job() -> None:
     assert others == ["not run: the job ended (cancelled or past its time limit)"] * 3
     task_body = service.jobs["shot-1"]["tasks"]["frames-001"]["body"]
     assert task_body["exitConditions"] == {
-        "exitCodes": [{"code": EXIT_LICENCE, "exitOptions": {"jobAction": "terminate"}},
-                      {"code": EXIT_PLUGIN, "exitOptions": {"jobAction": "terminate"}}],
+        "exitCodes": [{"code": EXIT_PLUGIN, "exitOptions": {"jobAction": "terminate"}},
+                      {"code": EXIT_LICENCE_UNAVAILABLE, "exitOptions": {"jobAction": "terminate"}}],
         "default": {"jobAction": "none"},
     }
+
+
+def test_a_licence_shortage_fails_only_its_own_task_and_the_others_render() -> None:
+    def node(task: dict[str, Any]) -> NodeResult:
+        if task["id"] == "frames-002":
+            return NodeResult(exit_code=EXIT_LICENCE, stderr=f"{SHORT}\n")
+        return NodeResult()
+
+    service = FakeBatchService(node)
+    status = backend(service).submit(make_job("1-4"), wait=True)
+    by_id = {t.task_id: t for t in status.tasks}
+    assert by_id["frames-002"].failure == SHORT.removeprefix("azrender: ")
+    assert [by_id[t].result for t in ("frames-001", "frames-003", "frames-004")] == ["success"] * 3
 
 
 def test_an_ordinary_failure_does_not_end_the_job_and_a_lost_log_still_names_the_code() -> None:

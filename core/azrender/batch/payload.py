@@ -28,7 +28,7 @@ from azrender.batch.mounts import PoolMounts
 from azrender.errors import UsageError
 from azrender.model import JobSpec, OutputFileSpec, TaskSpec
 from azrender.node.sync import ENV_ACCOUNT_URL, ENV_CONTAINER_URL
-from azrender.node.watch import EXIT_CODES
+from azrender.node.watch import TERMINATING_CODES
 from azrender.presets import Preset
 from azrender.storage.client import redact
 from azrender.storage.modes import BlobfuseMount, StoragePlan, storage_plan
@@ -340,22 +340,26 @@ def output_file(spec: OutputFileSpec, access: NodeAccess) -> JSON:
 
 
 def watcher_exit_conditions() -> JSON:
-    """ExitConditions for the watcher's licence (64) and missing plug-in (65) exits.
+    """ExitConditions for the watcher's exits: 65 (missing plug-in) and 66 (licence server
+    unreachable or licence absent) end the job; 64 (licence shortage) does not.
 
     What the service allows (``azure.batch.models.ExitOptions``): per exit code only a
     ``jobAction`` (none, disable, terminate) and a ``dependencyAction``; there is no
     per-code "do not retry". Batch retries any non-zero exit up to ``maxTaskRetryCount``
-    before it applies exit conditions, so the failing task itself still gets its retry
-    (seconds each, thanks to the watcher). What the conditions stop is the pointless
-    rest: a licence server that is down, or a plug-in the image lacks, fails every task
-    of the job the same way, so 64/65 terminate the job and its waiting tasks never
-    start (nor are paid for). The job must say ``onTaskFailure =
+    before it applies exit conditions. A plug-in the image lacks, or a licence server
+    that cannot be reached, fails every task of the job the same way, so 65/66 terminate
+    the job and its waiting tasks never start (nor are paid for). A shortage passes: the
+    watcher already waited and tried again with a back-off
+    (:func:`azrender.node.watch.run`), Batch retries the task, and the tasks that got a
+    licence keep rendering. The job must say ``onTaskFailure =
     performexitoptionsjobaction`` for a jobAction to count, and since that makes
     "terminate" the default for every other non-zero exit, ``default`` keeps ordinary
-    failures at "none": one bad frame does not end the job.
+    failures (and 64) at "none": one bad frame does not end the job.
     """
     return {
-        "exitCodes": [{"code": code, "exitOptions": {"jobAction": "terminate"}} for code in sorted(EXIT_CODES)],
+        "exitCodes": [
+            {"code": code, "exitOptions": {"jobAction": "terminate"}} for code in sorted(TERMINATING_CODES)
+        ],
         "default": {"jobAction": "none"},
     }
 

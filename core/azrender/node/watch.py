@@ -19,8 +19,13 @@ follows ``azrender.node run --`` in its own raw command line
 command line (see :func:`popen_command`); the renderer's ``cmd /c`` then sees
 exactly what it would have seen without the watcher.
 
-The Batch job gives these codes exit conditions that do not retry (a licence
-server that is down stays down for the next attempt).
+Licence failures come in two kinds. A **shortage** (every seat in use, 64) passes:
+the watcher runs the renderer again after a back-off (``AZRENDER_LICENCE_RETRIES``
+more times, default 3, waiting ``AZRENDER_LICENCE_BACKOFF_S`` seconds, default 60,
+doubling, at most 15 minutes), and when it still fails Batch retries the task as
+any other failure; the job goes on. A server that is **unreachable** or a licence
+that is **absent** (66), like a missing plug-in (65), fails every task the same
+way: the Batch job's exit conditions end the job for those codes.
 """
 
 from __future__ import annotations
@@ -32,14 +37,30 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
 #: Exit codes: distinct from renderers' own (1, 2, 211...) and from signals (128+n).
 EXIT_LICENCE = 64
 EXIT_PLUGIN = 65
-EXIT_CODES: dict[int, str] = {EXIT_LICENCE: "licence failure", EXIT_PLUGIN: "missing plug-in"}
+EXIT_LICENCE_UNAVAILABLE = 66
+EXIT_CODES: dict[int, str] = {
+    EXIT_LICENCE: "licence failure",
+    EXIT_PLUGIN: "missing plug-in",
+    EXIT_LICENCE_UNAVAILABLE: "licence unavailable",
+}
+#: Codes that fail every task of the job the same way: the job ends (Batch exit conditions).
+TERMINATING_CODES = frozenset({EXIT_PLUGIN, EXIT_LICENCE_UNAVAILABLE})
+_EXIT_OF_KIND = {"licence": EXIT_LICENCE, "plugin": EXIT_PLUGIN, "licence-unavailable": EXIT_LICENCE_UNAVAILABLE}
+
+#: Environment of the licence-shortage back-off (see the module docstring).
+ENV_LICENCE_RETRIES = "AZRENDER_LICENCE_RETRIES"
+ENV_LICENCE_BACKOFF = "AZRENDER_LICENCE_BACKOFF_S"
+LICENCE_RETRIES = 3
+LICENCE_BACKOFF_S = 60.0
+LICENCE_BACKOFF_MAX_S = 900.0
 
 #: Seconds between asking the renderer to stop and killing it.
 TERMINATE_GRACE_S = 5.0
@@ -50,7 +71,7 @@ ON_WINDOWS = os.name == "nt"
 
 @dataclass(frozen=True)
 class Pattern:
-    kind: str  # "licence" | "plugin"
+    kind: str  # "licence" (shortage or unclear) | "licence-unavailable" | "plugin"
     app: str
     regex: re.Pattern[str]
 
@@ -62,6 +83,15 @@ def _p(kind: str, app: str, regex: str) -> Pattern:
 #: Known failure messages. Sources: vendors' troubleshooting pages and the
 #: messages as the renderers print them in batch mode.
 PATTERNS: tuple[Pattern, ...] = (
+    # First, the licence failures that fail every attempt alike (FlexNet error texts, also
+    # inside Autodesk's "Licensing error: ..."): the server cannot be reached (-15, -96, a
+    # server "not reachable") or it has no such licence (-5, "License ... not found").
+    _p("licence-unavailable", "flexnet",
+       r"cannot connect to licen[cs]e server|licen[cs]e server (?:machine )?(?:is )?(?:down|not responding)"
+       r"|server \S+ (?:is )?not reachable|no such feature exists"),
+    _p("licence-unavailable", "redshift", r"licen[cs]e for redshift\S* \S+ not found"),
+    # A shortage: FlexNet -4 "Licensed number of users already reached", RLM "all licenses in use".
+    _p("licence", "flexnet", r"licensed number of users already reached|all licen[cs]es (?:are )?in use"),
     # Autodesk licensing (Maya, 3ds Max, Arnold via AdskLicensing / FlexNet):
     # "Licensing error: ...", "License was not obtained", "Failed to get license".
     _p("licence", "autodesk", r"licens(?:e|ing) (?:error|was not obtained|checkout failed)"),
@@ -72,7 +102,7 @@ PATTERNS: tuple[Pattern, ...] = (
     # V-Ray: "error: Could not obtain a license", "V-Ray: License error".
     _p("licence", "vray", r"v-?ray.*licen[cs]e (?:error|not available|server)"),
     # Redshift: "License for redshift-core 2024.00 not found", "Redshift: No license available".
-    _p("licence", "redshift", r"licen[cs]e for redshift\S* \S+ not found|redshift.*no licen[cs]e"),
+    _p("licence", "redshift", r"redshift.*no licen[cs]e"),
     # Blender: an add-on the scene's render engine needs is not installed:
     # "Add-on not loaded: \"octane\", cause: ..." / "Add-on not found: 'x'".
     _p("plugin", "blender", r"add-on not (?:loaded|found)"),
@@ -226,8 +256,42 @@ def popen_command(
     return command
 
 
-def run(argv: Sequence[str], *, windows: bool | None = None) -> int:
-    """Run ``argv``, echo its output, and return its exit code, or 64/65 on a known failure.
+def licence_backoff(environ: Mapping[str, str]) -> list[float]:
+    """The waits before each new attempt after a licence shortage.
+
+    >>> licence_backoff({}), licence_backoff({ENV_LICENCE_RETRIES: "5", ENV_LICENCE_BACKOFF: "300"})
+    ([60.0, 120.0, 240.0], [300.0, 600.0, 900.0, 900.0, 900.0])
+    """
+    try:
+        retries = max(0, int(environ.get(ENV_LICENCE_RETRIES, LICENCE_RETRIES)))
+        first = max(0.0, float(environ.get(ENV_LICENCE_BACKOFF, LICENCE_BACKOFF_S)))
+    except ValueError:
+        retries, first = LICENCE_RETRIES, LICENCE_BACKOFF_S
+    return [min(first * 2**i, LICENCE_BACKOFF_MAX_S) for i in range(retries)]
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    windows: bool | None = None,
+    environ: Mapping[str, str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Run ``argv`` (again after a back-off while licences are short), echo its output, and
+    return its exit code, or 64/65/66 on a known failure."""
+    waits = licence_backoff(os.environ if environ is None else environ)
+    for attempt, wait in enumerate([*waits, None], start=1):
+        code = run_once(argv, windows=windows)
+        if code != EXIT_LICENCE or wait is None:
+            return code
+        print(f"azrender: licence shortage: trying again in {wait:g} s (attempt {attempt + 1} of "
+              f"{len(waits) + 1})", file=sys.stderr, flush=True)
+        sleep(wait)
+    return code  # pragma: no cover - the loop always returns
+
+
+def run_once(argv: Sequence[str], *, windows: bool | None = None) -> int:
+    """Run ``argv`` once, echo its output, and return its exit code, or 64/65/66 on a known failure.
 
     ``windows`` (default :data:`ON_WINDOWS`) starts the raw command line that
     ``argv`` was split from, when there is one (:func:`popen_command`).
@@ -260,6 +324,6 @@ def run(argv: Sequence[str], *, windows: bool | None = None) -> int:
     if watch.hit is None:
         return code
     pattern, line = watch.hit
-    exit_code = EXIT_LICENCE if pattern.kind == "licence" else EXIT_PLUGIN
+    exit_code = _EXIT_OF_KIND[pattern.kind]
     print(f"azrender: {EXIT_CODES[exit_code]} ({pattern.app}): {line[:300]}", file=sys.stderr, flush=True)
     return exit_code
