@@ -10,6 +10,9 @@ the ANSI code page, and the Scene stream's chunk tree (max_chunks). The oracle i
 from __future__ import annotations
 
 import gzip
+import json
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -159,3 +162,18 @@ def test_paths_need_a_chunk_that_holds_exactly_the_path() -> None:
     assert paths_for(ansi, ["café.png"], encoding="cp1252") == {"café.png": ["C:\\tex\\café.png"]}
     assert decompressed(gzip.compress(stream)) == stream
     assert decompressed(b"\x1f\x8b broken") is None
+
+
+def test_cli_scans_an_old_scene_with_its_warning(max9_shot: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "azrender.cli", "scan", "--json", str(max9_shot)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["missing"] == ["E:\\proj\\maps\\gone.png"]
+    assert len(doc["warnings"]) == 2 and doc["warnings"][0].startswith(f"{max9_shot}: saved by 3ds Max 2009")
+    assert "Traceback" not in proc.stderr
