@@ -211,3 +211,34 @@ def test_sigkill_midway_then_rerun_uploads_only_what_was_left(
     assert {k: v.hash for k, v in index.items()} == {
         _blob_name(root, p): hash_bytes(p.read_bytes()) for p in files
     }
+
+
+@pytest.mark.parametrize("kinds", [("index", "put"), ("block", "commit"), ("range",)])
+def test_response_cuts_in_headers_and_bodies_never_end_a_transfer(
+    tmp_path: Path, azurite: AzuriteServer, storage_env: str, name: str, direct: ContainerClient,
+    kinds: tuple[str, ...],
+) -> None:
+    """Answers cut inside their headers or body, aimed at each kind of request, are retried."""
+    root = tmp_path / "show"
+    files = _tree(root, small=12, large=(5 * MiB + 17, 3 * MiB, 2 * MiB + 1))
+    items = [UploadItem(p, _blob_name(root, p)) for p in files]
+    # An index to GET: the first upload writes it, the faulty one must read it.
+    upload_files(direct, items[:1], cache=None, options=OPTS)
+    with FaultProxy(
+        azurite.port, response_cuts=("head", "body"), cut_kinds=kinds, rate=0.3, max_faults=6, seed=3
+    ) as proxy:
+        via = _client(proxy.connection_string(storage_env), name)
+        summary = upload_files(via, items, cache=None, options=OPTS, max_workers=4)
+        assert summary.uploaded_files == len(files) - 1
+        dest = tmp_path / "back"
+        got = download_prefix(via, "", dest, max_workers=4)
+    cut = {k for k in proxy.injected}
+    for kind in kinds:
+        assert proxy.requests[kind] >= 1, proxy.requests
+        assert f"{kind}:head" in cut, proxy.injected
+        if kind in ("index", "range"):
+            assert f"{kind}:body" in cut, proxy.injected
+    _assert_blobs_equal_files(direct, root, files)
+    assert got.downloaded_files == len(files) + 1  # and the index
+    for p in files:
+        assert (dest / _blob_name(root, p)).read_bytes() == p.read_bytes()

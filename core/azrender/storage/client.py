@@ -39,6 +39,8 @@ from azure.core.exceptions import (
 )
 from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import ContainerClient, ExponentialRetry
+from urllib3.exceptions import HeaderParsingError, ProtocolError
+from urllib3.util import response as urllib3_response
 from urllib3.util.retry import Retry
 
 from azrender.errors import StorageError
@@ -109,6 +111,47 @@ class _EnvOncePerHostSession(requests.Session):
         return {**found, "proxies": dict(found.get("proxies") or {})}
 
 
+#: Answers that carry no body by definition (RFC 9112 §6.3): no framing header needed.
+_BODYLESS_STATUS = frozenset({204, 304})
+
+
+def _cut_headers(response: requests.Response, *args: object, **kwargs: object) -> None:
+    """Refuse an answer whose headers were cut short, as a broken connection.
+
+    http.client ends the header block at end-of-file as if at the blank line,
+    and urllib3 only logs the damage (``HeaderParsingError``), so a cut head
+    reached the SDK as an answer with headers missing or half-written (a
+    ``DeserializationError`` on a date, a ``Content-Range`` ``ValueError``, or
+    silently a body of length 0). Two signs: parse defects (a line without a
+    colon), or a body-carrying answer with neither ``Content-Length`` nor
+    ``Transfer-Encoding`` (RFC 9112 §6.3: the body would run to connection
+    close, which Blob storage and Azurite never use). Raised as urllib3's
+    ``ProtocolError`` inside requests' ``ConnectionError``, which azure-core
+    turns into ``ServiceResponseError``: retried like any dropped answer.
+    """
+    original = getattr(response.raw, "_original_response", None)
+    message = getattr(original, "msg", None)
+    problem = None
+    if message is not None:
+        try:
+            urllib3_response.assert_header_parsing(message)
+        except HeaderParsingError as exc:
+            problem = f"response headers cut short ({exc})"
+    headers = response.headers
+    if (
+        problem is None
+        and response.request.method != "HEAD"
+        and response.status_code >= 200
+        and response.status_code not in _BODYLESS_STATUS
+        and "Content-Length" not in headers
+        and "Transfer-Encoding" not in headers
+    ):
+        problem = "response headers cut short (no Content-Length or Transfer-Encoding)"
+    if problem is not None:
+        response.close()
+        raise requests.exceptions.ConnectionError(ProtocolError(problem), response=response)
+
+
 def blob_transport() -> RequestsTransport:
     """The HTTP transport of every azrender blob client: the SDK's requests transport
     with a connection pool sized for our parallel uploads and the environment
@@ -122,6 +165,7 @@ def blob_transport() -> RequestsTransport:
     )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    session.hooks["response"].append(_cut_headers)
     return RequestsTransport(
         session=session,
         session_owner=True,

@@ -21,6 +21,8 @@ from typing import TypeVar
 
 import requests
 from azure.core.exceptions import (
+    DecodeError,
+    DeserializationError,
     HttpResponseError,
     IncompleteReadError,
     ServiceRequestError,
@@ -39,6 +41,11 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     http.client.HTTPException,
 )
 
+#: What azure-storage-blob's downloader raises (a plain ValueError) when the
+#: first answer's Content-Range header is missing or malformed
+#: (azure/storage/blob/_download.py, ``_initial_request``): a cut header.
+_CUT_HEADER_MESSAGE = "Content-Range response header is missing or malformed"
+
 #: HTTP statuses that mean "try again later": timeout, throttled, server busy.
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -49,19 +56,35 @@ MAX_DELAY_S = 8.0
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for failures that another attempt may not meet: network, throttling, 5xx.
+    """True for failures that another attempt may not meet: network, throttling, 5xx,
+    and answers cut short in their headers or body.
 
     >>> is_transient(ConnectionResetError())
     True
     >>> is_transient(HttpResponseError(message="nope"))   # no status: not known to be transient
+    False
+    >>> is_transient(DeserializationError("Cannot deserialize datetime object."))  # a cut header
+    True
+    >>> is_transient(ValueError("Required Content-Range response header is missing or malformed."))
+    True
+    >>> is_transient(ValueError("invalid literal"))
     False
     """
     if isinstance(exc, (ServiceRequestError, ServiceResponseError, IncompleteReadError)):
         return True
     if isinstance(exc, TRANSPORT_ERRORS):
         return True
+    if isinstance(exc, (DeserializationError, DecodeError)):
+        return True  # a header or body cut mid-value: the service sends whole ones
+    if isinstance(exc, ValueError) and _CUT_HEADER_MESSAGE in str(exc):
+        return True
     if isinstance(exc, HttpResponseError):
-        return getattr(exc, "status_code", None) in TRANSIENT_STATUS
+        status = getattr(exc, "status_code", None)
+        if status is None:
+            # azure-core wraps a body cut mid-stream ("Unable to stream download")
+            # as an HttpResponseError without a status; a refusal always has one.
+            return isinstance(getattr(exc, "inner_exception", None), TRANSPORT_ERRORS)
+        return status in TRANSIENT_STATUS
     return isinstance(exc, (ConnectionError, TimeoutError))
 
 
