@@ -290,19 +290,25 @@ def _file_warnings(bfile: blendfile.BlendFile, scene: Path) -> list[str]:
     ]
 
 
+def _field_error(scene: Path) -> SceneError | None:
+    """The error for the first .blend the scan opened whose SDNA lacks (or retypes) a field we read."""
+    for bfile in list(blendfile._cached_bfiles.values()):
+        missing = sdna.check_fields(bfile)
+        if missing is not None:
+            return _missing_field(missing, scene)
+    return None
+
+
 def _check_opened(scene: Path) -> list[str]:
     """Check every .blend the scan opened (the scene and each library BAT followed).
 
     :returns: one warning per file saved by a Blender newer than we test.
     :raises SceneError: naming the file and the ``Struct.field`` its SDNA lacks.
     """
-    warnings: list[str] = []
-    for bfile in list(blendfile._cached_bfiles.values()):
-        missing = sdna.check_fields(bfile)
-        if missing is not None:
-            raise _missing_field(missing, scene)
-        warnings.extend(_file_warnings(bfile, scene))
-    return warnings
+    error = _field_error(scene)
+    if error is not None:
+        raise error
+    return [w for bfile in list(blendfile._cached_bfiles.values()) for w in _file_warnings(bfile, scene)]
 
 
 def _unreadable(path: Path, reason: str) -> SceneError:
@@ -330,6 +336,11 @@ def scan_blend(path: Path) -> AssetSet:
     with _quiet_bat():
         try:
             bfile = blendfile.open_cached(scene)
+            # The scene's own SDNA first, before anything is read through it;
+            # libraries (opened as BAT reaches them) are checked at the end.
+            missing = sdna.check_fields(bfile)
+            if missing is not None:
+                raise _missing_field(missing, scene)
             iterator = _BlockIterator(bfile)
             for block in trace.asset_holding_blocks(iterator.iter_blocks(bfile)):
                 if block.code in _PACKABLE and block.get(b"packedfile", default=0):
@@ -349,7 +360,7 @@ def scan_blend(path: Path) -> AssetSet:
             missing = sdna.missing_field_from(exc, blendfile._cached_bfiles.values())
             if missing is not None:
                 raise _missing_field(missing, scene) from exc
-            raise _unreadable(scene, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+            raise _field_error(scene) or _unreadable(scene, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
         except (
             struct.error,
             EOFError,
@@ -360,8 +371,10 @@ def scan_blend(path: Path) -> AssetSet:
             bat_exceptions.NoReaderImplemented,
         ) as exc:
             # A truncated or damaged file surfaces as whatever the byte reader
-            # tripped over; the user only needs to know the file is bad.
-            raise _unreadable(scene, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+            # tripped over; the user only needs to know the file is bad. Unless
+            # a file's SDNA retyped a field we read: then that is the reason.
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            raise _field_error(scene) or _unreadable(scene, reason) from exc
         finally:
             # BAT caches open files process-wide; a later scan must see edits.
             blendfile.close_all_cached()

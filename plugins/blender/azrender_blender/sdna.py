@@ -52,7 +52,7 @@ class FieldKind(Enum):
 
     PATH = "a char array (a file path)"
     POINTER = "a pointer"
-    NUMBER = "a number"
+    NUMBER = "an integer"
 
 
 _NUMBER_TYPES = {b"char", b"uchar", b"short", b"ushort", b"int", b"int8_t", b"int16_t", b"int32_t"}
@@ -95,17 +95,17 @@ REQUIRED: tuple[Need, ...] = (
 
 @dataclass(frozen=True)
 class MissingField:
-    """A field the scanner reads that a file's SDNA does not have (or has as something else)."""
+    """A field the scanner reads that a file's SDNA does not have, or declares as something else."""
 
     path: Path
     struct: str
     field: str
-    problem: str
+    problem: str  # "has no field Image.name", "declares Image.source as 'float source', not an integer"
     why: str
 
     def message(self) -> str:
-        """One line: the file, the ``Struct.field``, what is wrong and what the scanner needed it for."""
-        return f"{self.path}: its SDNA {self.problem} {self.struct}.{self.field}, which the scanner reads for {self.why}"
+        """One line: the file, the ``Struct.field``, what is wrong and what the scanner needs it for."""
+        return f"{self.path}: its SDNA {self.problem}; the scanner reads it for {self.why}"
 
 
 def _kind_ok(field: dna.Field, kind: FieldKind) -> bool:
@@ -135,18 +135,17 @@ def check_fields(bfile: blendfile.BlendFile) -> MissingField | None:
             continue
         struct = blocks[0].dna_type
         fields = [f for f in (_field_named(struct, n) for n in need.fields) if f is not None]
-        label = need.fields[0].decode()
+        struct_name = struct.dna_type_id.decode()
         if not fields:
-            return MissingField(Path(bfile.filepath), struct.dna_type_id.decode(), label, "has no field", need.why)
+            label = need.fields[0].decode()
+            problem = f"has no field {struct_name}.{label}"
+            return MissingField(Path(bfile.filepath), struct_name, label, problem, need.why)
         if not any(_kind_ok(f, need.kind) for f in fields):
             field = fields[0]
-            return MissingField(
-                Path(bfile.filepath),
-                struct.dna_type_id.decode(),
-                field.name.name_only.decode(),
-                f"no longer has as {need.kind.value} the field",
-                need.why,
-            )
+            label = field.name.name_only.decode()
+            declared = f"{field.dna_type.dna_type_id.decode()} {field.name.name_full.decode()}"
+            problem = f"declares {struct_name}.{label} as '{declared}', not {need.kind.value}"
+            return MissingField(Path(bfile.filepath), struct_name, label, problem, need.why)
     return None
 
 
@@ -169,9 +168,8 @@ def missing_field_from(exc: KeyError, open_files: Iterable[blendfile.BlendFile])
     for bfile in open_files:
         index = bfile.sdna_index_from_id.get(struct_name)
         if index is not None and not bfile.structs[index].has_field(field_name):
-            return MissingField(
-                Path(bfile.filepath), match["struct"], match["field"], "has no field", "the scene's dependencies"
-            )
+            problem = f"has no field {match['struct']}.{match['field']}"
+            return MissingField(Path(bfile.filepath), match["struct"], match["field"], problem, "the scene's dependencies")
     return None
 
 
