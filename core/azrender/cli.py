@@ -29,7 +29,7 @@ from azrender.errors import EXIT_ERROR, EXIT_JOB_FAILED, AzrenderError, UsageErr
 from azrender.model import AssetSet, FrameRange, JobStatus, RenderOptions
 from azrender.preflight import Report
 from azrender.presets import load_preset
-from azrender.progress import NO_PROGRESS, Progress, RichProgress
+from azrender.progress import NO_PROGRESS, LineProgress, Progress, RichProgress, human_size
 from azrender.storage.client import container_client, ensure_container, redact
 from azrender.storage.download import download_prefix
 from azrender.storage.manifest import check_job_id
@@ -54,18 +54,31 @@ def _emit_json(data: object) -> None:
 
 
 def _progress(as_json: bool) -> Progress:
-    return NO_PROGRESS if as_json else RichProgress(err_console)
+    """Bars on a terminal, plain lines in a log or pipe, JSON lines with --json-progress."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx else None
+    every = _progress_seconds()
+    if root is not None and root.params.get("json_progress"):
+        return LineProgress(_err_line, interval=every, as_json=True)
+    if as_json:
+        return NO_PROGRESS
+    if err_console.is_terminal:
+        return RichProgress(err_console)
+    return LineProgress(_err_line, interval=every)
 
 
-def _human_size(n: int | None) -> str:
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
+def _progress_seconds() -> float:
+    """Seconds between progress lines in a log: ``AZRENDER_PROGRESS_SECONDS``, default 5."""
+    try:
+        return max(0.0, float(os.environ.get("AZRENDER_PROGRESS_SECONDS", "5")))
+    except ValueError:
+        return 5.0
+
+
+def _err_line(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 
 
 
@@ -110,7 +123,11 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print machin
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="azrender")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
-def main(debug: bool) -> None:
+@click.option(
+    "--json-progress", is_flag=True,
+    help="Report progress as JSON lines on stderr (every few seconds and at each step's end).",
+)
+def main(debug: bool, json_progress: bool) -> None:
     """Render on Azure: find a scene's files, upload what changed, render, bring frames back."""
 
 
@@ -125,11 +142,11 @@ def _print_assets(assets: AssetSet) -> None:
     table.add_column("status")
     for asset in assets.assets:
         status = "ok" if asset.exists else f"[red]MISSING[/] {asset.referrer}".rstrip()
-        table.add_row(asset.kind.value, str(asset.path), _human_size(asset.size), status)
+        table.add_row(asset.kind.value, str(asset.path), human_size(asset.size), status)
     out_console.print(table)
     packed = f", {assets.packed_count} packed" if assets.packed_count else ""
     out_console.print(
-        f"{len(assets.present)} files, {_human_size(assets.total_bytes)}; "
+        f"{len(assets.present)} files, {human_size(assets.total_bytes)}; "
         f"{len(assets.missing)} missing{packed}"
     )
 
@@ -194,7 +211,7 @@ def upload(target: Path, preset_path: Path, as_json: bool, verify: bool) -> None
     else:
         err_console.print(
             f"{summary.files} files: {summary.uploaded_files} uploaded "
-            f"({_human_size(summary.uploaded_bytes)}), {summary.skipped_files} unchanged"
+            f"({human_size(summary.uploaded_bytes)}), {summary.skipped_files} unchanged"
         )
 
 
@@ -342,7 +359,7 @@ def submit(
         else:
             err_console.print(
                 f"uploaded {upload['uploaded_files']} of {upload['files']} files "
-                f"({_human_size(int(upload['uploaded_bytes']))}); submitted job [bold]{result.job.job_id}[/]"
+                f"({human_size(int(upload['uploaded_bytes']))}); submitted job [bold]{result.job.job_id}[/]"
             )
             if record is not None and wait:
                 _print_record(record)
@@ -461,7 +478,7 @@ def download(job_id: str, preset_path: Path, dest: Path, as_json: bool) -> None:
     else:
         err_console.print(
             f"{summary.files} files: {summary.downloaded_files} downloaded "
-            f"({_human_size(summary.downloaded_bytes)}), {summary.skipped_files} already here"
+            f"({human_size(summary.downloaded_bytes)}), {summary.skipped_files} already here"
         )
         out_console.print(str(dest.absolute()))
 
