@@ -81,23 +81,19 @@ _SUFFIX_KINDS: dict[str, AssetKind] = {
     ".mp3": AssetKind.AUDIO,
 }
 
-# The tokens of the text format that matter here, in the order the grammar tries them:
-# comments and strings are skipped whole (an @ inside them is text), asset paths read,
-# prim paths (<...>) skipped, identifiers remembered, brackets nest fields.
-_TOKEN = re.compile(
-    r"""
-      (?P<comment>\#[^\n]*)
-    | (?P<string>\"\"\"(?:[^\\]|\\.)*?\"\"\"|'''(?:[^\\]|\\.)*?'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-    | @@@(?P<asset3>(?:[^@\\]|\\@@@|\\.|@(?!@@))*)@@@
-    | @(?P<asset>[^@]*)@
-    | (?P<primpath><[^<>\n]*>)
-    | (?P<ident>[A-Za-z_][A-Za-z0-9_:.]*)
-    | (?P<eq>=)
-    | (?P<open>[\[({])
-    | (?P<close>[\])}])
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+# The text format's characters that matter here; everything else (numbers, names, punctuation)
+# is skipped by one C-level search. Comments and strings are skipped whole (an @ inside them is
+# text), asset paths read, brackets nest fields, "=" names the field.
+_SPECIAL = re.compile(r"[#\"'@=\[\](){}]")
+_STRING = re.compile(r'"""(?:[^\\]|\\.)*?"""|\'\'\'(?:[^\\]|\\.)*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'', re.DOTALL)
+_ASSET = re.compile(r"@@@((?:[^@\\]|\\@@@|\\.|@(?!@@))*)@@@|@([^@\n]*)@")
+# The name right before an "=" (namespaced attributes, .timeSamples, .connect included).
+_NAME_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_:.]*)\s*\Z")
+# A numeric array ("[(0, 1, 2), ..." or "[1, 2, ...]"): the bulk of a geometry layer, no asset
+# inside and no "]" before its end, so it is skipped to that "]" in one step.
+_NUMERIC_ARRAY = re.compile(r"\[\s*[-+0-9.(]")
+# Keys inside a layer offset or reference metadata ((offset = 1; scale = 2)): not a field.
+_OFFSET_KEYS = frozenset({"offset", "scale"})
 
 
 @dataclass(frozen=True)
@@ -123,24 +119,39 @@ def usda_asset_paths(text: str) -> list[LayerRef]:
     """
     found: list[LayerRef] = []
     fields: list[str] = [""]
-    last_ident = ""
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind == "ident":
-            last_ident = m.group("ident")
-        elif kind == "eq":
-            fields[-1] = last_ident
-        elif kind == "open":
+    pos, size = 0, len(text)
+    while (m := _SPECIAL.search(text, pos)) is not None:
+        i = m.start()
+        ch = text[i]
+        pos = i + 1
+        if ch == "#":
+            eol = text.find("\n", i)
+            pos = size if eol < 0 else eol
+        elif ch in "\"'":
+            quoted = _STRING.match(text, i)
+            if quoted is not None:
+                pos = quoted.end()
+                if fields[-1] == _CLIP_TEMPLATE:
+                    found.append(LayerRef(_CLIP_TEMPLATE, _unquote(quoted.group())))
+        elif ch == "@":
+            asset = _ASSET.match(text, i)
+            if asset is not None:
+                pos = asset.end()
+                if asset.group(1) is not None:
+                    found.append(LayerRef(fields[-1], asset.group(1).replace("\\@@@", "@@@")))
+                else:
+                    found.append(LayerRef(fields[-1], asset.group(2)))
+        elif ch == "=":
+            name = _NAME_BEFORE.search(text, max(0, i - 256), i)
+            if name is not None and name.group(1) not in _OFFSET_KEYS:
+                fields[-1] = name.group(1)
+        elif ch == "[" and _NUMERIC_ARRAY.match(text, i):
+            close = text.find("]", i)
+            pos = size if close < 0 else close + 1
+        elif ch in "[({":
             fields.append(fields[-1])
-        elif kind == "close":
-            if len(fields) > 1:
-                fields.pop()
-        elif kind == "asset":
-            found.append(LayerRef(fields[-1], m.group("asset")))
-        elif kind == "asset3":
-            found.append(LayerRef(fields[-1], m.group("asset3").replace("\\@@@", "@@@")))
-        elif kind == "string" and fields[-1] == _CLIP_TEMPLATE:
-            found.append(LayerRef(_CLIP_TEMPLATE, _unquote(m.group("string"))))
+        elif len(fields) > 1:  # a closing bracket
+            fields.pop()
     return found
 
 
