@@ -140,14 +140,20 @@ def test_blend_json_equals_blender(real_fixtures: Path) -> None:
     assert dependency_paths(doc) == expected
 
 
+def maya_expected(scene: Path, written: str) -> str:
+    """Where Maya finds a texture path: relative to the scene, or another machine's path by its
+    file name in the scene's folder (Maya's last resolution step), else as written."""
+    if not re.match(r"^[A-Za-z]:[\\/]", written):
+        return os.path.normpath(scene.parent / written)
+    beside = scene.parent / written.replace("\\", "/").rsplit("/", 1)[-1]
+    return str(beside) if beside.is_file() else written
+
+
 def test_ma_json_equals_the_file_texture_lines(real_fixtures: Path) -> None:
     scene = real_fixtures / BABYLON / "Maya/Samples/sourceModels/Std_Textures/Std_Textures.ma"
     text = scene.read_text(encoding="utf-8", errors="replace")
     written = re.findall(r'^\s*setAttr "\.ftn" -type "string" "([^"]*)";', text, re.MULTILINE)
-    expected = {
-        w if re.match(r"^[A-Za-z]:[\\/]", w) else os.path.normpath(scene.parent / w)
-        for w in written
-    }
+    expected = {maya_expected(scene, w) for w in written}
     doc = scan_json(scene)
     assert doc["app"] == "maya" and expected
     assert dependency_paths(doc) == expected
@@ -162,10 +168,7 @@ def test_mb_json_equals_the_ftn_strings(real_fixtures: Path) -> None:
     )
     raw = scene.read_bytes()
     written = {m.decode() for m in re.findall(rb"STR [\x00-\xff]{12}ftn\x00.([^\x00]+)\x00", raw)}
-    expected = {
-        w if re.match(r"^[A-Za-z]:[\\/]", w) else os.path.normpath(scene.parent / w)
-        for w in written
-    }
+    expected = {maya_expected(scene, w) for w in written}
     doc = scan_json(scene)
     assert expected and dependency_paths(doc) == expected
 

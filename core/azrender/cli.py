@@ -143,6 +143,8 @@ def _print_assets(assets: AssetSet) -> None:
     for asset in assets.assets:
         status = "ok" if asset.exists else f"[red]MISSING[/] {asset.referrer}".rstrip()
         table.add_row(asset.kind.value, str(asset.path), human_size(asset.size), status)
+    for asset in assets.app_files:  # not uploaded: the node's application has them
+        table.add_row(asset.kind.value, escape(str(asset.path)), "-", f"comes with {assets.app} {asset.referrer}")
     out_console.print(table)
     packed = f", {assets.packed_count} packed" if assets.packed_count else ""
     out_console.print(

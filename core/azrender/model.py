@@ -95,6 +95,9 @@ class AssetSet:
     # One line each: what the scan read but cannot vouch for (e.g. a file saved
     # by an application newer than the scanner is tested with). Never a refusal.
     warnings: list[str] = field(default_factory=list)
+    # Files the scene names that come with the application itself (Maya's
+    # ``<MAYA_RESOURCES>/OCIO-configs/...``): named in the report, never uploaded.
+    app_files: list[Asset] = field(default_factory=list)
     # Paths already in ``assets``: scenes with thousands of files must not pay a
     # linear search per add. Rebuilt from ``assets`` so it never disagrees with it.
     _seen: set[Path] = field(default_factory=set, init=False, repr=False, compare=False)
@@ -132,6 +135,7 @@ class AssetSet:
             "missing": [str(a.path) for a in self.missing],
             "packed": self.packed_count,
             "warnings": list(self.warnings),
+            "app_files": [{"path": str(a.path), "referrer": a.referrer} for a in self.app_files],
         }
 
 

@@ -36,6 +36,7 @@ from blender_helpers import (
 
 from azrender.model import AssetKind
 from azrender_blender.scan import scan_blend
+from azrender_blender.sdna import NEWEST_TESTED_BLENDER_VERSION
 
 pytestmark = pytest.mark.bpy
 
@@ -83,6 +84,12 @@ def test_shot_saved_by_each_blender_scans_complete(
     assert bark["referrer"] == f"Image 'écorce wood.png' in library {library['path']}"
     # And that Blender agrees.
     assert_same_as_blender(found - {shot.scene}, set(shot.blend_paths))
+
+
+def test_newest_tested_is_the_newest_blender_of_the_matrix(matrix_shot: Callable[[str], Built]) -> None:
+    """Files from newer Blenders get a warning: "newer" must mean newer than the bpy really tested here."""
+    newest = max(VERSIONS, key=lambda v: tuple(map(int, v.split("."))))
+    assert matrix_shot(newest).scene.read_bytes()[:17] == b"BLENDER17-01v%04d" % NEWEST_TESTED_BLENDER_VERSION
 
 
 def _blend_header(path: Path) -> bytes:

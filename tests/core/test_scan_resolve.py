@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from azrender.model import AssetKind
-from azrender.scan import assets_for, expand_vars, find_maya_project, has_vars, resolve_path
+from azrender.scan import assets_for, expand_vars, has_vars, resolve_path
 
 
 @pytest.mark.parametrize(
@@ -65,14 +65,13 @@ def test_windows_path_from_variable(tmp_path: Path) -> None:
     assert r.foreign and r.path == "P:\\tex\\a.png"
 
 
-def test_maya_project_relative(tmp_path: Path) -> None:
+def test_search_roots_before_the_scene_folder(tmp_path: Path) -> None:
     project = tmp_path / "proj"
     (project / "scenes" / "seq").mkdir(parents=True)
     (project / "sourceimages").mkdir()
     (project / "workspace.mel").write_text('workspace -fr "sourceImages" "sourceimages";\n')
     (project / "sourceimages" / "grid.png").write_bytes(b"png")
     scene = project / "scenes" / "seq" / "shot.ma"
-    assert find_maya_project(scene) == project
     r = resolve_path(
         "sourceimages/grid.png", scene_dir=scene.parent, search_roots=[project], env={}
     )
@@ -86,10 +85,6 @@ def test_maya_project_relative(tmp_path: Path) -> None:
         "sourceimages/gone.png", scene_dir=scene.parent, search_roots=[project], env={}
     )
     assert r.path == str(project / "sourceimages" / "gone.png")
-
-
-def test_no_project(tmp_path: Path) -> None:
-    assert find_maya_project(tmp_path / "a" / "b.ma") is None
 
 
 def test_assets_for_udim_and_sequence(tmp_path: Path) -> None:

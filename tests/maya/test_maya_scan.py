@@ -29,7 +29,9 @@ def expected_from_ftn_lines(scene: Path) -> set[str]:
     out = set()
     for written in FTN_LINE.findall(scene.read_text(encoding="utf-8", errors="replace")):
         if re.match(r"^[A-Za-z]:[\\/]", written):
-            out.add(written)
+            # Another machine's path: Maya's last step looks for the file name in the scene's folder.
+            beside = scene.parent / written.replace("\\", "/").rsplit("/", 1)[-1]
+            out.add(str(beside) if beside.is_file() else written)
         else:
             # Normalised as text, not resolved: the scanner keeps symlinked folders as the user sees them.
             out.add(os.path.normpath(scene.parent / written))
@@ -66,20 +68,25 @@ def test_real_ma_textures_equal_the_ftn_lines(real_fixtures: Path, rel: str) -> 
             assert re.fullmatch(r"[\w]+\.ftn", asset.referrer), asset.referrer
 
 
-def test_windows_paths_are_kept_and_missing_with_the_node_name(real_fixtures: Path) -> None:
-    scene = (
-        real_fixtures
-        / f"{MAYA_USD}/lib/usd/translators/UsdExportUVSetMappingsTest/UsdExportUVSetMappingsTest.ma"
-    )
-    result = scan_maya(scene)
-    base = (
-        "E:/Ws/UsdBuild/ecg-maya-usd/maya-usd/test/lib/usd/translators/UsdExportUVSetMappingsTest/"
-    )
-    assert {(str(a.path), a.referrer) for a in result.missing} == {
-        (base + "red.png", "file1.ftn"),
-        (base + "blue.png", "file2.ftn"),
-        (base + "green.png", "file3.ftn"),
+def test_another_machines_paths_are_found_beside_the_scene(real_fixtures: Path) -> None:
+    folder = real_fixtures / f"{MAYA_USD}/lib/usd/translators/UsdExportUVSetMappingsTest"
+    result = scan_maya(folder / "UsdExportUVSetMappingsTest.ma")
+    # written E:/Ws/UsdBuild/.../red.png; red.png, blue.png, green.png sit beside the scene
+    assert {(a.path, a.referrer) for a in result.assets if a.kind == AssetKind.TEXTURE} == {
+        (folder / "red.png", "file1.ftn"),
+        (folder / "blue.png", "file2.ftn"),
+        (folder / "green.png", "file3.ftn"),
     }
+    assert result.missing == []
+
+
+def test_windows_paths_not_found_are_kept_and_missing_with_the_node_name(tmp_path: Path) -> None:
+    scene = tmp_path / "shot.ma"
+    scene.write_text(
+        '//Maya ASCII 2024 scene\ncreateNode file -n "file1";\n'
+        '\tsetAttr ".ftn" -type "string" "E:/Ws/tex/red.png";\n'
+    )
+    assert [(str(a.path), a.referrer) for a in scan_maya(scene).missing] == [("E:/Ws/tex/red.png", "file1.ftn")]
 
 
 def test_real_udim_file_node_expands_tiles(real_fixtures: Path) -> None:
@@ -124,10 +131,15 @@ def test_real_mb_textures_equal_the_ftn_strings(real_fixtures: Path, rel: str) -
     scene = real_fixtures / rel
     data = scene.read_bytes()
     # Oracle: every `ftn\0<flag><value>\0` attribute string in the raw bytes.
-    expected = {m.decode() for m in re.findall(rb"ftn\x00.([^\x00]+)\x00", data)}
+    written = {m.decode() for m in re.findall(rb"ftn\x00.([^\x00]+)\x00", data)}
+    # Another machine's path: Maya's last step looks for the file name in the scene's folder.
+    beside = {w: scene.parent / w.replace("\\", "/").rsplit("/", 1)[-1] for w in written}
+    expected = {str(beside[w]) if beside[w].is_file() else w for w in written}
     result = scan_maya(scene)
     assert paths_of(result, AssetKind.TEXTURE) == expected
-    assert all(not a.exists for a in result.assets if a.kind == AssetKind.TEXTURE)
+    for a in result.assets:
+        if a.kind == AssetKind.TEXTURE:
+            assert a.exists == (str(a.path) not in written)
 
 
 def test_real_mb_structure(real_fixtures: Path) -> None:

@@ -103,6 +103,11 @@ def check_missing(assets: AssetSet) -> list[Finding]:
     ]  # fmt: skip
 
 
+def check_scan_warnings(assets: AssetSet) -> list[Finding]:
+    """What the scan read but cannot vouch for (a missing reference whose own files are unknown...)."""
+    return [Finding("scan-warning", "warning", line, None, "", "") for line in assets.warnings]
+
+
 def check_mapping(assets: AssetSet, plan: StoragePlan, preset: Preset) -> list[Finding]:
     """Files the node cannot see (share modes), and files on drives/shares no rule maps.
 
@@ -354,6 +359,7 @@ def run_checks(inp: PreflightInput, *, strict: bool = False, promote: Iterable[s
     findings = [
         *check_credentials(inp.preset, inp.environ),
         *check_missing(inp.assets),
+        *check_scan_warnings(inp.assets),
         *check_mapping(inp.assets, inp.plan, inp.preset),
         *check_long_paths(inp.assets, inp.plan, inp.job),
         *check_case_collisions(inp.assets),

@@ -16,6 +16,7 @@ from __future__ import annotations
 #: tasks whose frames are never collected.
 DEFAULT_SEVERITY: dict[str, str] = {
     "missing-file": "warning",
+    "scan-warning": "warning",
     "outside-mapped-roots": "warning",
     "unmapped-drive": "warning",
     "long-path": "warning",

@@ -11,9 +11,9 @@
 
 from __future__ import annotations
 
-from azrender.scan.assets import asset_at, assets_for
+from azrender.scan.assets import asset_at, assets_for, resolved_assets
 from azrender.scan.envvars import Expansion, expand_vars, has_vars
-from azrender.scan.resolve import ResolvedPath, find_maya_project, first_visit, resolve_path
+from azrender.scan.resolve import ResolvedPath, first_visit, resolve_path
 from azrender.scan.tokens import (
     expand_pattern,
     find_sequence,
@@ -29,12 +29,12 @@ __all__ = [
     "assets_for",
     "expand_pattern",
     "expand_vars",
-    "find_maya_project",
     "find_sequence",
     "first_visit",
     "has_tokens",
     "has_vars",
     "pattern_regex",
     "resolve_path",
+    "resolved_assets",
     "tile_pattern",
 ]

@@ -66,6 +66,15 @@ def assets_for(
     if not written.strip():
         return []
     resolved = resolve_path(written, scene_dir=scene_dir, search_roots=search_roots, env=env)
+    return resolved_assets(resolved, kind, referrer, sequence=sequence)
+
+
+def resolved_assets(resolved: ResolvedPath, kind: AssetKind, referrer: str, *, sequence: bool = False) -> list[Asset]:
+    """:func:`assets_for` for a path an application's own resolver already resolved.
+
+    >>> resolved_assets(ResolvedPath("E:/a.png", "E:/a.png", foreign=True), AssetKind.TEXTURE, "f.ftn")[0].exists
+    False
+    """
     note = _missing_note(resolved)
     if note:
         return [Asset(path=Path(resolved.path), kind=kind, exists=False, referrer=referrer + note)]

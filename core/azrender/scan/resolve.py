@@ -11,9 +11,9 @@ written, so the report and the path map see what the artist's machine sees.
 >>> resolve_path("$LIB/a.png", scene_dir="/s", env={}).unresolved
 ('LIB',)
 
-Maya resolves relative paths against the *project* (the folder holding
-``workspace.mel``), e.g. ``sourceimages/grid.png``; :func:`find_maya_project`
-walks up from the scene to find it.
+An application that looks in more places (Maya's project, file rules and
+``//`` marker: ``azrender_maya.project``) passes them as ``search_roots`` or
+resolves on its own and hands the result to :func:`azrender.scan.assets.resolved_assets`.
 """
 
 from __future__ import annotations
@@ -41,19 +41,6 @@ class ResolvedPath:
     path: str
     unresolved: tuple[str, ...] = ()
     foreign: bool = False
-
-
-def find_maya_project(scene: str | Path) -> Path | None:
-    """The Maya project root of ``scene``: the nearest folder upward holding ``workspace.mel``.
-
-    >>> find_maya_project("/nonexistent/scenes/a.ma") is None
-    True
-    """
-    start = Path(scene).absolute().parent
-    for folder in (start, *start.parents):
-        if (folder / "workspace.mel").is_file():
-            return folder
-    return None
 
 
 def _exists(path: str) -> bool:

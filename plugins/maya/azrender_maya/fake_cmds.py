@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from azrender.scan import find_maya_project, resolve_path
+from azrender.model import AssetKind
 from azrender_maya.mel import MayaNode
+from azrender_maya.project import maya_project, resolve_maya_path
 from azrender_maya.scan import PATH_ATTRIBUTES, read_maya_scene
 
 # Maya's defaults for attributes the UI reads when the file does not set them.
@@ -41,6 +42,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "currentRenderer": ("ren",), "width": ("w",), "height": ("h",),
     "renderable": ("rnd", "rndr"), "uvTilingMode": ("uvt",), "useFrameExtension": ("ufe",),
     "cachePath": ("cp",), "cacheName": ("cn",),
+    "configFilePath": ("cfp",), "configFileEnabled": ("cfe",),
 }
 for _entry in PATH_ATTRIBUTES:
     for _name in _entry.attrs:
@@ -78,7 +80,9 @@ class SceneFileCmds:
 
     def __init__(self, scene: Path) -> None:
         self.scene = scene.absolute()
-        self.project = find_maya_project(self.scene)
+        project = maya_project(self.scene)
+        self.project = project.root if project is not None else None
+        self._project = project
         self.nodes: list[LoadedNode] = []
         self.children: dict[Path, list[str]] = {}
         self._load(self.scene, namespace="", seen=set())
@@ -92,9 +96,10 @@ class SceneFileCmds:
         for node in scene.nodes:
             self.nodes.append(LoadedNode(namespace + node.name.lstrip(":"), node, path))
         kids: list[str] = []
-        roots = (self.project,) if self.project is not None else ()
         for ref in scene.references:
-            resolved = resolve_path(ref.path, scene_dir=path.parent, search_roots=roots)
+            # Maya resolves a reference by its file path resolution (azrender_maya.project).
+            resolved = resolve_maya_path(ref.path, AssetKind.REFERENCE, scene_dir=path.parent,
+                                         project=self._project)
             kids.append(resolved.path)
             child = Path(resolved.path)
             if not resolved.foreign and child.is_file() and child.suffix.lower() in (".ma", ".mb"):

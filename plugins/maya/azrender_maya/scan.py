@@ -5,9 +5,16 @@ Both formats are read into the same :class:`~azrender_maya.mel.MayaScene`
 :data:`PATH_ATTRIBUTES`, says which node attributes name files and of what
 kind, so ``.ma`` and ``.mb`` of the same scene give the same answer.
 
-References (``file -r``) are followed recursively with cycle detection;
-relative paths resolve against the Maya project (``workspace.mel`` above the
-scene) and then the scene's folder; Windows paths are kept as written.
+References (``file -r``) are followed recursively with cycle detection, each
+once it resolves; a reference that stays missing is listed with the node that
+refers to it and a warning says its own files are unknown. Paths resolve as
+Maya resolves them (:mod:`azrender_maya.project`: exact, the project-relative
+part after a ``//`` marker, the project's file rules, the scene's folder);
+Windows paths that do not resolve are kept as written. The scene's
+colour-management config (``defaultColorMgtGlobals.cfp``, what Maya's
+``colorManagementPrefs -configFilePath`` sets) is a dependency, with the LUT
+files it names beside it; Maya's own configs (``<MAYA_RESOURCES>/...``) are
+named as coming with Maya and not uploaded.
 
 >>> scan_maya(Path("shot.ma")).assets[0].kind  # doctest: +SKIP
 <AssetKind.SCENE: 'scene'>
@@ -19,7 +26,7 @@ import os
 import re
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from azrender.errors import SceneError
@@ -27,14 +34,16 @@ from azrender.model import Asset, AssetKind, AssetSet
 from azrender.scan import (
     asset_at,
     assets_for,
-    find_maya_project,
     first_visit,
     resolve_path,
+    resolved_assets,
     tile_pattern,
 )
 from azrender.scan.usd import follow_usd_layers
+from azrender_maya.colour import colour_config_assets
 from azrender_maya.mayabinary import MayaBinaryError, parse_mb
 from azrender_maya.mel import MayaNode, MayaScene, MelSyntaxError, parse_ma
+from azrender_maya.project import MayaProject, maya_project, resolve_maya_path, split_project_marker
 from azrender_maya.xgen import parse_xgen, referenced_paths
 
 APP = "maya"
@@ -186,9 +195,34 @@ def _int(value: str | None) -> int:
 @dataclass
 class _Context:
     scene_dir: Path
-    roots: tuple[Path, ...]
+    project: MayaProject | None
     env: Mapping[str, str] | None
     label: str
+    # written path -> the local file it resolved to, where the two differ (for the node's remap)
+    resolved: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        return (self.project.root,) if self.project is not None else ()
+
+    def assets(
+        self, written: str, kind: AssetKind, referrer: str, *, sequence: bool = False
+    ) -> list[Asset]:
+        """The files ``written`` stands for, resolved as Maya would (see :mod:`azrender_maya.project`)."""
+        if not written.strip():
+            return []
+        found = resolve_maya_path(
+            written, kind, scene_dir=self.scene_dir, project=self.project, env=self.env
+        )
+        if not found.foreign and not found.unresolved and found.path != written:
+            self.resolved.setdefault(written, found.path)
+        assets = resolved_assets(found, kind, referrer, sequence=sequence)
+        marker = split_project_marker(found.path) if found.path == written.strip() else None
+        if marker is not None:  # not found in the project: say where Maya looked (a Path drops the `//`)
+            where = self.project.root if self.project is not None else "no project (no workspace.mel)"
+            note = f" (written {found.path}: {marker[1]} is not in {where})"
+            assets = [a if a.exists else replace(a, referrer=a.referrer + note) for a in assets]
+        return assets
 
 
 def node_assets(node: MayaNode, ctx: _Context) -> list[Asset]:
@@ -199,17 +233,7 @@ def node_assets(node: MayaNode, ctx: _Context) -> list[Asset]:
     referrer_prefix = ctx.label + node.name
 
     def collect(written: str, attr: str, kind: AssetKind, *, sequence: bool = False) -> None:
-        found.extend(
-            assets_for(
-                written,
-                kind,
-                f"{referrer_prefix}.{attr}",
-                scene_dir=ctx.scene_dir,
-                search_roots=ctx.roots,
-                env=ctx.env,
-                sequence=sequence,
-            )
-        )
+        found.extend(ctx.assets(written, kind, f"{referrer_prefix}.{attr}", sequence=sequence))
 
     if node.type == "cacheFile":
         folder = node.attrs.get("cp") or node.attrs.get("cachePath") or ""
@@ -217,8 +241,8 @@ def node_assets(node: MayaNode, ctx: _Context) -> list[Asset]:
         if name:
             base = (folder.rstrip("/\\") + "/" + name) if folder else name
             collect(base + ".xml", "cachePath", AssetKind.CACHE)
-            resolved = resolve_path(
-                base, scene_dir=ctx.scene_dir, search_roots=ctx.roots, env=ctx.env
+            resolved = resolve_maya_path(
+                base, AssetKind.CACHE, scene_dir=ctx.scene_dir, project=ctx.project, env=ctx.env
             )
             data_files = _cache_data_files(resolved.path)
             found.extend(
@@ -313,30 +337,41 @@ def scan_maya(scene: Path, env: Mapping[str, str] | None = None) -> AssetSet:
     it is unreadable; a broken *referenced* file is reported as a missing
     reference only if it does not exist, and raises if it exists but is corrupt.
     """
+    return scan_maya_paths(scene, env)[0]
+
+
+def scan_maya_paths(
+    scene: Path, env: Mapping[str, str] | None = None
+) -> tuple[AssetSet, dict[str, str]]:
+    """:func:`scan_maya`, and each written path that resolved elsewhere -> the local file it found.
+
+    The second part is what the node's remap needs beyond the plain mapping: a
+    path written on another machine (``C:/Users/me/proj//sourceimages/a.png``)
+    that Maya finds in the scene's project is rewritten to that file's node copy.
+    """
     top = scene.absolute()
-    project = find_maya_project(top)
     result = AssetSet(scene=top, app=APP)
     result.add(Asset.from_disk(top, AssetKind.SCENE))
-    visited: set[Path] = set()
-    _scan_file(top, project, env, result, visited, label="")
+    resolved: dict[str, str] = {}
+    _scan_file(top, maya_project(top), env, result, set(), "", resolved)
     # USD stages (proxy shapes, Arnold stand-ins) bring their layers and textures.
     follow_usd_layers(result, env=env)
-    return result
+    return result, resolved
 
 
 def _scan_file(
     path: Path,
-    project: Path | None,
+    project: MayaProject | None,
     env: Mapping[str, str] | None,
     result: AssetSet,
     visited: set[Path],
     label: str,
+    resolved: dict[str, str],
 ) -> None:
     if not first_visit(visited, path):
         return
     maya_scene = read_maya_scene(path)
-    roots = (project,) if project is not None else ()
-    ctx = _Context(scene_dir=path.parent, roots=roots, env=env, label=label)
+    ctx = _Context(scene_dir=path.parent, project=project, env=env, label=label, resolved=resolved)
     for node in maya_scene.nodes:
         assets = node_assets(node, ctx)
         result.extend(assets)
@@ -344,21 +379,31 @@ def _scan_file(
             for a in assets:
                 if a.exists and a.path.suffix.lower() == ".xgen":
                     result.extend(xgen_assets(a.path, ctx))
+    config = colour_config_assets(maya_scene, ctx.assets, label)
+    result.extend(config.assets)
+    result.app_files.extend(a for a in config.app_files if a not in result.app_files)
     known = {a.path for a in result.assets}
     for node in maya_scene.nodes:
         result.extend(_other_existing_paths(node, ctx, known))
     for ref in maya_scene.references:
         written = _COPY_NUMBER.sub("", ref.path)
         referrer = ref.reference_node or (f"{ref.namespace}RN" if ref.namespace else "file -r")
-        refs = assets_for(
-            written,
-            AssetKind.REFERENCE,
-            label + referrer,
-            scene_dir=path.parent,
-            search_roots=roots,
-            env=env,
-        )
+        refs = ctx.assets(written, AssetKind.REFERENCE, label + referrer)
         result.extend(refs)
         for asset in refs:
-            if asset.exists and asset.path.suffix.lower() in (".ma", ".mb"):
-                _scan_file(asset.path, project, env, result, visited, label=f"{asset.path.name}: ")
+            if asset.path.suffix.lower() not in (".ma", ".mb"):
+                continue
+            if asset.exists:
+                _scan_file(asset.path, project, env, result, visited, f"{asset.path.name}: ", resolved)
+            else:
+                _warn_unknown(result, asset, path)
+
+
+def _warn_unknown(result: AssetSet, asset: Asset, referring_file: Path) -> None:
+    """One warning per missing reference: what it needs cannot be scanned (its subtree is unknown)."""
+    head = f"reference {asset.path} "
+    if not any(w.startswith(head) for w in result.warnings):
+        result.warnings.append(
+            f"{head}({asset.referrer} in {referring_file.name}) is missing: "
+            "the files it needs (textures, caches, its own references) are unknown"
+        )

@@ -17,7 +17,9 @@ from azrender.errors import AzrenderError
 from azrender.model import Asset, AssetKind, AssetSet
 from azrender.qt.session import SceneInfo
 from azrender_maya.cmds_protocol import SceneCmds
-from azrender_maya.mel import MayaNode
+from azrender_maya.colour import GLOBALS_NODE, colour_config_assets
+from azrender_maya.mel import MayaNode, MayaScene
+from azrender_maya.project import MayaProject, project_at, resolve_maya_path
 from azrender_maya.scan import PATH_ATTRIBUTES, _Context, node_assets
 
 # Attributes read per node type, long name -> the key the headless table uses.
@@ -104,7 +106,7 @@ class MayaSession:
         """Every file the loaded scene refers to, from Maya's nodes and references."""
         scene = self.scene_path()
         root = str(self.cmds.workspace(query=True, rootDirectory=True) or "")
-        roots = (Path(root),) if root else ()
+        project = project_at(Path(root)) if root else None
         result = AssetSet(scene=scene, app=self.app)
         result.add(Asset.from_disk(scene, AssetKind.SCENE))
         types = sorted({e.node_type for e in PATH_ATTRIBUTES} | {"cacheFile"})
@@ -114,17 +116,29 @@ class MayaSession:
                                   if self.cmds.referenceQuery(name, isNodeReferenced=True) else scene))
                 short = name.rsplit(":", 1)[-1]
                 label = "" if source == scene else f"{source.name}: "
-                ctx = _Context(scene_dir=source.parent, roots=roots, env=None, label=label)
+                ctx = _Context(scene_dir=source.parent, project=project, env=None, label=label)
                 node = self.read_node(name, node_type)
                 node.name = short
                 result.extend(node_assets(node, ctx))
-        self._references(scene, scene, roots, result, seen=set())
+        top = _Context(scene_dir=scene.parent, project=project, env=None, label="")
+        colour = colour_config_assets(self._colour_globals(), top.assets)
+        result.extend(colour.assets)
+        result.app_files.extend(colour.app_files)
+        self._references(scene, scene, project, result, seen=set())
         return result
 
-    def _references(self, parent: Path, scene: Path, roots: tuple[Path, ...],
+    def _colour_globals(self) -> MayaScene:
+        """The scene's colour-management globals, as the headless reader would hold them."""
+        attrs = {short: str(value) for short, long in (("cfp", "configFilePath"), ("cfe", "configFileEnabled"))
+                 if (value := self._get(f"{GLOBALS_NODE}.{long}", None)) not in (None, "")}
+        if "cfe" in attrs:
+            attrs["cfe"] = "1" if attrs["cfe"] in ("True", "1") else "0"
+        return MayaScene(nodes=[MayaNode("colorManagementGlobals", GLOBALS_NODE, attrs)] if attrs else [])
+
+    def _references(self, parent: Path, scene: Path, project: MayaProject | None,
                     result: AssetSet, seen: set[Path]) -> None:
         """References as Maya lists them, children of loaded references too."""
-        from azrender.scan import assets_for
+        from azrender.scan import resolved_assets
 
         if parent in seen:
             return
@@ -132,8 +146,9 @@ class MayaSession:
         args: tuple[str, ...] = () if parent == scene else (str(parent),)
         for ref in _names(self.cmds.file(*args, query=True, reference=True)):
             written = ref.split("{", 1)[0]
-            for asset in assets_for(written, AssetKind.REFERENCE, "file -r", scene_dir=parent.parent,
-                                    search_roots=roots, env=None):
+            found = resolve_maya_path(written, AssetKind.REFERENCE, scene_dir=parent.parent,
+                                      project=project, env=None)
+            for asset in resolved_assets(found, AssetKind.REFERENCE, "file -r"):
                 result.add(asset)
                 if asset.exists and asset.path.suffix.lower() in (".ma", ".mb"):
-                    self._references(asset.path, scene, roots, result, seen)
+                    self._references(asset.path, scene, project, result, seen)
