@@ -44,7 +44,8 @@ VERSIONS = ("5.3", "5.0", "4.5")
 
 # What each Blender writes in the first bytes of a .blend (the version is
 # BLENDER_FILE_VERSION; 5.0 introduced the 17-byte header), see
-# BLO_readfile_blender_header_decode in Blender's source/blender/blenloader.
+# BLO_readfile_blender_header_decode in Blender's
+# source/blender/blenloader_core/intern/blo_core_blend_header.cc.
 HEADERS = {"5.3": b"BLENDER17-01v0503", "5.0": b"BLENDER17-01v0500", "4.5": b"BLENDER-v405"}
 
 

@@ -8,13 +8,17 @@ from other versions (``DNA_sdna_from_data`` in
 reads them (``BlendFile.decode_structs`` and ``dna.Struct.field_from_path`` in
 ``blender_asset_tracer/blendfile``). So the Blender version in the header says
 nothing on its own about whether the scanner can read a file: Blender itself
-only *warns* for a file from a newer Blender ("File saved by newer Blender (…),
-expect loss of data", ``bmain->has_forward_compatibility_issues``,
-``source/blender/editors/interface/templates/interface_template_status.cc``)
-and refuses only a header layout it cannot decode
-(``BLO_readfile_blender_header_decode`` returns ``BlenderHeaderUnknown``, which
-``read_blender_header`` in ``source/blender/blenloader/intern/readfile.cc``
-turns into ``FD_FLAGS_FILE_FUTURE``).
+loads a file (or library) from a newer Blender and only *warns*, "File saved by
+newer Blender (…), expect loss of data" (``Main::has_forward_compatibility_issues``,
+set from the version numbers alone, ``source/blender/blenkernel/BKE_main.hh``;
+shown by ``source/blender/editors/interface/templates/interface_template_status.cc``;
+bpy 5.0.1 opening a 5.3 file prints "File written by newer Blender binary
+(503.31), expect loss of data!"). It refuses only a header layout it cannot
+decode: ``BLO_readfile_blender_header_decode``
+(``source/blender/blenloader_core/intern/blo_core_blend_header.cc``) returns
+``BlenderHeaderUnknown``, which ``read_blender_header`` in
+``source/blender/blenloader/intern/readfile.cc`` turns into
+``FD_FLAGS_FILE_FUTURE``.
 
 What *can* break a scan of a newer file is a field renamed, removed or retyped.
 blender-asset-tracer reads most fields without a default, so a missing one
@@ -189,8 +193,9 @@ def newer_than_tested(bfile: blendfile.BlendFile) -> str | None:
     The header's version is ``BLENDER_FILE_VERSION`` of the Blender that
     wrote the file (``BlenderHeader::file_version``, decoded from header bytes
     9-11 of the 12-byte legacy header or 13-16 of the 17-byte one in
-    ``BLO_readfile_blender_header_decode``, ``source/blender/blenloader``);
-    BAT reads it into ``BlendFileHeader.version``.
+    ``BLO_readfile_blender_header_decode``,
+    ``source/blender/blenloader_core/intern/blo_core_blend_header.cc``); BAT
+    reads it into ``BlendFileHeader.version`` (``blendfile/header.py``).
     """
     version = int(bfile.header.version)
     return version_text(version) if version > NEWEST_TESTED_BLENDER_VERSION else None
