@@ -13,6 +13,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from azrender.model import Asset, AssetKind, AssetSet
 from azrender.scan import usd
@@ -232,3 +234,30 @@ def "A" (
     }
 }
 '''
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    paths=st.lists(
+        st.text(
+            alphabet=st.sampled_from("ab/._-# '\"@<>UDIM=[](){}:;é\\"), min_size=1, max_size=24
+        ).filter(lambda p: p.strip() == p),
+        min_size=1,
+        max_size=4,
+    )
+)
+@example(paths=["a@@@b", "@@@", "x@@", "#c 'd' \"e\""])
+def test_text_reader_reads_what_usd_core_writes(pxr: Any, tmp_path: Path, paths: list[str]) -> None:
+    """Any asset path usd-core writes into a text layer (with @, #, quotes, brackets) reads back."""
+    Sdf = pxr.Sdf  # layer specs only: no stage, so nothing is composed (or warned about)
+    layer = Sdf.Layer.CreateAnonymous(".usda")
+    layer.subLayerPaths.append("./" + paths[0])
+    shader = Sdf.PrimSpec(layer, "S", Sdf.SpecifierDef, "Shader")
+    for i, p in enumerate(paths):
+        Sdf.AttributeSpec(shader, f"inputs:f{i}", Sdf.ValueTypeNames.Asset).default = Sdf.AssetPath(p)
+    Sdf.PrimSpec(layer, "R", Sdf.SpecifierDef).referenceList.Prepend(Sdf.Reference("./" + paths[-1]))
+    text = layer.ExportToString()
+    ours = usda_asset_paths(text)
+    assert [r.path for r in ours if r.field == "subLayers"] == ["./" + paths[0]]
+    assert [r.path for r in ours if r.field == "references"] == ["./" + paths[-1]]
+    assert [r.path for r in ours if r.field.startswith("inputs:f")] == paths

@@ -86,7 +86,9 @@ _SUFFIX_KINDS: dict[str, AssetKind] = {
 # text), asset paths read, brackets nest fields, "=" names the field.
 _SPECIAL = re.compile(r"[#\"'@=\[\](){}]")
 _STRING = re.compile(r'"""(?:[^\\]|\\.)*?"""|\'\'\'(?:[^\\]|\\.)*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'', re.DOTALL)
-_ASSET = re.compile(r"@@@((?:[^@\\]|\\@@@|\\.|@(?!@@))*)@@@|@([^@\n]*)@")
+# Asset paths as usd-core writes them in text layers: @path@, or @@@path@@@ when the path holds
+# an @ (one or two anywhere, also right before the closing @@@; \@@@ for three).
+_ASSET = re.compile(r"@@@((?:\\@@@|[^@\n]|@{1,2}[^@\n])*@{0,2})@@@|@([^@\n]*)@")
 # The name right before an "=" (namespaced attributes, .timeSamples, .connect included).
 _NAME_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_:.]*)\s*\Z")
 # A numeric array ("[(0, 1, 2), ..." or "[1, 2, ...]"): the bulk of a geometry layer, no asset
