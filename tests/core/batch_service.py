@@ -82,6 +82,7 @@ class FakeBatchService(HttpTransport):  # type: ignore[misc]
         self.requests: list[tuple[str, str, Any]] = []
         self.invalid: list[str] = []
         self.throttle: dict[str, list[int]] = {}
+        self.lose_answer: set[str] = set()  # routes whose next answer is lost after the work is done
         self.collection_server_errors: dict[str, int] = {}  # task id -> times to answer serverError
         self.preempt: set[str] = set()
         self.uploaded: list[str] = []
@@ -120,6 +121,11 @@ class FakeBatchService(HttpTransport):  # type: ignore[misc]
             return self._reply(request, status, {"code": "ServerBusy", "message": {"value": "busy"}},
                                headers={"Retry-After": "0"})
         status, payload, raw_bytes = getattr(self, "op_" + route.name)(params, body, query)
+        if route.name in self.lose_answer:
+            # The service did the work, but its answer never reached the client.
+            self.lose_answer.remove(route.name)
+            return self._reply(request, 503, {"code": "ServerBusy", "message": {"value": "lost"}},
+                               headers={"Retry-After": "0"})
         return self._reply(request, status, payload, raw=raw_bytes)
 
     def _reply(self, request: Any, status: int, payload: Any, *, headers: dict[str, str] | None = None,
@@ -257,7 +263,21 @@ class FakeBatchService(HttpTransport):  # type: ignore[misc]
         return 200, None, data
 
     def op_get_job_task_counts(self, params: dict[str, str], body: Any, query: Any) -> tuple[int, Any, None]:
-        return 200, {}, None
+        """Counts as the service gives them (BatchTaskCountsResult); time passes as on a list."""
+        job_id = params["jobId"]
+        if job_id not in self.jobs:
+            return self._error(404, "JobNotFound", "The specified job does not exist.")
+        self.step(job_id)
+        tasks = list(self.jobs[job_id]["tasks"].values())
+        done = [t for t in tasks if t["state"] == "completed"]
+        counts = {
+            "active": sum(t["state"] == "active" for t in tasks),
+            "running": sum(t["state"] == "running" for t in tasks),
+            "completed": len(done),
+            "succeeded": sum(t["exec"].get("result") == "success" for t in done),
+            "failed": sum(t["exec"].get("result") == "failure" for t in done),
+        }
+        return 200, {"taskCounts": counts, "taskSlotCounts": counts}, None
 
     # -- tasks ---------------------------------------------------------------------------
     def op_create_task_collection(self, params: dict[str, str], body: Any, query: Any) -> tuple[int, Any, None]:

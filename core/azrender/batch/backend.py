@@ -17,8 +17,10 @@ line (:class:`JobError`) with SAS signatures masked.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -52,6 +54,10 @@ from azrender.storage.retry import with_retries
 R = TypeVar("R")
 
 POLL_SECONDS = 15.0
+#: Job metadata naming one submit (a random token), so a retried create recognises its own job.
+SUBMISSION_KEY = "azrender-submission"
+#: A wait reads the full status at least this often (in polls) even when the counts stand still.
+FULL_STATUS_EVERY = 8
 TASK_COLLECTION_ATTEMPTS = 5
 STDERR_TAIL_LINES = 3
 STDERR_TAIL_BYTES = 4096
@@ -134,6 +140,7 @@ class AzureBatchBackend:
         self.clock = clock
         self.stderr_fetcher = stderr_fetcher
         self._secrets: tuple[str, ...] = ()  # of the plan being sent: masked in every error
+        self._failures: dict[tuple[str, str, str, int], str] = {}  # failure reason per task attempt
 
     @property
     def client(self) -> BatchClient:
@@ -162,25 +169,60 @@ class AzureBatchBackend:
         plan = self.plan(job)
         check_plan(plan)
         self.ensure_pool(plan)
+        # Marks this very submit: a 409 on a retried create is ours only if the job carries it.
+        plan.job["metadata"] = [*plan.job["metadata"], {"name": SUBMISSION_KEY, "value": uuid.uuid4().hex}]
         progress.note(f"creating job {job.job_id} on pool {self.preset.batch.pool_id}")
         try:
             self._call(f"creating job {job.job_id}", lambda: client.create_job(bm.BatchJobCreateOptions(plan.job)))
         except JobError as exc:
-            if isinstance(exc.__cause__, ResourceExistsError):
+            if not isinstance(exc.__cause__, ResourceExistsError):
+                raise
+            if not self._is_our_job(plan):
                 raise JobError(
                     f"job {job.job_id!r} already exists on Batch account {self.account}",
                     hint=f"a job id is used once: submit again for a new id, or see it with "
                     f"`azrender status {job.job_id} --backend azure`",
                 ) from None
+            # Our own create went through and only its answer was lost: carry on with it.
+            progress.note(f"job {job.job_id} was created by the first attempt; adding its tasks")
+        try:
+            self.add_tasks(job.job_id, plan.tasks, progress)
+            self._call(
+                f"finishing job {job.job_id}",
+                lambda: client.update_job(job.job_id, bm.BatchJobUpdateOptions(plan.job_update)),
+            )
+        except JobError:
+            self._end_half_added(job.job_id)
             raise
-        self.add_tasks(job.job_id, plan.tasks, progress)
-        self._call(
-            f"finishing job {job.job_id}",
-            lambda: client.update_job(job.job_id, bm.BatchJobUpdateOptions(plan.job_update)),
-        )
         if wait:
             return self.wait(job.job_id, progress)
         return self.status(job.job_id)
+
+    def _is_our_job(self, plan: BatchPlan) -> bool:
+        """The job that exists under the plan's id is the one this submit sent (a create whose
+        answer was lost, then retried): active, on the same pool, with the same metadata,
+        this submit's own :data:`SUBMISSION_KEY` among them."""
+        job_id = plan.job["id"]
+        try:
+            found = self._call(f"reading job {job_id}", lambda: self.client.get_job(job_id))
+        except JobError:
+            return False
+        metadata = [{"name": m.name, "value": m.value} for m in (found.metadata or [])]
+        pool_id = found.pool_info.pool_id if found.pool_info is not None else None
+        return (
+            _text(found.state) == "active"
+            and metadata == plan.job["metadata"]
+            and pool_id == plan.job["poolInfo"].get("poolId")
+        )
+
+    def _end_half_added(self, job_id: str) -> None:
+        """A job whose tasks could not all be added would stay active (and its pool busy)
+        forever: end it, so the submit leaves nothing behind that waits. Best effort."""
+        options = bm._models.BatchJobTerminateOptions({"terminateReason": "azrender: submit failed while adding tasks"})
+        # Should this fail too, the submit's own error says what failed; `azrender cancel` ends it.
+        with contextlib.suppress(JobError):
+            self._call(f"ending the half-added job {job_id}", lambda: self.client.begin_terminate_job(
+                job_id, options, polling_interval=max(1, int(self.poll_seconds))))
 
     def ensure_pool(self, plan: BatchPlan) -> None:
         """The pool exists afterwards (created from the plan when allowed), or a clear error."""
@@ -339,6 +381,15 @@ class AzureBatchBackend:
         return status
 
     def _failure(self, job_id: str, task: bm.BatchTask) -> str:
+        """Why the task failed, read once per attempt: a wait polls every few seconds and
+        must not download every failed task's stderr each time."""
+        info = task.execution_info
+        key = (job_id, task.id, str(info.end_time if info else None), info.retry_count if info else 0)
+        if key not in self._failures:
+            self._failures[key] = self._read_failure(job_id, task)
+        return self._failures[key]
+
+    def _read_failure(self, job_id: str, task: bm.BatchTask) -> str:
         info = task.execution_info
         if info and info.exit_code in EXIT_CODES:
             # The watcher ended the renderer: its own one-line reason says why, better than
@@ -371,15 +422,33 @@ class AzureBatchBackend:
                 return self.stderr_fetcher(job_id, task_id)
         return None
 
+    def task_counts(self, job_id: str) -> tuple[str, int, int, int] | None:
+        """(job state, active, running, completed tasks) from two small requests (Get Job and
+        Get Task Counts), or None when the service cannot say (then a full status is read)."""
+        try:
+            job = self._call(f"reading job {job_id}", lambda: self.client.get_job(job_id))
+            counts = self._call(
+                f"counting the tasks of job {job_id}", lambda: self.client.get_job_task_counts(job_id)
+            ).task_counts
+        except JobError:
+            return None
+        return _text(job.state), counts.active, counts.running, counts.completed
+
     def wait(self, job_id: str, progress: Progress = NO_PROGRESS) -> JobStatus:
-        """Poll until the job has completed (bounded by the job's own time limit)."""
+        """Poll until the job has completed (bounded by the job's own time limit).
+
+        Each poll asks for the job's state and task counts; the full status (every task,
+        failure reasons) is read only when those change, and every
+        :data:`FULL_STATUS_EVERY` polls for a preparation task that fails while nothing moves.
+        """
         budget = self.preset.batch.max_job_minutes * 60 + 15 * 60
         polls = max(1, int(budget / max(self.poll_seconds, 0.001)) + 1)
         status = self.status(job_id)
         progress.begin(f"render {job_id}", total=len(status.tasks), unit="tasks")
         reported = 0
         told: set[str] = set()
-        for _ in range(polls):
+        seen = self.task_counts(job_id)
+        for poll in range(polls):
             for reason in sorted({t.failure for t in status.tasks if t.failure and t.failure.startswith("waiting: ")}):
                 if reason not in told:
                     told.add(reason)
@@ -390,7 +459,10 @@ class AzureBatchBackend:
             if status.state == "completed":
                 break
             self.sleep(self.poll_seconds)
-            status = self.status(job_id)
+            counts = self.task_counts(job_id)
+            if counts is None or counts != seen or counts[0] == "completed" or poll % FULL_STATUS_EVERY == 0:
+                status = self.status(job_id)
+            seen = counts
         progress.end()
         for task in status.tasks:
             if task.result == "failure":

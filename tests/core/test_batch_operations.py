@@ -1,0 +1,68 @@
+"""Operations against the fake Batch service: a create whose answer was lost, a half-added job,
+polling with task counts, failure reasons read once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.core.batch_service import FakeBatchService, NodeResult
+from tests.core.test_batch_backend import backend, make_job
+
+from azrender.batch.backend import FULL_STATUS_EVERY
+from azrender.errors import JobError
+
+
+def posts(service: FakeBatchService, path: str) -> int:
+    return sum(1 for m, p, _ in service.requests if (m, p) == ("POST", path))
+
+
+def test_a_create_whose_answer_was_lost_goes_on_with_the_job_it_made() -> None:
+    service = FakeBatchService()
+    service.lose_answer.add("create_job")  # created, then a 503: the retry meets a 409
+    status = backend(service).submit(make_job("1-3"), wait=True)
+    assert posts(service, "/jobs") == 2 and service.invalid == []
+    assert status.state == "completed" and status.counts["succeeded"] == 3
+    # A second submit of the same job id is still refused: it is not this submit's job.
+    with pytest.raises(JobError, match="'shot-1' already exists"):
+        backend(service).submit(make_job("1-3"), wait=False)
+
+
+def test_a_job_whose_tasks_cannot_be_added_is_ended_not_left_waiting() -> None:
+    service = FakeBatchService()
+    service.collection_server_errors = {"frames-002": 99}  # refused on every attempt
+    with pytest.raises(JobError, match="kept refusing 1 task"):
+        backend(service).submit(make_job("1-3"), wait=False)
+    assert posts(service, "/jobs/shot-1/terminate") == 1
+    assert service.jobs["shot-1"]["state"] != "active"
+
+
+def test_wait_polls_task_counts_and_reads_each_failure_once() -> None:
+    def node(task: dict[str, Any]) -> NodeResult:
+        if task["id"] in ("frames-001", "frames-002"):
+            return NodeResult(exit_code=3, stderr="Error: out of memory\n")
+        return NodeResult()
+
+    service = FakeBatchService(node)
+    # One task that runs for many polls, so the counts stand still for a while.
+    slow = {"left": 40}
+    step = service.step
+
+    def slow_step(job_id: str) -> None:
+        if slow["left"] > 0 and service.jobs[job_id]["tasks"].get("frames-004", {}).get("state") == "running":
+            slow["left"] -= 1
+            return
+        step(job_id)
+
+    service.step = slow_step  # type: ignore[method-assign]
+    status = backend(service).submit(make_job("1-4"), wait=True)
+    assert status.state == "completed" and status.counts["failed"] == 2
+    failed = {t.task_id: t.failure or "" for t in status.tasks if t.result == "failure"}
+    assert sorted(failed) == ["frames-001", "frames-002"]
+    assert all(f.endswith("stderr: Error: out of memory") for f in failed.values()), failed
+    counts = sum(1 for m, p, _ in service.requests if m == "GET" and p.endswith("/taskcounts"))
+    lists = sum(1 for m, p, _ in service.requests if m == "GET" and p == "/jobs/shot-1/tasks")
+    stderr = sum(1 for m, p, _ in service.requests if m == "GET" and p.endswith("/files/stderr.txt"))
+    assert counts >= 30  # every poll asks for the counts...
+    assert lists <= 4 + counts // FULL_STATUS_EVERY + 2  # ...and lists the tasks only when they move
+    assert stderr == 2  # each failed task's log is read once, not on every poll
