@@ -25,6 +25,7 @@ from azrender.local.state import JobRecord, JobStore, TaskState
 from azrender.model import OutputFileSpec, TaskSpec, UploadCondition
 from azrender.node.watch import EXIT_CODES
 from azrender.progress import NO_PROGRESS, Progress
+from azrender.storage.client import redact
 
 # Uploads (local file, blob name) pairs to the job's outputs container.
 OutputSink = Callable[[list[tuple[Path, str]]], None]
@@ -75,13 +76,8 @@ def watcher_reason(stderr_path: Path) -> str | None:
 
     Only the file's tail is read: a renderer may have written megabytes before it.
     """
-    try:
-        with open(stderr_path, "rb") as f:
-            f.seek(max(0, f.seek(0, os.SEEK_END) - _REASON_TAIL_BYTES))
-            tail = f.read().decode("utf-8", errors="replace")
-    except OSError:
-        return None
-    return reason_in(tail)
+    tail = _read_tail(stderr_path)
+    return reason_in(tail) if tail is not None else None
 
 
 def reason_in(log: str) -> str | None:
@@ -95,6 +91,58 @@ def reason_in(log: str) -> str | None:
         if line.startswith(WATCHER_PREFIX):
             return line[len(WATCHER_PREFIX):].strip() or None
     return None
+
+
+# Lines of a renderer's stderr that say nothing about why it stopped: Blender's frame
+# progress, a traceback's frames and source lines, pointer lines under them.
+_NOISE_PREFIXES = ("Fra:", "Traceback (most recent call last)", "Saved:", "Time:", "Blender quit")
+
+
+def last_meaningful_line(log: str) -> str | None:
+    r"""The last line of ``log`` that can say why a renderer failed, redacted, or None.
+
+    A Python traceback ends in its exception line; a shell says ``X: command not
+    found`` last; progress and traceback frames are skipped.
+
+    >>> last_meaningful_line("Fra:1 Mem:3M\nError: unknown engine 'FOO'\nFra:1 Mem:3M\n\n")
+    "Error: unknown engine 'FOO'"
+    >>> last_meaningful_line('Traceback (most recent call last):\n  File "x.py", line 1\n'
+    ...                      '    boom()\n    ^^^^^^\nValueError: no camera\n')
+    'ValueError: no camera'
+    >>> last_meaningful_line("/bin/bash: line 1: Render: command not found\n")
+    '/bin/bash: line 1: Render: command not found'
+    """
+    for raw in reversed(log.splitlines()):
+        line = raw.strip()
+        if not line or raw[:1].isspace() or line.startswith(_NOISE_PREFIXES):
+            continue
+        if set(line) <= set("^~ "):
+            continue
+        return redact(line[:300])
+    return None
+
+
+def failure_reason(exit_code: int, stderr_path: Path) -> str:
+    """Why a task failed, in one line: the watcher's reason, else the exit code and the last
+    meaningful stderr line (the artist should not have to open the log to see
+    ``Render: command not found``)."""
+    reason = watcher_reason(stderr_path)
+    if reason is not None:
+        return reason
+    tail = _read_tail(stderr_path)
+    line = last_meaningful_line(tail) if tail else None
+    if line is None:
+        return f"exit code {exit_code}; see {stderr_path}"
+    return f"exit code {exit_code}: {line}"
+
+
+def _read_tail(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - _REASON_TAIL_BYTES))
+            return f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _condition_met(condition: UploadCondition, success: bool) -> bool:
@@ -220,10 +268,7 @@ class LocalExecutor:
             except subprocess.TimeoutExpired:
                 return None, f"exceeded its wall-clock limit of {spec.max_wall_clock_seconds}s"
         if proc.returncode != 0:
-            reason = watcher_reason(task_dir / "stderr.txt")
-            if reason is not None:
-                return proc.returncode, reason
-            return proc.returncode, f"exit code {proc.returncode}; see {task_dir / 'stderr.txt'}"
+            return proc.returncode, failure_reason(proc.returncode, task_dir / "stderr.txt")
         return 0, None
 
     def _upload(self, spec: TaskSpec, task_dir: Path, success: bool) -> list[str]:
