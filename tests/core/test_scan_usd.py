@@ -7,9 +7,7 @@ and ``UsdUtils.ExtractExternalReferences`` (per layer: sublayers, references, pa
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,25 +20,6 @@ from azrender.scan.usd import follow_usd_layers, layer_asset_paths, usda_asset_p
 
 MAYA_USD = "Autodesk__maya-usd/test"
 
-
-def _pxr() -> ModuleType:
-    try:
-        import pxr.Sdf
-        import pxr.Usd
-        import pxr.UsdShade
-        import pxr.UsdUtils
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("usd-core is not installed; scripts/setup.sh installs it (dev extra)")
-        pytest.skip("usd-core is not installed (pip install 'azrender[usd]')")
-    import pxr
-
-    return pxr
-
-
-@pytest.fixture(scope="module")
-def pxr() -> ModuleType:
-    return _pxr()
 
 
 def _text_layer(path: Path, body: str = "") -> Path:

@@ -20,6 +20,7 @@ import olefile
 import pytest
 from cfb_writer import compound_file, doc_summary
 from max_chunks import bitmap, container, leaf, scene_stream, wide
+from max_oracles import external_dependencies
 
 from azrender.errors import SceneError
 from azrender.model import AssetKind
@@ -53,17 +54,10 @@ def write_old_max(
 
 
 def own_dependency_list(scene: Path) -> list[str]:
-    """The scene's "External Dependencies" group, read with olefile only (the oracle)."""
+    """The scene's "External Dependencies" group in its ANSI code page (the oracle)."""
     with olefile.OleFileIO(str(scene)) as ole:
-        props = ole.getproperties("\x05DocumentSummaryInformation")
-    assert props[1] == 1252
-    pairs, parts = props[12], props[13]
-    pos = 0
-    for i in range(0, len(pairs), 2):
-        if pairs[i] == b"External Dependencies":
-            return [p.decode("cp1252") for p in parts[pos : pos + pairs[i + 1]]]
-        pos += pairs[i + 1]
-    raise AssertionError("no External Dependencies group")
+        assert ole.getproperties("\x05DocumentSummaryInformation")[1] == 1252
+    return external_dependencies(scene, "cp1252")
 
 
 def name_of(path: Path) -> str:

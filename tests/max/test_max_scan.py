@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import olefile
 import pytest
 from cfb_writer import compound_file, doc_summary
+from max_oracles import external_dependencies
 
 from azrender.errors import EXIT_USAGE, SceneError
 from azrender.model import AssetKind, AssetSet
@@ -33,19 +33,6 @@ REAL_MAX = [
     "TransparencyMode/TransparencyMode.max",
     "WaterBottle/WaterBottle.max",
 ]
-
-
-def external_dependencies(scene: Path) -> list[str]:
-    """Oracle written by 3ds Max itself: the "External Dependencies" group, read with olefile only."""
-    with olefile.OleFileIO(str(scene)) as ole:
-        props = ole.getproperties("\x05DocumentSummaryInformation")
-    pairs, parts = props[12], props[13]
-    pos = 0
-    for i in range(0, len(pairs), 2):
-        if pairs[i] == b"External Dependencies":
-            return [p.decode("utf-8") for p in parts[pos : pos + pairs[i + 1]]]
-        pos += pairs[i + 1]
-    raise AssertionError("no External Dependencies group")
 
 
 @pytest.mark.parametrize("rel", REAL_MAX)
