@@ -38,6 +38,7 @@ from azure.core.exceptions import (
 )
 
 from azrender.batch.access import NodeAccess, mint_access
+from azrender.batch.fingerprint import differences
 from azrender.batch.limits import check_pool_settings
 from azrender.batch.mounts import pool_mounts
 from azrender.batch.payload import BatchPlan, mask_secrets, plan_batch
@@ -238,6 +239,8 @@ class AzureBatchBackend:
                 raise
             exists = False
         if exists:
+            if mode == "create" and plan.pool is not None:
+                self.check_pool_fingerprint(pool_id, plan.pool)
             return
         if mode == "existing" or plan.pool is None:
             raise JobError(
@@ -256,6 +259,24 @@ class AzureBatchBackend:
         except JobError as exc:
             if not isinstance(exc.__cause__, ResourceExistsError):
                 raise  # someone else created it in between: that is what we wanted
+
+    def check_pool_fingerprint(self, pool_id: str, body: dict[str, Any]) -> None:
+        """Refuse to reuse a pool azrender made for other settings (image, mounts, start task,
+        azrender version; :mod:`azrender.batch.fingerprint`). A pool without azrender's
+        metadata was made elsewhere and is used as it is."""
+        pool = self._call(f"reading pool {pool_id}", lambda: self.client.get_pool(pool_id))
+        actual = {m.name: m.value for m in (pool.metadata or [])}
+        if "azrender" not in actual:
+            return
+        expected = {m["name"]: m["value"] for m in body.get("metadata", [])}
+        found = differences(expected, actual)
+        if found:
+            more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+            raise JobError(
+                f"pool {pool_id!r} was made for other settings than {self.preset.source}: {found[0]}{more}",
+                hint=f"delete the pool (`az batch pool delete --pool-id {pool_id}`) so submit makes it anew, "
+                "or set batch.pool_id to a new id",
+            )
 
     def add_tasks(self, job_id: str, tasks: list[dict[str, Any]], progress: Progress = NO_PROGRESS) -> None:
         """Add ``tasks`` in collections of at most 100; re-send the ones the service could not take."""

@@ -23,6 +23,7 @@ from typing import Any
 
 from azrender import __version__
 from azrender.batch.access import NodeAccess, account_name_of
+from azrender.batch.fingerprint import metadata_items, pool_fingerprint
 from azrender.batch.limits import check_pool_settings
 from azrender.batch.mounts import PoolMounts
 from azrender.errors import UsageError
@@ -189,7 +190,6 @@ def pool_specification(preset: Preset, mounts: PoolMounts) -> JSON:
         "vmSize": pool.vm_size,
         "virtualMachineConfiguration": vm,
         "taskSlotsPerNode": pool.task_slots,
-        "metadata": [{"name": "azrender", "value": __version__}],
     }
     if pool.autoscale_formula:
         body["enableAutoScale"] = True
@@ -211,6 +211,8 @@ def pool_specification(preset: Preset, mounts: PoolMounts) -> JSON:
     if pool.subnet_id:
         # Private file and licence servers are reachable only from inside their network.
         body["networkConfiguration"] = {"subnetId": pool.subnet_id}
+    # What the pool is made with, so a later submit can tell a pool made for other settings.
+    body["metadata"] = metadata_items(pool_fingerprint(body))
     return body
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from azrender.errors import UsageError
 from azrender.local.interpreter import python_executable
+from azrender.local.nodeenv import node_base_environment
 from azrender.local.tools import find_tool
 
 #: ``name=folder`` pairs (``os.pathsep`` between them): local folders standing in for mounts.
@@ -66,6 +67,11 @@ class NodeLayout:
         """Executables the emulated node's "image" provides (see :func:`install_node_tools`)."""
         return self.startup_dir / "wd" / "bin"
 
+    @property
+    def home_dir(self) -> Path:
+        """The tasks' ``HOME`` (the pool auto-user's), not this machine's."""
+        return self.root / "home"
+
     def job_dir(self, job_id: str) -> Path:
         return self.root / "workitems" / job_id / "job-1"
 
@@ -73,13 +79,14 @@ class NodeLayout:
         return self.job_dir(job_id) / task_id
 
     def create(self) -> None:
-        for folder in (self.shared_dir, self.mounts_dir, self.startup_dir / "wd"):
+        for folder in (self.shared_dir, self.mounts_dir, self.startup_dir / "wd", self.home_dir):
             folder.mkdir(parents=True, exist_ok=True)
 
     def task_environment(self, job_id: str, task_id: str, extra: dict[str, str]) -> dict[str, str]:
-        """The environment a Batch node gives a task, on top of this machine's."""
+        """The environment a Batch node gives a task: ``AZ_BATCH_*``, ``extra`` (the task's own
+        settings) and of this machine's only what starts a program (:mod:`azrender.local.nodeenv`)."""
         task_dir = self.task_dir(job_id, task_id)
-        env = dict(os.environ)
+        env = node_base_environment(os.environ, home=self.home_dir)
         env.update(extra)
         path_parts = [str(self.shim_dir), env.get("PATH", "")]
         env.update(
