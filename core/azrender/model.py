@@ -372,6 +372,22 @@ class JobStatus:
             "failed": sum(t.result == "failure" for t in self.tasks),
         }
 
+    def failure_summary(self) -> str:
+        """The failures in one line, for a list cell or a panel: ``""`` when none failed.
+
+        >>> tasks = [TaskStatus("frames-001", [1], "completed", "success"),
+        ...          TaskStatus("frames-002", [2], "completed", "failure", 127,
+        ...                     failure="exit code 127: Render: command not found")]
+        >>> JobStatus("j", "completed", 0.0, tasks, "local").failure_summary()
+        '1 of 2 tasks failed; frames-002: exit code 127: Render: command not found'
+        """
+        failed = [t for t in self.tasks if t.result == "failure"]
+        if not failed:
+            return ""
+        first = failed[0]
+        reason = (first.failure or f"exit code {first.exit_code}").splitlines()[0]
+        return f"{len(failed)} of {len(self.tasks)} tasks failed; {first.task_id}: {reason}"
+
     def to_json(self) -> dict[str, object]:
         """The job part of `azrender status --json` and `submit --wait --json`."""
         return {

@@ -15,12 +15,12 @@ from azrender.backends import backend_for
 from azrender.model import JobStatus
 from azrender.presets import Preset
 from azrender.progress import Progress
-from azrender.qt.binding import QtCore, QtWidgets
+from azrender.qt.binding import QtCore, QtGui, QtWidgets
 from azrender.qt.tasks import Task
 from azrender.storage.client import container_client
 from azrender.storage.download import DownloadSummary, download_prefix
 
-COLUMNS = ("Job", "State", "Done", "Failed", "Tasks", "Backend")
+COLUMNS = ("Job", "State", "Done", "Failed", "Tasks", "Backend", "Why")
 POLL_MS = 1500
 
 
@@ -39,7 +39,19 @@ def job_row(status: JobStatus) -> tuple[str, ...]:
         str(counts["failed"]),
         str(len(status.tasks)),
         status.backend,
+        status.failure_summary(),
     )
+
+
+def failure_details(status: JobStatus) -> str:
+    """Every failed task's one-line reason, one per line (the row's tooltip)."""
+    return "\n".join(f"{t.task_id}: {t.failure or f'exit code {t.exit_code}'}"
+                     for t in status.tasks if t.result == "failure")
+
+
+def task_log(dest: Path, job_id: str, task_id: str) -> Path:
+    """Where a download puts a task's stderr (jobs.py uploads it to ``<job>/logs/<task>/``)."""
+    return dest / job_id / "logs" / task_id / "stderr.txt"
 
 
 def download_job(preset: Preset, job_id: str, dest: Path, progress: Progress) -> DownloadSummary:
@@ -88,6 +100,9 @@ class JobMonitor(QtWidgets.QWidget):
         self.download_button = QtWidgets.QPushButton("Download")
         self.download_button.setToolTip("Frames and logs of the selected job into <folder>/<job id>/")
         self.download_button.clicked.connect(self.download_selected)
+        self.log_button = QtWidgets.QPushButton("Show log")
+        self.log_button.setToolTip("Open the downloaded stderr of the selected job's first failed task")
+        self.log_button.clicked.connect(self.show_log)
         self.status = QtWidgets.QLabel("")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -99,6 +114,7 @@ class JobMonitor(QtWidgets.QWidget):
         row.addWidget(self.dest_edit, 3)
         row.addWidget(browse)
         row.addWidget(self.download_button)
+        row.addWidget(self.log_button)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addLayout(row)
@@ -139,8 +155,12 @@ class JobMonitor(QtWidgets.QWidget):
         self.jobs = sorted(jobs, key=lambda s: s.created, reverse=True)
         self.table.setRowCount(len(self.jobs))
         for r, status in enumerate(self.jobs):
+            details = failure_details(status)
             for c, text in enumerate(job_row(status)):
-                self.table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+                item = QtWidgets.QTableWidgetItem(text)
+                if details:
+                    item.setToolTip(details)
+                self.table.setItem(r, c, item)
             if status.job_id == selected or (selected is None and r == 0):
                 self.table.selectRow(r)
         if not any(s.state == "active" for s in self.jobs):
@@ -200,6 +220,21 @@ class JobMonitor(QtWidgets.QWidget):
     def _download_failed(self, message: str) -> None:
         self.download_button.setEnabled(True)
         self._say(message, error=True)
+
+    def show_log(self) -> Path | None:
+        """Open the selected job's first failed task's downloaded stderr; the path, or None."""
+        status = next((s for s in self.jobs if s.job_id == self.selected_job()), None)
+        failed = [t for t in status.tasks if t.result == "failure"] if status else []
+        if status is None or not failed:
+            self._say("select a job with a failed task first", error=True)
+            return None
+        log = task_log(Path(self.dest_edit.text().strip()).expanduser(), status.job_id, failed[0].task_id)
+        if not log.is_file():
+            self._say(f"{log} is not here yet: download the job first", error=True)
+            return None
+        QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(log)))
+        self._say(f"{failed[0].task_id}: {failed[0].failure or ''} — {log}")
+        return log
 
     # -- plumbing ---------------------------------------------------------------
 

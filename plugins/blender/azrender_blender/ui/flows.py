@@ -46,13 +46,6 @@ def _task_fraction(status: JobStatus) -> float:
     return done / len(status.tasks) if status.tasks else 0.0
 
 
-def _failure_text(status: JobStatus) -> str:
-    failed = [t for t in status.tasks if t.result == "failure"]
-    first = failed[0]
-    reason = (first.failure or f"exit code {first.exit_code}").splitlines()[0]
-    return f"{len(failed)} of {len(status.tasks)} tasks failed; {first.task_id}: {reason}"
-
-
 def submit_and_follow(request: SubmitRequest, reporter: Reporter) -> None:
     """Scan, upload what changed, submit; follow the job; bring its frames back."""
     reporter.post(state="uploading", message=f"scanning {request.scene.name}")
@@ -117,7 +110,7 @@ def download_job(
     summary = download_prefix(client, f"{job_id}/", dest, progress=reporter.progress())
     frames = len(list((dest / "frames").glob("*"))) if (dest / "frames").is_dir() else 0
     if status is not None and status.counts["failed"]:
-        reporter.post(state="failed", progress=1.0, error=_failure_text(status))
+        reporter.post(state="failed", progress=1.0, error=status.failure_summary())
     else:
         reporter.post(
             state="done",
