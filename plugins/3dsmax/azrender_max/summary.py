@@ -11,6 +11,11 @@ order. A real file has, for example::
     Render Data           Render Width=640 | Renderer Name=Scanline Renderer |
                           Animation Start=0 | Animation End=100 | ...
 
+Every string of the set is in its code page (PID 1, a VT_I2; [MS-OSHARED]
+2.3.3.2.2.1 requires it and makes all string properties share it): UTF-8
+(65001, read by olefile as the signed -535) in current files, the ANSI code
+page (e.g. 1252) in 3ds Max 9 era files, UTF-16 strings with 1200.
+
 >>> info = summary_from_groups({"General": ["3ds Max Version: 21,00"],
 ...     "Render Data": ["Renderer Name=Arnold", "Animation Start=0", "Animation End=10"]})
 >>> info.max_version, info.renderer, info.frame_start, info.frame_end
