@@ -12,6 +12,7 @@ from azrender.errors import AzrenderError
 from .presets import MISSING_PRESET
 from .props import effective_engine, scene_frames
 from .runtime import PRESETS
+from .text import label_lines
 
 _STATE_ICONS = {
     "queued": "TIME",
@@ -21,6 +22,18 @@ _STATE_ICONS = {
     "done": "CHECKMARK",
     "failed": "ERROR",
 }
+
+
+def wrapped_label(layout: Any, context: Any, text: str, icon: str = "NONE") -> None:
+    """``text`` over as many label lines as the panel's width needs, the icon on the first."""
+    region = getattr(context, "region", None)
+    width = region.width if region is not None else 300
+    column = layout.column(align=True)
+    # system.ui_scale is the drawn scale (DPI included); it reads 0 where nothing is drawn.
+    prefs = context.preferences
+    scale = prefs.system.ui_scale or prefs.view.ui_scale
+    for n, line in enumerate(label_lines(text, width, scale)):
+        column.label(text=line, icon=icon if n == 0 else "BLANK1")
 
 
 class AZRENDER_UL_missing(bpy.types.UIList):
@@ -83,9 +96,9 @@ class AZRENDER_PT_render_on_azure(bpy.types.Panel):
         if 0 <= settings.job_index < len(settings.jobs):
             job = settings.jobs[settings.job_index]
             if job.error:
-                layout.label(text=job.error, icon="ERROR")
+                wrapped_label(layout, context, job.error, icon="ERROR")
             elif job.message:
-                layout.label(text=job.message)
+                wrapped_label(layout, context, job.message)
         row = layout.row(align=True)
         row.operator("azrender.download", icon="IMPORT")
         row.operator("azrender.open_output", icon="FILE_FOLDER")
