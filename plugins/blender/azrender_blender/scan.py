@@ -292,6 +292,8 @@ def _file_warnings(bfile: blendfile.BlendFile, scene: Path) -> list[str]:
 
 def _field_error(scene: Path) -> SceneError | None:
     """The error for the first .blend the scan opened whose SDNA lacks (or retypes) a field we read."""
+    # BAT's open_cached keeps every file it opened (the scene, each library it
+    # followed) in this module-level dict until close_all_cached.
     for bfile in list(blendfile._cached_bfiles.values()):
         missing = sdna.check_fields(bfile)
         if missing is not None:
