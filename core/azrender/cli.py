@@ -151,6 +151,9 @@ def _print_assets(assets: AssetSet) -> None:
         f"{len(assets.present)} files, {human_size(assets.total_bytes)}; "
         f"{len(assets.missing)} missing{packed}"
     )
+    if assets.app_versions:  # which version saved the scene and each library (from their headers)
+        saved = ", ".join(f"{escape(path.name)} {version}" for path, version in assets.app_versions.items())
+        out_console.print(f"saved by {assets.app}: {saved}", soft_wrap=True)
 
 
 @main.command()

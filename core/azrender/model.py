@@ -98,6 +98,9 @@ class AssetSet:
     # Files the scene names that come with the application itself (Maya's
     # ``<MAYA_RESOURCES>/OCIO-configs/...``): named in the report, never uploaded.
     app_files: list[Asset] = field(default_factory=list)
+    # The application version that saved each file it could tell (the scene and
+    # each linked library), e.g. ``{scene: "5.3"}``; read from the file's header.
+    app_versions: dict[Path, str] = field(default_factory=dict)
     # Paths already in ``assets``: scenes with thousands of files must not pay a
     # linear search per add. Rebuilt from ``assets`` so it never disagrees with it.
     _seen: set[Path] = field(default_factory=set, init=False, repr=False, compare=False)
@@ -113,6 +116,11 @@ class AssetSet:
     def extend(self, assets: Iterable[Asset]) -> None:
         for asset in assets:
             self.add(asset)
+
+    @property
+    def app_version(self) -> str | None:
+        """The version of the application that saved the scene ("5.3"), when known."""
+        return self.app_versions.get(self.scene)
 
     @property
     def present(self) -> list[Asset]:
@@ -135,6 +143,8 @@ class AssetSet:
             "missing": [str(a.path) for a in self.missing],
             "packed": self.packed_count,
             "warnings": list(self.warnings),
+            "app_version": self.app_version,
+            "app_versions": {str(path): version for path, version in self.app_versions.items()},
             "app_files": [{"path": str(a.path), "referrer": a.referrer} for a in self.app_files],
         }
 
@@ -329,6 +339,9 @@ class JobSpec:
     release: TaskSpec | None = None
     tasks: list[TaskSpec] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
+    # The version of the application that saved the scene ("5.3"; "" when unknown): the
+    # local node picks its Blender by it.
+    app_version: str = ""
 
 
 @dataclass
@@ -465,6 +478,7 @@ def job_to_json(job: JobSpec) -> dict[str, object]:
         "release": task_to_json(job.release) if job.release else None,
         "tasks": [task_to_json(t) for t in job.tasks],
         "environment": dict(job.environment),
+        "app_version": job.app_version,
     }
 
 
@@ -484,4 +498,5 @@ def job_from_json(data: dict[str, Any]) -> JobSpec:
         release=task_from_json(data["release"]) if data.get("release") else None,
         tasks=[task_from_json(t) for t in data.get("tasks", ())],
         environment={str(k): str(v) for k, v in data.get("environment", {}).items()},
+        app_version=str(data.get("app_version", "")),
     )

@@ -188,6 +188,7 @@ def submit_scene(
     plan.check_assets(a.path for a in assets.present)  # nfs/cifs: every file below a [[paths]] root
     job = plan_job(assets.scene, adapter, preset, frames, chunk, plan=plan, render=render)
     facts = scene_facts(adapter, assets.scene)
+    job.app_version = assets.app_version or ""
     report = run_checks(
         PreflightInput(assets, plan, preset, job, on_azure=on_azure, scene=facts, output_dir=output_dir),
         strict=strict,

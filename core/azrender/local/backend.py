@@ -22,6 +22,12 @@ from azure.storage.blob import ContainerClient, generate_container_sas
 from azrender.batch.access import ASSETS_PERMISSIONS, sas_window
 from azrender.errors import JobError, StorageError
 from azrender.local.executor import LocalExecutor
+from azrender.local.blenders import (
+    choice_line,
+    choose_blender,
+    installed_blenders,
+    write_blender_shim,
+)
 from azrender.local.interpreter import python_executable, with_this_sys_path
 from azrender.local.node import (
     NodeLayout,
@@ -122,6 +128,11 @@ class LocalBackend:
         """Run a stored job to the end in this process."""
         install_node_tools(self.layout)
         link_mounts(self.layout, self.mounts)
+        if record.job.app == "blender":
+            # The job's own `blender`: the installed one its scene's version asks for.
+            choice = choose_blender(installed_blenders(), record.job.app_version)
+            if write_blender_shim(self.layout.job_bin_dir(record.job.job_id), choice):
+                progress.note(choice_line(choice))
         outputs = container_client(record.job.outputs_container, account_url=self.account_url)
 
         def upload_outputs(items: list[tuple[Path, str]]) -> None:

@@ -79,6 +79,10 @@ class NodeLayout:
         return self.job_dir(job_id) / task_id
 
     def create(self) -> None:
+    def job_bin_dir(self, job_id: str) -> Path:
+        """Programs for one job's tasks only, first on their PATH: the Blender its scene needs."""
+        return self.job_dir(job_id) / "bin"
+
         for folder in (self.shared_dir, self.mounts_dir, self.startup_dir / "wd", self.home_dir):
             folder.mkdir(parents=True, exist_ok=True)
 
@@ -88,7 +92,7 @@ class NodeLayout:
         task_dir = self.task_dir(job_id, task_id)
         env = node_base_environment(os.environ, home=self.home_dir)
         env.update(extra)
-        path_parts = [str(self.shim_dir), env.get("PATH", "")]
+        path_parts = [str(self.job_bin_dir(job_id)), str(self.shim_dir), env.get("PATH", "")]
         env.update(
             {
                 "PATH": os.pathsep.join(p for p in path_parts if p),

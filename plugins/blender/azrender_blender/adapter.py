@@ -66,6 +66,7 @@ from azrender.paths import rules as rules_module
 from azrender.shell import bash_single_quote, bash_word
 from azrender_blender import remap as remap_module
 from azrender_blender.scan import _quiet_bat, _unreadable, scan_blend
+from azrender_blender.versions import note_versions
 
 # Values Blender's ``-F/--render-format`` accepts (``blender --help``).
 BLENDER_FORMATS = (
@@ -281,8 +282,9 @@ class BlenderAdapter:
     node_systems: tuple[str, ...] = ("linux", "windows")
 
     def scan(self, scene: Path) -> AssetSet:
-        """Every dependency of ``scene`` (see :func:`azrender_blender.scan.scan_blend`)."""
-        return scan_blend(scene)
+        """Every dependency of ``scene`` (see :func:`azrender_blender.scan.scan_blend`), with the
+        Blender version that saved it and each library (:func:`azrender_blender.versions.note_versions`)."""
+        return note_versions(scan_blend(scene))
 
     def scene_frames(self, scene: Path) -> FrameRange | None:
         """The current scene's ``frame_start``-``frame_end`` every ``frame_step`` (see :func:`blend_frames`)."""

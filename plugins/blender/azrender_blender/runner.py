@@ -13,6 +13,8 @@ Supported: ``-b/--background``, a scene path, ``--python FILE``,
 ``-j/--frame-jump``, ``-a/--render-anim``, ``-f/--render-frame`` (``1,3,5..7``,
 ``+N``/``-N`` relative), ``-y``/``-Y``, ``--factory-startup``, ``-noaudio`` and
 ``--`` (the rest is for scripts, in ``sys.argv``). Anything else exits with 2.
+``-v``/``--version`` alone prints ``Blender <version>`` as Blender does; a render
+starts with ``Blender <version> (<bpy path>)``, so its log says which Blender ran.
 
 After ``--``, ``--cycles-device CPU|CUDA|OPTIX|HIP|ONEAPI|METAL[+CPU]`` is
 handed to Cycles' own device override, as Cycles does in Blender when it
@@ -232,6 +234,8 @@ class _Session:
         import bpy  # imported here so --help-like failures need no Blender
 
         self.bpy: Any = bpy
+        # Blender's first line when it starts, so a task log says which Blender rendered.
+        print(f"Blender {bpy.app.version_string} ({bpy.__file__})", flush=True)
         self.argv = list(argv)
         self.plan = plan
         self.loaded = False
@@ -396,6 +400,12 @@ def _first_line(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run Blender-style arguments; 0 on success, 1 on a failed load or render, 2 on bad usage."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["-v"], ["--version"]):
+        # What `blender --version` prints first (creator_args.cc: "Blender %s").
+        import bpy
+
+        print(f"Blender {bpy.app.version_string}", flush=True)
+        return EXIT_OK
     try:
         plan = parse_args(args)
         if not plan.actions:

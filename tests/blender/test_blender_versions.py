@@ -1,0 +1,150 @@
+"""The Blender that saved a scene (and each library) is read from its header, and the local node
+renders with the installed Blender the rule picks for it. Ground truth: the saving bpy's own
+``bpy.app.version``; which Blender ran: the task's own log."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from azrender.local.azurite import AzuriteServer
+from azrender.local.blenders import InstalledBlender, choose_blender, installed_blenders
+from azrender_blender.versions import saved_by
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+# The bpy environments scripts/setup.sh makes (version -> its Python).
+PYTHONS = {"4.5": REPO / ".venv-blender45" / "bin" / "python", "5.0": REPO / ".venv" / "bin" / "python",
+           "5.3": REPO / ".venv-blender53" / "bin" / "python"}
+
+
+def _python(version: str) -> Path:
+    python = PYTHONS[version]
+    if not python.exists():
+        message = f"no bpy {version} environment at {python.parent.parent} (run scripts/setup.sh)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return python
+
+
+# Save a tiny scene (4x4 pixels, frames 1-2, Cycles at 1 sample); with a library: link its cube.
+_SAVE = r"""
+import json, sys, bpy
+path, library, compress = sys.argv[-3], sys.argv[-2], sys.argv[-1] == "1"
+bpy.ops.wm.read_factory_settings(use_empty=False)
+scene = bpy.context.scene
+scene.render.resolution_x = scene.render.resolution_y = 4
+scene.frame_start, scene.frame_end = 1, 2
+scene.render.engine = "CYCLES"
+scene.cycles.samples = 1
+if library:
+    with bpy.data.libraries.load(library, link=True) as (src, dst):
+        dst.objects = ["Cube"]
+    scene.collection.objects.link(dst.objects[0])
+bpy.ops.wm.save_as_mainfile(filepath=path, compress=compress)
+print("AZR-SAVED " + json.dumps(list(bpy.app.version[:2])))
+"""
+
+
+def save_scene(version: str, path: Path, library: Path | None = None, compress: bool = False) -> str:
+    """Save a scene with bpy ``version``; returns that bpy's own ``major.minor``."""
+    done = subprocess.run([str(_python(version)), "-c", _SAVE, str(path), str(library or ""), "1" if compress else "0"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("AZR-SAVED "))
+    major, minor = json.loads(line[len("AZR-SAVED "):])
+    return f"{major}.{minor}"
+
+
+@pytest.mark.bpy
+@pytest.mark.parametrize("version", list(PYTHONS))
+def test_header_version_is_the_saving_blenders(version: str, tmp_path: Path) -> None:
+    plain, packed = tmp_path / "plain.blend", tmp_path / "compressed.blend"
+    truth = save_scene(version, plain)
+    assert truth == version
+    assert save_scene(version, packed, compress=True) == truth
+    assert packed.read_bytes()[:4] != b"BLEN"  # Blender compressed it (zstd)
+    assert saved_by(plain) == saved_by(packed) == truth
+    assert saved_by(tmp_path / "missing.blend") is None
+
+
+@pytest.mark.bpy
+def test_scan_reports_the_scene_and_library_versions(tmp_path: Path) -> None:
+    library = tmp_path / "lib.blend"
+    scene = tmp_path / "shot.blend"
+    lib_version = save_scene("5.0", library)
+    scene_version = save_scene("5.3", scene, library=library)
+    done = subprocess.run([str(BIN / "azrender"), "scan", str(scene), "--json"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["app_version"] == scene_version == "5.3"
+    assert doc["app_versions"] == {str(scene): "5.3", str(library): lib_version}
+    text = subprocess.run([str(BIN / "azrender"), "scan", str(scene)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert "saved by blender: shot.blend 5.3, lib.blend 5.0" in text.stdout
+
+
+@pytest.mark.bpy
+def test_installed_blenders_report_their_own_versions() -> None:
+    env = {**os.environ, "AZRENDER_LOCAL_BLENDERS": os.pathsep.join(
+        str(_python(v).parent.parent) for v in ("5.0", "5.3"))}
+    found = installed_blenders(env)
+    assert [(Path(b.path).parent.parent.name, b.version[:2]) for b in found] == [
+        (".venv-blender53", (5, 3)), (".venv", (5, 0))]
+    bad = {**os.environ, "AZRENDER_LOCAL_BLENDERS": "/bin/true"}
+    with pytest.raises(Exception, match="does not report a Blender version"):
+        installed_blenders(bad)
+
+
+def test_choice_rule() -> None:
+    b45, b50, b53 = (InstalledBlender(f"/b/{v}", v) for v in ((4, 5, 15), (5, 0, 1), (5, 3, 0)))
+    assert choose_blender([b45, b50, b53], "5.3").blender == b53
+    assert choose_blender([b45, b50, b53], "5.0").blender == b53  # the newest not older than the scene
+    assert choose_blender([b45, b50], "4.2").blender == b50
+    older = choose_blender([b45, b50], "5.3")
+    assert older.blender == b50 and older.older_than_scene
+
+
+def _submit(env: dict[str, str], scene: Path, preset: Path) -> dict[str, Any]:
+    done = subprocess.run([str(BIN / "azrender"), "submit", str(scene), "--preset", str(preset), "--frames", "1-2",
+                           "--chunk", "2", "--wait", "--json"],
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return dict(json.loads(done.stdout))
+
+
+@pytest.mark.bpy
+@pytest.mark.azurite
+@pytest.mark.slow
+def test_local_node_renders_with_the_blender_the_scene_needs(azurite: AzuriteServer, tmp_path: Path) -> None:
+    envs = {v: _python(v).parent.parent for v in ("5.0", "5.3")}
+    scenes = {v: tmp_path / v / f"shot{v.replace('.', '')}.blend" for v in envs}
+    for version, scene in scenes.items():
+        scene.parent.mkdir()
+        assert save_scene(version, scene) == version
+    preset = tmp_path / "local.toml"
+    preset.write_text('name = "v"\n[storage]\nassets_container = "v-assets"\noutputs_container = "v-outputs"\n'
+                      '[backend]\nkind = "local"\nslots = 1\n')
+    env = {**os.environ, "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
+           "AZRENDER_DATA_DIR": str(tmp_path / "data"), "AZRENDER_CACHE_DIR": str(tmp_path / "cache"),
+           "AZRENDER_LOCAL_BLENDERS": os.pathsep.join(str(p) for p in envs.values())}
+    node = tmp_path / "data" / "local" / "node" / "workitems"
+    for version in ("5.3", "5.0"):  # a 5.0 scene: 5.0 or newer, and the newest installed is 5.3
+        job = _submit(env, scenes[version], preset)
+        assert job["state"] == "completed" and [t["result"] for t in job["tasks"]] == ["success"], job
+        task = node / job["job_id"] / "job-1" / job["tasks"][0]["task_id"]
+        stdout, stderr = (task / "stdout.txt").read_text(), (task / "stderr.txt").read_text()
+        runner = envs["5.3"] / "bin" / "azrender-blender"
+        assert f"azrender local node: Blender 5.3.0 at {runner} (scene saved by {version})" in stderr
+        # The renderer's own first line, as Blender prints it, from the 5.3 bpy.
+        assert stdout.splitlines()[0].startswith("Blender 5.3.0 (" + str(envs["5.3"]))
+        stem = scenes[version].stem
+        assert f"{stem}_0001.png'" in stdout and f"{stem}_0002.png'" in stdout
