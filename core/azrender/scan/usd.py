@@ -168,10 +168,11 @@ def _usd_utils() -> Any:
 
 
 def _crate_asset_paths(layer: Path) -> list[LayerRef]:
+    # ExtractExternalReferences puts asset-valued attributes in with the references.
     sublayers, references, payloads = _usd_utils().ExtractExternalReferences(str(layer))
     return (
         [LayerRef("subLayers", p) for p in sublayers]
-        + [LayerRef("references", p) for p in references]
+        + [LayerRef("references or asset values", p) for p in references]
         + [LayerRef("payload", p) for p in payloads]
     )
 
