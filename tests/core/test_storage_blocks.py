@@ -14,6 +14,7 @@ from azure.storage.blob import ContainerClient
 from azrender.storage.blocks import block_ids, existing_blocks, upload_in_blocks
 from azrender.storage.client import container_client, ensure_container
 from azrender.storage.hashing import HashCache, IndexEntry, file_entry
+from azrender.storage.index import metadata_for
 from azrender.storage.journal import UploadJournal
 from azrender.storage.retry import backoff_delay, is_transient, with_retries
 from azrender.storage.upload import UploadItem, UploadOptions, read_index, upload_files
@@ -114,7 +115,8 @@ def test_journal_of_a_killed_run_makes_the_next_run_skip_what_arrived(
     # A killed run uploaded f0 and f1 and journalled them, but never wrote the index.
     journal = UploadJournal.for_target(client.url, ".azrender/index.json")
     for p in files[:2]:
-        client.upload_blob(p.name, p.read_bytes())
+        # as azrender writes a blob: its hash in the same request as its bytes
+        client.upload_blob(p.name, p.read_bytes(), metadata=metadata_for(file_entry(p)))
         journal.append(p.name, file_entry(p))
     with journal.path.open("a") as f:
         f.write('{"blob": "torn')  # the kill hit mid-line

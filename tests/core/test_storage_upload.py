@@ -14,6 +14,7 @@ from azure.storage.blob import ContainerClient
 from azrender.errors import StorageError
 from azrender.paths import mirror_key
 from azrender.storage import hashing, upload
+from azrender.storage import index as index_module
 from azrender.storage.client import container_client, ensure_container
 from azrender.storage.hashing import HashCache
 from azrender.storage.layout import cas_blob
@@ -220,7 +221,8 @@ def test_index_merge_survives_a_concurrent_writer(
             put_bytes(c, blob, __import__("json").dumps(doc).encode())
         return result
 
-    monkeypatch.setattr(upload, "get_json_with_etag", racing)
+    monkeypatch.setattr(upload, "get_json_with_etag", racing)  # the read before sending
+    monkeypatch.setattr(index_module, "get_json_with_etag", racing)  # the reads of the merge
     upload_files(client, items_for_paths(tree[1:]), cache=cache)
 
     index = read_index(client)
@@ -258,13 +260,13 @@ def test_file_vanishing_between_hash_and_upload_is_named(
     client: ContainerClient, tree: list[Path], cache: HashCache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     victim = tree[4]
-    real = upload.read_index
+    real = upload.get_json_with_etag
 
-    def delete_then_read(c: ContainerClient, blob: str = DEFAULT_INDEX_BLOB) -> object:
+    def delete_then_read(c: ContainerClient, blob: str) -> tuple[object | None, str | None]:
         victim.unlink()
         return real(c, blob)
 
-    monkeypatch.setattr(upload, "read_index", delete_then_read)
+    monkeypatch.setattr(upload, "get_json_with_etag", delete_then_read)
     with pytest.raises(StorageError, match="vanished") as info:
         upload_files(client, items_for_paths(tree), cache=cache, max_workers=2)
     assert str(victim) in str(info.value)

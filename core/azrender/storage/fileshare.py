@@ -83,6 +83,7 @@ from azrender.storage.client import (
     redact,
 )
 from azrender.storage.hashing import HashCache, IndexEntry, hash_bytes
+from azrender.storage.index import index_document, parse_index
 from azrender.storage.modes import StoragePlan
 from azrender.storage.parallel import run_parallel
 from azrender.storage.retry import TRANSPORT_ERRORS, with_retries
@@ -91,8 +92,6 @@ from azrender.storage.upload import (
     UploadSummary,
     _entry_or_error,
     check_unchanged,
-    index_document,
-    parse_index,
     plan_uploads,
 )
 

@@ -24,8 +24,8 @@ from azure.storage.blob import ContainerClient
 
 from azrender.errors import StorageError, UsageError
 from azrender.storage.hashing import IndexEntry, hash_bytes
+from azrender.storage.index import get_json, put_bytes
 from azrender.storage.layout import LAYOUT_CONTENT, LAYOUT_MIRROR, LAYOUTS, cas_blob, check_layout
-from azrender.storage.upload import get_json, put_bytes
 
 MANIFEST_VERSION = 2  # 2 added "layout"; a mirror-layout manifest is still written as 1
 MANIFEST_NAME = "manifest.json"

@@ -18,8 +18,6 @@ Render outputs pass ``index_blob=None``: every file is uploaded, no index kept.
 from __future__ import annotations
 
 import contextlib
-import functools
-import json
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -27,16 +25,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.storage.blob import ContainerClient, ContentSettings
+from azure.storage.blob import ContainerClient
 
-from azrender.errors import StorageError
+from azrender.errors import StorageError, UsageError
 from azrender.paths import mirror_key
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.blocks import DEFAULT_BLOCK_SIZE, BlockUpload, upload_in_blocks
 from azrender.storage.client import storage_errors
 from azrender.storage.hashing import HashCache, IndexEntry, file_entry, read_entry
+from azrender.storage.index import (
+    DEFAULT_INDEX_BLOB,
+    MergeResult,
+    Resend,
+    get_json,
+    get_json_with_etag,
+    holds,
+    merge_index,
+    metadata_for,
+    parse_index,
+    put_bytes,
+    read_index,
+)
 from azrender.storage.journal import UploadJournal
 from azrender.storage.layout import cas_blob, check_layout
 from azrender.storage.parallel import run_parallel
@@ -57,13 +66,10 @@ __all__ = [
     "upload_files",
 ]
 
-DEFAULT_INDEX_BLOB = ".azrender/index.json"
-INDEX_VERSION = 1
 # Files from this size on go up as resumable blocks (see azrender.storage.blocks).
 LARGE_FILE_THRESHOLD = 32 << 20
 # Files under this size are hashed from memory and sent from the same bytes.
 READ_WHOLE_BELOW = 8 << 20
-_INDEX_MERGE_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -118,129 +124,6 @@ def items_for_paths(paths: Iterable[Path | str]) -> list[UploadItem]:
     return [UploadItem(local=Path(p), blob=mirror_key(p)) for p in paths]
 
 
-# ---------------------------------------------------------------- small blob helpers
-
-
-def put_bytes(
-    client: ContainerClient, blob: str, data: bytes, content_type: str | None = None
-) -> None:
-    """Write ``data`` to ``blob`` (overwriting), with a transactional MD5 check."""
-    settings = ContentSettings(content_type=content_type) if content_type else None
-    with storage_errors("writing blob", client=client, blob=blob):
-        with_retries(
-            lambda: client.upload_blob(
-                blob, data, overwrite=True, content_settings=settings, validate_content=True
-            )
-        )
-
-
-def _read_whole(client: ContainerClient, blob: str) -> tuple[bytes, str]:
-    downloader = client.download_blob(blob)
-    return downloader.readall(), str(downloader.properties.etag)
-
-
-def get_json_with_etag(client: ContainerClient, blob: str) -> tuple[object | None, str | None]:
-    """The parsed JSON content of ``blob`` and its ETag, or ``(None, None)`` if it does not exist."""
-    with storage_errors("reading blob", client=client, blob=blob):
-        try:
-            data, etag = with_retries(lambda: _read_whole(client, blob))
-        except ResourceNotFoundError as exc:
-            if getattr(exc, "error_code", None) == "ContainerNotFound":
-                raise
-            return None, None
-    try:
-        return json.loads(data), etag
-    except ValueError as exc:
-        raise StorageError(
-            f"blob {blob!r} in container {client.container_name!r} is not valid JSON",
-            hint="delete it to start afresh",
-        ) from exc
-
-
-def get_json(client: ContainerClient, blob: str) -> object | None:
-    """The parsed JSON content of ``blob``, or ``None`` if it does not exist."""
-    return get_json_with_etag(client, blob)[0]
-
-
-# ---------------------------------------------------------------- the remote index
-
-
-def parse_index(doc: object, blob: str = DEFAULT_INDEX_BLOB) -> dict[str, IndexEntry]:
-    """Entries of an index document ``{"version": 1, "entries": {blob: entry}}``."""
-    if doc is None:
-        return {}
-    try:
-        if not isinstance(doc, dict) or not isinstance(doc.get("entries"), dict):
-            raise ValueError("no entries object")
-        return {str(k): IndexEntry.from_json(v) for k, v in doc["entries"].items()}
-    except ValueError as exc:
-        raise StorageError(
-            f"remote index {blob!r} is malformed: {exc}",
-            hint="delete the blob; the next upload rebuilds it (uploading everything once)",
-        ) from exc
-
-
-def index_document(entries: dict[str, IndexEntry]) -> dict[str, object]:
-    return {
-        "version": INDEX_VERSION,
-        "entries": {k: entries[k].to_json() for k in sorted(entries)},
-    }
-
-
-def read_index(client: ContainerClient, blob: str = DEFAULT_INDEX_BLOB) -> dict[str, IndexEntry]:
-    """The remote index; empty if it does not exist yet."""
-    doc, _ = get_json_with_etag(client, blob)
-    return parse_index(doc, blob)
-
-
-def write_if_unchanged(client: ContainerClient, blob: str, body: bytes, etag: str | None) -> None:
-    """Write ``body`` only if ``blob`` still has ``etag`` (``None``: only if it does not exist)."""
-    settings = ContentSettings(content_type="application/json")
-    if etag is None:
-        # Nobody has written an index yet: only create, never clobber.
-        client.upload_blob(
-            blob,
-            body,
-            overwrite=True,
-            match_condition=MatchConditions.IfMissing,
-            content_settings=settings,
-        )
-    else:
-        client.upload_blob(
-            blob,
-            body,
-            overwrite=True,
-            etag=etag,
-            match_condition=MatchConditions.IfNotModified,
-            content_settings=settings,
-        )
-
-
-def _merge_index(client: ContainerClient, blob: str, new: dict[str, IndexEntry]) -> None:
-    """Read-modify-write the index with an ETag condition, retrying when someone else won.
-
-    A write whose answer was lost and is then retried meets its own ETag change
-    (412/409) and simply merges again.
-    """
-    for _ in range(_INDEX_MERGE_ATTEMPTS):
-        doc, etag = get_json_with_etag(client, blob)
-        merged = parse_index(doc, blob)
-        merged.update(new)
-        # Compact: the C encoder (indent would force the pure-Python one, seconds
-        # for a large index) and a smaller body to move on every submit.
-        body = json.dumps(index_document(merged), separators=(",", ":")).encode()
-        with storage_errors("writing the remote index", client=client, blob=blob):
-            try:
-                with_retries(functools.partial(write_if_unchanged, client, blob, body, etag))
-                return
-            except (ResourceModifiedError, ResourceExistsError):
-                continue  # 412/409: another uploader changed the index; merge again
-    raise StorageError(
-        f"could not update the remote index {blob!r}: it kept changing under us",
-        hint="another upload is writing to the same container; try again",
-    )
-
-
 # ---------------------------------------------------------------- planning (pure)
 
 
@@ -285,10 +168,6 @@ def _entry_or_error(item: UploadItem, cache: HashCache | None) -> IndexEntry:
         return file_entry(item.local, cache)
 
 
-def _metadata(entry: IndexEntry) -> dict[str, str]:
-    return {"xxh3": entry.hash, "mtime_ns": str(entry.mtime_ns)}
-
-
 def _open_or_vanished(item: UploadItem) -> BinaryIO:
     try:
         return open(item.local, "rb")
@@ -314,7 +193,7 @@ def _put_whole(
             body,
             length=entry.size,
             overwrite=True,
-            metadata=_metadata(entry),
+            metadata=metadata_for(entry),
             validate_content=True,
             # Below the SDK's max_single_put_size (64 MiB, above our large-file
             # threshold) this is one Put Blob: the blob appears whole or not at all.
@@ -351,7 +230,7 @@ def _upload_one(
                     client.get_blob_client(item.blob),
                     item.local,
                     entry,
-                    metadata=_metadata(entry),
+                    metadata=metadata_for(entry),
                     block_size=options.block_size,
                     max_workers=options.block_workers,
                     progress=progress,
@@ -443,25 +322,12 @@ class _Claims:
         return item if self.mirror else UploadItem(item.local, name)
 
 
-def _arrived(client: ContainerClient, blob: str, entry: IndexEntry) -> bool:
-    """True if ``blob`` is committed with exactly this content (hash metadata and size)."""
-    with storage_errors("checking", client=client, blob=blob):
-        try:
-            props = with_retries(lambda: client.get_blob_client(blob).get_blob_properties())
-        except ResourceNotFoundError as exc:
-            if getattr(exc, "error_code", None) == "ContainerNotFound":
-                raise
-            return False
-    meta = props.metadata or {}
-    return meta.get("xxh3") == entry.hash and int(props.size) == entry.size
-
-
 def _journalled(client: ContainerClient, journal: UploadJournal) -> dict[str, IndexEntry]:
     """What an earlier, killed run sent: its recorded blobs, plus those it had begun
     that the service holds whole (the kill fell between the commit and the record)."""
     done = journal.pending()
     for blob, entry in journal.unfinished().items():  # at most one per worker of that run
-        if _arrived(client, blob, entry):
+        if holds(client, blob, entry):
             done[blob] = entry
     return done
 
@@ -511,6 +377,7 @@ def upload_files(
     options = options or UploadOptions()
     unique: dict[str, UploadItem] = {}
     for item in items:
+        check_blob_name(item)
         unique.setdefault(item.blob, item)  # the same texture used twice is one blob
 
     journal = UploadJournal.for_target(client.url, index_blob) if index_blob is not None else None
@@ -527,7 +394,14 @@ def upload_files(
                 uploaded[sent.blob] = sent.entry
                 results.append(sent.result)
 
+    targets: dict[str, UploadItem] = {}
+    index: dict[str, IndexEntry] | None = None
+    baseline: str | None = None
+    pending: dict[str, IndexEntry] = {}
+
     def send(item: UploadItem, entry: IndexEntry, data: bytes | None) -> _Sent:
+        with lock:
+            targets[item.blob] = item
         if journal is not None:
             journal.begin(item.blob, entry)
         result = _upload_one(client, item, entry, progress, options, data)
@@ -549,10 +423,35 @@ def upload_files(
             return None
         return send(target, entry, data)
 
+    def resend(blob: str, entry: IndexEntry) -> None:
+        item = targets.get(blob)
+        if item is None:
+            return  # not ours to send again (a killed run's blob): its true entry goes in
+        # The file is read again and checked unchanged since it was hashed.
+        result = _upload_one(client, item, entry, NO_PROGRESS, options, None)
+        with lock:
+            results.append(result)
+
+    def merge(again: Resend | None) -> MergeResult:
+        assert index_blob is not None
+        return merge_index(
+            client,
+            index_blob,
+            uploaded,
+            baseline=baseline,
+            baseline_known=True,
+            check=set(pending),
+            check_all=check_layout(layout) == "mirror",
+            resend=again,
+            max_workers=max_workers,
+        )
+
     deferred = cache.deferred() if cache is not None else contextlib.nullcontext()
     with deferred:
         probes = _probe_all(unique.values(), cache, max_workers)
-        index = read_index(client, index_blob) if index_blob is not None else None
+        if index_blob is not None:
+            doc, baseline = get_json_with_etag(client, index_blob)
+            index = parse_index(doc, index_blob)
         pending = _journalled(client, journal) if journal is not None else {}
         if index is not None and pending:
             index = {**index, **pending}
@@ -582,7 +481,7 @@ def upload_files(
             # index write hide the error that stopped the upload.
             if index_blob is not None and uploaded:
                 with contextlib.suppress(StorageError):
-                    _merge_index(client, index_blob, uploaded)
+                    merge(None)
                     if journal is not None:
                         journal.clear()
             raise
@@ -590,10 +489,20 @@ def upload_files(
             progress.end()
             if journal is not None:
                 journal.close()
-    if index_blob is not None and uploaded:
-        _merge_index(client, index_blob, uploaded)
+
+    merged = merge(resend) if index_blob is not None and uploaded else None
     if journal is not None:
         journal.clear()
+    # A killed run's blob that changed since is simply indexed as it is now; one
+    # this run sent and could not keep is an error: its job would not get our bytes.
+    lost = sorted(set(merged.replaced) & set(targets)) if merged is not None else []
+    if lost:
+        first = lost[0]
+        raise StorageError(
+            f"{len(lost)} blob(s), e.g. {first!r}, were overwritten with other "
+            "content by another upload at the same time; the index records what they hold now",
+            hint="upload again once the other upload is done (or use the content layout)",
+        )
 
     return UploadSummary(
         files=len(unique),
@@ -604,6 +513,25 @@ def upload_files(
         sent_bytes=sum(r.sent_bytes for r in results),
         resumed_bytes=sum(r.reused_bytes for r in results),
     )
+
+
+def check_blob_name(item: UploadItem) -> None:
+    """Refuse a blob name with a backslash: it would not be unique to its file.
+
+    Blob storage reads ``\\`` in a blob URL as ``/`` (Azurite stores ``a\\b.png``
+    as ``a/b.png``; "Naming and Referencing Containers, Blobs, and Metadata"
+    tells to avoid it), and Windows nodes and the downloader treat it as a
+    folder separator, so ``/show/a\\b.png`` and ``/show/a/b.png`` on Linux would
+    share one blob. Refused rather than escaped: an escape would have to be
+    undone identically by every reader (node sync, blobfuse mounts, the path
+    map in the remap scripts), and no Windows machine can hold such a file anyway.
+    """
+    if "\\" in item.blob:
+        raise UsageError(
+            f"cannot upload {item.local}: its name contains a backslash, which blob storage "
+            "and Windows nodes read as a folder separator",
+            hint="rename the file (and the scene's reference to it) without the backslash",
+        )
 
 
 def check_unchanged(path: Path, entry: IndexEntry) -> None:

@@ -24,14 +24,14 @@ from azure.storage.blob import ContainerClient
 from azrender.errors import StorageError
 from azrender.storage.client import storage_errors
 from azrender.storage.hashing import IndexEntry
-from azrender.storage.retry import with_retries
-from azrender.storage.upload import (
+from azrender.storage.index import (
     DEFAULT_INDEX_BLOB,
     get_json_with_etag,
     index_document,
     parse_index,
     write_if_unchanged,
 )
+from azrender.storage.retry import with_retries
 
 _ATTEMPTS = 8
 
