@@ -20,6 +20,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -36,7 +37,7 @@ from blender_helpers import (
 
 from azrender.model import AssetKind
 from azrender_blender.scan import scan_blend
-from azrender_blender.sdna import NEWEST_TESTED_BLENDER_VERSION
+from azrender_blender.sdna import NEWEST_TESTED_BLENDER_VERSION, version_text
 
 pytestmark = pytest.mark.bpy
 
@@ -91,6 +92,28 @@ def test_newest_tested_is_the_newest_blender_of_the_matrix(matrix_shot: Callable
     """Files from newer Blenders get a warning: "newer" must mean newer than the bpy really tested here."""
     newest = max(VERSIONS, key=lambda v: tuple(map(int, v.split("."))))
     assert matrix_shot(newest).scene.read_bytes()[:17] == b"BLENDER17-01v%04d" % NEWEST_TESTED_BLENDER_VERSION
+
+
+def test_shot_from_the_next_blender_scans_the_same_with_one_warning_per_file(
+    matrix_shot: Callable[[str], Built], tmp_path: Path
+) -> None:
+    """The bpy 5.3 shot, its scene and library headers saying the Blender after the newest tested."""
+    shot = matrix_shot("5.3")
+    copy = tmp_path / "next"
+    shutil.copytree(shot.scene.parent, copy)
+    scene, library = copy / shot.scene.name, copy / "lib" / "bibliothèque_木.blend"
+    newer = b"BLENDER17-01v%04d" % (NEWEST_TESTED_BLENDER_VERSION + 1)
+    for blend in (scene, library):
+        data = blend.read_bytes()
+        assert data.startswith(HEADERS["5.3"])
+        blend.write_bytes(newer + data[len(newer) :])
+    result = scan_blend(scene)
+    moved = {copy / p.relative_to(shot.scene.parent) for p in shot.written}
+    assert {a.path for a in result.assets} - {scene} == moved and result.missing == []
+    assert len(result.warnings) == 2
+    next_blender = version_text(NEWEST_TESTED_BLENDER_VERSION + 1)  # "5.4"
+    assert result.warnings[0].startswith(f"{scene} was saved by Blender {next_blender}, newer than")
+    assert result.warnings[1].startswith(f"library {library} (linked from {scene}) was saved by Blender {next_blender}")
 
 
 def _blend_header(path: Path) -> bytes:
