@@ -75,14 +75,14 @@ class NodeLayout:
     def job_dir(self, job_id: str) -> Path:
         return self.root / "workitems" / job_id / "job-1"
 
-    def task_dir(self, job_id: str, task_id: str) -> Path:
-        return self.job_dir(job_id) / task_id
-
-    def create(self) -> None:
     def job_bin_dir(self, job_id: str) -> Path:
         """Programs for one job's tasks only, first on their PATH: the Blender its scene needs."""
         return self.job_dir(job_id) / "bin"
 
+    def task_dir(self, job_id: str, task_id: str) -> Path:
+        return self.job_dir(job_id) / task_id
+
+    def create(self) -> None:
         for folder in (self.shared_dir, self.mounts_dir, self.startup_dir / "wd", self.home_dir):
             folder.mkdir(parents=True, exist_ok=True)
 
