@@ -119,3 +119,16 @@ def test_a_pool_made_for_other_settings_is_refused_naming_the_difference() -> No
     service.pools["azrender"] = {k: v for k, v in made.items() if k != "metadata"}
     backend(service, other_image).submit(make_job("1-2", job_id="e"), wait=False)
     assert "e" in service.jobs
+
+
+def test_the_node_cache_limit_reaches_the_preparation_task() -> None:
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from azrender.batch.dryrun import dry_run_document
+    from azrender.presets import parse_preset
+
+    text = 'name = "s"\n[storage]\naccount_url = "https://s.blob.core.windows.net"\nnode_cache_gib = 200\n'
+    doc = dry_run_document(make_job(), parse_preset(text, Path("s.toml")), now=datetime.now(timezone.utc), environ={})
+    env = {e["name"]: e["value"] for e in doc["job"]["jobPreparationTask"]["environmentSettings"]}
+    assert env["AZRENDER_NODE_CACHE_GIB"] == "200"

@@ -264,3 +264,40 @@ def test_command_line_unreachable_storage_hides_the_sas(
     assert "cannot reach blob storage" in err
     assert "SEKRIT" not in err
     assert err.count("\n") == 1
+
+
+def test_cache_past_its_limit_loses_the_least_recently_used_assets_no_job_holds(
+    client: ContainerClient, tmp_path: Path
+) -> None:
+    kib = 1024
+    files = {}
+    for name in "abcd":
+        files[name] = tmp_path / "lib" / f"{name}.exr"
+        files[name].parent.mkdir(parents=True, exist_ok=True)
+        files[name].write_bytes(os.urandom(100 * kib))
+    shared = tmp_path / "node"
+    cached = lambda: {p.name for p in (shared / "assets").rglob("*.exr")}  # noqa: E731
+    limit = 250 * kib  # room for two assets and a half
+
+    _submit(client, "j1", [files["a"], files["b"]], tmp_path)
+    sync_job("j1", client=client, shared_dir=shared, cache_limit=limit)
+    release_job("j1", shared_dir=shared)
+    _submit(client, "j2", [files["c"]], tmp_path)
+    sync_job("j2", client=client, shared_dir=shared, cache_limit=limit)  # j2 is not released: c is held
+    _submit(client, "j3", [files["d"]], tmp_path)
+    sync_job("j3", client=client, shared_dir=shared, cache_limit=limit)
+    # a and b (last used by j1, released) made room; c is j2's, d is j3's.
+    assert cached() == {"c.exr", "d.exr"}
+    index = json.loads((shared / "assets" / NODE_INDEX_NAME).read_text())
+    assert set(index) == {mirror_key(files["c"]), mirror_key(files["d"])}
+
+    release_job("j2", shared_dir=shared)
+    release_job("j3", shared_dir=shared)
+    _submit(client, "j4", [files["a"]], tmp_path)
+    summary = sync_job("j4", client=client, shared_dir=shared, cache_limit=limit)
+    # c was used before d: it goes first, and once is enough.
+    assert cached() == {"a.exr", "d.exr"} and summary.downloaded_files == 2  # a and the remap script
+    # Without a limit nothing is evicted while the disk has room.
+    _submit(client, "j5", [files["b"], files["c"]], tmp_path)
+    sync_job("j5", client=client, shared_dir=shared)
+    assert cached() == {"a.exr", "b.exr", "c.exr", "d.exr"}

@@ -153,6 +153,7 @@ def test_to_json() -> None:
             "outputs_container": "abc-outputs",
             "layout": "mirror",
             "node_sync": "azrender",
+            "node_cache_gib": 0,
         },
         "backend": {"kind": "azure", "slots": 8},
         "render": {"chunk": 5, "format": "OPEN_EXR"},
@@ -174,6 +175,7 @@ def test_to_json() -> None:
         "outputs_container": "outputs",
         "layout": "mirror",
         "node_sync": "azrender",
+        "node_cache_gib": 0,
     }
 
 

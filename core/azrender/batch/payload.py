@@ -28,7 +28,7 @@ from azrender.batch.limits import check_pool_settings
 from azrender.batch.mounts import PoolMounts
 from azrender.errors import UsageError
 from azrender.model import JobSpec, OutputFileSpec, TaskSpec
-from azrender.node.sync import ENV_ACCOUNT_URL, ENV_CONTAINER_URL
+from azrender.node.sync import ENV_ACCOUNT_URL, ENV_CACHE_LIMIT, ENV_CONTAINER_URL
 from azrender.node.watch import TERMINATING_CODES
 from azrender.presets import Preset
 from azrender.storage.client import redact
@@ -435,6 +435,8 @@ def job_body(
     storage_env = node_storage_environment(access, job)
     if plan.sync_tool == "azcopy":
         storage_env |= azcopy_environment(access)
+    elif plan.node_sync and preset.storage.node_cache_gib:
+        storage_env[ENV_CACHE_LIMIT] = str(preset.storage.node_cache_gib)
     mount_env, _ = job_mount_environment(plan, access)
     body: JSON = {
         "id": job.job_id,

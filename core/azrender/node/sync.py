@@ -16,13 +16,21 @@ each local copy so the next job on this node downloads only the assets whose
 hash changed (or whose local copy was touched). Job files land in
 ``$AZ_BATCH_NODE_SHARED_DIR/jobs/<job>/`` and are removed by ``release``.
 Every download is verified against the manifest's xxh3-128 hash.
+
+The cache is evicted least recently used first (by the last job that used each
+asset, ``assets/.azrender-node-use.json``) when the job would not fit the disk,
+or when it would grow past ``AZRENDER_NODE_CACHE_GIB`` (``storage.node_cache_gib``;
+unset or 0: only what the disk needs). Assets of a job whose folder is still on the
+node (``jobs/<job>/.azrender-assets.json``, until its release) are never evicted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +54,9 @@ ENV_ACCOUNT_URL = "AZRENDER_STORAGE_ACCOUNT_URL"
 ENV_SHARED_DIR = "AZ_BATCH_NODE_SHARED_DIR"
 #: Free space a sync leaves on the node's disk for the frames and the renderer's temp files.
 DISK_RESERVE_BYTES = 1 << 30
+NODE_USE_NAME = ".azrender-node-use.json"
+JOB_ASSETS_NAME = ".azrender-assets.json"
+ENV_CACHE_LIMIT = "AZRENDER_NODE_CACHE_GIB"
 
 
 @dataclass
@@ -147,13 +158,15 @@ def sync_job(
     progress: Progress = NO_PROGRESS,
     max_workers: int = 8,
     reserve_bytes: int = DISK_RESERVE_BYTES,
+    cache_limit: int | None = None,
 ) -> SyncSummary:
     """Bring the node's asset cache and job folder up to date with the job's manifest.
 
     ``client`` and ``shared_dir`` default to what the environment says
     (:func:`node_client`, :func:`node_shared_dir`). Before any download the
     node's free disk space is checked against what is to come plus
-    ``reserve_bytes`` (the renders need room too). With a content-addressed
+    ``reserve_bytes`` (the renders need room too), after evicting what the cache may
+    lose (``cache_limit`` bytes, default :func:`cache_limit_bytes`). With a content-addressed
     manifest the blobs are ``cas/<hash>`` and land under their paths all the same.
     """
     check_job_id(job_id)
@@ -182,6 +195,14 @@ def sync_job(
         for w in work
         if w[3] is None or not _local_copy_current(w[1], w[2], index.get(w[3]))
     ]
+    keys = set(manifest.assets)
+    save_record(job_dir / JOB_ASSETS_NAME, {"assets": {"keys": sorted(keys)}})  # in use until release
+    evicted = evict_cache(
+        shared, index, need=todo, reserve=reserve_bytes,
+        limit_bytes=cache_limit_bytes() if cache_limit is None else cache_limit,
+    )  # fmt: skip
+    if evicted:
+        progress.note(f"sync: evicted {len(evicted)} cached assets no job on this node uses")
     check_free_space(shared, sum(w[2].size for w in todo), reserve=reserve_bytes)
     lock = threading.Lock()
     fresh: dict[str, IndexEntry] = {}
@@ -204,12 +225,97 @@ def sync_job(
         # Saved after a failure too: what did arrive is not fetched again.
         if fresh:
             _save_node_index(index_path, fresh)
+        _mark_used(assets_dir / NODE_USE_NAME, keys, {k: e.size for k, e in manifest.assets.items()})
     return SyncSummary(
         files=len(work),
         downloaded_files=len(todo),
         downloaded_bytes=sum(w[2].size for w in todo),
         unchanged_files=len(work) - len(todo),
     )
+
+
+def cache_limit_bytes(env: Mapping[str, str] | None = None) -> int:
+    """``AZRENDER_NODE_CACHE_GIB`` in bytes; 0 (no limit but the disk) when unset or not a number."""
+    raw = (os.environ if env is None else env).get(ENV_CACHE_LIMIT, "").strip()
+    try:
+        return max(0, int(float(raw) * (1 << 30))) if raw else 0
+    except ValueError:
+        return 0
+
+
+def _in_use(shared: Path) -> set[str]:
+    """Asset keys of every job whose folder is still on the node (not yet released)."""
+    keys: set[str] = set()
+    for record in (shared / "jobs").glob(f"*/{JOB_ASSETS_NAME}"):
+        listed = load_record(record).get("assets", {}).get("keys", [])
+        if isinstance(listed, list):
+            keys.update(k for k in listed if isinstance(k, str))
+    return keys
+
+
+def _last_used(record: Mapping[str, Mapping[str, object]], key: str) -> float:
+    value = record.get(key, {}).get("used", 0)
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def evict_cache(
+    shared: Path,
+    index: dict[str, IndexEntry],
+    *,
+    need: list[tuple[str, Path, IndexEntry, str | None]],
+    reserve: int,
+    limit_bytes: int,
+) -> list[str]:
+    """Remove cached assets, least recently used first, until the downloads in ``need`` fit
+    the disk (with ``reserve``) and the cache stays within ``limit_bytes`` (0: no limit).
+
+    Only assets no unreleased job lists are candidates. Returns the evicted keys (also
+    dropped from ``index`` and the node index file).
+    """
+    assets_dir = shared / "assets"
+    incoming = sum(w[2].size for w in need)
+    replaced = {w[3] for w in need if w[3] is not None}
+    cached = {k: e.size for k, e in index.items() if k not in replaced}
+    total = sum(cached.values()) + incoming
+    assets_dir.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(assets_dir).free
+    protected = _in_use(shared)
+    used = load_record(assets_dir / NODE_USE_NAME)
+    candidates = sorted(
+        (k for k in cached if k not in protected),
+        key=lambda k: (_last_used(used, k), k),
+    )
+    evicted: list[str] = []
+    for key in candidates:
+        over_disk = incoming + reserve > free
+        over_limit = bool(limit_bytes) and total > limit_bytes
+        if not (over_disk or over_limit):
+            break
+        with contextlib.suppress(FileNotFoundError):
+            safe_join(assets_dir, key).unlink()
+        free += cached[key]
+        total -= cached[key]
+        index.pop(key, None)
+        evicted.append(key)
+    if evicted:
+        _drop_from_index(assets_dir / NODE_INDEX_NAME, evicted)
+    return evicted
+
+
+def _drop_from_index(path: Path, keys: list[str]) -> None:
+    record = load_record(path)
+    for key in keys:
+        record.pop(key, None)
+    save_record(path, record)
+
+
+def _mark_used(path: Path, keys: set[str], sizes: Mapping[str, int]) -> None:
+    """Record that a job used ``keys`` now (the LRU order of :func:`evict_cache`)."""
+    record = load_record(path)
+    now = time.time()
+    for key in keys:
+        record[key] = {"used": now, "size": sizes.get(key, 0)}
+    save_record(path, record)
 
 
 def check_free_space(folder: Path, needed: int, *, reserve: int = DISK_RESERVE_BYTES) -> None:

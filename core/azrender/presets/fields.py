@@ -274,6 +274,16 @@ STORAGE = TableSpec(
             "one; needs `layout = \"mirror\"` and Linux nodes.",
             choices=("azrender", "azcopy"),
         ),
+        FieldSpec(
+            "node_cache_gib",
+            "integer",
+            0,
+            "`blob-copy` with `node_sync = \"azrender\"`: the most each node keeps of assets between "
+            "jobs (GiB); past it the assets used longest ago by a finished job go first. 0: only as "
+            "much as the disk needs for the next job.",
+            minimum=0,
+            maximum=100_000,
+        ),
     ),
 )
 

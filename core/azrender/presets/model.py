@@ -30,6 +30,7 @@ class StorageSettings:
     outputs_container: str = "outputs"
     layout: Literal["mirror", "content"] = "mirror"
     node_sync: Literal["azrender", "azcopy"] = "azrender"
+    node_cache_gib: int = 0
 
 
 @dataclass(frozen=True)
