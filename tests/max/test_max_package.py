@@ -78,6 +78,30 @@ def test_macroscript_opens_the_dialog() -> None:
     assert text.count("python.Execute") == 2
 
 
+def test_the_2025_menu_runs_the_package_macroscripts() -> None:
+    """Every menu action names a macroScript of the bundle, as the 2025 menu system looks it up."""
+    menu = (BUNDLE / "Contents/scripts/azrender_menu.ms").read_text(encoding="utf-8")
+    macros = (BUNDLE / "Contents/macroscripts/azrender.mcr").read_text(encoding="utf-8")
+    defined = {f"{name}`{category}" for name, category in
+               re.findall(r'^macroScript\s+(\w+)\s+category:"([^"]+)"', macros, re.M)}
+    actions = re.findall(r'CreateAction\s+"([^"]+)"\s+647394\s+"([^"]+)"', menu)
+    assert {action for _id, action in actions} == defined
+    ids = [i for i, _a in actions] + re.findall(r'CreateSubMenu\s+"([^"]+)"', menu)
+    assert len(set(ids)) == len(ids) == len(defined) + 1
+    assert all(GUID.match("{" + i.upper() + "}") for i in ids)
+    # Only 3ds Max 2025 (version 27000) and later have the callback; older ones skip it all.
+    assert re.search(r"if \(maxVersion\(\)\)\[1\] >= 27000 then", menu)
+    assert "#cuiRegisterMenus" in menu and "callbacks.removeScripts id:#azrenderMenus" in menu
+    assert menu.count("(") == menu.count(")")
+    maxscript_strings(menu)  # balanced string literals
+
+
+def test_the_package_claims_only_versions_with_python_3_10() -> None:
+    """azrender needs Python 3.10+ (pyproject): 3ds Max 2024 is the first with it."""
+    for req in package().iter("RuntimeRequirements"):
+        assert req.get("SeriesMin") == "2024"
+
+
 def load_startup() -> ModuleType:
     path = BUNDLE / "Contents/scripts/azrender_startup.py"
     spec = importlib.util.spec_from_file_location("azrender_startup_under_test", path)
