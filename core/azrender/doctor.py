@@ -226,8 +226,28 @@ def check_batch(preset: Preset, client: Any) -> list[Check]:
     else:
         checks.append(Check("batch pool", "ok", "auto-pool per job (batch.pool_mode = \"auto\")"))
     checks.append(_check_vm_size(preset, pool))
+    checks.append(check_pool_limits(preset))
     checks.append(_check_image(preset, pool, images, image_reference))
     return checks
+
+
+def check_pool_limits(preset: Preset) -> Check:
+    """What submit would refuse about the pool settings (:mod:`azrender.batch.limits`): task
+    slots over 4 per vCPU (azrender's size table: the Batch data-plane API lists no VM sizes;
+    the management API's supported-SKU list needs a subscription and region a preset does
+    not name), auto-pool + identity, a private server without pool.subnet_id."""
+    from azrender.batch.limits import creates_pool, max_task_slots, pool_problems
+
+    problems = pool_problems(preset)
+    if problems:
+        return Check("pool settings", "fail", problems[0].message, problems[0].hint)
+    if not creates_pool(preset):
+        return Check("pool settings", "skip", "an existing pool keeps its own task slots and network")
+    limit = max_task_slots(preset.pool.vm_size)
+    slots = f"{preset.pool.task_slots} task slot(s) per node"
+    if limit is None:
+        return Check("pool settings", "ok", f"{slots}; {preset.pool.vm_size}'s limit is checked by Batch")
+    return Check("pool settings", "ok", f"{slots} (at most {limit} on {preset.pool.vm_size})")
 
 
 def _check_vm_size(preset: Preset, pool: Any) -> Check:

@@ -200,3 +200,16 @@ def test_v1_account_warns() -> None:
 
     check = check_account_kind(V1())  # type: ignore[arg-type]
     assert check.status == "warn" and "general-purpose v1" in check.message and "v2" in check.fix
+
+
+def test_pool_settings_check_names_what_submit_would_refuse(tmp_path: Path) -> None:
+    from azrender.doctor import check_pool_limits
+
+    base = 'name = "s"\n[storage]\naccount_url = "https://s.blob.core.windows.net"\n'
+    good = check_pool_limits(parse_preset(base + '[pool]\nvm_size = "Standard_D4s_v5"\ntask_slots = 4\n',
+                                          tmp_path / "s.toml"))
+    assert good.status == "ok" and good.message == "4 task slot(s) per node (at most 16 on Standard_D4s_v5)"
+    bad = check_pool_limits(parse_preset(base + '[pool]\nvm_size = "Standard_D4s_v5"\ntask_slots = 20\n',
+                                         tmp_path / "s.toml"))
+    assert bad.status == "fail" and "exceeds what Standard_D4s_v5 allows (16" in bad.message
+    assert bad.fix.startswith("set pool.task_slots to 16 or less")
