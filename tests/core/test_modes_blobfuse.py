@@ -138,3 +138,11 @@ def test_job_mount_survives_a_retry_and_the_next_job_mounts_again(node: dict[str
     assert Path(node["STATE"]).read_text().split() == [mount_point.replace("/j1/", "/j2/")]
     # A release on a node where the mount is gone already still succeeds.
     assert _run(release, node, "j1").returncode == 0
+
+
+def test_a_cache_path_that_cannot_go_into_an_option_is_a_preset_error() -> None:
+    from azrender.errors import PresetError
+
+    for bad in ("relative/cache", "/mnt/my cache", "/mnt/$(reboot)", "/mnt/../etc"):
+        with pytest.raises(PresetError, match="is not an absolute node folder"):
+            preset("file", "job", cache_path=bad)

@@ -412,6 +412,20 @@ def check_rule_target(key: str, value: object) -> Problem | None:
     )
 
 
+#: An absolute node folder that goes into blobfuse2 options and shell lines unquoted.
+CACHE_PATH_RE = re.compile(r"^/[A-Za-z0-9._/-]+$")
+
+
+def check_cache_path(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    if CACHE_PATH_RE.match(value) and "/../" not in value + "/":
+        return None
+    return (
+        f"`{key}` {_show(value)} is not an absolute node folder",
+        "use letters, digits, `.`, `_`, `-` and `/`, starting with `/` (e.g. /mnt/resource/blobfuse2)",
+    )
+
+
 CACHE_KINDS = ("file", "block", "none")
 MOUNT_AT = ("pool", "job")
 
@@ -451,6 +465,8 @@ BLOBFUSE = TableSpec(
             "Cache folder (`--tmp-path` or `--block-cache-path`; job mounts use a folder per job "
             "below it): the temp SSD (`/mnt/resource/...` or `/mnt/...`) or a ramdisk (`/dev/shm/...`).",
             example="/mnt/resource/blobfuse2",
+            check=check_cache_path,
+            schema={"pattern": CACHE_PATH_RE.pattern},
         ),
         FieldSpec(
             "cache_size_mb",
