@@ -131,6 +131,15 @@ class Submission:
     preflight: Report | None = None
 
 
+def _local_blenders(job: JobSpec) -> tuple[str, ...] | None:
+    """The versions of the Blenders the local node would pick from (asked, not assumed)."""
+    if job.app != "blender" or not job.app_version:
+        return None
+    from azrender.local.blenders import installed_blenders
+
+    return tuple(b.text for b in installed_blenders())
+
+
 def plan_job(
     scene: Path,
     adapter: AppAdapter,
@@ -190,7 +199,8 @@ def submit_scene(
     facts = scene_facts(adapter, assets.scene)
     job.app_version = assets.app_version or ""
     report = run_checks(
-        PreflightInput(assets, plan, preset, job, on_azure=on_azure, scene=facts, output_dir=output_dir),
+        PreflightInput(assets, plan, preset, job, on_azure=on_azure, scene=facts, output_dir=output_dir,
+                       local_blenders=None if on_azure else _local_blenders(job)),
         strict=strict,
     )
     if runner is None:

@@ -148,3 +148,38 @@ def test_local_node_renders_with_the_blender_the_scene_needs(azurite: AzuriteSer
         assert stdout.splitlines()[0].startswith("Blender 5.3.0 (" + str(envs["5.3"]))
         stem = scenes[version].stem
         assert f"{stem}_0001.png'" in stdout and f"{stem}_0002.png'" in stdout
+
+
+def _preflight(env: dict[str, str], scene: Path, preset: Path, *extra: str) -> list[dict[str, Any]]:
+    done = subprocess.run([str(BIN / "azrender"), "submit", str(scene), "--preset", str(preset), "--frames", "1",
+                           "--dry-run", "--json", *extra], env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [f for f in json.loads(done.stdout)["preflight"]["findings"] if f["code"] == "blender-older-than-scene"]
+
+
+@pytest.mark.bpy
+def test_preflight_warns_when_the_blender_is_older_than_the_scene(tmp_path: Path) -> None:
+    scene = tmp_path / "shot.blend"
+    save_scene("5.3", scene)
+    env = {**os.environ, "AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true",
+           "AZRENDER_DATA_DIR": str(tmp_path / "data"), "AZRENDER_CACHE_DIR": str(tmp_path / "cache")}
+    local = tmp_path / "local.toml"
+    local.write_text('name = "l"\n[storage]\nassets_container = "ver-assets"\n[backend]\nkind = "local"\n')
+    old_only = {**env, "AZRENDER_LOCAL_BLENDERS": str(_python("5.0").parent.parent)}
+    (finding,) = _preflight(old_only, scene, local)
+    assert finding["severity"] == "warning"
+    assert "saved by Blender 5.3 and the newest Blender on the local node is 5.0.1" in finding["message"]
+    both = {**old_only, "AZRENDER_LOCAL_BLENDERS": os.pathsep.join(
+        str(_python(v).parent.parent) for v in ("5.0", "5.3"))}
+    assert _preflight(both, scene, local) == []
+
+    pool = tmp_path / "azure.toml"
+    for provided, expected in (("5.0", 1), ("5.3", 0), ("6.0", 0)):
+        pool.write_text('name = "a"\n[storage]\nassets_container = "ver-assets"\naccount_url = "https://acct.blob.core.windows.net"\n'
+                        '[backend]\nkind = "azure"\n[batch]\naccount_url = "https://acct.eastus.batch.azure.com"\n'
+                        f'[pool]\nblender_version = "{provided}"\n')
+        found = _preflight(env, scene, pool)
+        assert len(found) == expected, (provided, found)
+        if found:
+            assert "saved by Blender 5.3 and the pool provides Blender 5.0" in found[0]["message"]

@@ -83,6 +83,8 @@ class PreflightInput:
     scene: SceneFacts = field(default_factory=SceneFacts)
     output_dir: Path | None = None
     environ: Mapping[str, str] | None = None
+    # Local backend: versions ("5.3.0") of the Blenders this machine renders with, newest first.
+    local_blenders: tuple[str, ...] | None = None
 
 
 def _words(text: str) -> set[str]:
@@ -266,6 +268,34 @@ def check_renderer(preset: Preset, job: JobSpec, scene: SceneFacts) -> list[Find
     )]  # fmt: skip
 
 
+def _version_key(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.strip().split(".")[:2])
+
+
+def check_blender_version(inp: PreflightInput) -> list[Finding]:
+    """A scene saved by a newer Blender than the pool's (``pool.blender_version``) or every local one."""
+    scene_version = inp.job.app_version
+    if inp.job.app != "blender" or not scene_version:
+        return []
+    if inp.on_azure:
+        pool = inp.preset.pool.blender_version
+        if not pool or _version_key(pool) >= _version_key(scene_version):
+            return []
+        what = f"the pool provides Blender {pool}"
+        fix = "install a Blender as new as the scene on the image (and set pool.blender_version), or save the scene with the pool's"
+    else:
+        local = inp.local_blenders
+        if not local or any(_version_key(v) >= _version_key(scene_version) for v in local):
+            return []
+        what = f"the newest Blender on the local node is {local[0]}"
+        fix = "install a newer Blender and list it in AZRENDER_LOCAL_BLENDERS, or save the scene with the local one"
+    return [Finding(
+        "blender-older-than-scene", "warning",
+        f"{inp.job.scene.name} was saved by Blender {scene_version} and {what}; an older Blender "
+        "may lose data it does not know", None, "", fix,
+    )]  # fmt: skip
+
+
 def check_node_os(job: JobSpec, plan: StoragePlan, scene: SceneFacts, on_azure: bool) -> list[Finding]:
     """An application that does not exist for the nodes' operating system cannot render there."""
     if scene.node_systems is None or plan.node_os in scene.node_systems:
@@ -367,6 +397,7 @@ def run_checks(inp: PreflightInput, *, strict: bool = False, promote: Iterable[s
         *check_node_sync(inp.plan, inp.preset, inp.on_azure),
         *check_azure_files(inp.assets, inp.preset),
         *check_renderer(inp.preset, inp.job, inp.scene),
+        *check_blender_version(inp),
         *check_node_os(inp.job, inp.plan, inp.scene, inp.on_azure),
         *check_frames(inp.job, inp.scene),
         *check_outputs(inp.job),

@@ -27,6 +27,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "share-quota": "error",
     "share-readers": "warning",
     "renderer-not-on-image": "warning",
+    "blender-older-than-scene": "warning",
     "app-not-on-node-os": "error",
     "frames-outside-scene": "warning",
     "credentials": "error",

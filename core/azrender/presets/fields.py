@@ -706,6 +706,16 @@ def check_subnet(key: str, value: object) -> Problem | None:
     )
 
 
+BLENDER_VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)?$")
+
+
+def check_blender_version(key: str, value: object) -> Problem | None:
+    assert isinstance(value, str)
+    if BLENDER_VERSION_RE.match(value.strip()):
+        return None
+    return f"`{key}` {_show(value)} is not a Blender version", 'write it as Blender shows it, e.g. "5.3" or "4.2.3"'
+
+
 BATCH = TableSpec(
     name="batch",
     description="The Azure Batch account, which pool jobs run on, and job limits (backend `azure`).",
@@ -871,6 +881,15 @@ POOL = TableSpec(
             "(`networkConfiguration.subnetId`); needed to reach an NFS/CIFS or licence server on a "
             "private network.",
             check=check_subnet,
+        ),
+        FieldSpec(
+            "blender_version",
+            "string",
+            None,
+            "The Blender the pool's image (or start_command) provides, e.g. `5.3`; a scene saved by "
+            "a newer Blender is reported before upload (`blender-older-than-scene`). Unset: not checked.",
+            check=check_blender_version,
+            example="5.3",
         ),
     ),
 )

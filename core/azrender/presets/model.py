@@ -145,6 +145,7 @@ class PoolSettings:
     identity: str | None = None
     identity_client_id: str | None = None
     subnet_id: str | None = None
+    blender_version: str | None = None
 
 
 @dataclass(frozen=True)
