@@ -37,7 +37,8 @@ from blender_helpers import (
 
 from azrender.model import AssetKind
 from azrender_blender.scan import scan_blend
-from azrender_blender.sdna import NEWEST_TESTED_BLENDER_VERSION, version_text
+from azrender_blender.sdna import NEWEST_TESTED_BLENDER_VERSION
+from azrender_blender.versions import version_text
 
 pytestmark = pytest.mark.bpy
 

@@ -33,6 +33,7 @@ from azrender.paths import is_windows_path
 from azrender.scan.usd import follow_usd_layers
 
 from . import sdna
+from .versions import version_text
 
 APP = "blender"
 
@@ -264,7 +265,7 @@ def _label(path: Path, scene: Path) -> str:
 
 
 def _newer_header(path: Path, scene: Path) -> SceneError:
-    tested = sdna.version_text(sdna.NEWEST_TESTED_BLENDER_VERSION)
+    tested = version_text(sdna.NEWEST_TESTED_BLENDER_VERSION)
     return SceneError(
         f"{_label(path, scene)} has a .blend header layout this scanner cannot decode "
         f"(a newer file format than Blender {tested} writes)",
@@ -283,7 +284,7 @@ def _file_warnings(bfile: blendfile.BlendFile, scene: Path) -> list[str]:
     newer = sdna.newer_than_tested(bfile)
     if newer is None:
         return []
-    tested = sdna.version_text(sdna.NEWEST_TESTED_BLENDER_VERSION)
+    tested = version_text(sdna.NEWEST_TESTED_BLENDER_VERSION)
     return [
         f"{_label(Path(bfile.filepath), scene)} was saved by Blender {newer}, newer than the newest "
         f"this scanner is tested with ({tested}); read through the file's own SDNA"

@@ -45,6 +45,8 @@ from pathlib import Path
 from blender_asset_tracer import blendfile
 from blender_asset_tracer.blendfile import dna
 
+from azrender_blender.versions import version_text
+
 # The newest Blender whose files the test suite builds and compares with that
 # Blender's own ``bpy.utils.blend_paths`` (bpy 5.3.0). A newer file is scanned
 # all the same, through its own SDNA, with a one-line warning.
@@ -175,16 +177,6 @@ def missing_field_from(exc: KeyError, open_files: Iterable[blendfile.BlendFile])
             problem = f"has no field {match['struct']}.{match['field']}"
             return MissingField(Path(bfile.filepath), match["struct"], match["field"], problem, "the scene's dependencies")
     return None
-
-
-def version_text(version: int) -> str:
-    """``503`` → ``5.3``, ``279`` → ``2.79`` (how Blender writes its version in headers).
-
-    >>> version_text(503), version_text(279), version_text(1203)
-    ('5.3', '2.79', '12.3')
-    """
-    major, minor = divmod(version, 100)
-    return f"{major}.{minor:02d}" if major < 3 else f"{major}.{minor}"
 
 
 def newer_than_tested(bfile: blendfile.BlendFile) -> str | None:
