@@ -129,11 +129,17 @@ def test_nonexistent_scene(tmp_path: Path) -> None:
         scan_blend(tmp_path / "nope.blend")
 
 
-def test_adapter_scan_is_scan_blend(blendfiles: Path) -> None:
-    adapter = BlenderAdapter()
-    assert adapter.scan(blendfiles / "doubly_linked.blend").to_json() == scan_blend(
-        blendfiles / "doubly_linked.blend"
-    ).to_json()
+def test_adapter_scan_is_scan_blend_with_the_saving_versions(blendfiles: Path) -> None:
+    scene = blendfiles / "doubly_linked.blend"
+    doc = BlenderAdapter().scan(scene).to_json()
+    versions = doc.pop("app_versions")
+    assert doc.pop("app_version") == "2.79"
+    plain = scan_blend(scene).to_json()
+    del plain["app_versions"], plain["app_version"]
+    assert doc == plain
+    # The scene and each library found on disk, by the header each file carries.
+    assert versions == {str(scene): "2.79", str(blendfiles / "linked_cube.blend"): "2.79",
+                        str(blendfiles / "basic_file.blend"): "2.79"}
 
 
 # --- real Blender as the judge ------------------------------------------------
