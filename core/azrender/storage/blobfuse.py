@@ -45,6 +45,9 @@ FLAGS: Mapping[str, str] = {
     "--block-cache-block-size": "component/block_cache/block_cache.go",
     "--block-cache-pool-size": "component/block_cache/block_cache.go",
     "--read-only": "cmd/mount.go",
+    # A flag of every cache component since 2.5.0 (CHANGELOG, issue #1765: Batch pool mounts
+    # with a block cache failed after a reboot with "temp directory not empty").
+    "--cleanup-on-start": "cmd/mount.go",
 }
 
 #: ``-o`` values cmd/mount.go turns into settings (any other value is refused at mount).
@@ -56,8 +59,17 @@ FUSE_OPTIONS = frozenset({"ro", "allow_other", "allow_root", "direct_io", "nonem
 NO_TEMP_DISK_CACHE_MB = 8192
 
 
-def mount_options(cache: str, cache_path: str, *, size_mb: int = 0, timeout: int = 120) -> str:
+def mount_options(
+    cache: str, cache_path: str, *, size_mb: int = 0, timeout: int = 120, pool_mount: bool = False
+) -> str:
     """blobfuse2 options for a read-only render mount with the chosen cache.
+
+    A pool mount (MountConfiguration) is made by the Batch agent, which runs
+    ``blobfuse2 mount <path> --config-file=<its file> --tmp-path=<its folder> <blobfuseOptions>``
+    with the options word-split after its own (Azure/Batch issue #194), so ours come last
+    and win (pflag keeps a repeated flag's last value). The agent mounts again after a
+    reboot, into the same block-cache folder: ``--cleanup-on-start`` empties it first (a
+    job mount starts from a folder of its own instead, see :func:`mount_command`).
 
     >>> mount_options("file", "/mnt/resource/bf")
     '-o ro -o allow_other --file-cache-timeout=120 --tmp-path=/mnt/resource/bf'
@@ -71,6 +83,8 @@ def mount_options(cache: str, cache_path: str, *, size_mb: int = 0, timeout: int
         words += ["--block-cache", f"--block-cache-path={cache_path}"]
         if size_mb:
             words.append(f"--block-cache-disk-size={size_mb}")
+        if pool_mount:
+            words.append("--cleanup-on-start")
     elif cache == "none":
         words += ["-o direct_io", f"--tmp-path={cache_path}"]
     else:

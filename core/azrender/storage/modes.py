@@ -202,7 +202,9 @@ def _blobfuse_plan(preset: Preset, node_os: NodeOS) -> StoragePlan:
     root = f"{JOB_MOUNTS}/{bf.mount_name}" if at_job else _join(_MOUNTS[node_os], bf.mount_name, node_os)
     # A job's cache is its own folder: emptied before the mount, removed on release.
     cache_dir = f"{bf.cache_path.rstrip('/')}/$AZ_BATCH_JOB_ID" if at_job else bf.cache_path
-    options = blobfuse.mount_options(bf.cache, cache_dir, size_mb=blobfuse_cache_mb(preset), timeout=bf.cache_timeout)
+    options = blobfuse.mount_options(
+        bf.cache, cache_dir, size_mb=blobfuse_cache_mb(preset), timeout=bf.cache_timeout, pool_mount=not at_job
+    )
     mount = BlobfuseMount(
         account_name=account_name(preset.storage.account_url),
         container_name=preset.storage.assets_container,
