@@ -36,6 +36,7 @@ from blender_helpers import (
 )
 
 from azrender.model import AssetKind
+from azrender_blender.adapter import BlenderAdapter
 from azrender_blender.scan import scan_blend
 from azrender_blender.sdna import NEWEST_TESTED_BLENDER_VERSION
 from azrender_blender.versions import version_text
@@ -54,7 +55,7 @@ HEADERS = {"5.3": b"BLENDER17-01v0503", "5.0": b"BLENDER17-01v0500", "4.5": b"BL
 def scan_with(scanner: str, scene: Path) -> dict[str, object]:
     """The ``scan --json`` document of ``scene`` by the CPython 3.11 scanner (here) or the 3.13 one."""
     if scanner == "cp311":
-        return scan_blend(scene).to_json()
+        return BlenderAdapter().scan(scene).to_json()  # what `azrender scan` runs
     azrender = bpy_python("5.3").parent / "azrender"
     env = {k: v for k, v in os.environ.items() if k != "AZRENDER_DEBUG"}
     proc = subprocess.run(
@@ -85,6 +86,8 @@ def test_shot_saved_by_each_blender_scans_complete(
     assert library["path"].endswith("bibliothèque_木.blend")
     bark = next(a for a in assets if a["path"].endswith("écorce wood.png"))
     assert bark["referrer"] == f"Image 'écorce wood.png' in library {library['path']}"
+    # Which Blender saved the scene and its library, as the local node picks its Blender by it.
+    assert doc["app_versions"] == {str(shot.scene): version, library["path"]: version}
     # And that Blender agrees.
     assert_same_as_blender(found - {shot.scene}, set(shot.blend_paths))
 
