@@ -149,7 +149,7 @@ def test_remap_script_is_self_contained_python(monkeypatch: pytest.MonkeyPatch) 
     namespace: dict[str, Any] = {"__name__": "__main__"}
     # Run everything but the final calls, then call it with a stub for maya.cmds.
     body, last = source.rstrip("\n").split("\nazrender_dirmap(AZRENDER_DIRMAP)\n")
-    assert last.splitlines()[-1] == "    main_from_json(AZRENDER_CONFIG)"
+    assert last.splitlines()[-1] == "    main_from_json(AZRENDER_CONFIG, AZRENDER_RESOLVED)"
     exec(compile(body, "remap.py", "exec"), namespace)
     monkeypatch.setenv("AZ_BATCH_NODE_SHARED_DIR", "/mnt/batch/shared")
     cmds = FakeCmds()

@@ -55,7 +55,7 @@ from azrender.naming import IMAGE_EXTENSIONS, lookup_format
 from azrender.paths import PathMap
 from azrender.shell import bash_single_quote, bash_word
 from azrender_maya import remap as remap_module
-from azrender_maya.scan import scan_maya
+from azrender_maya.scan import scan_maya_paths
 from azrender_maya.settings import MayaSceneSettings, read_settings
 
 # Output format names -> Maya's -of value: the common ones, and Maya's own IFF and deep EXR.
@@ -347,11 +347,13 @@ class MayaAdapter:
         self.renderer = renderer
         # Folders of the last scan's files: the mirrored ones become dirmap pairs.
         self._folders: list[str] = []
+        # Written paths the last scan found elsewhere (project marker, file rules...) -> local file.
+        self._resolved: dict[str, str] = {}
         self._settings: dict[Path, MayaSceneSettings | None] = {}
 
     def scan(self, scene: Path) -> AssetSet:
         """Every dependency of ``scene`` (see :func:`azrender_maya.scan.scan_maya`)."""
-        assets = scan_maya(scene)
+        assets, self._resolved = scan_maya_paths(scene)
         folders = {str(a.path.parent) for a in assets.assets if a.kind is not AssetKind.SCENE}
         self._folders = sorted(folders)
         return assets
@@ -426,19 +428,24 @@ class MayaAdapter:
 
         The emitted script turns on ``dirmap`` for :func:`dirmap_pairs` (the
         rules and the last scan's mirrored folders, ``$VARS`` expanded on the
-        node), then rewrites path attributes below the mirror root.
+        node), then rewrites path attributes below the mirror root, and values
+        the scan resolved elsewhere than written to the node copy of the file
+        it found (``AZRENDER_RESOLVED``).
         """
         source = Path(remap_module.__file__).read_text(encoding="utf-8")
         config = json.dumps({"version": 1, **pathmap.to_json()}, sort_keys=True)
         pairs = json.dumps(dirmap_pairs(pathmap, self._folders))
+        node_paths = {w: pathmap.map(local) for w, local in self._resolved.items()}
+        resolved = json.dumps({w: n for w, n in sorted(node_paths.items()) if n is not None})
         return (
             source.rstrip("\n")
             + "\n\n\n# --- azrender: the mapping for this job ---\n"
             + f"AZRENDER_CONFIG = {config!r}\n"
             + f"AZRENDER_DIRMAP = {pairs!r}\n"
+            + f"AZRENDER_RESOLVED = {resolved!r}\n"
             + DIRMAP_CALL
-            + "if json.loads(AZRENDER_CONFIG).get('mirror_root'):\n"
-            + "    main_from_json(AZRENDER_CONFIG)\n"
+            + "if json.loads(AZRENDER_CONFIG).get('mirror_root') or json.loads(AZRENDER_RESOLVED):\n"
+            + "    main_from_json(AZRENDER_CONFIG, AZRENDER_RESOLVED)\n"
         )
 
     def job_files(self, pathmap: PathMap) -> dict[str, str]:

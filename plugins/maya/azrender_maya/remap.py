@@ -4,7 +4,15 @@ Self-contained: it cannot import azrender. :func:`node_path` is the same rule
 as :meth:`azrender.paths.PathMap.to_node` (``P:\\\\a\\\\b.png`` → ``<root>/P/a/b.png``,
 ``\\\\\\\\srv\\\\share\\\\x`` → ``<root>/unc/srv/share/x``, ``/mnt/x`` → ``<root>/mnt/x``);
 the tests check that both agree. The adapter appends the job's mapping and a
-call to :func:`main`.
+call to :func:`main_from_json`.
+
+Maya hands this script each value as it holds it, already one string however
+the ``.ma`` wrapped it (``("C:/a" + "/b.png")``). A value the scan found
+somewhere else than written (Maya's own resolution: the part after a ``//``
+project marker in the scene's project, a file rule folder, the scene's folder;
+see ``azrender_maya.project``) is rewritten through ``resolved`` (written
+value -> node path of the file found), so the node reads the same file the
+scan uploaded; other absolute values go below the mirror root.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ PATH_ATTRIBUTES: dict[str, list[str]] = {
     "VRayMesh": ["fileName"],
     "mayaUsdProxyShape": ["filePath"],
     "cacheFile": ["cachePath"],
+    # the scene's OCIO config (a <MAYA_RESOURCES>/... one is not absolute: left to the node's Maya)
+    "colorManagementGlobals": ["configFilePath"],
 }
 
 
@@ -52,8 +62,18 @@ def node_path(local: str, mirror_root: str, node_os: str = "linux") -> str:
     return os.path.expandvars(mirror_root).rstrip("/\\") + sep + key.replace("/", sep)
 
 
-def remap_scene(cmds: Any, mirror_root: str, node_os: str = "linux") -> int:
+def remap_scene(
+    cmds: Any, mirror_root: str, node_os: str = "linux", resolved: dict[str, str] | None = None
+) -> int:
     """Rewrite every known path attribute and reference with ``maya.cmds``; returns the count."""
+    table = resolved or {}
+
+    def new_path(*names: str) -> str:
+        for name in names:
+            if name in table:
+                return os.path.expandvars(table[name])
+        return node_path(names[-1], mirror_root, node_os) if mirror_root else names[-1]
+
     changed = 0
     for node_type, attrs in PATH_ATTRIBUTES.items():
         for node in cmds.ls(type=node_type) or []:
@@ -65,7 +85,7 @@ def remap_scene(cmds: Any, mirror_root: str, node_os: str = "linux") -> int:
                     continue
                 if not value or not isinstance(value, str):
                     continue
-                new = node_path(value, mirror_root, node_os)
+                new = new_path(value)
                 if new != value:
                     cmds.setAttr(plug, new, type="string")
                     changed += 1
@@ -74,16 +94,22 @@ def remap_scene(cmds: Any, mirror_root: str, node_os: str = "linux") -> int:
             path = cmds.referenceQuery(ref_node, filename=True, withoutCopyNumber=True)
         except RuntimeError:
             continue  # sharedReferenceNode and friends
-        new = node_path(str(path), mirror_root, node_os)
+        try:  # the path as the file wrote it: what the scan resolved
+            written = str(cmds.referenceQuery(ref_node, filename=True, unresolvedName=True,
+                                              withoutCopyNumber=True))
+        except (RuntimeError, TypeError):
+            written = str(path)
+        new = new_path(written, str(path))
         if new != path:
             cmds.file(new, loadReference=ref_node)
             changed += 1
     return changed
 
 
-def main_from_json(config_json: str) -> None:
+def main_from_json(config_json: str, resolved_json: str = "{}") -> None:
     import maya.cmds as cmds  # type: ignore[import-not-found,unused-ignore]  # only inside Maya
 
     config = json.loads(config_json)
-    count = remap_scene(cmds, config["mirror_root"], config.get("node_os", "linux"))
+    count = remap_scene(cmds, config.get("mirror_root") or "", config.get("node_os", "linux"),
+                        json.loads(resolved_json))
     print(f"azrender: remapped {count} path(s) to {config['mirror_root']}")
