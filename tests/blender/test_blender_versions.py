@@ -14,7 +14,12 @@ from typing import Any
 import pytest
 
 from azrender.local.azurite import AzuriteServer
-from azrender.local.blenders import InstalledBlender, choose_blender, installed_blenders
+from azrender.local.blenders import (
+    InstalledBlender,
+    choose_blender,
+    installed_blenders,
+    write_blender_shim,
+)
 from azrender_blender.versions import saved_by
 
 REPO = Path(__file__).resolve().parents[2]
@@ -183,3 +188,34 @@ def test_preflight_warns_when_the_blender_is_older_than_the_scene(tmp_path: Path
         assert len(found) == expected, (provided, found)
         if found:
             assert "saved by Blender 5.3 and the pool provides Blender 5.0" in found[0]["message"]
+
+
+@pytest.mark.bpy
+def test_a_blender_on_path_is_asked_never_run_unchecked(tmp_path: Path) -> None:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    fake = fake_bin / "blender"
+    fake.write_text("#!/bin/sh\necho 'not blender'\n")  # e.g. some other program named blender
+    fake.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "AZRENDER_LOCAL_BLENDERS"}
+    env["PATH"] = f"{fake_bin}{os.pathsep}{env.get('PATH', '')}"
+    found = installed_blenders(env)
+    assert str(fake) not in [b.path for b in found]
+    assert [b.path for b in found] == [str(BIN / "azrender-blender")]  # this environment's bpy, asked
+    # With no Blender to choose, the job's `blender` refuses instead of running the stray one.
+    shim = write_blender_shim(tmp_path / "job-bin", choose_blender([], "5.3"), env)
+    assert shim is not None
+    done = subprocess.run([str(shim), "-b", "x.blend"], capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 127 and done.stdout == ""
+    assert done.stderr.strip() == (f"azrender local node: {fake} does not report a Blender version; "
+                                   "list the Blenders to render with in AZRENDER_LOCAL_BLENDERS")
+    # A chosen Blender runs with the task's arguments, its own Python, and the log line first.
+    b53 = InstalledBlender(str(_python("5.3").parent / "azrender-blender"), (5, 3, 0))
+    shim = write_blender_shim(tmp_path / "job-bin-53", choose_blender([b53], "5.0"), env)
+    assert shim is not None
+    leaky = {**env, "PYTHONPATH": os.pathsep.join(sys.path)}  # this Python's modules must not leak in
+    done = subprocess.run([str(shim), "--version"], capture_output=True, text=True, timeout=60, check=False,
+                          env=leaky)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "Blender 5.3.0"
+    assert done.stderr.splitlines()[0] == f"azrender local node: Blender 5.3.0 at {b53.path} (scene saved by 5.0)"

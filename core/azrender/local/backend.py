@@ -131,7 +131,7 @@ class LocalBackend:
         if record.job.app == "blender":
             # The job's own `blender`: the installed one its scene's version asks for.
             choice = choose_blender(installed_blenders(), record.job.app_version)
-            if write_blender_shim(self.layout.job_bin_dir(record.job.job_id), choice):
+            if write_blender_shim(self.layout.job_bin_dir(record.job.job_id), choice) and choice.blender:
                 progress.note(choice_line(choice))
         outputs = container_client(record.job.outputs_container, account_url=self.account_url)
 

@@ -186,12 +186,28 @@ def choice_line(choice: BlenderChoice) -> str:
     return f"azrender local node: Blender {choice.blender.text} at {choice.blender.path} ({why})"
 
 
-def write_blender_shim(folder: Path, choice: BlenderChoice) -> Path | None:
-    """``<folder>/blender``: says which Blender runs, then runs it with the task's arguments."""
-    if choice.blender is None:
-        return None
+def write_blender_shim(
+    folder: Path, choice: BlenderChoice, environ: Mapping[str, str] | None = None
+) -> Path | None:
+    """``<folder>/blender``: says which Blender runs, then runs it with the task's arguments.
+
+    Without a choice: when a ``blender`` on ``PATH`` is there (it did not answer
+    ``--version``), a ``blender`` that refuses with that reason, so it never runs
+    unchecked; when there is none, nothing (the node's own ``azrender-blender``
+    shim serves, see :func:`azrender.local.node.install_node_tools`).
+    """
+    env = os.environ if environ is None else environ
     folder.mkdir(parents=True, exist_ok=True)
     shim = folder / "blender"
+    if choice.blender is None:
+        stray = shutil.which("blender", path=env.get("PATH"))
+        if stray is None:
+            return None
+        why = (f"azrender local node: {stray} does not report a Blender version; list the Blenders to "
+               f"render with in {LOCAL_BLENDERS_ENV}").replace("'", "'\\''")
+        shim.write_text(f"#!/bin/sh\necho '{why}' >&2\nexit 127\n")
+        shim.chmod(0o755)
+        return shim
     line = choice_line(choice).replace("'", "'\\''")
     target = choice.blender.path.replace("'", "'\\''")
     unset = " ".join(_PYTHON_ENV)
