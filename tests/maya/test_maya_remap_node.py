@@ -11,30 +11,21 @@ outputs, must point at the node copies of the files, and those must exist there.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from azrender.local.azurite import AzuriteServer
+from test_end_to_end import _env_for, _preset, azrender
 
 pytestmark = [pytest.mark.azurite]
 
-BIN = Path(sys.executable).parent
 STANDIN = Path(__file__).with_name("maya_standin.py")
 THEIRS = "C:/Users/bob/Documents/maya/projects/Haunted"
-
-
-def azrender(env: dict[str, str], *args: str) -> dict[str, object]:
-    done = subprocess.run([str(BIN / "azrender"), *args], env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
-    assert done.returncode == 0, f"azrender {args[0]} exited {done.returncode}:\n{done.stderr}"
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
 def make_project(root: Path) -> Path:
@@ -66,18 +57,8 @@ def test_wrapped_project_paths_point_at_the_node_copies(azurite: AzuriteServer, 
     render = standin_bin / "Render"
     render.write_text(f"#!/bin/bash\nexec {shlex.quote(sys.executable)} {shlex.quote(str(STANDIN))} \"$@\"\n")
     render.chmod(0o755)
-    env = dict(os.environ)
-    env.update(
-        AZURE_STORAGE_CONNECTION_STRING=azurite.connection_string,
-        AZRENDER_DATA_DIR=str(tmp_path / "data"),
-        AZRENDER_CACHE_DIR=str(tmp_path / "cache"),
-        PATH=f"{standin_bin}{os.pathsep}{env.get('PATH', '')}",
-    )
-    preset = tmp_path / "maya.toml"
-    preset.write_text(
-        'name = "maya-e2e"\n[storage]\nassets_container = "maya-assets"\noutputs_container = "maya-outputs"\n'
-        '[backend]\nkind = "local"\nslots = 1\n'
-    )
+    env, preset = _env_for(azurite, tmp_path), _preset(tmp_path, slots=1)
+    env["PATH"] = f"{standin_bin}{os.pathsep}{env.get('PATH', '')}"
 
     scan = azrender(env, "scan", str(shot), "--json")
     assert scan["missing"] == []
