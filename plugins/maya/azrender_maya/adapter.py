@@ -55,6 +55,7 @@ from azrender.naming import IMAGE_EXTENSIONS, lookup_format
 from azrender.paths import PathMap
 from azrender.shell import bash_single_quote, bash_word
 from azrender_maya import remap as remap_module
+from azrender_maya.project import find_maya_project
 from azrender_maya.scan import scan_maya_paths
 from azrender_maya.settings import MayaSceneSettings, read_settings
 
@@ -260,16 +261,14 @@ def find_project(scene: Path, depth: int = _PROJECT_DEPTH) -> int | None:
     """How many folders up from ``scene`` the project (``workspace.mel``) is; None if not found.
 
     ``0`` means the scene's own folder (``proj/shot.ma``), ``1`` its parent
-    (``proj/scenes/shot.ma``, Maya's layout).
+    (``proj/scenes/shot.ma``, Maya's layout). The project is the one the scan
+    resolves paths in (:func:`azrender_maya.project.find_maya_project`), within ``depth``.
     """
-    folder = scene.parent
-    for up in range(depth):
-        if (folder / "workspace.mel").is_file():
-            return up
-        if folder.parent == folder:
-            break
-        folder = folder.parent
-    return None
+    root = find_maya_project(scene)
+    if root is None:
+        return None
+    up = len(scene.absolute().parent.parts) - len(root.parts)
+    return up if up < depth else None
 
 
 @dataclass(frozen=True)
