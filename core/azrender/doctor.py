@@ -193,7 +193,12 @@ def check_sas(preset: Preset, environ: Mapping[str, str], now: datetime) -> Chec
 # -- batch --------------------------------------------------------------------------------
 
 
-def check_batch(preset: Preset, client: Any) -> list[Check]:
+def check_batch(
+    preset: Preset,
+    client: Any,
+    environ: Mapping[str, str] | None = None,
+    vm_skus: Callable[[str, str], Mapping[str, Any]] | None = None,
+) -> list[Check]:
     """The Batch account answers; the pool, its VM size and image exist (``azure`` backend only)."""
     from azrender.batch.backend import batch_errors
     from azrender.batch.payload import image_reference
@@ -226,28 +231,53 @@ def check_batch(preset: Preset, client: Any) -> list[Check]:
     else:
         checks.append(Check("batch pool", "ok", "auto-pool per job (batch.pool_mode = \"auto\")"))
     checks.append(_check_vm_size(preset, pool))
-    checks.append(check_pool_limits(preset))
+    checks.append(check_pool_limits(preset, environ, vm_skus))
     checks.append(_check_image(preset, pool, images, image_reference))
     return checks
 
 
-def check_pool_limits(preset: Preset) -> Check:
-    """What submit would refuse about the pool settings (:mod:`azrender.batch.limits`): task
-    slots over 4 per vCPU (azrender's size table: the Batch data-plane API lists no VM sizes;
-    the management API's supported-SKU list needs a subscription and region a preset does
-    not name), auto-pool + identity, a private server without pool.subnet_id."""
-    from azrender.batch.limits import creates_pool, max_task_slots, pool_problems
+def check_pool_limits(
+    preset: Preset,
+    environ: Mapping[str, str] | None = None,
+    vm_skus: Callable[[str, str], Mapping[str, Any]] | None = None,
+) -> Check:
+    """What submit would refuse about the pool settings (:mod:`azrender.batch.limits`), and
+    the task slots against the VM size's vCPUs as the service lists them when it can be
+    asked (``AZURE_SUBSCRIPTION_ID`` set: :mod:`azrender.batch.vmskus`), else azrender's
+    size table."""
+    from azure.core.exceptions import AzureError
 
+    from azrender.batch.limits import MAX_TASK_SLOTS, creates_pool, max_task_slots, pool_problems
+    from azrender.batch.vmskus import ENV_SUBSCRIPTION, batch_region, list_vm_skus
+
+    name = "pool settings"
     problems = pool_problems(preset)
     if problems:
-        return Check("pool settings", "fail", problems[0].message, problems[0].hint)
+        return Check(name, "fail", problems[0].message, problems[0].hint)
     if not creates_pool(preset):
-        return Check("pool settings", "skip", "an existing pool keeps its own task slots and network")
-    limit = max_task_slots(preset.pool.vm_size)
-    slots = f"{preset.pool.task_slots} task slot(s) per node"
+        return Check(name, "skip", "an existing pool keeps its own task slots and network")
+    env = os.environ if environ is None else environ
+    vm, slots = preset.pool.vm_size, preset.pool.task_slots
+    limit, source = max_task_slots(vm), "azrender's size table"
+    subscription, region = env.get(ENV_SUBSCRIPTION, "").strip(), batch_region(preset.batch.account_url)
+    if subscription and region:
+        try:
+            skus = (vm_skus or list_vm_skus)(subscription, region)
+        except (AzureError, AzrenderError) as exc:
+            source += f"; Batch's size list could not be read: {str(exc).splitlines()[0][:120]}"
+        else:
+            sku = skus.get(vm.lower())
+            if sku is None:
+                return Check(name, "fail", f"{vm} is not a VM size Batch supports in {region}",
+                             f"pick one from `az batch location list-skus --location {region}`")
+            if sku.vcpus:
+                limit, source = min(4 * sku.vcpus, MAX_TASK_SLOTS), f"Batch in {region}: {sku.vcpus} vCPUs"
     if limit is None:
-        return Check("pool settings", "ok", f"{slots}; {preset.pool.vm_size}'s limit is checked by Batch")
-    return Check("pool settings", "ok", f"{slots} (at most {limit} on {preset.pool.vm_size})")
+        return Check(name, "ok", f"{slots} task slot(s) per node; {vm}'s limit is checked by Batch")
+    if slots > limit:
+        return Check(name, "fail", f"pool.task_slots = {slots} exceeds what {vm} allows ({limit}; {source})",
+                     f"set pool.task_slots to {limit} or less, or pick a larger pool.vm_size")
+    return Check(name, "ok", f"{slots} task slot(s) per node (at most {limit} on {vm}; {source})")
 
 
 def _check_vm_size(preset: Preset, pool: Any) -> Check:
@@ -330,8 +360,10 @@ def run_doctor(
     environ: Mapping[str, str] | None = None,
     batch_client: Any = None,
     now: datetime | None = None,
+    vm_skus: Callable[[str, str], Mapping[str, Any]] | None = None,
 ) -> DoctorReport:
-    """Run every check for ``preset``; ``batch_client`` replaces the real BatchClient (tests)."""
+    """Run every check for ``preset``; ``batch_client`` and ``vm_skus`` (the Batch management
+    API's VM size list) replace the real services (tests)."""
     env = os.environ if environ is None else environ
     kind = backend or preset.backend.kind
     report = DoctorReport()
@@ -365,6 +397,6 @@ def run_doctor(
         except AzrenderError as exc:
             report.checks.append(_failure("batch account", exc))
         else:
-            report.checks.extend(check_batch(preset, client))
+            report.checks.extend(check_batch(preset, client, env, vm_skus))
     report.checks.append(check_licence(preset, env, kind))
     return report

@@ -6,6 +6,7 @@ import json
 import socket
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 from azure.batch import BatchClient
@@ -208,8 +209,78 @@ def test_pool_settings_check_names_what_submit_would_refuse(tmp_path: Path) -> N
     base = 'name = "s"\n[storage]\naccount_url = "https://s.blob.core.windows.net"\n'
     good = check_pool_limits(parse_preset(base + '[pool]\nvm_size = "Standard_D4s_v5"\ntask_slots = 4\n',
                                           tmp_path / "s.toml"))
-    assert good.status == "ok" and good.message == "4 task slot(s) per node (at most 16 on Standard_D4s_v5)"
+    assert good.status == "ok" and good.message == "4 task slot(s) per node (at most 16 on Standard_D4s_v5; azrender's size table)"
     bad = check_pool_limits(parse_preset(base + '[pool]\nvm_size = "Standard_D4s_v5"\ntask_slots = 20\n',
                                          tmp_path / "s.toml"))
     assert bad.status == "fail" and "exceeds what Standard_D4s_v5 allows (16" in bad.message
     assert bad.fix.startswith("set pool.task_slots to 16 or less")
+
+
+class FakeArm:
+    """Batch management's List Supported Virtual Machine Skus, two pages (azure-core transport)."""
+
+    PAGES: ClassVar[dict[str, Any]] = {
+        "": {"value": [{"name": "Standard_L8s_v3", "familyName": "standardLSv3Family",
+                        "capabilities": [{"name": "vCPUs", "value": "8"}, {"name": "MaxResourceVolumeMB", "value": "81920"}]}],
+             "nextLink": "https://management.azure.com/next?page=2"},
+        "page=2": {"value": [{"name": "Standard_D4s_v5", "familyName": "standardDSv5Family",
+                              "capabilities": [{"name": "vCPUs", "value": "4"}]}]},
+    }
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def __enter__(self) -> FakeArm:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        pass
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def send(self, request: object, **kwargs: object) -> object:
+        import requests
+        from azure.core.rest._requests_basic import RestRequestsTransportResponse
+
+        url = request.url  # type: ignore[attr-defined]
+        self.urls.append(url)
+        assert request.headers["Authorization"].startswith("Bearer ")  # type: ignore[attr-defined]
+        query = url.split("?", 1)[1]
+        page = self.PAGES["page=2" if query == "page=2" else ""]
+        response = requests.Response()
+        response.status_code, response._content = 200, json.dumps(page).encode()
+        response.headers["Content-Type"] = "application/json"
+        response.url, response.reason = url, "OK"
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return RestRequestsTransportResponse(request=request, internal_response=response)
+
+
+def test_pool_settings_ask_batch_for_the_vm_size_when_they_can(tmp_path: Path) -> None:
+    from azrender.batch.vmskus import list_vm_skus
+    from azrender.doctor import check_pool_limits
+
+    arm = FakeArm()
+
+    def skus(sub: str, region: str):  # type: ignore[no-untyped-def]
+        return list_vm_skus(sub, region, credential=FakeCredential(), transport=arm)
+
+    base = ('name = "s"\n[storage]\naccount_url = "https://s.blob.core.windows.net"\n'
+            '[batch]\naccount_url = "https://s.westeurope.batch.azure.com"\n[pool]\n')
+    env = {"AZURE_SUBSCRIPTION_ID": "11111111-2222-3333-4444-555555555555"}
+    ok = check_pool_limits(parse_preset(base + 'vm_size = "Standard_D4s_v5"\ntask_slots = 16\n', tmp_path / "s.toml"),
+                           env, skus)
+    assert ok.status == "ok" and ok.message.endswith("(at most 16 on Standard_D4s_v5; Batch in westeurope: 4 vCPUs)")
+    assert arm.urls[0] == ("https://management.azure.com/subscriptions/11111111-2222-3333-4444-555555555555"
+                           "/providers/Microsoft.Batch/locations/westeurope/virtualMachineSkus?api-version=2024-07-01")
+    # A size only the service knows is checked by what it says; one it does not list is an error.
+    custom = parse_preset(base + 'vm_size = "Standard_L8s_v3"\ntask_slots = 33\n', tmp_path / "s.toml")
+    assert "allows (32; Batch in westeurope: 8 vCPUs)" in check_pool_limits(custom, env, skus).message
+    missing = parse_preset(base + 'vm_size = "Standard_NV72ads_A10_v5"\n', tmp_path / "s.toml")
+    check = check_pool_limits(missing, env, skus)
+    assert check.status == "fail" and check.message == "Standard_NV72ads_A10_v5 is not a VM size Batch supports in westeurope"
+    # Without a subscription the table answers.
+    assert "azrender's size table" in check_pool_limits(missing, {}, skus).message
