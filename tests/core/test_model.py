@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,31 @@ def test_job_json_round_trip() -> None:
     )
     again = job_from_json(job_to_json(job))
     assert again == job
+
+
+@pytest.mark.parametrize("spec", ["1-1000000", "1-9999999999", "1-100000,100001-100001", "1-999999999999x1"])
+def test_a_range_over_the_limit_is_refused_at_once_without_expanding_it(spec: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(UsageError) as info:
+        FrameRange.parse(spec)
+    assert time.perf_counter() - started < 0.5  # counted by arithmetic, not expanded
+    message = str(info.value)
+    assert "more than the 100,000" in message and "render.max_frames" in message and "\n" not in message
+
+
+def test_the_limit_comes_from_the_caller_and_counts_what_steps_leave() -> None:
+    assert len(FrameRange.parse("1-1000000x100")) == 10_000  # every 100th: 10,000 frames
+    with pytest.raises(UsageError, match="has 11 frames, more than the 10"):
+        FrameRange.parse("1-11", max_frames=10)
+    assert len(FrameRange.parse("1-10y3", max_frames=6).frames) == 6
+    assert FrameRange.parse("1-10:3").frames == (1, 4, 7, 10, 3, 5, 9, 2, 6, 8)  # fileseq's stagger
+
+
+def test_the_largest_accepted_range_chunks_lazily_and_plans_fast() -> None:
+    started = time.perf_counter()
+    frames = FrameRange.parse("1-100000")
+    chunks = frames.chunks(1)
+    assert len(chunks) == 100_000  # known without making a chunk
+    assert chunks[-1].frames == (100_000,) and chunks[0].frames == (1,)
+    assert sum(1 for _ in chunks) == 100_000  # made one at a time as they are read
+    assert time.perf_counter() - started < 1.0

@@ -110,6 +110,7 @@ class RenderSettings:
 
     chunk: int = 1
     format: str = "PNG"
+    max_frames: int = 100_000
 
 
 @dataclass(frozen=True)
