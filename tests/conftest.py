@@ -15,6 +15,20 @@ REPO = Path(__file__).resolve().parents[1]
 REAL_FIXTURES = REPO.parent / "shared" / "fixtures" / "real"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_node_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One node-bundle cache for the session (AZRENDER_NODE_CACHE_DIR): the bundle is built and
+    the local node's environment installed, through the real preparation task, once per run."""
+    folder = tmp_path_factory.mktemp("node-cache")
+    before = os.environ.get("AZRENDER_NODE_CACHE_DIR")
+    os.environ["AZRENDER_NODE_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("AZRENDER_NODE_CACHE_DIR", None)
+    else:
+        os.environ["AZRENDER_NODE_CACHE_DIR"] = before
+
+
 @pytest.fixture(autouse=True)
 def isolated_azrender_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the real user's cache or data folders."""

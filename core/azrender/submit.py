@@ -17,6 +17,7 @@ from pathlib import Path
 
 from azrender.apps import AppAdapter, adapter_for_scene
 from azrender.backends import Backend, backend_for
+from azrender.batch.bundle import stage_job_bundle, targets_for
 from azrender.errors import EXIT_MISSING, AzrenderError, SceneError, UsageError, WaitInterrupted
 from azrender.jobs import JobRequest, build_job, new_job_id
 from azrender.model import AssetSet, FrameRange, JobSpec, JobStatus, RenderOptions
@@ -229,6 +230,8 @@ def submit_scene(
     if plan.sync_tool == "azcopy":  # the node's azcopy reads the job's asset list from the job's folder
         job_files[azcopy.LIST_NAME] = azcopy.list_of_files(entries).encode()
     write_job(client, job.job_id, entries, job_files, layout=preset.storage.layout)
+    if on_azure:  # the node code travels with the job (the local backend stages its own)
+        stage_job_bundle(client, job, targets_for(plan.node_os))
     outputs = container_client(preset.storage.outputs_container, account_url=preset.storage.account_url)
     ensure_container(outputs)
 

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import pytest
 from azure.storage.blob import ContainerClient
 
+from azrender.batch.bundle import running_ref
 from azrender.batch.dryrun import dry_run_document
 from azrender.batch.validate import validate_body
 from azrender.errors import PresetError
@@ -79,6 +80,9 @@ def test_preparation_line_copies_job_files_fetches_the_list_and_checks_it() -> N
     argv = shlex.split(prep.command_line)
     assert argv[:2] == ["/bin/bash", "-c"] and len(argv) == 3
     steps = argv[2].split(" && ")
+    bundle = running_ref().bundle_id
+    assert steps[1].startswith(f"python3 azrender-node/{bundle}/install.py ")  # the node bundle first
+    steps = steps[2:]
     assert steps[:3] == [
         'mkdir -p "$AZ_BATCH_NODE_SHARED_DIR/jobs" "$AZ_BATCH_NODE_SHARED_DIR/assets"',
         'rm -rf "$AZ_BATCH_NODE_SHARED_DIR/jobs/shot-1"',
@@ -92,7 +96,7 @@ def test_preparation_line_copies_job_files_fetches_the_list_and_checks_it() -> N
         "--log-level=WARNING", "--output-level=essential",
     }
     assert steps[5].startswith("while IFS= read -r f; do") and steps[5].endswith("< jobs/shot-1/azcopy-files.txt")
-    assert [(r.blob_prefix, r.file_path) for r in prep.resource_files] == [("jobs/shot-1/", "")]
+    assert [(r.blob_prefix, r.file_path) for r in prep.resource_files] == [(f"azrender-node/{bundle}/", ""), ("jobs/shot-1/", "")]
     assert job.release is not None
     assert shlex.split(job.release.command_line) == ["/bin/bash", "-c", 'rm -rf "$AZ_BATCH_NODE_SHARED_DIR/jobs/shot-1"']
     # The render tasks read the remap script where the preparation task put it.
@@ -103,7 +107,9 @@ def test_batch_body_gives_the_list_as_resource_files_and_azcopy_the_sas() -> Non
     _, doc = azcopy_job()
     prep = doc["job"]["jobPreparationTask"]  # type: ignore[index]
     assert validate_body("BatchJobCreateOptions", doc["job"]) == []
-    [resource] = prep["resourceFiles"]
+    [bundle, resource] = prep["resourceFiles"]
+    assert bundle["blobPrefix"] == f"azrender-node/{running_ref().bundle_id}/"
+    assert bundle["storageContainerUrl"] == resource["storageContainerUrl"]
     assert resource["blobPrefix"] == "jobs/shot-1/"
     assert resource["storageContainerUrl"].startswith("https://showstore.blob.core.windows.net/assets?")
     assert "sp=rl" in resource["storageContainerUrl"] and "sig=***" in resource["storageContainerUrl"]
@@ -118,7 +124,9 @@ def test_identity_access_logs_azcopy_in_with_the_pools_identity() -> None:
     _, doc = azcopy_job(text)
     prep = doc["job"]["jobPreparationTask"]  # type: ignore[index]
     assert validate_body("BatchJobCreateOptions", doc["job"]) == []
-    [resource] = prep["resourceFiles"]
+    [bundle, resource] = prep["resourceFiles"]
+    assert bundle["blobPrefix"] == f"azrender-node/{running_ref().bundle_id}/"
+    assert bundle["storageContainerUrl"] == resource["storageContainerUrl"]
     assert resource["identityReference"] == {"resourceId": identity}
     assert resource["storageContainerUrl"] == "https://showstore.blob.core.windows.net/assets"
     env = {e["name"]: e["value"] for e in prep["environmentSettings"]}

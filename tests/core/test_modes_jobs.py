@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from tests.node_lines import BUNDLE, LINUX_PYTHON_IN_SHELL, LINUX_WATCHER, WINDOWS_WATCHER
 
 from azrender.apps import get_adapter
 from azrender.batch.dryrun import dry_run_document
@@ -33,9 +34,12 @@ def test_default_is_blob_copy_as_before() -> None:
     job = build_job(request("/mnt/show/shot.blend"), BlenderAdapter(), "j1")
     assert job.node_scene == "$AZ_BATCH_NODE_SHARED_DIR/assets/mnt/show/shot.blend"
     assert job.preparation is not None
-    assert job.preparation.command_line == "python3 -m azrender.node sync --job j1"
+    # The node bundle is installed first, then its own Python syncs (azrender.batch.bootstrap).
+    script = shlex.split(job.preparation.command_line)[2]
+    assert script.endswith(f" && {LINUX_PYTHON_IN_SHELL} -m azrender.node sync --job j1")
+    assert f" && python3 azrender-node/{BUNDLE}/install.py " in script
     assert """"$AZ_BATCH_NODE_SHARED_DIR"'\\''/jobs/j1/remap.py'\\''""" in job.tasks[0].command_line
-    assert job.tasks[0].command_line.startswith("python3 -m azrender.node run -- /bin/bash -c 'blender -b ")
+    assert job.tasks[0].command_line.startswith(LINUX_WATCHER + "/bin/bash -c 'blender -b ")
 
 
 def test_nfs_scene_on_the_mount() -> None:
@@ -44,7 +48,7 @@ def test_nfs_scene_on_the_mount() -> None:
     assert job.node_scene == "$AZ_BATCH_NODE_MOUNTS_DIR/show/sh010/shot.blend"
     assert """"$AZ_BATCH_NODE_MOUNTS_DIR"'\\''/show/sh010/shot.blend'\\''""" in job.tasks[0].command_line
     # The job's own files still come through the preparation task.
-    assert job.preparation is not None and job.preparation.command_line.endswith("sync --job j2")
+    assert job.preparation is not None and shlex.split(job.preparation.command_line)[2].endswith("sync --job j2")
 
 
 def test_nfs_scene_outside_every_rule_is_refused() -> None:
@@ -63,15 +67,15 @@ def test_blobfuse_mounted_by_the_preparation_task() -> None:
     root = "$AZ_BATCH_NODE_SHARED_DIR/azrender-mounts/$AZ_BATCH_JOB_ID/assets"
     script = argv[2]
     # Install when absent, then mount unless mounted, then sync: in that order.
-    assert script.startswith("command -v blobfuse2 >/dev/null || (")
+    assert script.split(" && ", 2)[2].startswith("command -v blobfuse2 >/dev/null || (")  # after the bootstrap
     mount = f'mountpoint -q "{root}" || (rm -rf "/mnt/resource/blobfuse2/$AZ_BATCH_JOB_ID"'
     assert script.index("apt-get") < script.index(mount) < script.index(f'blobfuse2 mount "{root}" --container')
-    assert script.endswith(" && python3 -m azrender.node sync --job j4")
+    assert script.endswith(f" && {LINUX_PYTHON_IN_SHELL} -m azrender.node sync --job j4")
     assert job.node_scene == f"{root}/mnt/show/shot.blend"
     assert job.release is not None
     release = shlex.split(job.release.command_line)[2]
     assert release.startswith(f'(! mountpoint -q "{root}" || blobfuse2 unmount "{root}"')
-    assert release.endswith("; true) && python3 -m azrender.node release --job j4")
+    assert release.endswith(f"; true) && {LINUX_PYTHON_IN_SHELL} -m azrender.node release --job j4")
 
 
 def test_azure_files_on_windows_maps_the_drive_before_each_task() -> None:
@@ -80,7 +84,7 @@ def test_azure_files_on_windows_maps_the_drive_before_each_task() -> None:
     assert job.node_scene == "S:\\P\\show\\a.max"
     line = job.tasks[0].command_line
     # net use runs first inside the renderer's own cmd /c, under the watcher.
-    assert line.startswith('python -m azrender.node run -- cmd /c "net use S: '
+    assert line.startswith(WINDOWS_WATCHER + 'cmd /c "net use S: '
                            '\\\\abcrender.file.core.windows.net\\show-abc /persistent:no && ')
     assert '-pathFile:"%AZ_BATCH_NODE_SHARED_DIR%\\jobs\\j5\\remap.py"' in line
     assert '-outputName:"%AZ_BATCH_TASK_WORKING_DIR%\\out\\a_.png"' in line
@@ -159,7 +163,7 @@ def windows_files_preset(mount_at: str) -> Preset:
 
 def render_line(line: str, prefix: str) -> str:
     """The app's own line: after the watcher, with ``with_prefix``'s ``<prefix> && `` taken out of its ``cmd /c "``."""
-    watcher = "python -m azrender.node run -- "
+    watcher = WINDOWS_WATCHER
     assert line.startswith(watcher), line
     line = line[len(watcher) :]
     if prefix:
@@ -199,5 +203,5 @@ def test_linux_plan_keeps_bash_lines(app: str) -> None:
     job = build_job(request(f"/mnt/show/100% done/shot.{'blend' if app == 'blender' else 'ma'}", app),
                     get_adapter(app), "j7")
     line = job.tasks[0].command_line
-    assert line.startswith("python3 -m azrender.node run -- /bin/bash -c '"), line
+    assert line.startswith(LINUX_WATCHER + "/bin/bash -c '"), line
     assert "cmd /c" not in line and ".exe" not in line

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.node_lines import LINUX_WATCHER, WINDOWS_WATCHER
 
 from azrender.apps import get_adapter
 from azrender.jobs import JobRequest, build_job, watched
@@ -38,7 +39,7 @@ from azrender.storage.modes import blob_copy_plan, storage_plan
 from winargv import cmd_c_payload, cmd_commands, expand_cmd, split_ucrt
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "presets"
-WATCHER = "python -m azrender.node run -- "
+WATCHER = WINDOWS_WATCHER  # the node bundle's python.exe (azrender.batch.bootstrap)
 NODE_ENV = {"AZ_BATCH_NODE_SHARED_DIR": r"D:\batch\tasks\shared", "AZ_BATCH_TASK_WORKING_DIR": r"D:\batch\wd 1"}
 SCENES = {
     "blender": "P:\\show\\sh 010 (final) & co\\shot.blend",
@@ -138,8 +139,8 @@ def test_each_apps_windows_line_reaches_createprocess_unchanged(
 
 def test_golden_blender_watched_line_and_what_blender_receives(fake_node: Callable[..., FakeNode]) -> None:
     line = windows_job("blender").tasks[0].command_line
-    assert line == (
-        r'python -m azrender.node run -- cmd /c "blender.exe'
+    assert line == WATCHER + (
+        r'cmd /c "blender.exe'
         r' -b "%AZ_BATCH_NODE_SHARED_DIR%\assets\P\show\sh 010 (final) & co\shot.blend"'
         r' --python-exit-code 1 --python "%AZ_BATCH_NODE_SHARED_DIR%\jobs\j1\remap.py"'
         r' -o "%AZ_BATCH_TASK_WORKING_DIR%\out\shot_####" -F PNG -s 1 -e 3 -a"'
@@ -236,8 +237,10 @@ def test_linux_lines_keep_running_as_argv_on_the_local_node(tmp_path: Path) -> N
     """The emulated (Linux) node shlex-splits the task line; the watcher runs the words after -- as argv."""
     out = tmp_path / "args"
     line = watched("/bin/bash -c " + "'printf \"%s|\" \"$@\" > \"$0\"' " + f"'{out}' 'a b' c")
-    assert line.startswith("python3 -m azrender.node run -- /bin/bash -c ")
+    assert line.startswith(LINUX_WATCHER + "/bin/bash -c ")
     argv = shlex.split(line)
-    done = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, timeout=60, check=False)
+    # This Python stands in for the bundle's: the words from its "-m azrender.node run --" on.
+    done = subprocess.run([sys.executable, *argv[argv.index("-m"):]], capture_output=True, text=True, timeout=60,
+                          check=False)
     assert done.returncode == 0, done.stderr
     assert out.read_text() == "a b|c|"

@@ -156,7 +156,7 @@ def test_to_json() -> None:
             "node_cache_gib": 0,
         },
         "backend": {"kind": "azure", "slots": 8},
-        "render": {"chunk": 5, "format": "OPEN_EXR"},
+        "render": {"chunk": 5, "format": "OPEN_EXR", "max_frames": 100_000},
         "blobfuse": doc["blobfuse"],
         "azure_files": doc["azure_files"],
         "share": doc["share"],
@@ -218,7 +218,7 @@ def test_unknown_key_without_close_match_lists_the_known_keys() -> None:
     e = error('name = "abc"\n[render]\nsamples = 64\n')
     assert str(e) == (
         "shows/abc.toml line 3: unknown key `render.samples` "
-        "(known keys at [render]: chunk, format; see docs/presets.md)"
+        "(known keys at [render]: chunk, format, max_frames; see docs/presets.md)"
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cfb_writer import compound_file, doc_summary
+from tests.node_lines import WINDOWS_WATCHER
 
 from azrender.apps import AppAdapter, RenderInvocation, adapter_for_scene, get_adapter
 from azrender.errors import UsageError
@@ -93,7 +94,7 @@ def test_golden_seed_example_through_build_job() -> None:
                          chunk_size=10, assets_container="a", outputs_container="o")
     job = build_job(request, adapter, "j1", blob_copy_plan("windows"))
     assert [t.command_line for t in job.tasks] == [  # under the node's watcher, the line unchanged after --
-        'python -m azrender.node run -- cmd /c "3dsmaxcmdio.exe -v:5 -rfw:0 -start:1 -end:10 -w:1280 -h:720 '
+        WINDOWS_WATCHER + 'cmd /c "3dsmaxcmdio.exe -v:5 -rfw:0 -start:1 -end:10 -w:1280 -h:720 '
         r'-preRenderScript:"%AZ_BATCH_NODE_SHARED_DIR%\jobs\j1\remap.ms" '
         r'-outputName:"%AZ_BATCH_TASK_WORKING_DIR%\out\shot_.png" '
         r'-pathFile:"%AZ_BATCH_NODE_SHARED_DIR%\jobs\j1\remap.py" '

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from test_max_adapter import cmd_words
+from tests.node_lines import WINDOWS_WATCHER
 
 from azrender.batch.dryrun import dry_run_document
 from azrender.batch.validate import validate_body
@@ -66,7 +67,7 @@ format = "OPEN_EXR"
 """
 
 # What runs every render on a Windows node: the watcher, which starts the rest unchanged.
-WATCHER = "python -m azrender.node run -- "
+WATCHER = WINDOWS_WATCHER
 
 
 def write_preset(tmp_path: Path, paths: str = "drive") -> Path:

@@ -20,6 +20,7 @@ from pathlib import Path
 from azure.storage.blob import ContainerClient, generate_container_sas
 
 from azrender.batch.access import ASSETS_PERMISSIONS, sas_window
+from azrender.batch.bundle import node_cache_dir, stage_job_bundle
 from azrender.errors import JobError, StorageError
 from azrender.local.executor import LocalExecutor
 from azrender.local.blenders import (
@@ -35,6 +36,7 @@ from azrender.local.node import (
     link_mounts,
     local_mounts_from_env,
     missing_mount,
+    share_node_environments,
 )
 from azrender.local.state import JobRecord, JobStore, node_root
 from azrender.model import JobSpec, JobStatus, ResourceFileSpec, TaskSpec
@@ -85,6 +87,9 @@ class LocalBackend:
                 hint=f'point it at a local folder: AZRENDER_LOCAL_MOUNTS="{needed}=/path/to/share"',
             )
         link_mounts(self.layout, self.mounts)
+        # The node code travels with the job, as to Batch: the preparation task installs it.
+        # Staged here, by the process that built the job, so the worker never rebuilds it.
+        stage_job_bundle(container_client(job.assets_container, account_url=self.account_url), job)
         record = JobRecord.new(job)
         self.store.save(record)
         # Always in a detached worker, as a Batch node runs a job whoever watches: Ctrl-C in
@@ -128,6 +133,7 @@ class LocalBackend:
         """Run a stored job to the end in this process."""
         install_node_tools(self.layout)
         link_mounts(self.layout, self.mounts)
+        share_node_environments(self.layout, node_cache_dir() / "envs")  # a bundle installs once per machine
         if record.job.app == "blender":
             # The job's own `blender`: the installed one its scene's version asks for.
             choice = choose_blender(installed_blenders(), record.job.app_version)

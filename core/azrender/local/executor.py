@@ -220,7 +220,7 @@ class LocalExecutor:
             working_dir.mkdir(parents=True, exist_ok=True)
             state.state, state.started, state.ended = "running", time.time(), None
             self.store.save(record)
-            exit_code, failure = self._execute(record.job_id, spec, task_dir)
+            exit_code, failure = self._execute(record.job_id, spec, task_dir, record.job.environment)
             # A licence or missing plug-in failure (the watcher's 64/65) fails the same way
             # again: no retry, as the Batch job's exit conditions say too.
             if exit_code == 0 or exit_code in EXIT_CODES or attempt == attempts - 1:
@@ -231,8 +231,11 @@ class LocalExecutor:
         self._finish(state, exit_code, "success" if success else "failure", failure)
         self.store.save(record)
 
-    def _execute(self, job_id: str, spec: TaskSpec, task_dir: Path) -> tuple[int | None, str | None]:
-        extra = dict(spec.environment)
+    def _execute(
+        self, job_id: str, spec: TaskSpec, task_dir: Path, common: dict[str, str] | None = None
+    ) -> tuple[int | None, str | None]:
+        # As Batch's commonEnvironmentSettings: the job's variables for every task, the task's own win.
+        extra = {**(common or {}), **spec.environment}
         if spec.task_id in (PREPARATION_TASK_ID, RELEASE_TASK_ID):
             extra = {**extra, **self.node_environment}
         env = self.layout.task_environment(job_id, spec.task_id, extra)

@@ -43,6 +43,23 @@ def python_executable(executable: str | None = None, environ: Mapping[str, str] 
     return shutil.which("python3") or shutil.which("python") or str(current)
 
 
+def bare_python(environ: Mapping[str, str] | None = None) -> str:
+    """A Python without azrender, as a render node's image has: the emulated node's ``python3``.
+
+    ``$AZRENDER_NODE_PYTHON`` wins; else the base interpreter of this process's
+    virtual environment (``sys._base_executable``), else :func:`python_executable`.
+    The node bootstrap makes its own isolated environment from it, so whatever
+    else that interpreter has installed is never seen by the node's tasks.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("AZRENDER_NODE_PYTHON"):
+        return env["AZRENDER_NODE_PYTHON"]
+    python = python_executable(environ=env)
+    if Path(python) == Path(sys.executable) and sys.prefix != sys.base_prefix:
+        return str(getattr(sys, "_base_executable", python))
+    return python
+
+
 def with_this_sys_path(environ: Mapping[str, str]) -> dict[str, str]:
     """``environ`` plus a PYTHONPATH that gives a child this process's modules.
 

@@ -23,6 +23,7 @@ separated by ``os.pathsep``) makes ``fsmounts/show`` a link to ``/srv/show``::
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import stat
 from collections.abc import Mapping
@@ -30,12 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from azrender.errors import UsageError
-from azrender.local.interpreter import python_executable
+from azrender.local.interpreter import bare_python, python_executable, with_this_sys_path
 from azrender.local.nodeenv import node_base_environment
 from azrender.local.tools import find_tool
 
 #: ``name=folder`` pairs (``os.pathsep`` between them): local folders standing in for mounts.
 LOCAL_MOUNTS_ENV = "AZRENDER_LOCAL_MOUNTS"
+
+#: This machine's Python settings, which a farm node does not have.
+_CLIENT_PYTHON_ENV = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "PYTHONUSERBASE")
 
 # Batch names the preparation and release tasks' folders like this.
 PREPARATION_TASK_ID = "jobpreparation"
@@ -111,11 +115,12 @@ class NodeLayout:
         return env
 
 
-def _write_shim(layout: NodeLayout, name: str, argv: list[str]) -> Path:
+def _write_shim(layout: NodeLayout, name: str, argv: list[str], env: Mapping[str, str] | None = None) -> Path:
     layout.shim_dir.mkdir(parents=True, exist_ok=True)
     shim = layout.shim_dir / name
     quoted = " ".join(f'"{a}"' for a in argv)
-    shim.write_text(f'#!/bin/sh\nexec {quoted} "$@"\n')
+    exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in (env or {}).items())
+    shim.write_text(f'#!/bin/sh\n{exports}exec {quoted} "$@"\n')
     shim.chmod(shim.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return shim
 
@@ -123,21 +128,45 @@ def _write_shim(layout: NodeLayout, name: str, argv: list[str]) -> Path:
 def install_node_tools(layout: NodeLayout) -> list[Path]:
     """Give the emulated node what a farm node's image provides.
 
-    ``python3`` is the interpreter azrender runs in (inside Maya or Blender that
-    is not ``sys.executable``; see :mod:`azrender.local.interpreter`), so the
-    preparation task's ``python3 -m azrender.node`` finds azrender. ``blender``
-    is added when this machine has no Blender: it runs ``azrender-blender``,
-    which renders with ``bpy`` and accepts the Blender flags our command lines
-    use, so the very same command line that a farm node runs renders for real.
+    ``python3`` is a bare Python (:func:`azrender.local.interpreter.bare_python`):
+    no azrender is importable from it, as on a marketplace Ubuntu image, so the
+    job's preparation task must bootstrap the node bundle exactly as on Batch.
+    ``blender`` is added when this machine has no Blender: it runs
+    ``azrender-blender``, which renders with ``bpy`` and accepts the Blender flags
+    our command lines use, so the very same command line that a farm node runs
+    renders for real (the image's renderer: it keeps this machine's Python and
+    module path).
     """
     python = python_executable()
-    shims = [_write_shim(layout, "python3", [python])]
+    shims = [_write_shim(layout, "python3", [bare_python()])]
     if not shutil.which("blender"):
-        shims.append(_write_shim(layout, "blender", [python, "-m", "azrender_blender.runner"]))
+        here = with_this_sys_path({})
+        shims.append(_write_shim(layout, "blender", [python, "-m", "azrender_blender.runner"], here))
     azcopy = find_azcopy()
     if azcopy is not None and not shutil.which("azcopy"):
         shims.append(_write_shim(layout, "azcopy", [azcopy]))
     return shims
+
+
+def share_node_environments(layout: NodeLayout, folder: Path) -> None:
+    """Keep the node bundles' installed environments in ``folder``, shared by every local node.
+
+    ``shared/azrender`` (where the preparation task installs a bundle, see
+    :mod:`azrender.batch.bootstrap`) becomes a link to ``folder``, so a bundle is
+    installed once per machine, by the very preparation task Batch would run; the
+    next job (or the next test's fresh node) finds it installed and goes on, as a
+    Batch node that already ran the bundle does.
+    """
+    link = layout.shared_dir / "azrender"
+    folder.mkdir(parents=True, exist_ok=True)
+    if link.is_symlink() and Path(os.readlink(link)) == folder.absolute():
+        return
+    if link.is_symlink():
+        link.unlink()
+    elif link.exists():
+        return  # a real folder from an earlier run: it keeps working as it is
+    layout.shared_dir.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(folder.absolute(), target_is_directory=True)
 
 
 def find_azcopy() -> str | None:

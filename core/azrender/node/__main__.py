@@ -10,8 +10,10 @@ reads in the node's stderr.txt).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from azrender import __version__
 from azrender.errors import EXIT_ERROR, AzrenderError
 from azrender.node.sync import release_job, sync_job
 from azrender.storage.client import redact
@@ -29,11 +31,39 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--job", required=True, help="job id")
     run = sub.add_parser("run", help="run a renderer; end it on a licence or missing plug-in failure")
     run.add_argument("argv", nargs=argparse.REMAINDER, help="-- then the renderer's command line")
+    version = sub.add_parser("version", help="print azrender's version; with --expect, check it")
+    version.add_argument("--expect", help="fail unless this is the version (the bootstrap's self-check)")
     return parser
+
+
+#: Set by the Batch job (azrender.batch.bootstrap.ENV_JOB_VERSION): the version the job was submitted with.
+ENV_JOB_VERSION = "AZRENDER_JOB_VERSION"
+
+
+def version_mismatch(expected: str | None) -> str | None:
+    """The one-line reason this node must not run the job, or None.
+
+    A node whose azrender is not the submitter's would read the job's files with
+    other rules (manifest layout, remap scripts): fail at once instead.
+    """
+    if expected and expected != __version__:
+        return (
+            f"this node runs azrender {__version__} but the job was submitted with azrender {expected}; "
+            "the job's preparation task installs the submitter's version: check that it ran on this node"
+        )
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "version":
+        problem = version_mismatch(args.expect)
+        print(f"error: {problem}" if problem else f"azrender {__version__}", file=sys.stderr if problem else sys.stdout)
+        return EXIT_ERROR if problem else 0
+    problem = version_mismatch(os.environ.get(ENV_JOB_VERSION))
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     if args.command == "run":
         from azrender.node.watch import run
 

@@ -323,19 +323,19 @@ RENDER = TableSpec(
             maximum=100_000,
         ),
         FieldSpec(
+            "format",
+            "string",
+            "PNG",
+            "Output image format (Blender's names; the app adapters translate them).",
+            choices=IMAGE_FORMATS,
+        ),
+        FieldSpec(
             "max_frames",
             "integer",
             100_000,
             "Most frames one job may have; a larger --frames is refused at once.",
             minimum=1,
             maximum=10_000_000,
-        ),
-        FieldSpec(
-            "format",
-            "string",
-            "PNG",
-            "Output image format (Blender's names; the app adapters translate them).",
-            choices=IMAGE_FORMATS,
         ),
     ),
 )

@@ -1,0 +1,421 @@
+"""The node bundle: this client's azrender and exactly what ``azrender.node`` needs, as wheels.
+
+Built on the submitting machine, content-addressed, staged once in the assets
+container below ``azrender-node/<id>/`` and installed by the job preparation task
+(:mod:`azrender.batch.bootstrap`)::
+
+    ref = running_ref()                       # id from the azrender wheel's hash and the pins
+    folder = build_bundle(ref, [running_target()])
+    stage_bundle(assets_client, ref, folder)  # uploads only what is not there yet
+
+Contents of ``azrender-node/<id>/``:
+
+* ``install.py`` (:mod:`azrender.batch.node_install`), ``bootstrap.cmd`` (Windows);
+* ``wheels/azrender-<version>-py3-none-any.whl``: built from the running
+  installation (the ``azrender`` package folder as it is imported now, so an
+  editable checkout ships what it runs), zipped with fixed timestamps;
+* ``wheels/<dependency>.whl``: the distributions ``azrender.node`` imports
+  (:data:`NODE_REQUIREMENTS`) and their dependencies, at the versions installed
+  here. For a node Python equal to this one they are repacked from this
+  installation (no network); for another Python (Ubuntu 22.04's 3.10, 24.04's 3.12,
+  the Windows embeddable 3.12) they come from ``pip download --only-binary=:all:
+  --python-version X.Y --platform ...`` once per workstation (pip's documented way
+  to fetch wheels for another interpreter), cached in the user cache folder;
+* ``cpXY-<os>.json`` per staged Python: the wheel files for it with their SHA-256;
+* ``python-embed-amd64.zip`` (Windows): CPython's embeddable distribution.
+
+The bundle id hashes the azrender wheel, the pinned dependency versions and the
+Windows Python version: another client version, or the same version with other
+code (an editable checkout), gets another id, so a node never mixes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata as md
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from azure.storage.blob import ContainerClient
+
+import azrender
+from azrender.batch import node_install
+from azrender.batch.bootstrap import BUNDLE_PREFIX, ENV_JOB_VERSION, NodeBundleRef
+from azrender.errors import UsageError
+from azrender.local.interpreter import python_executable
+from azrender.model import JobSpec
+from azrender.settings import cache_dir
+from azrender.storage.client import storage_errors
+
+#: What ``azrender.node`` imports beyond the standard library (sync: blob client, managed
+#: identity, xxh3 hashes; progress: rich; settings: platformdirs). Not azure-batch, click,
+#: the scanners: the node never imports them.
+NODE_REQUIREMENTS = ("azure-storage-blob", "azure-identity", "xxhash", "rich", "platformdirs")
+#: The default ``python3`` of the Ubuntu LTS images Batch offers: 22.04 ships 3.10, 24.04 3.12.
+LINUX_PYTHONS = ("3.10", "3.12")
+#: CPython's embeddable zip for Windows nodes (python.org's Windows "embeddable package").
+WINDOWS_PYTHON = "3.12.10"
+WINDOWS_PYTHON_URL = f"https://www.python.org/ftp/python/{WINDOWS_PYTHON}/python-{WINDOWS_PYTHON}-embed-amd64.zip"
+#: Where built bundles (and the local node's installed environments) are kept; default
+#: ``<cache dir>/node``. The test suite points it at one folder for the whole session.
+ENV_NODE_CACHE = "AZRENDER_NODE_CACHE_DIR"
+#: A local copy of that zip (offline workstations, or a studio's vetted build).
+ENV_WINDOWS_PYTHON_ZIP = "AZRENDER_WINDOWS_PYTHON_ZIP"
+BUNDLE_FORMAT = 1
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+#: pip platform tags for Linux x86_64 nodes (manylinux wheels of the dependencies).
+_LINUX_PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64", "linux_x86_64")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One node Python: ``3.10`` on ``linux`` takes the files of ``cp310-linux.json``."""
+
+    python: str
+    os: str
+
+    @property
+    def key(self) -> str:
+        major, minor = (int(p) for p in self.python.split("."))
+        return node_install.target_key((major, minor), "win32" if self.os == "windows" else "linux")
+
+
+def running_target() -> Target:
+    """This interpreter as a node Python (the local emulated node runs it bare)."""
+    return Target(f"{sys.version_info[0]}.{sys.version_info[1]}", "windows" if sys.platform == "win32" else "linux")
+
+
+def targets_for(node_os: str) -> tuple[Target, ...]:
+    """What an Azure node of ``node_os`` may run: Ubuntu LTS Pythons (and this one), or the staged 3.12."""
+    if node_os == "windows":
+        return (Target(WINDOWS_PYTHON.rsplit(".", 1)[0], "windows"),)
+    here = running_target()
+    pythons = sorted({*LINUX_PYTHONS, *((here.python,) if here.os == "linux" else ())})
+    return tuple(Target(p, "linux") for p in pythons)
+
+
+# --- what the node needs ---------------------------------------------------------------
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement(text: str) -> tuple[str, set[str], object | None]:
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:  # pragma: no cover - pip always vendors it
+        from pip._vendor.packaging.requirements import Requirement  # type: ignore[assignment]
+    req = Requirement(text)
+    return req.name, set(req.extras), req.marker
+
+
+def closure(requirements: Iterable[str] = NODE_REQUIREMENTS) -> list[md.Distribution]:
+    """The installed distributions ``requirements`` need here, dependencies included."""
+    found: dict[str, md.Distribution] = {}
+    queue = [(r, set[str]()) for r in requirements]
+    while queue:
+        text, extras = queue.pop()
+        name, wanted, marker = _requirement(text)
+        if marker is not None and not any(
+            marker.evaluate({"extra": e}) for e in (extras or {""})  # type: ignore[attr-defined]
+        ):
+            continue
+        key = _canonical(name)
+        if key in found:
+            continue
+        try:
+            dist = md.distribution(name)
+        except md.PackageNotFoundError as exc:
+            raise UsageError(
+                f"the node needs {name}, which is not installed with this azrender",
+                hint="reinstall azrender with its dependencies (pip install azrender)",
+            ) from exc
+        found[key] = dist
+        queue.extend((r, wanted or {""}) for r in dist.requires or ())
+    return sorted(found.values(), key=lambda d: _canonical(d.metadata["Name"]))
+
+
+def pins() -> dict[str, str]:
+    """``{distribution: version}`` of what the node needs, as installed here."""
+    return {_canonical(d.metadata["Name"]): d.version for d in closure()}
+
+
+# --- wheels ------------------------------------------------------------------------------
+
+
+def _zip(files: Iterable[tuple[str, bytes, int]]) -> bytes:
+    """A deterministic zip (sorted, fixed dates) of ``(name, data, mode)``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data, mode in sorted(files):
+            info = zipfile.ZipInfo(name, _EPOCH)
+            info.external_attr = (mode & 0o777 | 0o100000) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def _record_hash(data: bytes) -> str:
+    import base64
+
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def _wheel(name: str, version: str, tag: str, files: list[tuple[str, bytes, int]], meta: dict[str, bytes]) -> tuple[str, bytes]:
+    """A wheel (PEP 427) of ``files`` plus a dist-info with ``meta`` files and a fresh RECORD."""
+    dist_info = f"{name}-{version}.dist-info"
+    entries = [*files, *((f"{dist_info}/{k}", v, 0o644) for k, v in meta.items())]
+    record = "".join(f"{n},{_record_hash(d)},{len(d)}\n" for n, d, _ in sorted(entries))
+    record += f"{dist_info}/RECORD,,\n"
+    entries.append((f"{dist_info}/RECORD", record.encode(), 0o644))
+    return f"{name}-{version}-{tag}.whl", _zip(entries)
+
+
+def _package_files(package: Path, prefix: str) -> Iterator[tuple[str, bytes, int]]:
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+            yield f"{prefix}/{path.relative_to(package).as_posix()}", path.read_bytes(), path.stat().st_mode
+
+
+@lru_cache(maxsize=1)
+def azrender_wheel() -> tuple[str, bytes]:
+    """This azrender as a wheel, from the folder it is imported from (an editable checkout too).
+
+    Its metadata requires only :data:`NODE_REQUIREMENTS`: the node installs exactly the
+    staged wheels (no dependency resolution), so the client's own dependencies never
+    reach it.
+    """
+    version = azrender.__version__
+    metadata = "Metadata-Version: 2.1\nName: azrender\nVersion: {v}\n{req}".format(
+        v=version, req="".join(f"Requires-Dist: {r}\n" for r in NODE_REQUIREMENTS)
+    )
+    wheel_meta = "Wheel-Version: 1.0\nGenerator: azrender.batch.bundle\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files = list(_package_files(Path(azrender.__file__).parent, "azrender"))
+    return _wheel("azrender", version, "py3-none-any", files, {"METADATA": metadata.encode(), "WHEEL": wheel_meta.encode()})
+
+
+def repack(dist: md.Distribution) -> tuple[str, bytes]:
+    """An installed distribution back as a wheel: the files its RECORD lists, bytecode left out."""
+    if not dist.files:
+        raise UsageError(
+            f"{dist.metadata['Name']} was installed without a RECORD, so it cannot be staged for the node",
+            hint=f"reinstall it with pip (pip install --force-reinstall {dist.metadata['Name']})",
+        )
+    info_dir = next(str(f).split("/")[0] for f in dist.files if str(f).split("/")[0].endswith(".dist-info"))
+    files: list[tuple[str, bytes, int]] = []
+    meta: dict[str, bytes] = {}
+    for rel in dist.files:
+        text = str(rel).replace("\\", "/")
+        if text.startswith("..") or "__pycache__" in text or text.endswith((".pyc", ".pyo")):
+            continue  # console scripts (outside site-packages) and bytecode: not needed by python -m
+        path = Path(str(dist.locate_file(rel)))
+        if not path.is_file():
+            continue
+        if text.startswith(info_dir + "/"):
+            leaf = text[len(info_dir) + 1 :]
+            if leaf in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json"):
+                continue
+            meta[leaf] = path.read_bytes()
+        else:
+            files.append((text, path.read_bytes(), path.stat().st_mode))
+    tags = [ln.split(":", 1)[1].strip() for ln in meta.get("WHEEL", b"").decode().splitlines() if ln.startswith("Tag:")]
+    name, version = info_dir[: -len(".dist-info")].rsplit("-", 1)
+    return _wheel(name, version, tags[0] if tags else "py3-none-any", files, meta)
+
+
+def download_wheels(target: Target, versions: dict[str, str], dest: Path) -> list[Path]:
+    """The dependency wheels for another node Python, fetched by pip into ``dest`` (cached)."""
+    marker = dest / ".complete"
+    if marker.is_file():
+        return sorted(dest.glob("*.whl"))
+    dest.mkdir(parents=True, exist_ok=True)
+    constraints = dest / "constraints.txt"
+    constraints.write_text("".join(f"{n}=={v}\n" for n, v in sorted(versions.items())))
+    platforms = ("win_amd64",) if target.os == "windows" else _LINUX_PLATFORMS
+    argv = [
+        python_executable(), "-m", "pip", "download", "--disable-pip-version-check", "--quiet",
+        "--only-binary=:all:", "--implementation", "cp", "--python-version", target.python,
+        *(a for p in platforms for a in ("--platform", p)),
+        "--dest", str(dest), "-c", str(constraints), *NODE_REQUIREMENTS,
+    ]  # fmt: skip
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["pip failed"]
+        raise UsageError(
+            f"cannot fetch the node's wheels for Python {target.python} ({target.os}): {tail[0]}",
+            hint="this machine needs its package index once per azrender version to stage them",
+        )
+    marker.write_text("ok")
+    return sorted(dest.glob("*.whl"))
+
+
+def windows_python_zip(dest: Path) -> Path:
+    """CPython's embeddable zip for Windows nodes: ``$AZRENDER_WINDOWS_PYTHON_ZIP`` or python.org (cached)."""
+    local = os.environ.get(ENV_WINDOWS_PYTHON_ZIP)
+    if local:
+        return Path(local)
+    path = dest / f"python-{WINDOWS_PYTHON}-embed-amd64.zip"
+    if not path.is_file():
+        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            with urllib.request.urlopen(WINDOWS_PYTHON_URL, timeout=120) as response:
+                data = response.read()
+        except OSError as exc:
+            raise UsageError(
+                f"cannot fetch the Windows node's Python from {WINDOWS_PYTHON_URL}: {exc}",
+                hint=f"download it once and set {ENV_WINDOWS_PYTHON_ZIP} to the file",
+            ) from exc
+        path.write_bytes(data)
+    with zipfile.ZipFile(path) as archive:
+        if "python.exe" not in archive.namelist():
+            raise UsageError(f"{path} is not CPython's embeddable zip (no python.exe)", hint=f"check {ENV_WINDOWS_PYTHON_ZIP}")
+    return path
+
+
+# --- the bundle --------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def running_ref() -> NodeBundleRef:
+    """The bundle id of this client: its azrender wheel, the node's pins, the Windows Python."""
+    _, data = azrender_wheel()
+    manifest = {
+        "format": BUNDLE_FORMAT,
+        "azrender": hashlib.sha256(data).hexdigest(),
+        "pins": pins(),
+        "windows_python": WINDOWS_PYTHON,
+    }
+    digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
+    return NodeBundleRef(digest[:20], azrender.__version__)
+
+
+def node_cache_dir() -> Path:
+    override = os.environ.get(ENV_NODE_CACHE)
+    return Path(override) if override else cache_dir() / "node"
+
+
+def bundle_folder(ref: NodeBundleRef) -> Path:
+    return node_cache_dir() / "bundles" / ref.bundle_id
+
+
+def build_bundle(ref: NodeBundleRef, targets: Iterable[Target]) -> Path:
+    """The bundle's files for ``targets`` in the user cache folder (built once per target)."""
+    if ref.bundle_id != running_ref().bundle_id:
+        raise ValueError("only this client's own bundle can be built here")
+    folder = bundle_folder(ref)
+    wheels = folder / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    (folder / "install.py").write_bytes(Path(node_install.__file__).read_bytes())
+    name, data = azrender_wheel()
+    _write_once(wheels / name, data)
+    here = running_target()
+    for target in targets:
+        listing = folder / f"{target.key}.json"
+        if listing.is_file():
+            continue
+        if target == here:
+            files = [wheels / n for n, d in (repack(dist) for dist in closure()) if _write_once(wheels / n, d)]
+        else:
+            cached = node_cache_dir() / "wheels" / target.key / ref.bundle_id
+            files = []
+            for wheel in download_wheels(target, pins(), cached):
+                shutil.copyfile(wheel, wheels / wheel.name)
+                files.append(wheels / wheel.name)
+        files.insert(0, wheels / name)
+        if target.os == "windows":
+            _windows_files(folder)
+        entries = [{"file": f"wheels/{p.name}", "sha256": node_install.sha256_of(p)} for p in files]
+        listing.write_text(json.dumps({"azrender": ref.version, "bundle": ref.bundle_id, "wheels": entries}, indent=1))
+    return folder
+
+
+def _write_once(path: Path, data: bytes) -> bool:
+    if not path.is_file() or path.stat().st_size != len(data):
+        path.write_bytes(data)
+    return True
+
+
+BOOTSTRAP_CMD = r"""@echo off
+rem azrender node bootstrap (Windows): CPython's embeddable zip and the staged wheels; no package index.
+rem Usage: bootstrap.cmd <target folder>. Runs in the preparation task's working directory.
+setlocal
+set "HERE=%~dp0"
+set "TARGET=%~1"
+if exist "%TARGET%\complete" (
+  echo azrender node: %TARGET% already installed
+  exit /b 0
+)
+if not exist "%TARGET%\.." mkdir "%TARGET%\.."
+set "STAGING=%TARGET%.partial-%RANDOM%%RANDOM%"
+powershell -NoProfile -NonInteractive -Command "Expand-Archive -LiteralPath '%HERE%python-embed-amd64.zip' -DestinationPath '%STAGING%\python' -Force"
+if errorlevel 1 (
+  echo error: azrender node bootstrap: cannot unpack the staged Python 1>&2
+  exit /b 3
+)
+"%STAGING%\python\python.exe" "%HERE%install.py" --staging "%STAGING%" --target "%TARGET%"
+exit /b %errorlevel%
+"""
+
+
+def _windows_files(folder: Path) -> None:
+    (folder / "bootstrap.cmd").write_bytes(BOOTSTRAP_CMD.replace("\n", "\r\n").encode())
+    shutil.copyfile(windows_python_zip(node_cache_dir() / "python"), folder / "python-embed-amd64.zip")
+
+
+def stage_bundle(client: ContainerClient, ref: NodeBundleRef, folder: Path) -> int:
+    """Upload the bundle's files that the container lacks; the number uploaded.
+
+    Content-addressed, so a blob that exists is the same bytes and stays. The
+    ``cpXY-<os>.json`` listings go last: a listing in the container means its
+    wheels are there.
+    """
+    with storage_errors("listing the node bundle", client=client, blob=ref.blob_prefix):
+        have = {b.name for b in client.list_blobs(name_starts_with=ref.blob_prefix)}
+    files = sorted((p for p in folder.rglob("*") if p.is_file()), key=lambda p: (p.suffix == ".json", str(p)))
+    sent = 0
+    for path in files:
+        blob = ref.blob_prefix + path.relative_to(folder).as_posix()
+        if blob in have:
+            continue
+        with storage_errors("staging the node bundle", client=client, blob=blob), open(path, "rb") as data:
+            client.upload_blob(blob, data, overwrite=True)
+        sent += 1
+    return sent
+
+
+def job_bundle(job: JobSpec) -> NodeBundleRef | None:
+    """The node bundle a built job's preparation task installs, or None."""
+    prep = job.preparation.resource_files if job.preparation else ()
+    for spec in prep:
+        if spec.blob_prefix.startswith(BUNDLE_PREFIX):
+            return NodeBundleRef(spec.blob_prefix[len(BUNDLE_PREFIX) :].strip("/"), job.environment.get(ENV_JOB_VERSION, ""))
+    return None
+
+
+def stage_job_bundle(client: ContainerClient, job: JobSpec, targets: Iterable[Target] | None = None) -> int:
+    """Put the bundle ``job`` installs in its assets container (blobs uploaded; 0 when all there).
+
+    ``targets``: the node Pythons to stage for (default: this interpreter, the local node's).
+    """
+    ref = job_bundle(job)
+    if ref is None:
+        return 0
+    if ref.bundle_id != running_ref().bundle_id:
+        raise UsageError(
+            f"job {job.job_id} runs node bundle {ref.bundle_id} (azrender {ref.version}), not this "
+            f"azrender's {running_ref().bundle_id} ({running_ref().version})",
+            hint="submit the job again from this azrender",
+        )
+    return stage_bundle(client, ref, build_bundle(ref, targets or (running_target(),)))
