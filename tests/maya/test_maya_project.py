@@ -180,4 +180,8 @@ def test_mb_colour_config_missing_with_its_referrer(real_fixtures: Path) -> None
     assert data.index(b"cfp\x00 /laika/depts/prod_tech/jobs/template_show/.etc/ocio/config.v13.ocio\x00", at) > at
     [config] = scan_maya(scene).missing
     assert str(config.path) == "/laika/depts/prod_tech/jobs/template_show/.etc/ocio/config.v13.ocio"
-    assert config.referrer == "defaultColorMgtGlobals.cfp" and config.kind == AssetKind.OTHER
+    # no `cfe` in the file: configFileEnabled is at its default, off
+    assert b"cfe\x00" not in data and config.kind == AssetKind.OTHER
+    assert config.referrer == (
+        "defaultColorMgtGlobals.cfp (configFileEnabled off: Maya applies the config only when it is on)"
+    )

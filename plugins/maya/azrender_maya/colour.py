@@ -11,6 +11,13 @@ command: ``-configFilePath``, ``-cmConfigFileEnabled``) in the scene, on the
 
 and a ``.mb`` the same attribute in the node's ``SLCT`` block (``rig.anim.mb``
 in ``shared/fixtures/real`` names ``/laika/.../ocio/config.v13.ocio``).
+Autodesk's node reference (colorManagementGlobals,
+https://help.autodesk.com/cloudhelp/2027/ENU/Maya-Tech-Docs/Nodes/colorManagementGlobals.html):
+``configFileEnabled`` (default false) "Turn on or off applying an OCIO
+configuration file"; ``configFilePath`` "Path to OCIO configuration file, if
+OCIO configuration file use is enabled". A path with the switch off (or not
+written, so at its default) is still listed, the referrer saying the switch is
+off: the artist's file names it, and a preset may turn it on on the node.
 ``<MAYA_RESOURCES>`` is Maya's own resources folder: those configs come with
 every Maya and are not uploaded. An OCIO config is YAML whose ``search_path``
 (folders relative to the config, ``:``-separated) holds the LUTs its
@@ -75,9 +82,9 @@ def colour_config_assets(scene: MayaScene, resolve: Resolver, label: str = "") -
     if not written:
         return out
     referrer = f"{label}{node.name.lstrip(':')}.{attr}"
-    enabled = next((node.attrs[a] for a in _ENABLED_ATTRS if a in node.attrs), None)
-    if enabled is not None and enabled.strip().lower() not in _TRUE:
-        referrer += " (config file off in the scene)"
+    enabled = next((node.attrs[a] for a in _ENABLED_ATTRS if a in node.attrs), "false")  # Maya's default
+    if enabled.strip().lower() not in _TRUE:
+        referrer += " (configFileEnabled off: Maya applies the config only when it is on)"
     if written.startswith(MAYA_RESOURCES):
         out.app_files.append(Asset(Path(written), AssetKind.OTHER, exists=False, referrer=referrer))
         return out
