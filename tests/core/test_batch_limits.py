@@ -4,8 +4,6 @@ uploaded or created, with one line each; the sound ones reach the pool body."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -108,18 +106,20 @@ def test_a_subnet_id_that_is_not_one_is_a_preset_error() -> None:
 
 @pytest.mark.parametrize("code", sorted(REFUSED))
 def test_submit_refuses_before_scanning_or_uploading_with_one_line(code: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from azrender.cli import main
+
     text, words = REFUSED[code]
     preset = tmp_path / "show.toml"
     preset.write_text(text)
     scene = tmp_path / "missing.blend"  # never read: the backend refuses first
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "AZRENDER_"))}
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "azrender"), "submit", str(scene), "--preset", str(preset),
-         "--frames", "1", "--backend", "azure"],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("AZURE_", "AZRENDER_"))}
+    done = CliRunner().invoke(
+        main, ["submit", str(scene), "--preset", str(preset), "--frames", "1", "--backend", "azure"], env=unset
+    )
     lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.exit_code != 0 and "Traceback" not in done.output
     assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], done.stderr
 
 
