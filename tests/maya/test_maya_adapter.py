@@ -138,6 +138,25 @@ def test_remap_scene_with_fake_cmds() -> None:
     assert cmds.loaded == [("/n/assets/P/show/ref.mb", "rRN")]
 
 
+def test_remap_scene_rewrites_what_the_scan_resolved_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value the scan found in the project (``//`` marker) goes to that file's node copy, not to its own."""
+    cmds = FakeCmds()
+    cmds.attrs["file1.fileTextureName"] = "C:/Users/bob/proj//sourceimages/a.png"
+    resolved = {
+        "C:/Users/bob/proj//sourceimages/a.png": "$NODE/assets/home/me/proj/sourceimages/a.png",
+        "P:/show/ref.mb": "$NODE/assets/home/me/proj/scenes/ref.mb",
+    }
+    monkeypatch.setenv("NODE", "/n")
+    assert remap_scene(cmds, "/n/assets", resolved=resolved) == 3
+    assert cmds.attrs["file1.fileTextureName"] == "/n/assets/home/me/proj/sourceimages/a.png"
+    assert cmds.attrs["abc1.abc_File"] == "/n/assets/mnt/c/x.abc"  # not resolved elsewhere: mirrored
+    assert cmds.loaded == [("/n/assets/home/me/proj/scenes/ref.mb", "rRN")]
+    # without a mirror root only the resolved values move (a share mapped by dirmap keeps the rest)
+    again = FakeCmds()
+    assert remap_scene(again, "", resolved={"/mnt/c/x.abc": "/share/x.abc"}) == 1
+    assert again.attrs["abc1.abc_File"] == "/share/x.abc" and again.loaded == []
+
+
 def test_remap_script_is_self_contained_python(monkeypatch: pytest.MonkeyPatch) -> None:
     source = MayaAdapter().remap_script(PathMap(mirror_root="$AZ_BATCH_NODE_SHARED_DIR/assets"))
     import_lines = [

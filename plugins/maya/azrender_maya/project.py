@@ -9,8 +9,8 @@ https://help.autodesk.com/cloudhelp/2018/ENU/Maya-SDK/cpp_ref/class_m_file_objec
 1. **Exact** (``kExact``): the path as written, environment variables expanded
    (``MFileObject::expandedFullName``). An absolute path that exists is the answer.
 2. **Directory mapping** (``kDirMap``; the ``dirmap`` command, Maya Commands
-   reference: "map a directory to another directory ... Directories must both
-   be absolute paths"). The artist's mappings live in their Maya session, not in
+   reference, e.g. https://docs.huihoo.com/autodesk/maya/2017/english/CommandsPython/dirmap.html:
+   "map a directory to another directory ... Directories must both be absolute paths"). The artist's mappings live in their Maya session, not in
    the file, so a headless scan has none; on the node the job's remap script
    turns ``dirmap`` on for every mirrored folder (see :mod:`azrender_maya.adapter`).
 3. **Project-relative part** (``kRelative``): Maya writes a path inside the
@@ -21,7 +21,8 @@ https://help.autodesk.com/cloudhelp/2018/ENU/Maya-SDK/cpp_ref/class_m_file_objec
    http://flame-blaze.net/question/ファイルパスの取り扱い, and from the real
    files in ``shared/fixtures/real``.) A relative path is looked for in the
    project root.
-4. **File rules** (``kRelative``; the ``workspace`` command: "The workspace file
+4. **File rules** (``kRelative``; the ``workspace`` command,
+   https://help.autodesk.com/cloudhelp/2016/ENU/Maya-Tech-Docs/Commands/workspace.html: "The workspace file
    defines a set of rules that map file types to their storage, either
    relative to the project root or as an absolute location. These rules are
    used when resolving file paths at runtime"): the relative part, then the
@@ -30,7 +31,8 @@ https://help.autodesk.com/cloudhelp/2018/ENU/Maya-SDK/cpp_ref/class_m_file_objec
 5. **The scene's folder**: the relative part, then the file name alone (``kBaseName``).
 
 The project is the folder holding ``workspace.mel`` (Autodesk, "Organize files
-into projects": "A Maya project definition file is named workspace.mel and is
+into projects", https://help.autodesk.com/cloudhelp/2016/ENU/Maya/files/GUID-9CE78B5A-7E9F-45E6-AB6D-66795E5656F4.htm:
+"A Maya project definition file is named workspace.mel and is
 stored in the project's root directory"), looked for from the scene's folder
 upward. Maya's ``kReferenceMappings`` (the Reference Editor's per-session
 repaths) and file-resolver plug-ins are not in the file and are not guessed.
