@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from azrender_maya.mel import parse_ma, parse_ma_by_tokens
+from azrender_maya.scan import scan_maya
 
 # MEL's escapes in a double-quoted literal (Maya writes these four, and \r).
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
@@ -85,3 +88,23 @@ def test_what_is_not_a_concatenation_stays_as_written() -> None:
         attrs = parse(text).nodes[0].attrs
         assert "a" not in attrs and "b" not in attrs
     assert parse_ma(text) == parse_ma_by_tokens(text)
+
+
+def test_scan_finds_wrapped_textures_and_never_a_path_named_paren(tmp_path: Path) -> None:
+    (tmp_path / "tex").mkdir()
+    for name in ("abomb.tga", "oak_diffuse.png"):
+        (tmp_path / "tex" / name).write_bytes(b"x")
+    scene = tmp_path / "shot.ma"
+    scene.write_text(
+        "//Maya ASCII 2024 scene\n"
+        'createNode file -n "file1";\n'
+        f'\tsetAttr ".ftn" -type "string" (\n\t\t"{tmp_path}/tex/abomb.tga");\n'
+        'createNode file -n "file2";\n'
+        f'\tsetAttr ".ftn" -type "string" ( "{tmp_path}/tex/"\n\t\t+ "oak_diffuse.png");\n'
+    )
+    result = scan_maya(scene)
+    assert [(a.path, a.exists, a.referrer) for a in result.assets[1:]] == [
+        (tmp_path / "tex/abomb.tga", True, "file1.ftn"),
+        (tmp_path / "tex/oak_diffuse.png", True, "file2.ftn"),
+    ]
+    assert not [a for a in result.assets if "(" in str(a.path)]
