@@ -62,6 +62,12 @@ class JobError(AzrenderError):
     """A job that does not exist or cannot be run."""
 
 
+class Cancelled(AzrenderError):
+    """The user stopped the work (a Cancel button); nothing after that point was done."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
 class WaitInterrupted(AzrenderError):
     """Ctrl-C while waiting for a job: the job itself was left running, or cancelled on request."""
 

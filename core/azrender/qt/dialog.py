@@ -23,6 +23,7 @@ from azrender.presets import Preset, load_preset
 from azrender.progress import Progress
 from azrender.qt.binding import QtCore, QtGui, QtWidgets
 from azrender.qt.monitor import JobMonitor
+from azrender.qt.presets import load_recent, remember, resolve_preset, save_recent, settings_store
 from azrender.qt.session import AppSession, SceneInfo
 from azrender.qt.tasks import Task
 from azrender.submit import PreflightBlocked, Submission, scan_scene, submit_scene
@@ -79,6 +80,9 @@ class SubmitDialog(QtWidgets.QDialog):
         self._tasks: set[Task] = set()
         self._progress_total = 0.0
         self._progress_done = 0.0
+        self._scene_text = ""
+        self._submit_task: Task | None = None
+        self._closing = False
         self.setWindowTitle("Render on Azure")
         self.setObjectName("azrenderSubmitDialog")
 
@@ -93,7 +97,16 @@ class SubmitDialog(QtWidgets.QDialog):
         if default is not None:
             self.preset_edit.setText(str(default))
         self.reload_scene()
-        self.resize(760, 640)
+        self.fit_to_screen()
+
+    def fit_to_screen(self, width: int = 760, height: int = 640) -> None:
+        """``width`` x ``height``, or less where the screen (at its scaling) has less room."""
+        screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        if room is not None:
+            width, height = min(width, int(room.width() * 0.95)), min(height, int(room.height() * 0.9))
+        self.setMinimumSize(min(self.minimumSizeHint().width(), width), min(240, height))
+        self.resize(width, height)
 
     # -- building ---------------------------------------------------------------
 
@@ -101,6 +114,9 @@ class SubmitDialog(QtWidgets.QDialog):
         page = QtWidgets.QWidget()
         self.scene_label = QtWidgets.QLabel()
         self.scene_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long scene path must not widen the dialog past the screen: elided, whole in the tooltip.
+        self.scene_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                                       QtWidgets.QSizePolicy.Policy.Preferred)
         self.warning_label = QtWidgets.QLabel()
         self.warning_label.setStyleSheet(f"color: {MISSING_COLOR};")
         self.warning_label.setWordWrap(True)
@@ -111,9 +127,16 @@ class SubmitDialog(QtWidgets.QDialog):
         browse = QtWidgets.QPushButton("…")
         browse.setToolTip("Choose the show's preset (.toml)")
         browse.clicked.connect(self._browse_preset)
+        self.recent_button = QtWidgets.QToolButton()
+        self.recent_button.setText("Recent")
+        self.recent_button.setToolTip("Presets used from this machine, newest first")
+        self.recent_button.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.recent_button.setMenu(QtWidgets.QMenu(self.recent_button))
+        self.recent_button.menu().aboutToShow.connect(self._fill_recent)
         preset_row = QtWidgets.QHBoxLayout()
         preset_row.addWidget(self.preset_edit, 1)
         preset_row.addWidget(browse)
+        preset_row.addWidget(self.recent_button)
 
         self.start_spin = self._frame_spin()
         self.end_spin = self._frame_spin()
@@ -156,6 +179,8 @@ class SubmitDialog(QtWidgets.QDialog):
             0, QtWidgets.QHeaderView.ResizeMode.Stretch
         )
         self.assets_table.verticalHeader().setVisible(False)
+        self.assets_table.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)
+        self.assets_table.setWordWrap(False)
         # Pre-flight findings (what will go wrong on the farm), errors first.
         self.findings_list = QtWidgets.QListWidget()
         self.findings_list.setVisible(False)
@@ -173,20 +198,36 @@ class SubmitDialog(QtWidgets.QDialog):
         self.submit_button = QtWidgets.QPushButton("Submit")
         self.submit_button.setDefault(True)
         self.submit_button.clicked.connect(self.submit)
+        self.cancel_button = QtWidgets.QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the upload; the job is not submitted")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_submit)
         close = QtWidgets.QPushButton("Close")
         close.clicked.connect(self.close)
         buttons = QtWidgets.QHBoxLayout()
         buttons.addWidget(self.progress_bar, 1)
         buttons.addWidget(self.submit_button)
+        buttons.addWidget(self.cancel_button)
         buttons.addWidget(close)
 
+        # On a small or 200 % screen the settings scroll; Submit and Cancel stay in view.
+        body = QtWidgets.QWidget()
+        body_layout = QtWidgets.QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(self.scene_label)
+        body_layout.addWidget(self.warning_label)
+        body_layout.addLayout(form)
+        body_layout.addLayout(files_row)
+        self.assets_table.setMinimumHeight(120)
+        body_layout.addWidget(self.assets_table, 1)
+        body_layout.addWidget(self.findings_list)
+        self.settings_area = QtWidgets.QScrollArea()
+        self.settings_area.setWidgetResizable(True)
+        self.settings_area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.settings_area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.settings_area.setWidget(body)
         layout = QtWidgets.QVBoxLayout(page)
-        layout.addWidget(self.scene_label)
-        layout.addWidget(self.warning_label)
-        layout.addLayout(form)
-        layout.addLayout(files_row)
-        layout.addWidget(self.assets_table, 1)
-        layout.addWidget(self.findings_list)
+        layout.addWidget(self.settings_area, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.status_label)
         return page
@@ -205,13 +246,16 @@ class SubmitDialog(QtWidgets.QDialog):
             info = self.session.scene_info()
         except AzrenderError as exc:
             self.info: SceneInfo | None = None
+            self._scene_text = "No scene"
             self.scene_label.setText("No scene")
             self._say(str(exc), error=True)
             self.submit_button.setEnabled(False)
             self.check_button.setEnabled(False)
             return
         self.info = info
-        self.scene_label.setText(f"<b>{info.scene.name}</b> — {info.scene.parent}  ({info.app})")
+        self._scene_text = f"{info.scene.name} — {info.scene.parent}  ({info.app})"
+        self.scene_label.setToolTip(str(info.scene))
+        self._elide_scene_label()
         self.warning_label.setText(
             "The scene has unsaved changes: the farm renders the file as saved on disk."
             if info.modified else ""
@@ -231,6 +275,16 @@ class SubmitDialog(QtWidgets.QDialog):
             self.layers_list.addItem(item)
         self.submit_button.setEnabled(True)
         self.check_button.setEnabled(True)
+
+    def _elide_scene_label(self) -> None:
+        metrics = self.scene_label.fontMetrics()
+        width = max(self.scene_label.width(), 80)
+        self.scene_label.setText(metrics.elidedText(
+            self._scene_text, QtCore.Qt.TextElideMode.ElideMiddle, width))
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide_scene_label()
 
     def frames(self) -> FrameRange:
         """The frame range from the start/end/step fields."""
@@ -271,6 +325,26 @@ class SubmitDialog(QtWidgets.QDialog):
             self.preset_edit.setText(path)
             self._preset_changed()
 
+    def _fill_recent(self) -> None:
+        menu = self.recent_button.menu()
+        menu.clear()
+        recent = load_recent(settings_store())
+        for path in recent:
+            action = menu.addAction(path)
+            action.triggered.connect(lambda _checked=False, p=path: self._use_preset(p))
+        if not recent:
+            menu.addAction("(no presets used yet)").setEnabled(False)
+
+    def _use_preset(self, path: str) -> None:
+        self.preset_edit.setText(path)
+        self._preset_changed()
+
+    def _remember_preset(self) -> None:
+        scene_dir = self.info.scene.parent if self.info is not None else None
+        path = resolve_preset(self.preset_edit.text(), scene_dir)
+        store = settings_store()
+        save_recent(store, remember(load_recent(store), path))
+
     def _preset_changed(self) -> None:
         try:
             preset, _backend = self.settings()
@@ -285,7 +359,8 @@ class SubmitDialog(QtWidgets.QDialog):
         text = self.preset_edit.text().strip()
         if not text:
             raise UsageError("no preset chosen", hint="pick the show's preset file (.toml)")
-        preset = load_preset(Path(text).expanduser())
+        scene_dir = self.info.scene.parent if self.info is not None else None
+        preset = load_preset(resolve_preset(text, scene_dir))
         backend = self.backend_combo.currentText()
         return preset, None if backend == FROM_PRESET else backend
 
@@ -391,27 +466,63 @@ class SubmitDialog(QtWidgets.QDialog):
             self._say(str(exc), error=True)
             return
         scene, chunk, strict = self.info.scene, self.chunk_spin.value(), self.strict_check.isChecked()
+        missing = self.missing_files()
+        if missing and not strict and not self.confirm(
+            "Files are missing",
+            f"{len(missing)} file(s) the scene needs are missing (first: {missing[0]}).\n"
+            "The farm renders without them. Submit anyway?",
+        ):
+            self._say(f"not submitted: {len(missing)} file(s) missing", error=True)
+            return
+        self._remember_preset()
 
         def work(progress: Progress) -> Submission | Report:
             try:
                 return submit_scene(scene, preset, frames, chunk=chunk, backend=backend,
-                                    wait=False, strict=strict, render=render, progress=progress)
+                                    wait=False, strict=strict, render=render, progress=progress,
+                                    cancelled=lambda: task.cancel_requested)
             except PreflightBlocked as blocked:  # the findings list says why
                 return blocked.report
 
         self.submit_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
         self._say(f"submitting {scene.name}, frames {frames.spec} …")
         task = Task(work)
+        self._submit_task = task
         task.signals.begun.connect(self._progress_begin)
         task.signals.advanced.connect(self._progress_advance)
         task.signals.noted.connect(lambda message: self._say(message))
         task.signals.done.connect(self._submitted)
         task.signals.failed.connect(self._submit_failed)
+        task.signals.cancelled.connect(self._submit_cancelled)
         self._run(task)
+
+    def cancel_submit(self) -> None:
+        """Stop the running submit at its next step; the job is then not submitted."""
+        if self._submit_task is not None:
+            self._submit_task.cancel()
+            self.cancel_button.setEnabled(False)
+            self._say("cancelling …")
+
+    def confirm(self, title: str, question: str) -> bool:
+        """Ask the artist yes or no (a method, so hosts and tests can answer it)."""
+        answer = QtWidgets.QMessageBox.question(self, title, question)
+        return bool(answer == QtWidgets.QMessageBox.StandardButton.Yes)
+
+    def _submit_cancelled(self) -> None:
+        self._submit_finished()
+        self.progress_bar.setValue(0)
+        self._say("cancelled: nothing was submitted (files already uploaded stay for next time)")
+        self._close_if_asked()
+
+    def _submit_finished(self) -> None:
+        self._submit_task = None
+        self.submit_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
 
     def _submitted(self, result: object) -> None:
         if isinstance(result, Report):
-            self.submit_button.setEnabled(True)
+            self._submit_finished()
             self.progress_bar.setValue(0)
             self.show_findings(result)
             self._say(f"not submitted: {result.summary()}; fix the errors listed", error=True)
@@ -420,7 +531,7 @@ class SubmitDialog(QtWidgets.QDialog):
         if result.preflight is not None:
             self.show_findings(result.preflight)
         self.submission = result
-        self.submit_button.setEnabled(True)
+        self._submit_finished()
         self.progress_bar.setValue(self.progress_bar.maximum())
         self._show_assets(result.assets)
         upload = result.upload
@@ -431,9 +542,10 @@ class SubmitDialog(QtWidgets.QDialog):
         self.monitor.watch()
 
     def _submit_failed(self, message: str) -> None:
-        self.submit_button.setEnabled(True)
+        self._submit_finished()
         self.progress_bar.setValue(0)
         self._say(message, error=True)
+        self._close_if_asked()
 
     def _progress_begin(self, label: str, total: float, unit: str) -> None:
         self._progress_total, self._progress_done = total, 0.0
@@ -463,10 +575,30 @@ class SubmitDialog(QtWidgets.QDialog):
         self.status_label.setText(text)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        """Never block the application and never submit behind the artist's back.
+
+        With a submit running the artist is asked; "yes" cancels it and hides the
+        dialog at once, which closes for good when the work has stopped (so no
+        signal reaches a deleted widget); "no" keeps it open.
+        """
+        if self._submit_task is not None:
+            if not self._closing and not self.confirm(
+                "Upload running", "A submit is uploading. Cancel it and close?"):
+                event.ignore()
+                return
+            self._closing = True
+            self.cancel_submit()
+            self.hide()
+            event.ignore()
+            return
         self.monitor.timer.stop()
-        # Let running work finish so no signal reaches a deleted widget.
-        self.pool.waitForDone(10_000)
+        # Checks and refreshes are short reads; a few seconds at most.
+        self.pool.waitForDone(5_000)
         super().closeEvent(event)
+
+    def _close_if_asked(self) -> None:
+        if self._closing:
+            self.close()
 
 
 def show_only(

@@ -16,11 +16,12 @@ that the core already reports to, so the dialog's bar moves with the upload.
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from azrender.errors import AzrenderError
+from azrender.errors import AzrenderError, Cancelled
 from azrender.progress import Progress
 from azrender.qt.binding import QtCore
 
@@ -36,21 +37,36 @@ class TaskSignals(QtCore.QObject):
     ended = QtCore.Signal()
     done = QtCore.Signal(object)  # the function's return value
     failed = QtCore.Signal(str)  # one line, never a traceback or a secret
+    cancelled = QtCore.Signal()  # stopped at the artist's request, before it finished
 
 
 class SignalProgress:
-    """A core :class:`Progress` whose calls become signals (safe from any thread)."""
+    """A core :class:`Progress` whose calls become signals (safe from any thread).
 
-    def __init__(self, signals: TaskSignals) -> None:
+    It is also how a task is stopped: once ``stop`` is set, the next ``begin``,
+    ``advance`` or ``note`` raises :class:`Cancelled` in the work itself, so an
+    upload ends between blocks (its journal lets a later submit resume) and a
+    submit that was cancelled during its upload never reaches the backend.
+    """
+
+    def __init__(self, signals: TaskSignals, stop: threading.Event | None = None) -> None:
         self._signals = signals
+        self._stop = stop or threading.Event()
+
+    def _check(self) -> None:
+        if self._stop.is_set():
+            raise Cancelled("cancelled")
 
     def begin(self, label: str, total: float | None, unit: str = "B") -> None:
+        self._check()
         self._signals.begun.emit(label, float(total or 0), unit)
 
     def advance(self, amount: float = 1) -> None:
+        self._check()
         self._signals.advanced.emit(float(amount))
 
     def note(self, message: str) -> None:
+        self._check()
         self._signals.noted.emit(message)
 
     def end(self) -> None:
@@ -72,12 +88,24 @@ class Task(QtCore.QRunnable):
         super().__init__()
         self.fn = fn
         self.signals = TaskSignals()
+        self._stop = threading.Event()
         # The pool must not delete the runnable while the UI still holds its signals.
         self.setAutoDelete(False)
 
+    def cancel(self) -> None:
+        """Ask the work to stop at its next progress report (from any thread)."""
+        self._stop.set()
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._stop.is_set()
+
     def run(self) -> None:
         try:
-            result = self.fn(SignalProgress(self.signals))
+            result = self.fn(SignalProgress(self.signals, self._stop))
+        except Cancelled:
+            self.signals.cancelled.emit()
+            return
         except Exception as exc:  # reported to the UI; a pool thread has nobody else to tell
             if not isinstance(exc, AzrenderError):
                 log.debug("azrender task failed:\n%s", traceback.format_exc())
