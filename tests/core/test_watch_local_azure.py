@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.core.batch_service import FakeBatchService, NodeResult
@@ -14,13 +15,13 @@ REASON = "azrender: licence unavailable (flexnet): Licensing error: Cannot conne
 SHORT = "azrender: licence failure (flexnet): Licensed number of users already reached."
 
 
-def test_an_unreachable_licence_server_reads_as_the_watchers_reason_and_ends_the_job() -> None:
-    def node(task: dict[str, Any]) -> NodeResult:
-        if task["id"] == "frames-001":
-            return NodeResult(exit_code=EXIT_LICENCE_UNAVAILABLE, stderr=f"Licensing error\n{REASON}\n")
-        return NodeResult()
+def one_task_fails(task_id: str, exit_code: int, stderr: str) -> Callable[[dict[str, Any]], NodeResult]:
+    """A node on which ``task_id`` exits with ``exit_code`` and every other task renders."""
+    return lambda task: NodeResult(exit_code=exit_code, stderr=stderr) if task["id"] == task_id else NodeResult()
 
-    service = FakeBatchService(node)
+
+def test_an_unreachable_licence_server_reads_as_the_watchers_reason_and_ends_the_job() -> None:
+    service = FakeBatchService(one_task_fails("frames-001", EXIT_LICENCE_UNAVAILABLE, f"Licensing error\n{REASON}\n"))
     status = backend(service).submit(make_job("1-4"), wait=True)
     assert service.invalid == []  # exitConditions and onTaskFailure pass the SDK's request models
     first = status.tasks[0]
@@ -39,12 +40,7 @@ def test_an_unreachable_licence_server_reads_as_the_watchers_reason_and_ends_the
 
 
 def test_a_licence_shortage_fails_only_its_own_task_and_the_others_render() -> None:
-    def node(task: dict[str, Any]) -> NodeResult:
-        if task["id"] == "frames-002":
-            return NodeResult(exit_code=EXIT_LICENCE, stderr=f"{SHORT}\n")
-        return NodeResult()
-
-    service = FakeBatchService(node)
+    service = FakeBatchService(one_task_fails("frames-002", EXIT_LICENCE, f"{SHORT}\n"))
     status = backend(service).submit(make_job("1-4"), wait=True)
     by_id = {t.task_id: t for t in status.tasks}
     assert by_id["frames-002"].failure == SHORT.removeprefix("azrender: ")

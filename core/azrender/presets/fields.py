@@ -685,15 +685,25 @@ def check_licence_env(key: str, value: object) -> Problem | None:
     return None
 
 
-def check_identity(key: str, value: object) -> Problem | None:
-    assert isinstance(value, str)
-    if IDENTITY_ID_RE.match(value):
-        return None
-    return (
-        f"`{key}` {_show(value)} is not a user-assigned managed identity resource id",
-        "use /subscriptions/<sub>/resourceGroups/<rg>/providers/"
-        "Microsoft.ManagedIdentity/userAssignedIdentities/<name>",
-    )
+def resource_id_check(pattern: re.Pattern[str], what: str, form: str) -> Check:
+    """A check that a value is an Azure resource id of one kind (``form``: its provider part)."""
+
+    def check(key: str, value: object) -> Problem | None:
+        assert isinstance(value, str)
+        if pattern.match(value):
+            return None
+        return (
+            f"`{key}` {_show(value)} is not {what}",
+            f"use /subscriptions/<sub>/resourceGroups/<rg>/providers/{form}",
+        )
+
+    return check
+
+
+check_identity = resource_id_check(
+    IDENTITY_ID_RE, "a user-assigned managed identity resource id",
+    "Microsoft.ManagedIdentity/userAssignedIdentities/<name>",
+)  # fmt: skip
 
 
 SUBNET_ID_RE = re.compile(
@@ -703,15 +713,10 @@ SUBNET_ID_RE = re.compile(
 )
 
 
-def check_subnet(key: str, value: object) -> Problem | None:
-    assert isinstance(value, str)
-    if SUBNET_ID_RE.match(value):
-        return None
-    return (
-        f"`{key}` {_show(value)} is not a virtual network subnet resource id",
-        "use /subscriptions/<sub>/resourceGroups/<rg>/providers/"
-        "Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>",
-    )
+check_subnet = resource_id_check(
+    SUBNET_ID_RE, "a virtual network subnet resource id",
+    "Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>",
+)  # fmt: skip
 
 
 BLENDER_VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)?$")
