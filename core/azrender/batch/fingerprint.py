@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +35,7 @@ FIELDS: dict[str, str] = {
     "azrender-subnet": "subnet",
 }
 _SECRET_KEYS = frozenset({"accountKey", "sasKey", "password"})
+_URL_QUERY = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*")
 #: Shown as "differ", not by value: hashes say nothing to a reader.
 _HASHED = frozenset({"azrender-mounts", "azrender-start-task"})
 
@@ -49,8 +51,9 @@ def _without_secrets(value: Any) -> Any:
         return {k: _without_secrets(v) for k, v in value.items() if k not in _SECRET_KEYS}
     if isinstance(value, list):
         return [_without_secrets(v) for v in value]
-    if isinstance(value, str) and value.startswith("http") and "?" in value:
-        return value.split("?", 1)[0]
+    if isinstance(value, str):
+        # A SAS changes with every submit (and is a secret): URLs count without their query.
+        return _URL_QUERY.sub(r"\1", value)
     return value
 
 
@@ -64,6 +67,11 @@ def _start_task(start: JSON | None) -> JSON | None:
 
 def pool_fingerprint(spec: Mapping[str, Any]) -> dict[str, str]:
     """The fingerprint of a pool body (BatchPoolSpecification or BatchPoolCreateOptions).
+
+    >>> a = {"startTask": {"commandLine": "curl -o w.whl 'https://s/c/w.whl?se=1&sig=x' && pip"}}
+    >>> b = {"startTask": {"commandLine": "curl -o w.whl 'https://s/c/w.whl?se=2&sig=y' && pip"}}
+    >>> pool_fingerprint(a)["azrender-start-task"] == pool_fingerprint(b)["azrender-start-task"]
+    True
 
     >>> fp = pool_fingerprint({"vmSize": "Standard_D4s_v5", "virtualMachineConfiguration": {
     ...     "imageReference": {"publisher": "canonical", "offer": "o", "sku": "s", "version": "latest"}}})
