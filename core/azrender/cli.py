@@ -27,6 +27,7 @@ from azrender import __version__
 from azrender.backends import BACKENDS, backend_for
 from azrender.errors import EXIT_ERROR, EXIT_JOB_FAILED, AzrenderError, UsageError
 from azrender.model import AssetSet, FrameRange, JobStatus, RenderOptions
+from azrender.outputs import outputs_client
 from azrender.preflight import Report
 from azrender.presets import load_preset
 from azrender.progress import NO_PROGRESS, LineProgress, Progress, RichProgress, human_size
@@ -306,11 +307,7 @@ def submit(
 ) -> None:
     """Submit SCENE for rendering: scan, upload what changed, run the frames."""
     preset = load_preset(preset_path)
-    frames = (
-        FrameRange.parse(frame_spec, max_frames=preset.render.max_frames)
-        if frame_spec is not None
-        else default_frames(scene)
-    )
+    frames = FrameRange.parse(frame_spec) if frame_spec is not None else default_frames(scene)
     width, height = _parse_resolution(resolution)
     render = RenderOptions(
         camera=camera, layers=layers, renderer=renderer, width=width, height=height, threads=threads
@@ -478,7 +475,7 @@ def doctor(preset_path: Path, backend: str | None, as_json: bool) -> None:
 def download(job_id: str, preset_path: Path, dest: Path, as_json: bool) -> None:
     """Download a job's frames and logs; files already here are not downloaded again."""
     preset = load_preset(preset_path)
-    client = container_client(preset.storage.outputs_container, account_url=preset.storage.account_url)
+    client = outputs_client(preset, job_id)
     summary = download_prefix(
         client, f"{check_job_id(job_id)}/", dest, progress=_progress(as_json), missing=f"job {job_id!r}"
     )

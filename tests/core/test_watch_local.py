@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 from azure.storage.blob import ContainerClient
-from tests.node_lines import LINUX_WATCHER
 
 from azrender.local.executor import watcher_reason
 from azrender.node.watch import EXIT_LICENCE
+from azrender.outputs import job_outputs_container
 
 BIN = Path(sys.executable).parent
 BLENDFILES = "helio__blender-asset-tracer/tests/blendfiles"
@@ -71,8 +71,9 @@ def test_licence_failure_ends_the_task_in_seconds_and_status_shows_why(
     status = azrender(env, "status", doc["job_id"], "--preset", str(preset), "--json")
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["tasks"][0]["failure"] == task["failure"]
-    # The task's stderr.txt went to the outputs container with the renderer's line and the reason.
-    log = ContainerClient.from_connection_string(storage_env, "wl-outputs").download_blob(
+    # The task's stderr.txt went to the job's outputs container with the renderer's line and the reason.
+    outputs = job_outputs_container("wl-outputs", doc["job_id"])
+    log = ContainerClient.from_connection_string(storage_env, outputs).download_blob(
         f"{doc['job_id']}/logs/{task['task_id']}/stderr.txt").readall().decode()
     assert LICENCE_LINE in log and log.strip().splitlines()[-1].startswith("azrender: licence failure")
 
@@ -95,5 +96,5 @@ def test_linux_render_tasks_run_under_the_watcher() -> None:
                          chunk_size=1, assets_container="a", outputs_container="o")
     job = build_job(request, BlenderAdapter(), "j1")
     for task in job.tasks:
-        assert task.command_line.startswith(LINUX_WATCHER + "/bin/bash -c 'blender -b ")
+        assert task.command_line.startswith("python3 -m azrender.node run -- /bin/bash -c 'blender -b ")
     assert job.preparation is not None and "node run" not in job.preparation.command_line

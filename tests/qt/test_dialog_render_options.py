@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,9 @@ def test_check_plans_the_job_with_the_chosen_camera_and_layers(
     # ...and Maya's Render gets it: the camera, and the setup layer as its rs_ node.
     lines = [t.command_line for t in planned.job.tasks]
     assert len(lines) == 2
-    assert all('-cam "sideCamShape"' in line and '-rl "rs_fg"' in line for line in lines)
+    for line in lines:  # python3 -m azrender.node run -- /bin/bash -c '<Render words>'
+        words = shlex.split(shlex.split(line)[-1])
+        assert words[words.index("-cam") + 1] == "sideCamShape" and words[words.index("-rl") + 1] == "rs_fg"
     assert not any("defaultRenderLayer" in line for line in lines)
 
 

@@ -1,8 +1,9 @@
 """How a job's nodes reach storage: per-job SAS URLs, or the pool's managed identity.
 
 A SAS is minted per job and is no stronger than the job needs: read+list on the
-assets container, write+create on the outputs container, expiring just after
-the job's wall-clock limit. A user-delegation SAS (signed with a key Azure AD
+assets container (one per show: each show's preset names its own), write+create
+on the job's own outputs container (:mod:`azrender.outputs`, via :func:`for_job`),
+expiring just after the job's wall-clock limit. A user-delegation SAS (signed with a key Azure AD
 hands out, revocable, no account key involved) is used whenever the workstation
 signs in with azure-identity; an account-key SAS only when the environment's
 connection string carries a key (Azurite, key-based accounts)::
@@ -232,6 +233,15 @@ def mint_access(
         expiry=expiry,
         delegation=delegation is not None,
     )
+
+
+def for_job(preset: Preset, outputs_container: str) -> Preset:
+    """``preset`` with ``outputs_container`` (the job's own, :mod:`azrender.outputs`) as its outputs container.
+
+    What :func:`mint_access` and :func:`planned_access` get for a job: its write
+    SAS then covers that job's container and no other.
+    """
+    return replace(preset, storage=replace(preset.storage, outputs_container=outputs_container))
 
 
 def account_name_of(account_url: str) -> str:

@@ -37,7 +37,7 @@ from azure.core.exceptions import (
     ServiceRequestError,
 )
 
-from azrender.batch.access import NodeAccess, mint_access
+from azrender.batch.access import NodeAccess, for_job, mint_access
 from azrender.batch.fingerprint import differences
 from azrender.batch.limits import check_pool_settings
 from azrender.batch.mounts import pool_mounts
@@ -158,7 +158,7 @@ class AzureBatchBackend:
 
     def plan(self, job: JobSpec) -> BatchPlan:
         """The bodies this backend sends for ``job`` (with real secrets: never print unredacted)."""
-        access = self.mint(self.preset, now=self.clock(), environ=self.environ)
+        access = self.mint(for_job(self.preset, job.outputs_container), now=self.clock(), environ=self.environ)
         mounts = pool_mounts(self.preset, self.environ)
         plan = plan_batch(job, self.preset, access, mounts, self.environ, strict=True)
         self._secrets = plan.secrets

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from azrender.batch.access import planned_access
+from azrender.batch.access import for_job, planned_access
 from azrender.batch.backend import check_plan
 from azrender.batch.mounts import pool_mounts
 from azrender.batch.payload import plan_batch
@@ -28,7 +28,7 @@ def dry_run_document(
     job: JobSpec, preset: Preset, *, now: datetime, environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     env = os.environ if environ is None else environ
-    access = planned_access(preset, now=now, environ=env)
+    access = planned_access(for_job(preset, job.outputs_container), now=now, environ=env)
     mounts = pool_mounts(preset, env, dry_run=True)
     plan = plan_batch(job, preset, access, mounts, env).redacted()
     check_plan(plan)

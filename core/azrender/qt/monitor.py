@@ -13,11 +13,11 @@ from pathlib import Path
 
 from azrender.backends import backend_for
 from azrender.model import JobStatus
+from azrender.outputs import outputs_client
 from azrender.presets import Preset
 from azrender.progress import Progress
 from azrender.qt.binding import QtCore, QtGui, QtWidgets
 from azrender.qt.tasks import Task
-from azrender.storage.client import container_client
 from azrender.storage.download import DownloadSummary, download_prefix
 
 COLUMNS = ("Job", "State", "Done", "Failed", "Tasks", "Backend", "Why")
@@ -56,7 +56,7 @@ def task_log(dest: Path, job_id: str, task_id: str) -> Path:
 
 def download_job(preset: Preset, job_id: str, dest: Path, progress: Progress) -> DownloadSummary:
     """A job's frames and logs into ``dest/<job id>/``; only new files move."""
-    client = container_client(preset.storage.outputs_container, account_url=preset.storage.account_url)
+    client = outputs_client(preset, job_id)
     return download_prefix(client, f"{job_id}/", dest / job_id, progress=progress)
 
 

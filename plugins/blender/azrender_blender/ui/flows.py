@@ -13,8 +13,8 @@ from pathlib import Path
 
 from azrender.backends import backend_for
 from azrender.model import FrameRange, JobStatus, RenderOptions
+from azrender.outputs import outputs_client
 from azrender.presets import Preset
-from azrender.storage.client import container_client
 from azrender.storage.download import DownloadSummary, download_prefix
 from azrender.submit import submit_scene
 
@@ -106,7 +106,7 @@ def download_job(
     """Download the job's frames and logs; only files not already here move."""
     dest = job_output_dir(output_dir, job_id)
     reporter.post(state="downloading", message=f"downloading to {dest}", output_dir=str(dest))
-    client = container_client(preset.storage.outputs_container, account_url=preset.storage.account_url)
+    client = outputs_client(preset, job_id)
     summary = download_prefix(client, f"{job_id}/", dest, progress=reporter.progress())
     frames = len(list((dest / "frames").glob("*"))) if (dest / "frames").is_dir() else 0
     if status is not None and status.counts["failed"]:
