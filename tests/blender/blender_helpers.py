@@ -8,8 +8,8 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -112,9 +112,12 @@ def assert_same_as_blender(found: set[Path], ground_truth: set[Path]) -> None:
     assert extra == set(), "the scanner reports files Blender does not use"
 
 
-@dataclass(frozen=True)
-class Built:
-    """One shot built by a given bpy: what the build wrote, and what that Blender says the scene uses."""
+class Built(NamedTuple):
+    """One shot built by a given bpy: what the build wrote, and what that Blender says the scene uses.
+
+    A NamedTuple, not a dataclass: tests/test_cli_scan.py loads this module by
+    path without registering it, and dataclasses need the module registered.
+    """
 
     scene: Path
     blender: str
