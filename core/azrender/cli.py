@@ -307,7 +307,11 @@ def submit(
 ) -> None:
     """Submit SCENE for rendering: scan, upload what changed, run the frames."""
     preset = load_preset(preset_path)
-    frames = FrameRange.parse(frame_spec) if frame_spec is not None else default_frames(scene)
+    frames = (
+        FrameRange.parse(frame_spec, max_frames=preset.render.max_frames)
+        if frame_spec is not None
+        else default_frames(scene)
+    )
     width, height = _parse_resolution(resolution)
     render = RenderOptions(
         camera=camera, layers=layers, renderer=renderer, width=width, height=height, threads=threads

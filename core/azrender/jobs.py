@@ -20,6 +20,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from azrender.apps import AppAdapter, RenderInvocation
+from azrender.batch.bootstrap import (
+    NodeBundleRef,
+    bootstrap_commands,
+    bootstrap_resource,
+    node_python,
+    version_environment,
+)
 from azrender.local.node import PREPARATION_TASK_ID, RELEASE_TASK_ID
 from azrender.model import (
     FrameRange,
@@ -75,31 +82,45 @@ class JobRequest:
     render: RenderOptions = field(default_factory=RenderOptions)
 
 
-# The node's Python: Windows installs name it ``python`` (there is no python3.exe).
-_NODE_PYTHON = {"linux": "python3", "windows": "python"}
+def node_ref(node: NodeBundleRef | None = None) -> NodeBundleRef:
+    """``node``, or this client's own node bundle (what ``submit`` stages)."""
+    if node is not None:
+        return node
+    from azrender.batch.bundle import running_ref  # builds the wheel's hash once per process
+
+    return running_ref()
 
 
-def node_sync_command(job_id: str, node_os: str = "linux") -> str:
+def node_sync_command(job_id: str, node_os: str = "linux", node: NodeBundleRef | None = None) -> str:
     """The job preparation command: bring exactly this job's assets to the node.
 
-    >>> node_sync_command("j"), node_sync_command("j", "windows")
-    ('python3 -m azrender.node sync --job j', 'python -m azrender.node sync --job j')
+    It runs inside the preparation task's shell, after the bootstrap
+    (:mod:`azrender.batch.bootstrap`) installed the bundle's Python.
+
+    >>> ref = NodeBundleRef("b1", "0.1.0")
+    >>> print(node_sync_command("j", node=ref))
+    "$AZ_BATCH_NODE_SHARED_DIR/azrender/b1/venv/bin/python" -m azrender.node sync --job j
+    >>> print(node_sync_command("j", "windows", ref))
+    C:\\ProgramData\\azrender\\b1\\python\\python.exe -m azrender.node sync --job j
     """
-    return f"{_NODE_PYTHON[node_os]} -m azrender.node sync --job {job_id}"
+    return f"{node_python(node_ref(node), node_os, in_shell=True)} -m azrender.node sync --job {job_id}"
 
 
-def node_release_command(job_id: str, node_os: str = "linux") -> str:
-    """The job release command: remove the job's files from the node."""
-    return f"{_NODE_PYTHON[node_os]} -m azrender.node release --job {job_id}"
+def node_release_command(
+    job_id: str, node_os: str = "linux", node: NodeBundleRef | None = None, *, in_shell: bool = False
+) -> str:
+    """The job release command: remove the job's files from the node (``in_shell``: inside a chain)."""
+    return f"{node_python(node_ref(node), node_os, in_shell=in_shell)} -m azrender.node release --job {job_id}"
 
 
-def watched(command_line: str, node_os: str = "linux") -> str:
+def watched(command_line: str, node_os: str = "linux", node: NodeBundleRef | None = None) -> str:
     """``command_line`` run under the node's watcher (:mod:`azrender.node.watch`).
 
     The watcher ends the renderer within seconds when it prints a known licence
     (exit 64) or missing plug-in (exit 65) failure, instead of letting it hang
     until the task's wall-clock limit; the renderer's own command line stays
-    readable after ``--``, written exactly as it runs unwatched.
+    readable after ``--``, written exactly as it runs unwatched. The watcher is
+    the node bundle's Python (:func:`azrender.batch.bootstrap.node_python`).
 
     On Linux nodes the words after ``--`` are the renderer's argv (Batch splits
     the line as a shell would). On Windows nodes nothing splits it reliably
@@ -107,12 +128,13 @@ def watched(command_line: str, node_os: str = "linux") -> str:
     the watcher starts the raw text after ``azrender.node run --`` from its own
     command line, unchanged (:func:`azrender.node.watch.popen_command`).
 
-    >>> watched("blender -b a.blend")
-    'python3 -m azrender.node run -- blender -b a.blend'
-    >>> print(watched('cmd /c "x.exe -o:"a b""', "windows"))
-    python -m azrender.node run -- cmd /c "x.exe -o:"a b""
+    >>> ref = NodeBundleRef("b1", "0.1.0")
+    >>> print(watched("blender -b a.blend", node=ref))
+    /bin/bash -c 'exec "$AZ_BATCH_NODE_SHARED_DIR/azrender/b1/venv/bin/python" "$@"' azrender-node -m azrender.node run -- blender -b a.blend
+    >>> print(watched('cmd /c "x.exe -o:"a b""', "windows", ref))
+    C:\\ProgramData\\azrender\\b1\\python\\python.exe -m azrender.node run -- cmd /c "x.exe -o:"a b""
     """
-    return f"{_NODE_PYTHON[node_os]} -m azrender.node run -- {command_line}"
+    return f"{node_python(node_ref(node), node_os)} -m azrender.node run -- {command_line}"
 
 
 def shell_chain(commands: tuple[str, ...] | list[str], node_os: str = "linux") -> str:
@@ -166,26 +188,37 @@ def with_prefix(command_line: str, prefix: tuple[str, ...], node_os: str = "linu
 _CMD_C = 'cmd /c "'
 
 
-def preparation_task(job_id: str, plan: StoragePlan, environment: dict[str, str]) -> TaskSpec:
-    """The job preparation task: mount (if the plan mounts per job), then bring the job's files.
+def preparation_task(
+    job_id: str, plan: StoragePlan, environment: dict[str, str], node: NodeBundleRef | None = None
+) -> TaskSpec:
+    """The job preparation task: install the node bundle, mount (if the plan mounts per job),
+    then bring the job's files.
 
-    With ``sync_tool = "azcopy"`` the job's folder arrives as Batch resource
-    files (the asset list among them) and azcopy fetches the assets; otherwise
-    ``python3 -m azrender.node sync`` reads the manifest and fetches both.
+    The bundle arrives as a resource file and installs into its own environment
+    unless the node has it (:mod:`azrender.batch.bootstrap`). With ``sync_tool =
+    "azcopy"`` the job's folder arrives as Batch resource files too (the asset list
+    among them) and azcopy fetches the assets; otherwise ``azrender.node sync``
+    reads the manifest and fetches both.
     """
     with_azcopy = plan.sync_tool == "azcopy"
-    sync = azcopy.preparation_commands(job_id) if with_azcopy else (node_sync_command(job_id, plan.node_os),)
+    ref = node_ref(node)
+    sync = azcopy.preparation_commands(job_id) if with_azcopy else (node_sync_command(job_id, plan.node_os, ref),)
+    job_files = (ResourceFileSpec(job_prefix(job_id)),) if with_azcopy else ()
     return TaskSpec(
         task_id=PREPARATION_TASK_ID,
-        command_line=shell_chain((*plan.job_commands, *sync), plan.node_os),
+        command_line=shell_chain((*bootstrap_commands(ref, plan.node_os), *plan.job_commands, *sync), plan.node_os),
         environment=environment,
-        display_name="sync assets to the node" + (" (azcopy)" if with_azcopy else ""),
-        resource_files=(ResourceFileSpec(job_prefix(job_id)),) if with_azcopy else (),
+        display_name="install azrender and sync assets to the node" + (" (azcopy)" if with_azcopy else ""),
+        resource_files=(bootstrap_resource(ref), *job_files),
     )
 
 
 def build_job(
-    request: JobRequest, adapter: AppAdapter, job_id: str, plan: StoragePlan | None = None
+    request: JobRequest,
+    adapter: AppAdapter,
+    job_id: str,
+    plan: StoragePlan | None = None,
+    node: NodeBundleRef | None = None,
 ) -> JobSpec:
     """The full job: preparation, one task per frame chunk, release.
 
@@ -203,6 +236,7 @@ def build_job(
     plan = plan or blob_copy_plan()
     jobs_root, output_dir, sep = _NODE_DIRS[plan.node_os]
     node_scene = plan.pathmap.to_node(request.scene)
+    ref = node_ref(node)
     remap_script = sep.join((jobs_root, job_id, REMAP_SCRIPT_NAME))
     node_env = {"AZRENDER_ASSETS_CONTAINER": request.assets_container}
     job = JobSpec(
@@ -217,13 +251,15 @@ def build_job(
         node_scene=node_scene,
         output_format=request.output_format,
         render=request.render,
-        preparation=preparation_task(job_id, plan, node_env),
+        preparation=preparation_task(job_id, plan, node_env, ref),
+        # Every node command checks it runs the submitter's azrender (commonEnvironmentSettings).
+        environment=version_environment(ref),
         release=TaskSpec(
             task_id=RELEASE_TASK_ID,
             # A job's own mount goes first, before its files are removed.
             command_line=shell_chain((*plan.release_commands, (
                 azcopy.release_command(job_id) if plan.sync_tool == "azcopy"
-                else node_release_command(job_id, plan.node_os)
+                else node_release_command(job_id, plan.node_os, ref, in_shell=bool(plan.release_commands))
             )), plan.node_os),
             environment=node_env,
             display_name="remove the job's files from the node",
@@ -243,7 +279,7 @@ def build_job(
         job.tasks.append(
             TaskSpec(
                 task_id=task_id,
-                command_line=with_prefix(watched(adapter.command_line(invocation), plan.node_os),
+                command_line=with_prefix(watched(adapter.command_line(invocation), plan.node_os, ref),
                                          plan.task_prefix, plan.node_os),
                 frames=chunk.frames,
                 output_files=(

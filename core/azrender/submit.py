@@ -12,12 +12,21 @@ Each step is also usable alone: :func:`scan_scene`, :func:`upload_assets`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from azrender.apps import AppAdapter, adapter_for_scene
 from azrender.backends import Backend, backend_for
-from azrender.errors import EXIT_MISSING, AzrenderError, SceneError, UsageError, WaitInterrupted
+from azrender.batch.bundle import stage_job_bundle, targets_for
+from azrender.errors import (
+    EXIT_MISSING,
+    AzrenderError,
+    Cancelled,
+    SceneError,
+    UsageError,
+    WaitInterrupted,
+)
 from azrender.jobs import JobRequest, build_job, new_job_id
 from azrender.model import AssetSet, FrameRange, JobSpec, JobStatus, RenderOptions
 from azrender.paths import mirror_key
@@ -131,6 +140,15 @@ class Submission:
     preflight: Report | None = None
 
 
+def _local_blenders(job: JobSpec) -> tuple[str, ...] | None:
+    """The versions of the Blenders the local node would pick from (asked, not assumed)."""
+    if job.app != "blender" or not job.app_version:
+        return None
+    from azrender.local.blenders import installed_blenders
+
+    return tuple(b.text for b in installed_blenders())
+
+
 def plan_job(
     scene: Path,
     adapter: AppAdapter,
@@ -170,13 +188,16 @@ def submit_scene(
     output_dir: Path | None = None,
     progress: Progress = NO_PROGRESS,
     cancel_on_interrupt: bool = False,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> Submission:
     """Scan, check, upload what changed, write the job manifest and hand the job to a backend.
 
     The pre-flight report (:mod:`azrender.preflight`) is computed before any
     upload; its errors stop the submit unless ``force``. With ``dry_run``
     nothing is uploaded, no backend is contacted and nothing blocks; the
-    returned Submission carries the planned job and the report.
+    returned Submission carries the planned job and the report. ``cancelled``
+    is asked once more after the upload: a front end's Cancel that came too
+    late to stop the upload still keeps the job from being submitted.
     """
     # Choose the backend first: a backend that cannot run should fail before any upload.
     runner = None if dry_run else backend_for(preset, backend)
@@ -190,7 +211,8 @@ def submit_scene(
     facts = scene_facts(adapter, assets.scene)
     job.app_version = assets.app_version or ""
     report = run_checks(
-        PreflightInput(assets, plan, preset, job, on_azure=on_azure, scene=facts, output_dir=output_dir),
+        PreflightInput(assets, plan, preset, job, on_azure=on_azure, scene=facts, output_dir=output_dir,
+                       local_blenders=None if on_azure else _local_blenders(job)),
         strict=strict,
     )
     if runner is None:
@@ -219,10 +241,14 @@ def submit_scene(
     if plan.sync_tool == "azcopy":  # the node's azcopy reads the job's asset list from the job's folder
         job_files[azcopy.LIST_NAME] = azcopy.list_of_files(entries).encode()
     write_job(client, job.job_id, entries, job_files, layout=preset.storage.layout)
+    if on_azure:  # the node code travels with the job (the local backend stages its own)
+        stage_job_bundle(client, job, targets_for(plan.node_os))
     # The job's own outputs container (azrender.outputs): its tasks' write SAS covers it alone.
     outputs = container_client(job.outputs_container, account_url=preset.storage.account_url)
     ensure_container(outputs)
 
+    if cancelled():  # the last moment a Cancel can still keep the job from starting
+        raise Cancelled(f"cancelled: job {job.job_id} was not submitted (its uploaded files stay)")
     status = runner.submit(job, wait=False, progress=progress)
     if wait:
         status = wait_for_job(runner, job.job_id, cancel_on_interrupt=cancel_on_interrupt,

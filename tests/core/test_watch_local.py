@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from azure.storage.blob import ContainerClient
+from tests.node_lines import LINUX_WATCHER
 
 from azrender.local.executor import watcher_reason
 from azrender.node.watch import EXIT_LICENCE
@@ -96,5 +97,5 @@ def test_linux_render_tasks_run_under_the_watcher() -> None:
                          chunk_size=1, assets_container="a", outputs_container="o")
     job = build_job(request, BlenderAdapter(), "j1")
     for task in job.tasks:
-        assert task.command_line.startswith("python3 -m azrender.node run -- /bin/bash -c 'blender -b ")
+        assert task.command_line.startswith(LINUX_WATCHER + "/bin/bash -c 'blender -b ")
     assert job.preparation is not None and "node run" not in job.preparation.command_line
