@@ -473,7 +473,7 @@ def doctor(preset_path: Path, backend: str | None, as_json: bool) -> None:
 @main.command()
 @click.argument("job_id")
 @preset_option
-@click.option("--dest", required=True, type=click.Path(path_type=Path, file_okay=False), help="Folder for frames and logs.")
+@click.option("--dest", required=True, type=click.Path(path_type=Path), help="Folder for frames and logs (created if missing).")
 @json_option
 @friendly_errors
 def download(job_id: str, preset_path: Path, dest: Path, as_json: bool) -> None:

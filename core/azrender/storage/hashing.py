@@ -116,7 +116,10 @@ class HashCache:
         self._defer_depth = 0
 
     def _open(self) -> sqlite3.Connection | None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None  # an unusable cache folder: hash every time (the journal says why)
         for attempt in range(2):
             conn: sqlite3.Connection | None = None
             try:

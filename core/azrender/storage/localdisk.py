@@ -29,6 +29,8 @@ _REASONS: dict[int, tuple[str, str]] = {
     errno.EACCES: ("permission denied", "choose {other} you can write to, or fix its permissions"),
     errno.EPERM: ("permission denied", "choose {other} you can write to, or fix its permissions"),
     errno.ENOTDIR: ("a part of the path is a file, not a folder", "choose {other}"),
+    # mkdir(exist_ok=True) on a path that is a file (nothing here creates with O_EXCL)
+    errno.EEXIST: ("a part of the path is a file, not a folder", "choose {other}"),
     errno.EISDIR: ("it is a folder, not a file", "choose {other}"),
     errno.ENAMETOOLONG: ("the name is too long for this file system", "choose {other}"),
 }
