@@ -94,7 +94,9 @@ def remap_scene(
             path = cmds.referenceQuery(ref_node, filename=True, withoutCopyNumber=True)
         except RuntimeError:
             continue  # sharedReferenceNode and friends
-        try:  # the path as the file wrote it: what the scan resolved
+        # the path as the file wrote it, what the scan resolved (referenceQuery -filename
+        # -unresolvedName -withoutCopyNumber: flags in Maya's signatures, the types-maya stubs)
+        try:
             written = str(cmds.referenceQuery(ref_node, filename=True, unresolvedName=True,
                                               withoutCopyNumber=True))
         except (RuntimeError, TypeError):
