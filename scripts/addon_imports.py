@@ -29,7 +29,8 @@ BLENDER_MODULES = frozenset({"bpy", "bpy_extras", "bl_ui", "bl_operators", "addo
 
 
 # Imported by azrender modules the add-on loads, but only inside code that the command line alone
-# runs; the extension tests install the zip with these absent and submit through the panel.
+# runs; the extension tests install the zip and submit through the panel with click absent. (rich
+# is bundled all the same while the render node's code needs it: see node_requirements.)
 CLI_ONLY = {
     "rich": "azrender.progress.RichProgress draws the command line's bars (imported when created)",
     "click": "azrender.cli",
@@ -89,26 +90,27 @@ def _catches_import_error(node: ast.Try) -> bool:
     return False
 
 
+def _block(statements: list[ast.stmt]) -> ast.Module:
+    return ast.Module(body=statements, type_ignores=[])
+
+
 def _imports(tree: ast.AST, package: str, optional: bool = False) -> Iterator[tuple[str, bool]]:
     """(dotted name, optional) for every import in ``tree``; relative ones resolved against ``package``.
 
-    Optional: inside ``try: ... except ImportError`` (a fallback the code can live without).
+    Optional: inside ``try: ... except ImportError`` (bundled when installed here; the
+    handler's fallback import is not followed) or one branch of a Python-version test.
     """
     for node in ast.iter_child_nodes(tree):
         if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.orelse:
-                yield from _imports(child, package, optional)
+            yield from _imports(_block(node.orelse), package, optional)
             continue
         if isinstance(node, ast.If) and _is_version_test(node.test):
             # Which branch needs what is the requirement markers' job (pyproject.toml).
-            for child in (*node.body, *node.orelse):
-                yield from _imports(child, package, True)
+            yield from _imports(_block([*node.body, *node.orelse]), package, True)
             continue
         if isinstance(node, ast.Try) and _catches_import_error(node):
-            for child in node.body:
-                yield from _imports(child, package, True)
-            for other in (*node.handlers, *node.orelse, *node.finalbody):
-                yield from _imports(other, package, optional)
+            yield from _imports(_block(node.body), package, True)
+            yield from _imports(_block([*node.orelse, *node.finalbody]), package, optional)
             continue
         if isinstance(node, ast.Import):
             yield from ((alias.name, optional) for alias in node.names)
@@ -133,6 +135,11 @@ def _entry_point_modules(repo: Path) -> list[str]:
 
 def imported_modules(repo: Path) -> dict[str, bool]:
     """Third-party dotted module names the add-on's code can import -> whether it can do without."""
+    return _walk(repo)[0]
+
+
+def _walk(repo: Path) -> tuple[dict[str, bool], set[Path]]:
+    """(:func:`imported_modules`, the azrender files the walk reached)."""
     roots = _local_roots(repo)
     todo = [roots["azrender_blender"] / "__init__.py"]
     todo += [f for m in _entry_point_modules(repo) if (f := _module_file(roots, m)) is not None]
@@ -153,7 +160,25 @@ def imported_modules(repo: Path) -> dict[str, bool]:
                         todo.append(found)
             elif parts[0] not in sys.stdlib_module_names and parts[0] not in BLENDER_MODULES | CLI_ONLY.keys():
                 outside[dotted] = outside.get(dotted, True) and optional
-    return outside
+    return outside, seen
+
+
+def node_requirements(repo: Path) -> list[str]:
+    """What a submit packs for the render node from this installation, when the add-on submits.
+
+    ``azrender.batch.bundle`` builds the node bundle from the installed
+    distributions of its ``NODE_REQUIREMENTS`` (read from the source, not imported),
+    so an add-on that reaches that module needs them installed too.
+    """
+    bundle = repo / "core" / "azrender" / "batch" / "bundle.py"
+    if bundle not in _walk(repo)[1]:
+        return []
+    for node in ast.parse(bundle.read_text(encoding="utf-8")).body:
+        targets = [node.target] if isinstance(node, ast.AnnAssign) else getattr(node, "targets", [])
+        if any(isinstance(t, ast.Name) and t.id == "NODE_REQUIREMENTS" for t in targets):
+            value = ast.literal_eval(node.value)  # type: ignore[arg-type]
+            return [str(v) for v in value]
+    raise AddonImportError(f"{bundle}: no NODE_REQUIREMENTS found (the node bundle's requirements)")
 
 
 def _provided_modules() -> dict[str, str]:
@@ -199,6 +224,7 @@ def distributions_for(modules: dict[str, bool]) -> set[str]:
 def requirements_for_addon(repo: Path, python_version: str) -> list[str]:
     """pip requirement strings for the add-on on one Python (``"3.13"``), sorted."""
     needed = distributions_for(imported_modules(repo))
+    needed |= {canonicalize_name(Requirement(r).name) for r in node_requirements(repo)}
     declared = {canonicalize_name(Requirement(r).name): Requirement(r) for r in
                 tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]}
     environment = {"python_version": python_version, "python_full_version": f"{python_version}.0"}

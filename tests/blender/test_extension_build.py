@@ -44,24 +44,51 @@ def _cannot_build(message: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def extension_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The extension for this machine's platform (the azrender wheel + downloaded dependency wheels).
+def extension_zips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """One build for every platform (the azrender wheel + downloaded dependency wheels).
 
     The wheels are kept in .tools/blender-wheels, so the package index is asked once per machine.
     """
     root = tmp_path_factory.mktemp("extension")
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--platform", "current", "--dist", str(root / "dist"),
-         "--work", str(root / "work"), "--wheel-cache", str(WHEEL_CACHE)],
+        [sys.executable, str(SCRIPT), "--dist", str(root / "dist"), "--work", str(root / "work"),
+         "--wheel-cache", str(WHEEL_CACHE)],
         capture_output=True, text=True, timeout=900, check=False,
     )
     if proc.returncode != 0 and "downloading" in proc.stderr and "wheels for Python" in proc.stderr:
         _cannot_build(f"the package index cannot be reached: {proc.stderr.strip()[-300:]}")
     assert proc.returncode == 0, proc.stderr
-    (line,) = proc.stdout.strip().splitlines()
-    archive = Path(line)
-    assert archive.name == f"azrender-0.1.0-{build.current_platform().replace('-', '_')}.zip"
+    archives = [Path(line) for line in proc.stdout.strip().splitlines()]
+    assert [a.name for a in archives] == [f"azrender-0.1.0-{p.replace('-', '_')}.zip" for p in build.PLATFORM_TAGS]
+    return archives
+
+
+@pytest.fixture(scope="module")
+def extension_zip(extension_zips: list[Path]) -> Path:
+    """The zip for this machine's platform."""
+    (archive,) = [a for a in extension_zips if a.name.endswith(f"-{build.current_platform().replace('-', '_')}.zip")]
     return archive
+
+
+def test_blenders_repository_takes_each_zip_for_its_platform_and_both_pythons(
+    extension_zips: list[Path], tmp_path: Path
+) -> None:
+    """Blender's own extension repository generator (``server-generate``) lists the four zips."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for archive in extension_zips:
+        (repo / archive.name).symlink_to(archive)
+    python = _blender_python("5.3")
+    proc = subprocess.run([str(python), str(_blender_ext(python)), "server-generate", "--repo-dir", str(repo)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    listed = json.loads((repo / "index.json").read_text())["data"]
+    assert sorted((e["archive_url"], tuple(e["platforms"]), tuple(e["python_versions"])) for e in listed) == sorted(
+        (f"./{a.name}", (p,), ("3.11", "3.13")) for a, p in zip(extension_zips, build.PLATFORM_TAGS, strict=True))
+    for archive in extension_zips:  # and its validator accepts each
+        check = subprocess.run([str(python), str(_blender_ext(python)), "validate", str(archive)],
+                               capture_output=True, text=True, timeout=120, check=False)
+        assert check.returncode == 0 and "Success" in check.stdout, check.stdout + check.stderr
 
 
 def test_manifest_has_the_required_keys(extension_zip: Path) -> None:
@@ -104,10 +131,11 @@ def test_zip_layout_and_bundled_wheels(extension_zip: Path) -> None:
                    "azure_identity", "azure_core", "blender_asset_tracer", "fileseq", "xxhash",
                    "platformdirs", "requests", "cryptography", "cffi", "charset_normalizer"):
         assert needed in projects, needed
-    # Only what the add-on imports: the command line's packages stay out. (olefile is in: a scan
-    # loads every application adapter to find the scene's, and the 3ds Max one imports it.)
-    assert "olefile" in projects
-    assert not projects & {"click", "rich", "pygments", "markdown_it_py", "mdurl"}
+    # Only what the add-on imports: the command line's click stays out. (olefile is in: a scan
+    # loads every application adapter to find the scene's, and the 3ds Max one imports it; rich
+    # too: a submit packs the render node's code from what is installed, and the node uses it.)
+    assert {"olefile", "rich", "packaging"} <= projects
+    assert "click" not in projects and "pip" not in projects
     tags = build.PLATFORM_TAGS[build.current_platform()]
     by_project: dict[str, set[str]] = {}
     for wheel in wheels:
@@ -290,12 +318,13 @@ def test_zip_installs_registers_and_submits_in_each_blender(
     assert out["install"] == ["FINISHED"] and out["enabled"] and out["panel"]
     assert out["operators"] == ["check_dependencies", "download", "open_output", "refresh_presets",
                                 "report", "submit"]
-    assert out["after"] == ["azrender", "azure", "xxhash"]
+    assert out["after"] == ["azrender", "azure", "rich", "xxhash"]
     site_packages = user / "extensions" / ".local" / "lib" / f"python{out['python'][0]}.{out['python'][1]}"
     assert Path(out["azrender_file"]).is_relative_to(site_packages)
     abi = f"cpython-{out['python'][0]}{out['python'][1]}"
     assert Path(out["xxhash_file"]).is_relative_to(site_packages) and abi in Path(out["xxhash_file"]).name
-    # The operator's submit planned the job (dry run) with nothing of the command line's loaded.
+    # The operator's submit planned the job (dry run) with nothing of the command line's loaded
+    # (rich is in the zip for the render node, never imported by the add-on).
     assert out["submit"] == ["FINISHED"]
     assert out["job_error"] == "stopped after the dry run"
     (lines,) = out["planned"]
