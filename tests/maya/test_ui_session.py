@@ -105,3 +105,13 @@ def test_unsaved_scene_is_a_one_line_error(tmp_path: Path) -> None:
     cmds.file = lambda *a, **k: ""  # type: ignore[method-assign]
     with pytest.raises(AzrenderError, match="never been saved"):
         MayaSession(cmds).scene_info()
+
+
+def test_missing_reference_warns_in_app_as_headless(tmp_path: Path) -> None:
+    scene = _scene(tmp_path, 'file -r -ns "gone" -rfn "goneRN" "gone.ma";\n')
+    in_app = MayaSession(SceneFileCmds(scene)).dependencies()
+    headless = scan_maya(scene)
+    for found in (in_app, headless):
+        [warning] = found.warnings
+        assert warning.startswith(f"reference {tmp_path / 'gone.ma'} (") and warning.endswith("are unknown")
+        assert [a.path for a in found.missing] == [tmp_path / "gone.ma"]

@@ -396,10 +396,10 @@ def _scan_file(
             if asset.exists:
                 _scan_file(asset.path, project, env, result, visited, f"{asset.path.name}: ", resolved)
             else:
-                _warn_unknown(result, asset, path)
+                warn_unknown_reference(result, asset, path)
 
 
-def _warn_unknown(result: AssetSet, asset: Asset, referring_file: Path) -> None:
+def warn_unknown_reference(result: AssetSet, asset: Asset, referring_file: Path) -> None:
     """One warning per missing reference: what it needs cannot be scanned (its subtree is unknown)."""
     head = f"reference {asset.path} "
     if not any(w.startswith(head) for w in result.warnings):

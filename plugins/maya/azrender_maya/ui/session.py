@@ -20,7 +20,7 @@ from azrender_maya.cmds_protocol import SceneCmds
 from azrender_maya.colour import GLOBALS_NODE, colour_config_assets
 from azrender_maya.mel import MayaNode, MayaScene
 from azrender_maya.project import MayaProject, project_at, resolve_maya_path
-from azrender_maya.scan import PATH_ATTRIBUTES, _Context, node_assets
+from azrender_maya.scan import PATH_ATTRIBUTES, _Context, node_assets, warn_unknown_reference
 
 # Attributes read per node type, long name -> the key the headless table uses.
 _EXTRA: dict[str, dict[str, str]] = {
@@ -150,5 +150,9 @@ class MayaSession:
                                       project=project, env=None)
             for asset in resolved_assets(found, AssetKind.REFERENCE, "file -r"):
                 result.add(asset)
-                if asset.exists and asset.path.suffix.lower() in (".ma", ".mb"):
+                if asset.path.suffix.lower() not in (".ma", ".mb"):
+                    continue
+                if asset.exists:
                     self._references(asset.path, scene, project, result, seen)
+                else:
+                    warn_unknown_reference(result, asset, parent)
