@@ -20,39 +20,17 @@ from azrender.errors import AzrenderError, UsageError
 from azrender.model import AssetSet, FrameRange, RenderOptions
 from azrender.preflight import Report
 from azrender.presets import Preset, load_preset
-from azrender.progress import Progress
+from azrender.progress import Progress, human_size
 from azrender.qt.binding import QtCore, QtGui, QtWidgets
+from azrender.qt.files import MISSING_COLOR, FilesPanel
 from azrender.qt.monitor import JobMonitor
-from azrender.qt.presets import load_recent, remember, resolve_preset, save_recent, settings_store
+from azrender.qt.presets import PresetPicker
 from azrender.qt.session import AppSession, SceneInfo
 from azrender.qt.tasks import Task
 from azrender.submit import PreflightBlocked, Submission, scan_scene, submit_scene
 
 PRESET_ENV = "AZRENDER_PRESET"
 FROM_PRESET = "from preset"
-ASSET_COLUMNS = ("File", "Kind", "Size", "Used by")
-MISSING_COLOR = "#d9534f"
-#: Pre-flight severities as the findings list shows them.
-SEVERITY_COLORS = {"error": MISSING_COLOR, "warning": "#c77c02", "info": "#31708f"}
-
-
-def human_size(n: int | None) -> str:
-    """``1536`` -> ``1.5 KB``."""
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
-
-
-def assets_summary(assets: AssetSet) -> str:
-    """One line: how many files, how big, how many missing."""
-    missing = len(assets.missing)
-    text = f"{len(assets.assets)} files, {human_size(assets.total_bytes)}"
-    return text + (f", {missing} missing" if missing else ", none missing")
 
 
 class SubmitDialog(QtWidgets.QDialog):
@@ -121,22 +99,9 @@ class SubmitDialog(QtWidgets.QDialog):
         self.warning_label.setStyleSheet(f"color: {MISSING_COLOR};")
         self.warning_label.setWordWrap(True)
 
-        self.preset_edit = QtWidgets.QLineEdit()
-        self.preset_edit.setPlaceholderText("the show's preset, e.g. shows/abc.toml")
-        self.preset_edit.editingFinished.connect(self._preset_changed)
-        browse = QtWidgets.QPushButton("…")
-        browse.setToolTip("Choose the show's preset (.toml)")
-        browse.clicked.connect(self._browse_preset)
-        self.recent_button = QtWidgets.QToolButton()
-        self.recent_button.setText("Recent")
-        self.recent_button.setToolTip("Presets used from this machine, newest first")
-        self.recent_button.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.recent_button.setMenu(QtWidgets.QMenu(self.recent_button))
-        self.recent_button.menu().aboutToShow.connect(self._fill_recent)
-        preset_row = QtWidgets.QHBoxLayout()
-        preset_row.addWidget(self.preset_edit, 1)
-        preset_row.addWidget(browse)
-        preset_row.addWidget(self.recent_button)
+        self.preset_picker = PresetPicker()
+        self.preset_picker.chosen.connect(self._preset_changed)
+        self.preset_edit = self.preset_picker.edit
 
         self.start_spin = self._frame_spin()
         self.end_spin = self._frame_spin()
@@ -161,7 +126,7 @@ class SubmitDialog(QtWidgets.QDialog):
         self.strict_check = QtWidgets.QCheckBox("Refuse to submit when files are missing")
 
         form = QtWidgets.QFormLayout()
-        form.addRow("Preset", preset_row)
+        form.addRow("Preset", self.preset_picker)
         form.addRow("Frames", frames_row)
         form.addRow("Renderer", self.renderer_label)
         form.addRow("Camera", self.camera_combo)
@@ -169,24 +134,11 @@ class SubmitDialog(QtWidgets.QDialog):
         form.addRow("Backend", self.backend_combo)
         form.addRow("", self.strict_check)
 
-        self.check_button = QtWidgets.QPushButton("Check files")
-        self.check_button.clicked.connect(self.check_dependencies)
-        self.assets_label = QtWidgets.QLabel("Files not checked yet")
-        self.assets_table = QtWidgets.QTableWidget(0, len(ASSET_COLUMNS))
-        self.assets_table.setHorizontalHeaderLabels(list(ASSET_COLUMNS))
-        self.assets_table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.assets_table.horizontalHeader().setSectionResizeMode(
-            0, QtWidgets.QHeaderView.ResizeMode.Stretch
-        )
-        self.assets_table.verticalHeader().setVisible(False)
-        self.assets_table.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)
-        self.assets_table.setWordWrap(False)
-        # Pre-flight findings (what will go wrong on the farm), errors first.
-        self.findings_list = QtWidgets.QListWidget()
-        self.findings_list.setVisible(False)
-        files_row = QtWidgets.QHBoxLayout()
-        files_row.addWidget(self.assets_label, 1)
-        files_row.addWidget(self.check_button)
+        self.files = FilesPanel()
+        self.files.check_button.clicked.connect(self.check_dependencies)
+        # The parts hosts and tests reach for by name.
+        self.check_button, self.assets_label = self.files.check_button, self.files.summary
+        self.assets_table, self.findings_list = self.files.table, self.files.findings
 
         self.progress_bar = QtWidgets.QProgressBar()
         self.progress_bar.setRange(0, 1000)
@@ -217,10 +169,7 @@ class SubmitDialog(QtWidgets.QDialog):
         body_layout.addWidget(self.scene_label)
         body_layout.addWidget(self.warning_label)
         body_layout.addLayout(form)
-        body_layout.addLayout(files_row)
-        self.assets_table.setMinimumHeight(120)
-        body_layout.addWidget(self.assets_table, 1)
-        body_layout.addWidget(self.findings_list)
+        body_layout.addWidget(self.files, 1)
         self.settings_area = QtWidgets.QScrollArea()
         self.settings_area.setWidgetResizable(True)
         self.settings_area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
@@ -317,34 +266,6 @@ class SubmitDialog(QtWidgets.QDialog):
 
     # -- preset -----------------------------------------------------------------
 
-    def _browse_preset(self) -> None:
-        path, _filter = QtWidgets.QFileDialog.getOpenFileName(
-            self, "Choose a preset", self.preset_edit.text(), "Presets (*.toml)"
-        )
-        if path:
-            self.preset_edit.setText(path)
-            self._preset_changed()
-
-    def _fill_recent(self) -> None:
-        menu = self.recent_button.menu()
-        menu.clear()
-        recent = load_recent(settings_store())
-        for path in recent:
-            action = menu.addAction(path)
-            action.triggered.connect(lambda _checked=False, p=path: self._use_preset(p))
-        if not recent:
-            menu.addAction("(no presets used yet)").setEnabled(False)
-
-    def _use_preset(self, path: str) -> None:
-        self.preset_edit.setText(path)
-        self._preset_changed()
-
-    def _remember_preset(self) -> None:
-        scene_dir = self.info.scene.parent if self.info is not None else None
-        path = resolve_preset(self.preset_edit.text(), scene_dir)
-        store = settings_store()
-        save_recent(store, remember(load_recent(store), path))
-
     def _preset_changed(self) -> None:
         try:
             preset, _backend = self.settings()
@@ -356,11 +277,10 @@ class SubmitDialog(QtWidgets.QDialog):
 
     def settings(self) -> tuple[Preset, str | None]:
         """The preset and the backend override chosen here; raises a one-line AzrenderError."""
-        text = self.preset_edit.text().strip()
-        if not text:
+        path = self.preset_picker.path(self.info.scene.parent if self.info is not None else None)
+        if path is None:
             raise UsageError("no preset chosen", hint="pick the show's preset file (.toml)")
-        scene_dir = self.info.scene.parent if self.info is not None else None
-        preset = load_preset(resolve_preset(text, scene_dir))
+        preset = load_preset(path)
         backend = self.backend_combo.currentText()
         return preset, None if backend == FROM_PRESET else backend
 
@@ -413,34 +333,13 @@ class SubmitDialog(QtWidgets.QDialog):
     def show_findings(self, report: Report) -> None:
         """List the pre-flight findings with their severity, errors first."""
         self.preflight = report
-        self.findings_list.clear()
-        for f in report.findings:
-            where = f" ({f.referrer})" if f.referrer else ""
-            item = QtWidgets.QListWidgetItem(f"{f.severity.upper()} {f.code}: {f.message}{where}")
-            item.setToolTip(f.fix)
-            item.setForeground(QtGui.QBrush(QtGui.QColor(SEVERITY_COLORS[f.severity])))
-            self.findings_list.addItem(item)
-        self.findings_list.setVisible(bool(report.findings))
+        self.files.show_findings(report)
 
     def _show_assets(self, found: object) -> None:
         self.check_button.setEnabled(True)
         assert isinstance(found, AssetSet)
         self.assets = found
-        # Missing files first: they are what the artist has to act on.
-        ordered = sorted(found.assets, key=lambda a: (a.exists, str(a.path)))
-        self.assets_table.setRowCount(len(ordered))
-        red = QtGui.QBrush(QtGui.QColor(MISSING_COLOR))
-        for r, asset in enumerate(ordered):
-            cells = (str(asset.path), asset.kind.value,
-                     human_size(asset.size) if asset.exists else "missing", asset.referrer)
-            for c, text in enumerate(cells):
-                item = QtWidgets.QTableWidgetItem(text)
-                item.setToolTip(text)
-                if not asset.exists:
-                    item.setForeground(red)
-                self.assets_table.setItem(r, c, item)
-        self.assets_label.setText(assets_summary(found))
-        self.assets_label.setStyleSheet(f"color: {MISSING_COLOR};" if found.missing else "")
+        self.files.show_assets(found)
         self._say("")
         self.checked.emit(found)
 
@@ -450,7 +349,7 @@ class SubmitDialog(QtWidgets.QDialog):
 
     def missing_files(self) -> list[str]:
         """Paths of the missing files from the last check."""
-        return [str(a.path) for a in self.assets.missing] if self.assets else []
+        return self.files.missing_files()
 
     # -- submit -----------------------------------------------------------------
 
@@ -474,7 +373,7 @@ class SubmitDialog(QtWidgets.QDialog):
         ):
             self._say(f"not submitted: {len(missing)} file(s) missing", error=True)
             return
-        self._remember_preset()
+        self.preset_picker.remember(self.info.scene.parent)
 
         def work(progress: Progress) -> Submission | Report:
             try:
