@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from azrender.model import AssetKind
 from azrender.preflight.checks import check_scan_warnings
+from azrender_maya.colour import lut_assets
 from azrender_maya.project import (
     find_maya_project,
     maya_project,
@@ -185,3 +188,21 @@ def test_mb_colour_config_missing_with_its_referrer(real_fixtures: Path) -> None
     assert config.referrer == (
         "defaultColorMgtGlobals.cfp (configFileEnabled off: Maya applies the config only when it is on)"
     )
+
+
+@pytest.mark.parametrize(
+    "search_path",
+    ["search_path: luts:more", "search_path: [luts, more]", 'search_path:\n  - luts\n  - "more"'],
+)
+def test_lut_search_path_forms(tmp_path: Path, search_path: str) -> None:
+    """OCIO's search_path as a colon list, a YAML flow list and a block list (OCIO config syntax)."""
+    for folder, name in (("luts", "film.spi1d"), ("more", "look.cube")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).write_text("lut")
+    config = tmp_path / "config.ocio"
+    config.write_text(
+        f"ocio_profile_version: 2\n{search_path}\ncolorspaces:\n  - !<ColorSpace>\n"
+        "    from_scene_reference: !<GroupTransform> {children: [!<FileTransform> {src: film.spi1d},"
+        " !<FileTransform> {src: look.cube}]}\n"
+    )
+    assert [a.path for a in lut_assets(config, "r")] == [tmp_path / "luts/film.spi1d", tmp_path / "more/look.cube"]

@@ -44,8 +44,9 @@ _PATH_ATTRS = ("cfp", "configFilePath")
 _ENABLED_ATTRS = ("cfe", "configFileEnabled")
 _TRUE = frozenset({"1", "yes", "true", "on"})
 
-# `search_path: luts:shared` or a YAML list `search_path: [luts, shared]`; `src: name.spi1d`.
-_SEARCH_PATH = re.compile(r"^search_path:\s*(.+?)\s*$", re.MULTILINE)
+# `search_path: luts:shared`, a flow list `search_path: [luts, shared]` or a block list
+# (`search_path:` then `  - luts` lines); `src: name.spi1d`.
+_SEARCH_PATH = re.compile(r"^search_path:[ \t]*(.*?)[ \t]*$((?:\n[ \t]+-[^\n]*)*)", re.MULTILINE)
 _SRC = re.compile(r"\bsrc:\s*['\"]?([^'\"},\n]+?)['\"]?\s*[,}\n]")
 
 Resolver = Callable[[str, AssetKind, str], list[Asset]]
@@ -107,11 +108,12 @@ def lut_assets(config: Path, referrer: str) -> list[Asset]:
     except OSError:
         return []
     m = _SEARCH_PATH.search(text)
+    folders = ["."]
     if m:
-        value = m.group(1).strip("[]")
-        folders = [f.strip().strip("'\"") for f in re.split(r"[:,]", value) if f.strip()]
-    else:
-        folders = ["."]
+        items = [line.strip()[1:] for line in m.group(2).splitlines() if line.strip()]
+        if not items:
+            items = re.split(r"[:,]", m.group(1).strip("[]"))
+        folders = [f.strip().strip("'\"") for f in items if f.strip().strip("'\"")] or folders
     roots = [config.parent / os.path.expandvars(f) for f in folders]
     found: list[Asset] = []
     seen: set[Path] = set()
