@@ -22,7 +22,7 @@ Response-side cuts aimed at one kind of request: ``response_cuts`` reads the
 HTTP requests going up (the SDK never pipelines: the next answer on a
 connection belongs to the last request), and for a request of one of
 ``cut_kinds`` (:func:`request_kind`: ``index`` GET, ``block`` PUT, ``commit``,
-``range`` GET, ``put`` blob) it cuts the answer either inside its status
+``range`` GET, ``put`` blob, ``list``) it cuts the answer either inside its status
 line and headers (``head``) or inside its body (``body``; an answer without
 a body is cut in its headers instead): the first answers of each kind get
 each cut once, later ones are cut with probability ``rate``, at most
@@ -60,7 +60,7 @@ class FaultProxy:
         bytes_per_s: float | None = None,
         max_offset: int = 300_000,
         response_cuts: tuple[str, ...] = (),
-        cut_kinds: tuple[str, ...] = ("index", "block", "commit", "range", "put"),
+        cut_kinds: tuple[str, ...] = ("index", "block", "commit", "range", "put", "list"),
     ) -> None:
         self.target_port = target_port
         self.faults = faults
@@ -242,6 +242,8 @@ def request_kind(head: bytes) -> str:
         if b"comp=block" in query:
             return "block"
         return "put" if not query or b"comp=" not in query else "other"
+    if method == b"GET" and b"comp=list" in query:
+        return "list"
     if method == b"GET" and b"comp=" not in query and b"restype=" not in query:
         if path.endswith(b"/.azrender/index.json"):
             return "index"
@@ -325,7 +327,10 @@ class _HttpCutter:
                 end = pending.find(b"\r\n\r\n")
                 if end < 0:
                     continue
-                body = _content_length(pending[: end + 4])
+                head = pending[: end + 4]
+                body = _content_length(head)
+                if b"transfer-encoding: chunked" in head.lower():
+                    body = max(1, len(pending) - end - 4)  # cut within what has come so far
                 kind, cut = armed.split(":")
                 if cut == "body" and body > 0:
                     keep = end + 4 + self.proxy._randrange(0, body)

@@ -42,6 +42,7 @@ from azrender.storage.journal import JsonLines
 from azrender.storage.localdisk import check_folder, local_disk_errors
 from azrender.storage.parallel import run_parallel
 from azrender.storage.ranges import discard, fetch_resumable
+from azrender.storage.retry import with_retries
 
 RECORD_NAME = ".azrender-download.json"
 JOURNAL_NAME = ".azrender-download.jsonl"
@@ -267,11 +268,14 @@ def download_prefix(
     folder = prefix.strip("/")
     start = f"{folder}/" if folder else ""
     with storage_errors("listing blobs", client=client, blob=start or None):
-        blobs = [
-            b
-            for b in client.list_blobs(name_starts_with=start or None)
-            if not b.name.endswith("/")  # folder markers from hierarchical tools
-        ]
+        # The whole listing again on a cut answer: its pages are not resumable here.
+        blobs = with_retries(
+            lambda: [
+                b
+                for b in client.list_blobs(name_starts_with=start or None)
+                if not b.name.endswith("/")  # folder markers from hierarchical tools
+            ]
+        )
     if not blobs and missing is not None:
         raise JobError(
             f"{missing} has nothing to download in container {client.container_name!r}",
