@@ -8,8 +8,8 @@ renderer's path, and the task command line the job really carries is run:
 
 * Linux lines as the local node and Batch start them (split into argv, no
   shell) under real ``/bin/bash``, with stub renderers on ``PATH`` that record
-  the argv they get; a ``python3`` stub stands in for the watcher
-  (``python3 -m azrender.node run -- argv`` execs ``argv``, as
+  the argv they get; a stub at the node bundle's Python stands in for the watcher
+  (``<bundle python> -m azrender.node run -- argv`` execs ``argv``, as
   :func:`azrender.node.watch.run` does on POSIX). The renderer must be called
   exactly once, with each name exactly as written, and nothing else may run:
   no marker file appears, in the task's folder or in ``$HOME``.
@@ -24,9 +24,12 @@ renderer's path, and the task command line the job really carries is run:
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -34,6 +37,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from tests.node_lines import BUNDLE
 
 from azrender.errors import PresetError, UsageError
 from azrender.jobs import JobRequest, build_job
@@ -77,8 +81,10 @@ def _name_sets(pieces: tuple[str, ...]) -> st.SearchStrategy[tuple[str, str, str
 CMD_PASSABLE = tuple(p for p in PIECES if not set(p) & set('%!"\n\r'))
 NAME_SETS = _name_sets(CMD_PASSABLE) | _name_sets(PIECES)
 # Every variable the node defines; VAR is defined too, so that an expansion of the names' $VAR/%VAR% shows.
+# A real folder: the node bundle's Python (a stub here) lives below it, as on a node.
+NODE_SHARED = Path(tempfile.gettempdir()) / f"azrender-injection-{os.getpid()}" / "shared"
 NODE_ENV = {
-    "AZ_BATCH_NODE_SHARED_DIR": "/node/shared", "AZ_BATCH_NODE_MOUNTS_DIR": "/node/fsmounts",
+    "AZ_BATCH_NODE_SHARED_DIR": str(NODE_SHARED), "AZ_BATCH_NODE_MOUNTS_DIR": "/node/fsmounts",
     "AZ_BATCH_TASK_WORKING_DIR": "/node/task/wd", "AZ_BATCH_JOB_ID": "j1", "VAR": "EXPANDED",
 }  # fmt: skip
 WINDOWS_ENV = {
@@ -189,12 +195,18 @@ echo "unexpected python3 call: $*" >&2; exit 99
 
 
 @pytest.fixture(scope="module")
-def node_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def node_bin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("node-bin")
     for name, text in (("blender", STUB_RECORDER), ("Render", STUB_RECORDER), ("python3", STUB_PYTHON)):
         (folder / name).write_text(text)
         (folder / name).chmod(0o755)
-    return folder
+    # Where the job's preparation task installs the node bundle (azrender.batch.bootstrap).
+    python = NODE_SHARED / "azrender" / BUNDLE / "venv" / "bin" / "python"
+    python.parent.mkdir(parents=True, exist_ok=True)
+    python.write_text(STUB_PYTHON)
+    python.chmod(0o755)
+    yield folder
+    shutil.rmtree(NODE_SHARED.parent, ignore_errors=True)
 
 
 def run_linux(line: str, node_bin: Path, work: Path) -> tuple[list[list[str]], subprocess.CompletedProcess[str]]:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from azrender.local.interpreter import python_executable, with_this_sys_path
+from azrender.local.interpreter import bare_python, python_executable, with_this_sys_path
 from azrender.local.node import NodeLayout, install_node_tools
 
 
@@ -44,14 +44,17 @@ def test_child_sees_this_process_modules() -> None:
     assert azrender_root in parts
 
 
-def test_node_python3_shim_runs_azrender(tmp_path: Path) -> None:
+def test_node_python3_shim_is_a_bare_python(tmp_path: Path) -> None:
+    """As on a marketplace image: the node's python3 has no azrender; the job's bootstrap brings it."""
     layout = NodeLayout(tmp_path / "node")
     shims = {p.name: p for p in install_node_tools(layout)}
+    env = layout.task_environment("j", "t", {})  # this machine's PYTHONPATH does not reach the node
     out = subprocess.run(
-        [str(shims["python3"]), "-c", "import azrender.node, sys; print(sys.executable)"],
-        capture_output=True, text=True, check=True, env=with_this_sys_path(os.environ),
+        [str(shims["python3"]), "-c", "import sys, importlib.util; print(importlib.util.find_spec('azrender'))"],
+        capture_output=True, text=True, check=True, env={**env, **{"PYTHONPATH": ""}},
     )
-    assert out.stdout.strip() == sys.executable
+    assert out.stdout.strip() == "None"
+    assert Path(shims["python3"].read_text().split('"')[1]) == Path(bare_python())
 
 
 def test_blenders_script_folders_do_not_hide_bpy_from_a_child(tmp_path: Path) -> None:
