@@ -11,6 +11,7 @@ uploaded, job manifest written) and runs it; it reports
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from azrender.errors import UsageError
@@ -19,6 +20,34 @@ from azrender.presets import Preset
 from azrender.progress import NO_PROGRESS, Progress
 
 BACKENDS = ("local", "azure")
+
+
+@dataclass
+class Retried:
+    """What ``retry`` did: the failed tasks of ``job_id`` requeued, in that job or (a Batch job
+    that had ended, which Batch cannot reopen) in the new job ``rerun_job_id``."""
+
+    job_id: str
+    tasks: list[str] = field(default_factory=list)
+    backend: str = ""
+    rerun_job_id: str | None = None
+
+    @property
+    def follow(self) -> str:
+        """The job that renders the requeued tasks."""
+        return self.rerun_job_id or self.job_id
+
+    def line(self) -> str:
+        """One line for a terminal, a status bar or a panel."""
+        names = ", ".join(self.tasks[:3]) + (f" and {len(self.tasks) - 3} more" if len(self.tasks) > 3 else "")
+        if self.rerun_job_id:
+            return (f"job {self.job_id} had ended: {len(self.tasks)} failed task(s) ({names}) "
+                    f"run again as job {self.rerun_job_id}")
+        return f"job {self.job_id}: {len(self.tasks)} failed task(s) requeued ({names})"
+
+    def to_json(self) -> dict[str, object]:
+        return {"job_id": self.job_id, "backend": self.backend, "requeued": list(self.tasks),
+                "rerun_job_id": self.rerun_job_id, "follow": self.follow}
 
 
 class Backend(Protocol):
@@ -37,6 +66,14 @@ class Backend(Protocol):
 
     def cancel(self, job_id: str) -> JobStatus:
         """Stop a job: no new task starts, running tasks are ended."""
+        ...
+
+    def retry(self, job_id: str) -> Retried:
+        """Requeue the job's failed tasks; its succeeded tasks are not run again.
+
+        Raises :class:`~azrender.errors.JobError` for an unknown job or one with
+        nothing to retry.
+        """
         ...
 
     def wait(self, job_id: str, progress: Progress = NO_PROGRESS) -> JobStatus:

@@ -444,6 +444,23 @@ def cancel(job_id: str, preset_path: Path, backend: str | None, as_json: bool) -
         err_console.print(f"job {record.job_id}: {record.state}, {record.counts['failed']} task(s) not rendered")
 
 
+@main.command()
+@click.argument("job_id")
+@click.option("--failed", "failed_only", is_flag=True, default=True,
+              help="Requeue the job's failed tasks (the default, and the only tasks retry runs again).")
+@preset_option
+@backend_option
+@json_option
+@friendly_errors
+def retry(job_id: str, failed_only: bool, preset_path: Path, backend: str | None, as_json: bool) -> None:
+    """Requeue a job's failed tasks; succeeded tasks are not rendered again."""
+    done = backend_for(load_preset(preset_path), backend).retry(job_id)
+    if as_json:
+        _emit_json(done.to_json())
+    else:
+        _err_line(done.line())
+
+
 # -- doctor -------------------------------------------------------------------
 
 

@@ -379,6 +379,25 @@ class FakeBatchService(HttpTransport):  # type: ignore[misc]
         self.step(job_id)
         return 200, {"value": [self._task_json(job_id, t) for t in self.jobs[job_id]["tasks"].values()]}, None
 
+    def op_reactivate_task(self, params: dict[str, str], body: Any, query: Any) -> tuple[int, Any, None]:
+        """As the service documents ``reactivate_task``: only a failed, completed task of an
+        active job goes back to active, its exit code and failure information gone, its
+        retry count reset; the job's node keeps its preparation (it is not run again).
+        The error codes are this fake's (the backend relies on the status only)."""
+        job = self.jobs.get(params["jobId"])
+        if job is None:
+            return self._error(404, "JobNotFound", "The specified job does not exist.")
+        task = job["tasks"].get(params["taskId"])
+        if task is None:
+            return self._error(404, "TaskNotFound", "The specified task does not exist.")
+        if job["state"] != "active":
+            return self._error(409, "JobCompleted", "The specified job is already in a completed state.")
+        if task["state"] != "completed" or task["exec"].get("result") != "failure":
+            return self._error(409, "TaskNotFailed", "Only a task that completed with a failure can be reactivated.")
+        task["state"], task["exec"], task["reactivated"] = "active", {}, task.get("reactivated", 0) + 1
+        task.pop("stderr", None)
+        return 204, None, None
+
     def op_download_task_file(self, params: dict[str, str], body: Any, query: Any) -> tuple[int, Any, bytes | None]:
         task = self.jobs.get(params["jobId"], {"tasks": {}})["tasks"].get(params["taskId"])
         if task is None or params["filePath"] != "stderr.txt" or "stderr" not in task:

@@ -18,6 +18,7 @@ line (:class:`JobError`) with SAS signatures masked.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 import uuid
@@ -37,6 +38,7 @@ from azure.core.exceptions import (
     ServiceRequestError,
 )
 
+from azrender.backends import Retried
 from azrender.batch.access import NodeAccess, for_job, mint_access
 from azrender.batch.fingerprint import differences
 from azrender.batch.limits import check_pool_settings
@@ -57,6 +59,10 @@ R = TypeVar("R")
 POLL_SECONDS = 15.0
 #: Job metadata naming one submit (a random token), so a retried create recognises its own job.
 SUBMISSION_KEY = "azrender-submission"
+#: Job metadata of a retry's new job: the id of the job it runs failed tasks of.
+RERUN_OF_KEY = "azrender-rerun-of"
+#: How many ``-rerunN`` ids a retry tries before it gives up.
+MAX_RERUNS = 20
 #: A wait reads the full status at least this often (in polls) even when the counts stand still.
 FULL_STATUS_EVERY = 8
 TASK_COLLECTION_ATTEMPTS = 5
@@ -128,6 +134,7 @@ class AzureBatchBackend:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         stderr_fetcher: Callable[[str, str], str | None] | None = None,
+        job_specs: Callable[[str], JobSpec | None] | None = None,
     ) -> None:
         # Settings the service or the network would refuse stop here, before a submit uploads.
         check_pool_settings(preset)
@@ -140,6 +147,9 @@ class AzureBatchBackend:
         self.sleep = sleep
         self.clock = clock
         self.stderr_fetcher = stderr_fetcher
+        # The JobSpec a submit stored beside its manifest (azrender.storage.jobspec): a retry
+        # of a job that has ended runs its failed tasks again from it.
+        self.job_specs = job_specs or self._stored_job_spec
         self._secrets: tuple[str, ...] = ()  # of the plan being sent: masked in every error
         self._failures: dict[tuple[str, str, str, int], str] = {}  # failure reason per task attempt
 
@@ -164,12 +174,16 @@ class AzureBatchBackend:
         self._secrets = plan.secrets
         return plan
 
-    def submit(self, job: JobSpec, *, wait: bool, progress: Progress = NO_PROGRESS) -> JobStatus:
+    def submit(
+        self, job: JobSpec, *, wait: bool, progress: Progress = NO_PROGRESS, rerun_of: str | None = None
+    ) -> JobStatus:
         # Checked before anything is created: a client is needed, and so is a sound plan.
         client = self.client
         plan = self.plan(job)
         check_plan(plan)
         self.ensure_pool(plan)
+        if rerun_of:  # a retry's new job names the job whose tasks (and stored JobSpec) it runs
+            plan.job["metadata"] = [*plan.job["metadata"], {"name": RERUN_OF_KEY, "value": rerun_of}]
         # Marks this very submit: a 409 on a retried create is ours only if the job carries it.
         plan.job["metadata"] = [*plan.job["metadata"], {"name": SUBMISSION_KEY, "value": uuid.uuid4().hex}]
         progress.note(f"creating job {job.job_id} on pool {self.preset.batch.pool_id}")
@@ -499,6 +513,92 @@ class AzureBatchBackend:
             self._job_status(j, self._call(f"listing tasks of job {j.id}", lambda j=j: list(self.client.list_tasks(j.id))))  # type: ignore[misc]
             for j in ours
         ]
+
+    # -- retry -----------------------------------------------------------------------------
+
+    def retry(self, job_id: str) -> Retried:
+        """Requeue the job's failed tasks.
+
+        While the job is active, each failed task is reactivated (``reactivate_task``):
+        it runs again in the same job, on a node that already ran the job's preparation
+        task without running it again, as Batch does. Batch refuses to reactivate a task
+        of a job that has completed (or is terminating), and azrender's jobs complete as
+        soon as their last task has (``onAllTasksComplete = terminatejob``, sent once
+        every task is added; see :mod:`azrender.batch.payload`), so a job that has ended
+        gets its failed tasks run again as a new job, ``<job>-rerunN``: the same task
+        specs from the JobSpec the submit stored (:mod:`azrender.storage.jobspec`), the
+        same job files and node bundle in storage, the same outputs container and blob
+        names, with fresh access. Keeping jobs open until they are retried was not
+        chosen: their release task would not run, their auto-pool would keep its nodes
+        (and their cost) and they would count against the account's active job quota.
+
+        Sources: ``BatchClient.reactivate_task`` (azure-batch 15: "Reactivation will fail
+        for Tasks that are not completed or that previously completed successfully ...
+        it will fail if the Job has completed (or is terminating or deleting)"), and the
+        JobPreparationTask docs (it runs on a node before the job's first task there, and
+        again only after a reboot or reimage).
+        """
+        status = self.status(job_id)
+        failed = [t.task_id for t in status.tasks if t.result == "failure"]
+        if not failed:
+            raise JobError(f"job {job_id!r} has no failed tasks to retry",
+                           hint=f"`azrender status {job_id} --backend azure` shows each task's state")
+        if status.state == "active":
+            try:
+                for task_id in failed:
+                    self._call(f"requeuing task {task_id} of job {job_id}",
+                               lambda task_id=task_id: self.client.reactivate_task(job_id, task_id))  # type: ignore[misc]
+                return Retried(job_id, failed, self.name)
+            except JobError as exc:
+                # The job ended between reading its state and the requeue: run them anew below.
+                if not (isinstance(exc.__cause__, HttpResponseError) and exc.__cause__.status_code == 409):
+                    raise
+                status = self.status(job_id)
+                failed = [t.task_id for t in status.tasks if t.result == "failure"]
+                if status.state == "active" or not failed:
+                    raise
+        return self._rerun(job_id, failed)
+
+    def _rerun(self, job_id: str, failed: list[str]) -> Retried:
+        """Run the failed tasks of an ended job as a new job from the submit's stored JobSpec."""
+        job = self._call(f"reading job {job_id}", lambda: self.client.get_job(job_id))
+        original = next((m.value for m in (job.metadata or []) if m.name == RERUN_OF_KEY), job_id)
+        spec = self.job_specs(original)
+        if spec is None:
+            raise JobError(
+                f"job {job_id!r} has ended, and Batch cannot requeue the tasks of an ended job; "
+                f"its job description (jobs/{original}/jobspec.json) is not in storage to run them again",
+                hint="submit the scene again (jobs submitted by this azrender version can be retried)",
+            )
+        tasks = [t for t in spec.tasks if t.task_id in set(failed)]
+        if not tasks:
+            raise JobError(f"the stored description of job {original!r} has none of the failed tasks of {job_id!r}",
+                           hint="submit the scene again")
+        rerun_id = self._free_rerun_id(original)
+        self.submit(dataclasses.replace(spec, job_id=rerun_id, tasks=tasks), wait=False, rerun_of=original)
+        return Retried(job_id, [t.task_id for t in tasks], self.name, rerun_job_id=rerun_id)
+
+    def _free_rerun_id(self, original: str) -> str:
+        """``<original>-rerunN`` with the first N that no job on the account has (a Batch job id
+        is at most 64 characters: the original's end gives way)."""
+        for number in range(1, MAX_RERUNS + 1):
+            suffix = f"-rerun{number}"
+            candidate = original[: 64 - len(suffix)] + suffix
+            try:
+                self._call(f"reading job {candidate}", lambda c=candidate: self.client.get_job(c))  # type: ignore[misc]
+            except JobError as exc:
+                if isinstance(exc.__cause__, ResourceNotFoundError):
+                    return candidate
+                raise
+        raise JobError(f"job {original!r} was already run again {MAX_RERUNS} times",
+                       hint="submit the scene again for a new job")
+
+    def _stored_job_spec(self, job_id: str) -> JobSpec | None:
+        from azrender.storage.client import container_client
+        from azrender.storage.jobspec import read_job_spec
+
+        storage = self.preset.storage
+        return read_job_spec(container_client(storage.assets_container, account_url=storage.account_url), job_id)
 
     def cancel(self, job_id: str) -> JobStatus:
         """Terminate the job: running tasks are ended, waiting ones never start; the release task runs."""

@@ -199,6 +199,7 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/jobs/{jobId}/terminate", "BatchJobTerminateOptions", "terminate_job", optional=True),
     _route("POST", "/jobs/{jobId}/addtaskcollection", "BatchTaskGroup", "create_task_collection"),
     _route("GET", "/jobs/{jobId}/tasks", None, "list_tasks"),
+    _route("POST", "/jobs/{jobId}/tasks/{taskId}/reactivate", None, "reactivate_task"),
     _route("GET", "/jobs/{jobId}/taskcounts", None, "get_job_task_counts"),
     _route(
         "GET", "/jobs/{jobId}/jobpreparationandreleasetaskstatus", None,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from azure.storage.blob import ContainerClient, generate_container_sas
 
+from azrender.backends import Retried
 from azrender.batch.access import ASSETS_PERMISSIONS, sas_window
 from azrender.batch.bundle import node_cache_dir, stage_job_bundle
 from azrender.errors import JobError, StorageError
@@ -38,7 +39,7 @@ from azrender.local.node import (
     missing_mount,
     share_node_environments,
 )
-from azrender.local.state import JobRecord, JobStore, node_root
+from azrender.local.state import JobRecord, JobStore, TaskState, node_root
 from azrender.model import JobSpec, JobStatus, ResourceFileSpec, TaskSpec
 from azrender.node.sync import ENV_CONTAINER_URL
 from azrender.progress import NO_PROGRESS, Progress
@@ -92,12 +93,17 @@ class LocalBackend:
         stage_job_bundle(container_client(job.assets_container, account_url=self.account_url), job)
         record = JobRecord.new(job)
         self.store.save(record)
+        self._start_worker(record)
+        return self.wait(job.job_id, progress) if wait else record.to_status()
+
+    def _start_worker(self, record: JobRecord) -> None:
+        """Run the job's open tasks in a detached worker; its pid goes into the record."""
         # Always in a detached worker, as a Batch node runs a job whoever watches: Ctrl-C in
         # `submit --wait` then ends the waiting only, and no render is left without a parent.
-        log = self.store.path(job.job_id).with_suffix(".log")
+        log = self.store.path(record.job_id).with_suffix(".log")
         with open(log, "ab") as handle:
             proc = subprocess.Popen(
-                [python_executable(), "-m", "azrender.local.worker", job.job_id, "--slots", str(self.slots),
+                [python_executable(), "-m", "azrender.local.worker", record.job_id, "--slots", str(self.slots),
                  "--jobs-dir", str(self.store.root), "--node-root", str(self.layout.root)]
                 + (["--account-url", self.account_url] if self.account_url else []),
                 stdin=subprocess.DEVNULL,
@@ -108,7 +114,39 @@ class LocalBackend:
             )
         record.worker_pid = proc.pid
         self.store.save(record)
-        return self.wait(job.job_id, progress) if wait else record.to_status()
+
+    def retry(self, job_id: str) -> Retried:
+        """Requeue the failed tasks of an ended job and run them in a new detached worker.
+
+        The worker runs only the tasks that have not completed; succeeded tasks keep
+        their result and frames. The job's release task removed its files from the
+        node when the job ended, so the preparation task runs again before the
+        requeued tasks, as Batch runs it on a node for a job it has not prepared
+        there; the release task runs again at the end. A running job is refused:
+        its worker owns the record until it ends (Azure reactivates in place).
+        """
+        record = self._refresh(self.store.load(job_id))
+        if record.state == "active":
+            raise JobError(
+                f"job {job_id!r} is still running on the local node",
+                hint=f"retry its failed tasks once it has ended (`azrender status {job_id} --wait`)",
+            )
+        failed = [t for t in record.tasks if t.result == "failure"]
+        if not failed:
+            raise JobError(f"job {job_id!r} has no failed tasks to retry",
+                           hint=f"`azrender status {job_id}` shows each task's state")
+        for task in failed:
+            task.state, task.result, task.exit_code, task.failure = "active", None, None, None
+            task.started = task.ended = None
+            task.outputs = []
+        record.preparation = TaskState(record.preparation.task_id)
+        record.release = TaskState(record.release.task_id)
+        # No pid until the new worker has one: a status read in between must not see the
+        # old, dead worker and fail the requeued tasks again.
+        record.state, record.ended, record.worker_pid = "active", None, None
+        self.store.save(record)
+        self._start_worker(record)
+        return Retried(job_id, [t.task_id for t in failed], self.name)
 
     def wait(self, job_id: str, progress: Progress = NO_PROGRESS) -> JobStatus:
         """Follow the job's record until it has completed (or its worker is gone)."""

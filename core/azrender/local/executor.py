@@ -183,16 +183,19 @@ class LocalExecutor:
             self.progress.note(f"[{job.job_id}] job preparation: syncing assets to the node")
             self._run_task(record, job.preparation, record.preparation)
         prepared = record.preparation.result in (None, "success") or job.preparation is None
+        # Only tasks that have not completed run: a retry requeues the failed ones and
+        # leaves the succeeded ones (and their frames) as they are.
+        open_tasks = [spec for spec in job.tasks if record.task(spec.task_id).state != "completed"]
         if not prepared:
-            for state in record.tasks:
-                self._finish(state, None, "failure", "job preparation task failed")
+            for spec in open_tasks:
+                self._finish(record.task(spec.task_id), None, "failure", "job preparation task failed")
             self.store.save(record)
         else:
-            self.progress.begin(f"render {job.job_id}", total=len(job.tasks), unit="tasks")
+            self.progress.begin(f"render {job.job_id}", total=len(open_tasks), unit="tasks")
             with ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="slot") as pool:
                 futures = [
                     pool.submit(self._run_and_count, record, spec, record.task(spec.task_id))
-                    for spec in job.tasks
+                    for spec in open_tasks
                 ]
                 for future in futures:
                     future.result()
