@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from blender_helpers import BPY_PYTHONS, bpy_python
 
 from azrender.local.azurite import AzuriteServer
 from azrender.local.blenders import (
@@ -22,23 +23,7 @@ from azrender.local.blenders import (
 )
 from azrender_blender.versions import saved_by
 
-REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-# The bpy environments scripts/setup.sh makes (version -> its Python).
-PYTHONS = {"4.5": REPO / ".venv-blender45" / "bin" / "python", "5.0": REPO / ".venv" / "bin" / "python",
-           "5.3": REPO / ".venv-blender53" / "bin" / "python"}
-
-
-def _python(version: str) -> Path:
-    python = PYTHONS[version]
-    if not python.exists():
-        message = f"no bpy {version} environment at {python.parent.parent} (run scripts/setup.sh)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return python
-
-
 # Save a tiny scene (4x4 pixels, frames 1-2, Cycles at 1 sample); with a library: link its cube.
 _SAVE = r"""
 import json, sys, bpy
@@ -60,7 +45,7 @@ print("AZR-SAVED " + json.dumps(list(bpy.app.version[:2])))
 
 def save_scene(version: str, path: Path, library: Path | None = None, compress: bool = False) -> str:
     """Save a scene with bpy ``version``; returns that bpy's own ``major.minor``."""
-    done = subprocess.run([str(_python(version)), "-c", _SAVE, str(path), str(library or ""), "1" if compress else "0"],
+    done = subprocess.run([str(bpy_python(version)), "-c", _SAVE, str(path), str(library or ""), "1" if compress else "0"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     line = next(ln for ln in done.stdout.splitlines() if ln.startswith("AZR-SAVED "))
@@ -69,7 +54,7 @@ def save_scene(version: str, path: Path, library: Path | None = None, compress: 
 
 
 @pytest.mark.bpy
-@pytest.mark.parametrize("version", list(PYTHONS))
+@pytest.mark.parametrize("version", list(BPY_PYTHONS))
 def test_header_version_is_the_saving_blenders(version: str, tmp_path: Path) -> None:
     plain, packed = tmp_path / "plain.blend", tmp_path / "compressed.blend"
     truth = save_scene(version, plain)
@@ -100,7 +85,7 @@ def test_scan_reports_the_scene_and_library_versions(tmp_path: Path) -> None:
 @pytest.mark.bpy
 def test_installed_blenders_report_their_own_versions() -> None:
     env = {**os.environ, "AZRENDER_LOCAL_BLENDERS": os.pathsep.join(
-        str(_python(v).parent.parent) for v in ("5.0", "5.3"))}
+        str(bpy_python(v).parent.parent) for v in ("5.0", "5.3"))}
     found = installed_blenders(env)
     assert [(Path(b.path).parent.parent.name, b.version[:2]) for b in found] == [
         (".venv-blender53", (5, 3)), (".venv", (5, 0))]
@@ -130,7 +115,7 @@ def _submit(env: dict[str, str], scene: Path, preset: Path) -> dict[str, Any]:
 @pytest.mark.azurite
 @pytest.mark.slow
 def test_local_node_renders_with_the_blender_the_scene_needs(azurite: AzuriteServer, tmp_path: Path) -> None:
-    envs = {v: _python(v).parent.parent for v in ("5.0", "5.3")}
+    envs = {v: bpy_python(v).parent.parent for v in ("5.0", "5.3")}
     scenes = {v: tmp_path / v / f"shot{v.replace('.', '')}.blend" for v in envs}
     for version, scene in scenes.items():
         scene.parent.mkdir()
@@ -171,12 +156,12 @@ def test_preflight_warns_when_the_blender_is_older_than_the_scene(tmp_path: Path
            "AZRENDER_DATA_DIR": str(tmp_path / "data"), "AZRENDER_CACHE_DIR": str(tmp_path / "cache")}
     local = tmp_path / "local.toml"
     local.write_text('name = "l"\n[storage]\nassets_container = "ver-assets"\n[backend]\nkind = "local"\n')
-    old_only = {**env, "AZRENDER_LOCAL_BLENDERS": str(_python("5.0").parent.parent)}
+    old_only = {**env, "AZRENDER_LOCAL_BLENDERS": str(bpy_python("5.0").parent.parent)}
     (finding,) = _preflight(old_only, scene, local)
     assert finding["severity"] == "warning"
     assert "saved by Blender 5.3 and the newest Blender on the local node is 5.0.1" in finding["message"]
     both = {**old_only, "AZRENDER_LOCAL_BLENDERS": os.pathsep.join(
-        str(_python(v).parent.parent) for v in ("5.0", "5.3"))}
+        str(bpy_python(v).parent.parent) for v in ("5.0", "5.3"))}
     assert _preflight(both, scene, local) == []
 
     pool = tmp_path / "azure.toml"
@@ -210,7 +195,7 @@ def test_a_blender_on_path_is_asked_never_run_unchecked(tmp_path: Path) -> None:
     assert done.stderr.strip() == (f"azrender local node: {fake} does not report a Blender version; "
                                    "list the Blenders to render with in AZRENDER_LOCAL_BLENDERS")
     # A chosen Blender runs with the task's arguments, its own Python, and the log line first.
-    b53 = InstalledBlender(str(_python("5.3").parent / "azrender-blender"), (5, 3, 0))
+    b53 = InstalledBlender(str(bpy_python("5.3").parent / "azrender-blender"), (5, 3, 0))
     shim = write_blender_shim(tmp_path / "job-bin-53", choose_blender([b53], "5.0"), env)
     assert shim is not None
     leaky = {**env, "PYTHONPATH": os.pathsep.join(sys.path)}  # this Python's modules must not leak in

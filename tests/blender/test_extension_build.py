@@ -15,7 +15,7 @@ from types import ModuleType
 
 import pytest
 import tomllib
-from blender_helpers import needs_bpy
+from blender_helpers import BPY_PYTHONS, bpy_python, needs_bpy
 from test_ui_operators import drive
 
 from azrender.local.azurite import AzuriteServer
@@ -78,7 +78,7 @@ def test_blenders_repository_takes_each_zip_for_its_platform_and_both_pythons(
     repo.mkdir()
     for archive in extension_zips:
         (repo / archive.name).symlink_to(archive)
-    python = _blender_python("5.3")
+    python = bpy_python("5.3")
     proc = subprocess.run([str(python), str(_blender_ext(python)), "server-generate", "--repo-dir", str(repo)],
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -186,23 +186,8 @@ def test_blenders_own_validator_accepts_the_zip(extension_zip: Path) -> None:
     assert "Success" in proc.stdout
 
 
-# The Blenders the zip is installed into: their Python with bpy, as scripts/setup.sh makes them.
-BLENDER_PYTHONS = {
-    "4.5": REPO / ".venv-blender45" / "bin" / "python",  # LTS, CPython 3.11
-    "5.0": REPO / ".venv" / "bin" / "python",  # CPython 3.11
-    "5.3": REPO / ".venv-blender53" / "bin" / "python",  # CPython 3.13
-}
-
-
-def _blender_python(version: str) -> Path:
-    python = BLENDER_PYTHONS[version]
-    if not python.exists():
-        _cannot_build(f"no bpy {version} environment at {python.parent.parent} (run scripts/setup.sh)")
-    return python
-
-
 def _blenders() -> list[tuple[str, Path]]:
-    return [(v, _blender_python(v)) for v in BLENDER_PYTHONS]
+    return [(v, bpy_python(v)) for v in BPY_PYTHONS]
 
 
 # A folder with bpy and what bpy itself requires, nothing else: what a Blender install offers an
@@ -285,11 +270,11 @@ print("AZR-RESULT " + json.dumps(out))
 
 
 @pytest.mark.bpy
-@pytest.mark.parametrize("version", list(BLENDER_PYTHONS))
+@pytest.mark.parametrize("version", list(BPY_PYTHONS))
 def test_zip_installs_registers_and_submits_in_each_blender(
     version: str, extension_zip: Path, tmp_path: Path
 ) -> None:
-    python = _blender_python(version)
+    python = bpy_python(version)
     site = tmp_path / "bpy-only-site"
     subprocess.run([str(python), "-c", _BPY_ONLY_SITE, str(site)], check=True, timeout=60)
     presets = tmp_path / "shows"
