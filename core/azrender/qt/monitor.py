@@ -1,7 +1,8 @@
 """The job monitor: the jobs this machine submitted, their state, and their download.
 
 The list refreshes off the UI thread through the backend's ``jobs()`` and
-keeps polling while a job is active; ``Download`` mirrors a job's frames and
+keeps polling while a job is active; ``Retry`` requeues the selected job's
+failed tasks (``azrender retry``); ``Download`` mirrors a job's frames and
 logs into ``<folder>/<job id>/`` with :func:`azrender.storage.download.download_prefix`,
 so a second download fetches only what is new.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from azrender.backends import backend_for
+from azrender.backends import Retried, backend_for
 from azrender.model import JobStatus
 from azrender.outputs import outputs_client
 from azrender.presets import Preset
@@ -66,6 +67,7 @@ class JobMonitor(QtWidgets.QWidget):
     # Emitted with the new list after every refresh, and the summary after a download.
     refreshed = QtCore.Signal(object)
     downloaded = QtCore.Signal(object)
+    retried = QtCore.Signal(object)  # the backend's Retried
 
     def __init__(
         self,
@@ -103,12 +105,16 @@ class JobMonitor(QtWidgets.QWidget):
         self.log_button = QtWidgets.QPushButton("Show log")
         self.log_button.setToolTip("Open the downloaded stderr of the selected job's first failed task")
         self.log_button.clicked.connect(self.show_log)
+        self.retry_button = QtWidgets.QPushButton("Retry")
+        self.retry_button.setToolTip("Render the selected job's failed tasks again (`azrender retry`)")
+        self.retry_button.clicked.connect(self.retry_selected)
         self.status = QtWidgets.QLabel("")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
 
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.refresh_button)
+        row.addWidget(self.retry_button)
         row.addStretch(1)
         row.addWidget(QtWidgets.QLabel("Download to"))
         row.addWidget(self.dest_edit, 3)
@@ -235,6 +241,38 @@ class JobMonitor(QtWidgets.QWidget):
         QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(log)))
         self._say(f"{failed[0].task_id}: {failed[0].failure or ''} — {log}")
         return log
+
+    # -- retry ------------------------------------------------------------------
+
+    def retry_selected(self) -> None:
+        """Requeue the selected job's failed tasks off the UI thread, then follow the list."""
+        status = next((s for s in self.jobs if s.job_id == self.selected_job()), None)
+        if status is None or not status.counts["failed"]:
+            self._say("select a job with a failed task first", error=True)
+            return
+        try:
+            preset, backend = self._settings()
+        except Exception as exc:
+            self._say(str(exc), error=True)
+            return
+        job_id = status.job_id
+        self.retry_button.setEnabled(False)
+        self._say(f"requeuing the failed tasks of {job_id} …")
+        task = Task(lambda _p: backend_for(preset, backend).retry(job_id))
+        task.signals.done.connect(self._retried)
+        task.signals.failed.connect(self._retry_failed)
+        self._run(task)
+
+    def _retried(self, done: object) -> None:
+        self.retry_button.setEnabled(True)
+        assert isinstance(done, Retried)
+        self._say(done.line())
+        self.retried.emit(done)
+        self.watch()  # the requeued tasks (or the new job) show up and are followed
+
+    def _retry_failed(self, message: str) -> None:
+        self.retry_button.setEnabled(True)
+        self._say(message, error=True)
 
     # -- plumbing ---------------------------------------------------------------
 
