@@ -296,3 +296,31 @@ def test_a_blob_committed_just_before_the_kill_is_checked_not_sent_again(
     assert set(read_index(client)) == {"f0.bin", "f1.bin", "f2.bin"}
     for p in files:
         assert client.download_blob(p.name).readall() == p.read_bytes()
+
+
+def test_a_commit_by_another_uploader_in_between_does_not_lose_our_staged_blocks(
+    client: ContainerClient, tmp_path: Path
+) -> None:
+    """Put Block List discards the blob's other uncommitted blocks: ours are staged again."""
+    ours, theirs = tmp_path / "ours.bin", tmp_path / "theirs.bin"
+    ours.write_bytes(os.urandom(4 * 1000 + 7))
+    theirs.write_bytes(os.urandom(3 * 1000))
+    blob = client.get_blob_client("shared.bin")
+    ours_entry, theirs_entry = file_entry(ours), file_entry(theirs)
+
+    class TheyCommitMidway:
+        fired = False
+
+        def begin(self, label: str, total: float | None, unit: str = "B") -> None: ...
+        def end(self) -> None: ...
+        def advance(self, amount: float = 1) -> None:
+            if not self.fired:  # after our first block: the other machine commits its file
+                self.fired = True
+                upload_in_blocks(blob, theirs, theirs_entry, metadata=metadata_for(theirs_entry),
+                                 block_size=1000, max_workers=1)
+
+    sent = upload_in_blocks(blob, ours, ours_entry, metadata=metadata_for(ours_entry),
+                            block_size=1000, max_workers=1, progress=TheyCommitMidway())
+    assert blob.download_blob().readall() == ours.read_bytes()
+    assert blob.get_blob_properties().metadata["xxh3"] == ours_entry.hash
+    assert sent.blocks == 5

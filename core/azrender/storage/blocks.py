@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobBlock, BlobClient, ContentSettings
 
 from azrender.progress import NO_PROGRESS, Progress
@@ -33,6 +33,10 @@ from azrender.storage.retry import with_retries
 
 DEFAULT_BLOCK_SIZE = 8 << 20
 MAX_BLOCKS = 50_000  # the service's limit per blob
+#: Stage-and-commit rounds when another uploader's commit deleted our staged
+#: blocks ("Any blocks not specified in the block list are permanently
+#: deleted", CommitBlockList / Put Block List docs; Azurite does the same).
+COMMIT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -108,18 +112,13 @@ def upload_in_blocks(
     """
     bs = block_size_for(entry.size, block_size)
     ids = block_ids(entry.hash, entry.size, bs)
-    have = retry(lambda: existing_blocks(blob))
-    assert isinstance(have, dict)
 
     def length(i: int) -> int:
         return min(bs, entry.size - i * bs)
 
-    todo = [i for i, bid in enumerate(ids) if have.get(bid) != length(i)]
-    reused = sum(length(i) for i in range(len(ids)) if i not in set(todo))
-    if reused:
-        progress.advance(reused)
     lock = threading.Lock()
     sent = 0
+    reused = 0
 
     def stage(i: int) -> None:
         nonlocal sent
@@ -129,12 +128,28 @@ def upload_in_blocks(
             sent += len(data)
         progress.advance(len(data))
 
-    run_parallel(stage, todo, max_workers=max_workers)
-    retry(
-        lambda: blob.commit_block_list(
-            [BlobBlock(block_id=bid) for bid in ids],
-            metadata=metadata,
-            content_settings=content_settings,
-        )
-    )
+    for attempt in range(COMMIT_ATTEMPTS):
+        have = retry(lambda: existing_blocks(blob))
+        assert isinstance(have, dict)
+        todo = [i for i, bid in enumerate(ids) if have.get(bid) != length(i)]
+        if attempt == 0:
+            reused = sum(length(i) for i in range(len(ids)) if i not in set(todo))
+            if reused:
+                progress.advance(reused)
+        run_parallel(stage, todo, max_workers=max_workers)
+        try:
+            retry(
+                lambda: blob.commit_block_list(
+                    [BlobBlock(block_id=bid) for bid in ids],
+                    metadata=metadata,
+                    content_settings=content_settings,
+                )
+            )
+            break
+        except HttpResponseError as exc:
+            # Another uploader committed this blob in between: Put Block List
+            # deletes every block not in its list, ours included. Stage the
+            # missing ones again (bounded) rather than fail.
+            if getattr(exc, "error_code", None) != "InvalidBlockList" or attempt + 1 >= COMMIT_ATTEMPTS:
+                raise
     return BlockUpload(blocks=len(ids), sent_bytes=sent, reused_bytes=reused)
