@@ -353,6 +353,22 @@ def check_licence(preset: Preset, environ: Mapping[str, str], backend: str) -> C
 # -- all ----------------------------------------------------------------------------------
 
 
+def check_local_blenders(environ: Mapping[str, str]) -> Check:
+    """The Blenders the local node renders with (each asked its version), newest first."""
+    from azrender.local.blenders import LOCAL_BLENDERS_ENV, installed_blenders
+
+    name = "local blenders"
+    try:
+        found = installed_blenders(environ)
+    except AzrenderError as exc:
+        return _failure(name, exc)
+    if not found:
+        return Check(name, "warn", "no Blender found (none in " + LOCAL_BLENDERS_ENV + ", none on PATH)",
+                     f"install Blender, or list Blender executables or bpy environments in {LOCAL_BLENDERS_ENV}")
+    listed = ", ".join(f"{b.text} ({b.path})" for b in found)
+    return Check(name, "ok", f"{listed}; a job renders with the newest not older than its scene")
+
+
 def run_doctor(
     preset: Preset,
     *,
@@ -398,5 +414,7 @@ def run_doctor(
             report.checks.append(_failure("batch account", exc))
         else:
             report.checks.extend(check_batch(preset, client, env, vm_skus))
+    if kind == "local":
+        report.checks.append(check_local_blenders(env))
     report.checks.append(check_licence(preset, env, kind))
     return report

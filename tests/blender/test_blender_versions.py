@@ -204,3 +204,22 @@ def test_a_blender_on_path_is_asked_never_run_unchecked(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "Blender 5.3.0"
     assert done.stderr.splitlines()[0] == f"azrender local node: Blender 5.3.0 at {b53.path} (scene saved by 5.0)"
+
+
+@pytest.mark.bpy
+def test_doctor_lists_the_local_blenders(tmp_path: Path) -> None:
+    preset = tmp_path / "d.toml"
+    preset.write_text('name = "d"\n[storage]\nassets_container = "doc-assets"\n[backend]\nkind = "local"\n')
+    listed = os.pathsep.join(str(bpy_python(v).parent.parent) for v in ("5.0", "5.3"))
+    env = {**os.environ, "AZURE_STORAGE_CONNECTION_STRING": "", "AZRENDER_LOCAL_BLENDERS": listed}
+    done = subprocess.run([str(BIN / "azrender"), "doctor", "--preset", str(preset), "--json"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    check = next(c for c in json.loads(done.stdout)["checks"] if c["check"] == "local blenders")
+    b50, b53 = (bpy_python(v).parent / "azrender-blender" for v in ("5.0", "5.3"))
+    assert check == {"check": "local blenders", "status": "ok", "fix": "",
+                     "message": f"5.3.0 ({b53}), 5.0.1 ({b50}); a job renders with the newest not older than its scene"}
+    env["AZRENDER_LOCAL_BLENDERS"] = "/bin/true"
+    done = subprocess.run([str(BIN / "azrender"), "doctor", "--preset", str(preset), "--json"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    check = next(c for c in json.loads(done.stdout)["checks"] if c["check"] == "local blenders")
+    assert check["status"] == "fail" and "/bin/true, which does not report a Blender version" in check["message"]
