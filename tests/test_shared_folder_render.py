@@ -81,10 +81,11 @@ def test_render_from_the_share_uploads_nothing(share: Path, azurite: AzuriteServ
     assert [t["result"] for t in done["tasks"]] == ["success", "success"]
     assert (done["uploaded_files"], done["uploaded_bytes"]) == (0, 0)
 
-    # Only the job's own files went to storage; no asset did.
+    # Only the job's own files (and the node bundle the preparation task installs) went to storage.
     assets = ContainerClient.from_connection_string(azurite.connection_string, "share-assets")
     names = [b.name for b in assets.list_blobs()]
-    assert names and all(n.startswith(f"jobs/{done['job_id']}/") for n in names), names
+    assert names and all(n.startswith((f"jobs/{done['job_id']}/", "azrender-node/")) for n in names), names
+    assert any(n.startswith(f"jobs/{done['job_id']}/") for n in names), names
 
     node = tmp_path / "data" / "local" / "node"
     assert (node / "fsmounts" / "show").resolve() == share.resolve()
