@@ -29,7 +29,7 @@ from azrender.model import FrameRange, JobSpec
 from azrender.node import __main__ as node_main
 from azrender.node import watch
 from azrender.node.watch import (
-    EXIT_LICENCE,
+    EXIT_LICENCE_UNAVAILABLE,
     command_after_marker,
     popen_command,
     taskkill_command,
@@ -187,10 +187,11 @@ def test_a_licence_failure_ends_the_whole_tree_with_taskkill(
     script = ("import time; print('Licensing error: (ADSK) server 27000@lic1 not reachable', flush=True); "
               "time.sleep(600)")
     node = fake_node(line, script)
-    assert node.main() == EXIT_LICENCE
+    # The licence server cannot be reached: 66 at once, no second attempt.
+    assert node.main() == EXIT_LICENCE_UNAVAILABLE
     [proc] = node.procs
     assert node.killed == [taskkill_command(proc.pid)] == [["taskkill", "/F", "/T", "/PID", str(proc.pid)]]
-    assert capfd.readouterr().err.strip().splitlines()[-1].startswith("azrender: licence failure (autodesk): ")
+    assert capfd.readouterr().err.strip().splitlines()[-1].startswith("azrender: licence unavailable (flexnet): ")
 
 
 def test_taskkill_failing_falls_back_to_killing_the_process(monkeypatch: pytest.MonkeyPatch) -> None:
