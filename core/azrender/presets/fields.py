@@ -855,7 +855,7 @@ POOL = TableSpec(
             "azrender_package",
             "string",
             "azrender",
-            "What the start task installs with pip for the node scripts (a pinned version or a wheel URL).",
+            "No longer used: the node gets the submitting azrender from the job (docs/azure.md, How azrender gets onto the node).",
         ),
         FieldSpec(
             "start_command",
