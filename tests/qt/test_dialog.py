@@ -186,3 +186,31 @@ def test_submit_through_the_dialog_renders_and_downloads(
     for name in frames:
         assert (dest / job_id / "frames" / name).stat().st_size > 1000
     dialog.close()
+
+
+def test_check_files_with_the_applications_own_list_also_shows_the_findings(
+    qtbot: QtBot, real_fixtures: Path, preset: Path
+) -> None:
+    """Maya and 3ds Max give their own file list; the pre-flight findings still come with it."""
+    from azrender.model import Asset, AssetKind
+
+    scene = real_fixtures / "BabylonJS__Exporters/3ds Max/Samples/sourceModels/SmilingFace/SmilingFace.max"
+    assets = AssetSet(scene=scene, app="max")
+    assets.add(Asset.from_disk(scene, AssetKind.SCENE))
+
+    class MaxLikeSession(FakeAppSession):
+        app = "max"
+
+        def scene_info(self) -> SceneInfo:
+            return SceneInfo(scene=self.scene, app="max", start=1, end=10, step=1)
+
+    dialog = SubmitDialog(MaxLikeSession(scene, assets), preset=preset)  # a local-backend preset
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.checked, timeout=5000):
+        dialog.check_button.click()
+    assert dialog.assets_table.rowCount() == 1  # the application's list, as it gave it
+    # 3ds Max exists for Windows only: the local (Linux) node cannot render it, said before upload.
+    qtbot.waitUntil(lambda: not dialog.findings_list.isHidden(), timeout=30_000)
+    texts = [dialog.findings_list.item(i).text() for i in range(dialog.findings_list.count())]
+    assert any(t.startswith("ERROR app-not-on-node-os") for t in texts), texts
+    assert dialog.planned is not None and dialog.assets_table.rowCount() == 1

@@ -33,6 +33,10 @@ PRESET_ENV = "AZRENDER_PRESET"
 FROM_PRESET = "from preset"
 
 
+# preset, backend override, frames, render options, frames per task
+DryRunSettings = tuple[Preset, "str | None", FrameRange, RenderOptions, int]
+
+
 class SubmitDialog(QtWidgets.QDialog):
     """Submit the application's open scene to Azure (or the local node), and watch its jobs."""
 
@@ -295,29 +299,46 @@ class SubmitDialog(QtWidgets.QDialog):
         except AzrenderError as exc:
             self._say(str(exc), error=True)
             return
-        if found is not None:  # the application's own list; the findings come with the submit
-            self._show_assets(found)
-            return
         scene = self.info.scene
         planned = self._dry_run_settings()
+        if found is not None:
+            # The application's own list is what it shows; with a preset, a dry run of the
+            # saved file adds the pre-flight findings (what would fail on the farm).
+            self._show_assets(found)
+            if planned is not None:
+                task = Task(lambda progress: self._plan(scene, planned, progress))
+                task.signals.done.connect(self._show_plan)
+                task.signals.failed.connect(self._check_failed)
+                self._run(task)
+            return
         self.check_button.setEnabled(False)
         self._say(f"scanning {scene.name} …")
         if planned is None:
             task = Task(lambda progress: scan_scene(scene, progress)[1])
         else:  # with a preset: a dry run also gives the pre-flight report
-            preset, backend, frames, render = planned
-            chunk = self.chunk_spin.value()
-            task = Task(lambda progress: submit_scene(
-                scene, preset, frames, chunk=chunk, backend=backend, dry_run=True, render=render,
-                progress=progress))
+            task = Task(lambda progress: self._plan(scene, planned, progress))
         task.signals.done.connect(self._show_check)
         task.signals.failed.connect(self._check_failed)
         self._run(task)
 
-    def _dry_run_settings(self) -> tuple[Preset, str | None, FrameRange, RenderOptions] | None:
+    @staticmethod
+    def _plan(scene: Path, planned: DryRunSettings, progress: Progress) -> Submission:
+        """The dry run of a submit: the planned job and its pre-flight report (pool thread)."""
+        preset, backend, frames, render, chunk = planned
+        return submit_scene(scene, preset, frames, chunk=chunk, backend=backend,
+                            dry_run=True, render=render, progress=progress)
+
+    def _show_plan(self, result: object) -> None:
+        assert isinstance(result, Submission)
+        self.planned = result
+        if result.preflight is not None:
+            self.show_findings(result.preflight)
+
+    def _dry_run_settings(self) -> DryRunSettings | None:
+        """What a dry run needs, read on the UI thread (widgets are not for pool threads)."""
         try:
             preset, backend = self.settings()
-            return preset, backend, self.frames(), self.render_options()
+            return preset, backend, self.frames(), self.render_options(), self.chunk_spin.value()
         except AzrenderError:  # no or bad preset: the file check still runs
             return None
 
