@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -48,7 +49,7 @@ def test_no_credential_of_this_machine_reaches_a_task(tmp_path: Path, monkeypatc
         # The interpreter itself may add a variable or two (LC_CTYPE coercion); none of the workstation's.
         assert not set(unexpected) & set(workstation), unexpected
         assert env["HOME"] == str(layout.home_dir) and layout.home_dir.is_dir()
-        assert env["LC_ALL"] == "C.UTF-8" and env["PATH"].startswith(str(layout.shim_dir))
+        assert env["LC_ALL"] == "C.UTF-8" and str(layout.shim_dir) in env["PATH"].split(os.pathsep)
     # The preparation task reaches the assets with the job's read+list SAS; a render task
     # gets its own settings (the licence server), as on Batch.
     assert seen["jobpreparation"]["AZRENDER_ASSETS_CONTAINER_URL"] == SAS_URL

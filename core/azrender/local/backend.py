@@ -17,10 +17,15 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from azure.storage.blob import ContainerClient, generate_container_sas
+from azure.storage.blob import (
+    BlobServiceClient,
+    ContainerClient,
+    UserDelegationKey,
+    generate_container_sas,
+)
 
 from azrender.backends import Retried
-from azrender.batch.access import ASSETS_PERMISSIONS, sas_window
+from azrender.batch.access import ASSETS_PERMISSIONS, account_name_of, sas_window
 from azrender.batch.bundle import node_cache_dir, stage_job_bundle
 from azrender.errors import JobError, StorageError
 from azrender.local.executor import LocalExecutor
@@ -254,16 +259,23 @@ def assets_sas_environment(assets: ContainerClient, now: datetime | None = None)
     """``AZRENDER_ASSETS_CONTAINER_URL`` with a read+list SAS, as the Batch backend gives the node.
 
     Signed with the account key of the connection string (Azurite's, or a key-based
-    account's); without a key the emulated node keeps using the workstation's credentials.
+    account's), else with a user delegation key got with the workstation's Entra ID
+    sign-in (as :func:`azrender.batch.access.mint_access` does): the node's tasks get
+    this SAS and never the workstation's credentials (:mod:`azrender.local.nodeenv`).
     """
     credential = assets.credential
     key = getattr(credential, "account_key", None)
-    account = getattr(credential, "account_name", None)
-    if not (key and account):
-        return {}
+    account_url = assets.url.rsplit("/", 1)[0]
+    account = getattr(credential, "account_name", None) or account_name_of(account_url)
     start, expiry = sas_window(now or datetime.now(timezone.utc), LOCAL_JOB_MINUTES)
+    delegation: UserDelegationKey | None = None
+    if not key:
+        service = BlobServiceClient(account_url, credential=credential)
+        with storage_errors("getting a user delegation key for the local node's SAS", client=assets):
+            delegation = service.get_user_delegation_key(start, expiry)
     token = generate_container_sas(
-        account, assets.container_name, account_key=key, permission=ASSETS_PERMISSIONS, start=start, expiry=expiry
+        account, assets.container_name, account_key=key, user_delegation_key=delegation,
+        permission=ASSETS_PERMISSIONS, start=start, expiry=expiry,
     )
     return {ENV_CONTAINER_URL: f"{assets.url}?{token}"}
 
