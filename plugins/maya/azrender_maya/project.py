@@ -50,8 +50,9 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from azrender.model import AssetKind
@@ -89,6 +90,20 @@ class MayaProject:
             return None
         path = Path(folder.replace("\\", "/"))
         return path if path.is_absolute() else self.root / path
+
+    @cached_property
+    def _kind_folders(self) -> dict[AssetKind, tuple[str, ...]]:
+        """Per kind, the project root then its rule folders, as absolute text (computed once)."""
+        root = os.path.abspath(self.root)
+        out: dict[AssetKind, tuple[str, ...]] = {}
+        for kind, rules in RULES_FOR_KIND.items():
+            folders = (self.rule_folder(rule) for rule in rules)
+            out[kind] = (root, *(os.path.abspath(f) for f in folders if f is not None))
+        return out
+
+    def folders_for(self, kind: AssetKind) -> tuple[str, ...]:
+        """The project root, then the folders of the file rules that hold ``kind`` (steps 3 and 4)."""
+        return self._kind_folders.get(kind) or (os.path.abspath(self.root),)
 
 
 def find_maya_project(scene: str | Path) -> Path | None:
@@ -152,12 +167,46 @@ def split_project_marker(path: str) -> tuple[str, str] | None:
     return (text[:at], inside) if inside else None
 
 
-def _exists(path: str) -> bool:
-    return bool(expand_pattern(path)) if has_tokens(path) else os.path.exists(path)
+def _exists(path: str, tokens: bool) -> bool:
+    return bool(expand_pattern(path)) if tokens else os.path.exists(path)
 
 
-def _join(folder: str | Path, rel: str) -> str:
-    return posixpath.normpath(posixpath.join(os.path.abspath(folder), rel))
+def _absolute(folder: str) -> str:
+    return folder if folder.startswith("/") else os.path.abspath(folder)
+
+
+def _folder_exists(candidate: str, known: dict[str, bool] | None) -> bool:
+    """Whether ``candidate``'s folder exists, asked once per folder per scan when ``known`` is kept."""
+    folder = posixpath.dirname(candidate)
+    if known is None:
+        return os.path.isdir(folder)
+    found = known.get(folder)
+    if found is None:
+        found = known[folder] = os.path.isdir(folder)
+    return found
+
+
+def _candidates(
+    rel: str, name: str, kind: AssetKind, scene_dir: str | Path, project: MayaProject | None
+) -> Iterator[str]:
+    """Steps 3 to 5, in order, each place at most once; lazy, so the first hit stops the stats."""
+    folders: list[tuple[str, tuple[str, ...]]] = []
+    if project is not None:
+        root, *rule_folders = project.folders_for(kind)
+        # 3. the project-relative part, or a relative path, in the project
+        folders.append((root, (rel,)))
+        # 4. the file rules for this kind: the relative part, then the name alone
+        folders += [(folder, (rel, name)) for folder in rule_folders]
+    # 5. the scene's folder: the relative part, then the name alone
+    folders.append((_absolute(str(scene_dir)), (rel, name)))
+    seen: set[str] = set()
+    for folder, parts in folders:
+        for part in parts:
+            if part:
+                candidate = posixpath.normpath(folder + "/" + part)
+                if candidate not in seen:
+                    seen.add(candidate)
+                    yield candidate
 
 
 def resolve_maya_path(
@@ -167,8 +216,12 @@ def resolve_maya_path(
     scene_dir: str | Path,
     project: MayaProject | None,
     env: Mapping[str, str] | None = None,
+    folders: dict[str, bool] | None = None,
 ) -> ResolvedPath:
     """Resolve one written path by the steps in this module's docstring; ``stat`` only.
+
+    ``folders`` (one dict per scan) remembers which folders exist, so the
+    places a file cannot be in cost one ``stat`` per folder, not per file.
 
     >>> resolve_maya_path("/gone/a//b.png", AssetKind.TEXTURE, scene_dir="/s", project=None, env={}).path
     '/gone/a//b.png'
@@ -177,10 +230,11 @@ def resolve_maya_path(
     text = expansion.text
     foreign = is_windows_path(text)
     absolute = foreign or text.startswith("/")
+    tokens = has_tokens(text)  # tokens live in the file name, the same in every candidate
     # 1. exact
     if absolute and not foreign:
         exact = posixpath.normpath(text)
-        if _exists(exact):
+        if _exists(exact, tokens):
             return ResolvedPath(written, exact, expansion.unresolved)
     # 2. directory mapping: none known headless (see the module docstring).
     marker = split_project_marker(text)
@@ -191,23 +245,13 @@ def resolve_maya_path(
     else:
         rel = text.replace("\\", "/")
     name = posixpath.basename(text.replace("\\", "/"))
-    candidates: list[str] = []
-    if project is not None:
-        # 3. the project-relative part, or a relative path, in the project
-        if rel:
-            candidates.append(_join(project.root, rel))
-        # 4. the file rules for this kind: the relative part, then the name alone
-        for rule in RULES_FOR_KIND.get(kind, ()):
-            folder = project.rule_folder(rule)
-            if folder is not None:
-                candidates += [_join(folder, r) for r in (rel, name) if r]
-    # 5. the scene's folder: the relative part, then the name alone
-    candidates += [_join(scene_dir, r) for r in dict.fromkeys((rel, name)) if r]
-    for candidate in candidates:
-        if _exists(candidate):
+    first = None
+    for candidate in _candidates(rel, name, kind, scene_dir, project):
+        if _folder_exists(candidate, folders) and _exists(candidate, tokens):
             return ResolvedPath(written, candidate, expansion.unresolved)
+        first = first or candidate
     # Not found: what Maya reads first, as written (`//` kept), or the first relative candidate.
     if absolute:
         shown = text if foreign or marker is not None else posixpath.normpath(text)
         return ResolvedPath(written, shown, expansion.unresolved, foreign=foreign)
-    return ResolvedPath(written, candidates[0], expansion.unresolved)
+    return ResolvedPath(written, first or text, expansion.unresolved)

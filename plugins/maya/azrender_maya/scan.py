@@ -23,6 +23,7 @@ named as coming with Maya and not uploaded.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import struct
 from collections.abc import Mapping
@@ -92,6 +93,8 @@ _CLAIMED: dict[str, frozenset[str]] = {
 }
 
 _TRUE = frozenset({"1", "yes", "true", "on"})
+# What makes a path stand for more than its text: variables, tile and frame tokens.
+_NEEDS_EXPANSION = re.compile(r"[$%<#@]")
 # Maya appends {N} to the second and later loads of the same reference file.
 _COPY_NUMBER = re.compile(r"\{[0-9]+\}$")
 # A string that looks like a file path: a folder separator and an extension.
@@ -200,6 +203,8 @@ class _Context:
     label: str
     # written path -> the local file it resolved to, where the two differ (for the node's remap)
     resolved: dict[str, str] = field(default_factory=dict)
+    # folder -> exists, for this scan (see resolve_maya_path)
+    folders: dict[str, bool] = field(default_factory=dict)
 
     @property
     def roots(self) -> tuple[Path, ...]:
@@ -209,10 +214,17 @@ class _Context:
         self, written: str, kind: AssetKind, referrer: str, *, sequence: bool = False
     ) -> list[Asset]:
         """The files ``written`` stands for, resolved as Maya would (see :mod:`azrender_maya.project`)."""
-        if not written.strip():
+        text = written.strip()
+        if not text:
             return []
+        if text[:1] == "/" and not sequence and not _NEEDS_EXPANSION.search(text):
+            # step 1, an absolute path that is there (most paths): one stat, as Asset.from_disk does it
+            asset = Asset.from_disk(posixpath.normpath(text), kind, referrer)
+            if asset.exists:
+                return [asset]
         found = resolve_maya_path(
-            written, kind, scene_dir=self.scene_dir, project=self.project, env=self.env
+            written, kind, scene_dir=self.scene_dir, project=self.project, env=self.env,
+            folders=self.folders,
         )
         if not found.foreign and not found.unresolved and found.path != written:
             self.resolved.setdefault(written, found.path)
