@@ -379,3 +379,19 @@ def test_installed_extension_renders_through_the_local_backend(
     frames = sorted(p.name for p in (output / out["job"]["job_id"] / "frames").iterdir())
     assert frames == ["shot010_0001.png", "shot010_0002.png"]
     assert out["unregistered"]
+
+
+def test_a_second_build_needs_no_package_index(extension_zips: list[Path], tmp_path: Path) -> None:
+    """The wheel cache answers alone: the package index is a dead port on 127.0.0.1 here."""
+    env = {**os.environ, "PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_RETRIES": "0", "PIP_TIMEOUT": "2"}
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--platform", "current", "--dist", str(tmp_path / "dist"),
+         "--work", str(tmp_path / "work"), "--wheel-cache", str(WHEEL_CACHE)],
+        capture_output=True, text=True, timeout=600, check=False, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (again,) = (Path(line) for line in proc.stdout.split())
+    (first,) = (a for a in extension_zips if a.name == again.name)
+    with zipfile.ZipFile(first) as a, zipfile.ZipFile(again) as b:
+        assert sorted(n for n in a.namelist() if n.startswith("wheels/")) == sorted(
+            n for n in b.namelist() if n.startswith("wheels/"))
