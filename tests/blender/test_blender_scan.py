@@ -112,7 +112,7 @@ def test_unreadable_files_raise_scene_error(
     message = str(info.value)
     assert str(path) in message and "is not a readable .blend file" in message
     assert reason in message and "\n" not in message
-    assert info.value.hint == "re-save it in Blender"
+    assert info.value.hint == "it is damaged or not a .blend: open it in Blender and save it again"
     out = capsys.readouterr()
     assert out.out == "" and out.err == ""
 
@@ -220,3 +220,20 @@ def test_packed_images_are_counted_not_listed(tmp_path: Path) -> None:
     result = scan_blend(tmp_path / "packed.blend")
     assert result.packed_count == 1
     assert [a.path.name for a in result.assets] == ["packed.blend", "b.png"]
+
+
+def test_a_zstd_blend_without_the_zstandard_module_says_what_to_install(blendfiles: Path) -> None:
+    """The file is fine and this Python lacks the module: the hint says to install it."""
+    import subprocess
+    import sys
+
+    scene = blendfiles / "basic_file_compressed_zstd.blend"
+    code = ("import sys; sys.modules['zstandard'] = None\n"  # as if it were not installed
+            "from azrender.cli import main; main(['scan', sys.argv[1]])")
+    done = subprocess.run([sys.executable, "-c", code, str(scene)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    lines = [ln for ln in done.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "is zstd-compressed and this Python has no zstandard module" in lines[0]
+    assert "-m pip install zstandard" in lines[0] and "save it again" not in lines[0]

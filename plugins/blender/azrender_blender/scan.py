@@ -17,6 +17,7 @@ import contextlib
 import logging
 import shutil
 import struct
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -315,9 +316,17 @@ def _check_opened(scene: Path) -> list[str]:
 
 
 def _unreadable(path: Path, reason: str) -> SceneError:
+    if "zstandard" in reason.lower():
+        # BAT says so when the file is zstd-compressed (Blender's "Compress" option) and the
+        # module is missing: the file is fine, this Python is not.
+        return SceneError(
+            f"{path} is zstd-compressed and this Python has no zstandard module to read it",
+            hint=f"install it with `{Path(sys.executable).name} -m pip install zstandard`; "
+                 "azrender declares it, so reinstalling azrender brings it too",
+        )
     return SceneError(
         f"{path} is not a readable .blend file: {reason}",
-        hint="re-save it in Blender",
+        hint="it is damaged or not a .blend: open it in Blender and save it again",
     )
 
 
