@@ -34,8 +34,10 @@ Facts this relies on, read in Blender's own extension code (bl_pkg in bpy 4.5,
   writes (``subcmd_author.build``).
 
 Downloaded wheels are kept in ``--wheel-cache`` (default ``.tools/blender-wheels``):
-a later build resolves from that folder first and asks the package index only
-when something is missing there (``--refresh`` always asks the index).
+a later build resolves from that folder alone first (``pip download --isolated
+--no-index --find-links``) and asks the package index only when something is
+missing there (``--refresh`` always asks the index). Building the azrender wheel
+itself needs the build backend (hatchling), which pip fetches as for any build.
 """
 
 from __future__ import annotations
@@ -148,10 +150,12 @@ def download_dependencies(
     offline = cache is not None and cache.is_dir() and not refresh
     if offline:
         assert cache is not None
-        done = subprocess.run([*command, "--no-index", "--find-links", str(cache), *requirements],
+        # --isolated: no pip configuration's own indexes or find-links, the cache alone.
+        done = subprocess.run([*command, "--isolated", "--no-index", "--find-links", str(cache), *requirements],
                               capture_output=True, text=True, check=False)
         offline = done.returncode == 0
     if not offline:
+        print(f"build_blender_extension: {what} from the package index", file=sys.stderr)
         _run([*command, *requirements], what)
         if cache is not None:
             cache.mkdir(parents=True, exist_ok=True)

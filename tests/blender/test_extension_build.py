@@ -382,7 +382,8 @@ def test_installed_extension_renders_through_the_local_backend(
 
 
 def test_a_second_build_needs_no_package_index(extension_zips: list[Path], tmp_path: Path) -> None:
-    """The wheel cache answers alone: the package index is a dead port on 127.0.0.1 here."""
+    """The wheel cache answers alone: the package index is a dead port on 127.0.0.1 here (the
+    dependency wheels are resolved with pip --isolated --no-index, so no configured index helps)."""
     env = {**os.environ, "PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_RETRIES": "0", "PIP_TIMEOUT": "2"}
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--platform", "current", "--dist", str(tmp_path / "dist"),
@@ -390,6 +391,7 @@ def test_a_second_build_needs_no_package_index(extension_zips: list[Path], tmp_p
         capture_output=True, text=True, timeout=600, check=False, env=env,
     )
     assert proc.returncode == 0, proc.stderr
+    assert "from the package index" not in proc.stderr  # every wheel came from the cache
     (again,) = (Path(line) for line in proc.stdout.split())
     (first,) = (a for a in extension_zips if a.name == again.name)
     with zipfile.ZipFile(first) as a, zipfile.ZipFile(again) as b:
