@@ -40,7 +40,7 @@ from azrender.model import (
 from azrender.outputs import job_outputs_container
 from azrender.shell import bash_single_quote
 from azrender.storage import azcopy
-from azrender.storage.manifest import job_prefix
+from azrender.storage.manifest import check_job_id, job_prefix
 from azrender.storage.modes import StoragePlan, blob_copy_plan
 
 # Where blob-copy puts the assets on a Linux node (the plan's node_root says it for every mode).
@@ -234,6 +234,7 @@ def build_job(
     succeeds or fails, so a failed frame can be diagnosed from the logs.
     """
     plan = plan or blob_copy_plan()
+    check_job_id(job_id)  # it is written into every task's command line: Batch id characters only
     jobs_root, output_dir, sep = _NODE_DIRS[plan.node_os]
     node_scene = plan.pathmap.to_node(request.scene)
     ref = node_ref(node)

@@ -205,3 +205,9 @@ def test_linux_plan_keeps_bash_lines(app: str) -> None:
     line = job.tasks[0].command_line
     assert line.startswith(LINUX_WATCHER + "/bin/bash -c '"), line
     assert "cmd /c" not in line and ".exe" not in line
+
+
+@pytest.mark.parametrize("job_id", ["j1; touch pwned", "$(id)", "a b", "x" * 65, ""])
+def test_a_job_id_that_is_not_a_batch_id_is_refused_before_any_command_line(job_id: str) -> None:
+    with pytest.raises(UsageError, match="invalid job id"):
+        build_job(request("/mnt/show/shot.blend"), BlenderAdapter(), job_id)
