@@ -102,9 +102,9 @@ print("AZR-RESULT " + json.dumps(out))
 """
 
 
-def drive(env: dict[str, str], *args: str, timeout: float = 900) -> dict[str, Any]:
+def drive(env: dict[str, str], *args: str, timeout: float = 900, driver: str = DRIVER) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-c", DRIVER, *args],
+        [sys.executable, "-c", driver, *args],
         capture_output=True, text=True, timeout=timeout, check=False, env=env,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]

@@ -134,3 +134,40 @@ def test_download_job_brings_frames_and_reports_done(storage_env: str, tmp_path:
     assert last.message is not None and last.message.startswith("1 frames in ")
     again = download_job(preset, "job-a", tmp_path / "out", reporter)
     assert again.downloaded_files == 0 and again.skipped_files == 2
+
+
+def test_cancel_stops_a_job_at_its_next_progress_report() -> None:
+    work = Work()
+    begun = threading.Event()
+    steps: list[int] = []
+
+    def upload(reporter: Reporter) -> None:
+        progress = reporter.progress()
+        progress.begin("upload", total=100)
+        begun.set()
+        for n in range(100):
+            if reporter.sleep(0.05):  # a block takes a while; Cancel wakes the wait
+                pass
+            progress.advance(1)  # raises Cancelled once Cancel was pressed
+            steps.append(n)
+
+    assert work.cancel("nothing") is False  # no such job: nothing to cancel
+    work.start("u", upload)
+    assert begun.wait(5)
+    assert work.cancel("u") is True
+    assert work.join(5)
+    assert len(steps) < 100
+    assert work.drain()[-1] == Update(key="u", state="cancelled", message="cancelled", error="")
+
+
+def test_a_new_thread_for_a_job_stops_the_one_it_replaces() -> None:
+    work = Work()
+    woke = threading.Event()
+
+    def follower(reporter: Reporter) -> None:
+        if reporter.sleep(60) and not reporter.cancelled:
+            woke.set()
+
+    work.start("j", follower)
+    work.start("j", lambda reporter: reporter.post(state="cancelled"))
+    assert work.join(5) and woke.wait(5)

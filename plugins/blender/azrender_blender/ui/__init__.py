@@ -1,7 +1,8 @@
 """Render on Azure inside Blender: the panel, its operators and preferences (needs ``bpy``).
 
 * :mod:`.props` — preferences (preset search path) and the per-scene settings, missing files, jobs;
-* :mod:`.operators` — Check dependencies, Render on Azure, Download frames, Open output folder;
+* :mod:`.operators` — Check dependencies, Render on Azure, Cancel, Retry failed, Download frames,
+  Open output folder;
 * :mod:`.panel` — the panel in Render Properties;
 * :mod:`.runtime` — the timer that brings background work back to the main thread;
 * :mod:`.work`, :mod:`.flows`, :mod:`.presets` — the bpy-free parts (threads, core calls, presets).

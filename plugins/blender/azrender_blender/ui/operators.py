@@ -197,6 +197,78 @@ class AZRENDER_OT_download(bpy.types.Operator):
         return {"FINISHED"}
 
 
+#: Job-list states after which nothing of the job runs any more.
+ENDED = ("done", "failed", "cancelled")
+
+
+class AZRENDER_OT_cancel(bpy.types.Operator):
+    """Stop the selected job: its upload (nothing is submitted) or, once submitted, the job itself"""
+
+    bl_idname = "azrender.cancel"
+    bl_label = "Cancel"
+
+    def execute(self, context: Any) -> set[str]:
+        settings = context.scene.azrender
+        job = _selected_job(self, settings)
+        if job is None:
+            return {"CANCELLED"}
+        label = job.job_id or "being submitted"
+        if job.state in ENDED:
+            self.report({"ERROR"}, f"job {label} has ended ({job.state}); there is nothing to cancel")
+            return {"CANCELLED"}
+        if job.job_id and job.state == "running":
+            try:
+                preset = PRESETS.load(Path(job.preset))
+            except AzrenderError as exc:
+                self.report({"ERROR"}, str(exc))
+                return {"CANCELLED"}
+            job_id, backend = job.job_id, job.backend or None
+            # Takes the place of the thread that follows the job (it stops at its next poll).
+            WORK.start(job.key, lambda reporter: flows.cancel_job(preset, backend, job_id, reporter))
+            self.report({"INFO"}, f"Render on Azure: cancelling job {job_id}")
+            return {"FINISHED"}
+        if WORK.cancel(job.key):
+            # The upload stops at its next progress report and the job is not submitted.
+            self.report({"INFO"}, f"Render on Azure: stopping ({job.state})")
+            return {"FINISHED"}
+        self.report({"ERROR"}, f"job {label} is not running here; there is nothing to cancel")
+        return {"CANCELLED"}
+
+
+class AZRENDER_OT_retry(bpy.types.Operator):
+    """Render the selected job's failed tasks again, then bring their frames back"""
+
+    bl_idname = "azrender.retry"
+    bl_label = "Retry Failed"
+
+    def execute(self, context: Any) -> set[str]:
+        settings = context.scene.azrender
+        job = _selected_job(self, settings)
+        if job is None:
+            return {"CANCELLED"}
+        if not job.job_id:
+            self.report({"ERROR"}, "this job was never submitted; there is nothing to retry")
+            return {"CANCELLED"}
+        if WORK.running(job.key) or job.state not in ("failed", "cancelled"):
+            self.report({"ERROR"}, f"job {job.job_id} has no failed tasks to retry ({job.state})")
+            return {"CANCELLED"}
+        try:
+            preset = PRESETS.load(Path(job.preset))
+        except AzrenderError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        prefs = preferences(context)
+        request = flows.RetryRequest(
+            preset=preset, backend=job.backend or None, job_id=job.job_id,
+            output_dir=Path(job.output_root or output_folder(context.scene)),
+            follow_seconds=(float(prefs.follow_hours) if prefs is not None else 24.0) * 3600.0,
+        )
+        job.state = "queued"
+        WORK.start(job.key, lambda reporter: flows.retry_and_follow(request, reporter))
+        self.report({"INFO"}, f"Render on Azure: retrying the failed tasks of {job.job_id}")
+        return {"FINISHED"}
+
+
 class AZRENDER_OT_open_output(bpy.types.Operator):
     """Open the selected job's folder, or the output folder, in the file browser"""
 
@@ -248,6 +320,8 @@ CLASSES = (
     AZRENDER_OT_check_dependencies,
     AZRENDER_OT_submit,
     AZRENDER_OT_download,
+    AZRENDER_OT_cancel,
+    AZRENDER_OT_retry,
     AZRENDER_OT_open_output,
     AZRENDER_OT_refresh_presets,
     AZRENDER_OT_report,

@@ -21,6 +21,7 @@ _STATE_ICONS = {
     "downloading": "IMPORT",
     "done": "CHECKMARK",
     "failed": "ERROR",
+    "cancelled": "CANCEL",
 }
 
 
@@ -99,6 +100,9 @@ class AZRENDER_PT_render_on_azure(bpy.types.Panel):
                 wrapped_label(layout, context, job.error, icon="ERROR")
             elif job.message:
                 wrapped_label(layout, context, job.message)
+        row = layout.row(align=True)
+        row.operator("azrender.cancel", icon="CANCEL")
+        row.operator("azrender.retry", icon="FILE_REFRESH")
         row = layout.row(align=True)
         row.operator("azrender.download", icon="IMPORT")
         row.operator("azrender.open_output", icon="FILE_FOLDER")

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from azrender.errors import AzrenderError
+from azrender.errors import AzrenderError, Cancelled
 
 # A progress bar updated thousands of times a second would flood the queue.
 _PROGRESS_INTERVAL = 0.2
@@ -46,12 +46,22 @@ def one_line(exc: BaseException) -> str:
 
 
 class Reporter:
-    """What a job's thread uses to speak to the UI, and to hear that it should stop."""
+    """What a job's thread uses to speak to the UI, and to hear that it should stop.
 
-    def __init__(self, key: str, updates: queue.Queue[Update], stop: threading.Event) -> None:
+    ``stop`` is set when the thread should end (the add-on is unloading, or the
+    artist pressed Cancel); ``cancel`` only for Cancel: then the work itself
+    stops (an upload at its next progress report, see :class:`QueueProgress`)
+    and a job that was already submitted is cancelled on its backend.
+    """
+
+    def __init__(
+        self, key: str, updates: queue.Queue[Update], stop: threading.Event,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self.key = key
         self._updates = updates
         self._stop = stop
+        self._cancel = cancel or threading.Event()
 
     def post(self, **fields: object) -> None:
         self._updates.put(Update(key=self.key, **fields))  # type: ignore[arg-type]
@@ -59,6 +69,16 @@ class Reporter:
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        """The artist pressed Cancel for this job."""
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        """Raise :class:`Cancelled` once the artist pressed Cancel."""
+        if self._cancel.is_set():
+            raise Cancelled("cancelled")
 
     def sleep(self, seconds: float) -> bool:
         """Wait up to ``seconds``; True when asked to stop meanwhile."""
@@ -69,7 +89,12 @@ class Reporter:
 
 
 class QueueProgress:
-    """An :class:`azrender.progress.Progress` that turns steps into job-list updates."""
+    """An :class:`azrender.progress.Progress` that turns steps into job-list updates.
+
+    After Cancel, its next ``begin``, ``advance`` or ``note`` raises
+    :class:`Cancelled` inside the work: an upload stops between blocks (its
+    journal lets a later submit resume), and nothing after it runs.
+    """
 
     def __init__(self, reporter: Reporter) -> None:
         self._reporter = reporter
@@ -80,12 +105,14 @@ class QueueProgress:
         self._last = 0.0
 
     def begin(self, label: str, total: float | None, unit: str = "B") -> None:
+        self._reporter.check()
         with self._lock:
             self._label, self._total, self._done = label, total, 0.0
             self._last = time.monotonic()
         self._reporter.post(message=label, progress=0.0 if total else None)
 
     def advance(self, amount: float = 1) -> None:
+        self._reporter.check()
         with self._lock:
             self._done += amount
             now = time.monotonic()
@@ -96,6 +123,7 @@ class QueueProgress:
         self._reporter.post(progress=fraction)
 
     def note(self, message: str) -> None:
+        self._reporter.check()
         self._reporter.post(message=message)
 
     def end(self) -> None:
@@ -110,27 +138,46 @@ class Work:
 
     def __init__(self) -> None:
         self.updates: queue.Queue[Update] = queue.Queue()
-        self._stop = threading.Event()
         self._threads: dict[str, threading.Thread] = {}
+        # Per job thread: stop (unload or Cancel) and cancel (Cancel only).
+        self._events: dict[str, tuple[threading.Event, threading.Event]] = {}
         self._lock = threading.Lock()
 
     def start(self, key: str, job: Callable[[Reporter], None]) -> None:
-        """Run ``job`` in a new thread; its failure becomes a ``failed`` update, never a crash."""
-        reporter = Reporter(key, self.updates, self._stop)
+        """Run ``job`` in a new thread; its failure becomes a ``failed`` update, never a crash.
+
+        A thread already running under ``key`` is told to stop: the new one takes its place.
+        """
+        stop, cancel = threading.Event(), threading.Event()
+        reporter = Reporter(key, self.updates, stop, cancel)
 
         def run() -> None:
             try:
                 job(reporter)
+            except Cancelled as exc:
+                reporter.post(state="cancelled", message=str(exc), error="")
             except Exception as exc:  # the thread is the edge: everything becomes a report
                 reporter.post(state="failed", error=one_line(exc))
 
         # Daemon: quitting Blender must not wait for a render that runs for hours.
         thread = threading.Thread(target=run, name=f"azrender-{key}", daemon=True)
         with self._lock:
-            if self._stop.is_set():
-                self._stop.clear()
+            previous = self._events.get(key)
+            if previous is not None:
+                previous[0].set()
             self._threads[key] = thread
+            self._events[key] = (stop, cancel)
         thread.start()
+
+    def cancel(self, key: str) -> bool:
+        """Ask the job ``key`` to stop its work at the next progress report; True when it runs."""
+        with self._lock:
+            events = self._events.get(key)
+        if events is None:
+            return False
+        events[1].set()
+        events[0].set()
+        return self.running(key)
 
     def busy(self) -> bool:
         with self._lock:
@@ -162,5 +209,7 @@ class Work:
 
     def stop(self, timeout: float = 2.0) -> bool:
         """Ask every job to stop (they check between steps) and wait a little."""
-        self._stop.set()
+        with self._lock:
+            for stop, _cancel in self._events.values():
+                stop.set()
         return self.join(timeout)
