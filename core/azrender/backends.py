@@ -42,7 +42,7 @@ class Retried:
         names = ", ".join(self.tasks[:3]) + (f" and {len(self.tasks) - 3} more" if len(self.tasks) > 3 else "")
         if self.rerun_job_id:
             return (f"job {self.job_id} had ended: {len(self.tasks)} failed task(s) ({names}) "
-                    f"run again as job {self.rerun_job_id}")
+                    f"run again as job {self.rerun_job_id}; its frames join {self.job_id}'s")
         return f"job {self.job_id}: {len(self.tasks)} failed task(s) requeued ({names})"
 
     def to_json(self) -> dict[str, object]:

@@ -119,4 +119,4 @@ def test_retry_line_names_the_requeued_tasks() -> None:
     assert Retried("j", ["frames-002"], "local").line() == "job j: 1 failed task(s) requeued (frames-002)"
     rerun = Retried("j", [f"frames-00{i}" for i in range(1, 6)], "azure", rerun_job_id="j-rerun1")
     assert rerun.line() == ("job j had ended: 5 failed task(s) (frames-001, frames-002, frames-003 and 2 more) "
-                            "run again as job j-rerun1")
+                            "run again as job j-rerun1; its frames join j's")
