@@ -15,7 +15,7 @@ from azure.storage.blob import ContainerClient
 from tests.node_lines import LINUX_WATCHER
 
 from azrender.local.executor import watcher_reason
-from azrender.node.watch import EXIT_LICENCE
+from azrender.node.watch import EXIT_LICENCE_UNAVAILABLE
 from azrender.outputs import job_outputs_container
 
 BIN = Path(sys.executable).parent
@@ -64,9 +64,10 @@ def test_licence_failure_ends_the_task_in_seconds_and_status_shows_why(
     assert elapsed < 90, f"the task hung for {elapsed:.0f}s"
     doc = json.loads(done.stdout)
     [task] = doc["tasks"]
-    assert task["exit_code"] == EXIT_LICENCE and task["result"] == "failure"
-    assert task["failure"] == f"licence failure (autodesk): {LICENCE_LINE}"
-    # Not retried: the licence server that failed once fails again (max_retries is 1).
+    # The licence server cannot be reached: 66 (licence unavailable), not retried (max_retries is 1)
+    # and not tried again by the watcher, whose back-off is for a shortage (64) only.
+    assert task["exit_code"] == EXIT_LICENCE_UNAVAILABLE and task["result"] == "failure"
+    assert task["failure"] == f"licence unavailable (flexnet): {LICENCE_LINE}"
     assert len(Path(str(blender) + ".calls").read_text().splitlines()) == 1
 
     status = azrender(env, "status", doc["job_id"], "--preset", str(preset), "--json")
@@ -76,7 +77,7 @@ def test_licence_failure_ends_the_task_in_seconds_and_status_shows_why(
     outputs = job_outputs_container("wl-outputs", doc["job_id"])
     log = ContainerClient.from_connection_string(storage_env, outputs).download_blob(
         f"{doc['job_id']}/logs/{task['task_id']}/stderr.txt").readall().decode()
-    assert LICENCE_LINE in log and log.strip().splitlines()[-1].startswith("azrender: licence failure")
+    assert LICENCE_LINE in log and log.strip().splitlines()[-1].startswith("azrender: licence unavailable")
 
 
 def test_watcher_reason_reads_the_last_azrender_line(tmp_path: Path) -> None:
