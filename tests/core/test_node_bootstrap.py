@@ -330,3 +330,32 @@ def test_the_local_node_boots_from_a_bare_python_through_the_preparation_task(
         assert Path(where).resolve().is_relative_to(envs) and Path(executable).parent.parent.resolve() == envs
         assert record.release.result == "success"
     print(f"boot: first {timings[0]:.1f}s, second {timings[1]:.1f}s")
+
+
+def test_pip_download_for_a_node_python_takes_only_manylinux_wheels_the_node_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real pip, with azrender's flags, fed from a local folder (no index): what it picks for a node."""
+    links = tmp_path / "links"
+    links.mkdir()
+    for dist in bundle.closure():
+        name, data = bundle.repack(dist)
+        (links / name).write_bytes(data)
+    # A wheel for a newer glibc than Ubuntu 22.04's must not be chosen, even at a higher version.
+    py = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+    tag = f"{py}-{py}-manylinux_2_39_x86_64"
+    meta = {"METADATA": b"Metadata-Version: 2.1\nName: xxhash\nVersion: 99.0\n",
+            "WHEEL": f"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: {tag}\n".encode()}
+    name, data = bundle._wheel("xxhash", "99.0", tag, [("xxhash/__init__.py", b"", 0o644)], meta)
+    (links / name).write_bytes(data)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
+    monkeypatch.delenv("PIP_CONSTRAINT", raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # this machine's pip settings (constraints, mirrors) stay out
+    here = bundle.running_target()
+    got = bundle.download_wheels(bundle.Target(here.python, "linux"), {}, tmp_path / "dest")
+    names = sorted(p.name for p in got)
+    expected = {bundle._canonical(d.metadata["Name"]).replace("-", "_") for d in bundle.closure()}
+    assert {n.split("-")[0].lower() for n in names} == expected
+    assert all(bundle.node_compatible(n) for n in names), names
+    assert not [n for n in names if "99.0" in n]

@@ -74,8 +74,16 @@ ENV_NODE_CACHE = "AZRENDER_NODE_CACHE_DIR"
 ENV_WINDOWS_PYTHON_ZIP = "AZRENDER_WINDOWS_PYTHON_ZIP"
 BUNDLE_FORMAT = 1
 _EPOCH = (1980, 1, 1, 0, 0, 0)
-#: pip platform tags for Linux x86_64 nodes (manylinux wheels of the dependencies).
-_LINUX_PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64", "linux_x86_64")
+#: The oldest glibc a Linux node has: Ubuntu 22.04's 2.35 (24.04 has 2.39). Wheels for a
+#: newer glibc would not load there.
+NODE_GLIBC_MINOR = 35
+#: pip platform tags for Linux x86_64 nodes: every manylinux tag up to that glibc. pip
+#: takes them literally (it widens only manylinux2014/2010, not ``manylinux_2_X``).
+_LINUX_PLATFORMS = (
+    *(f"manylinux_2_{m}_x86_64" for m in range(NODE_GLIBC_MINOR, 4, -1)),
+    "manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64",
+)  # fmt: skip
+_MANYLINUX = re.compile(r"manylinux_2_(\d+)_x86_64|manylinux(2014|2010|1)_x86_64")
 
 
 @dataclass(frozen=True)
@@ -88,12 +96,28 @@ class Target:
     @property
     def key(self) -> str:
         major, minor = (int(p) for p in self.python.split("."))
-        return node_install.target_key((major, minor), "win32" if self.os == "windows" else "linux")
+        return node_install.target_key((major, minor), {"windows": "win32", "macos": "darwin"}.get(self.os, "linux"))
 
 
 def running_target() -> Target:
     """This interpreter as a node Python (the local emulated node runs it bare)."""
-    return Target(f"{sys.version_info[0]}.{sys.version_info[1]}", "windows" if sys.platform == "win32" else "linux")
+    osname = {"win32": "windows", "darwin": "macos"}.get(sys.platform, "linux")
+    return Target(f"{sys.version_info[0]}.{sys.version_info[1]}", osname)
+
+
+def node_compatible(wheel_name: str) -> bool:
+    """Whether a wheel of this machine also loads on an Azure Linux x86_64 node.
+
+    >>> node_compatible("xxhash-3.8.2-cp311-cp311-manylinux_2_17_x86_64.whl"), node_compatible("a-1-py3-none-any.whl")
+    (True, True)
+    >>> node_compatible("c-1-cp311-cp311-manylinux_2_39_x86_64.whl"), node_compatible("c-1-cp311-cp311-linux_x86_64.whl")
+    (False, False)
+    """
+    platform_tag = wheel_name[: -len(".whl")].rsplit("-", 1)[-1]
+    if platform_tag == "any":
+        return True
+    found = [_MANYLINUX.fullmatch(t) for t in platform_tag.split(".")]
+    return any(m and (m.group(2) or int(m.group(1)) <= NODE_GLIBC_MINOR) for m in found)
 
 
 def targets_for(node_os: str) -> tuple[Target, ...]:
@@ -101,7 +125,7 @@ def targets_for(node_os: str) -> tuple[Target, ...]:
     if node_os == "windows":
         return (Target(WINDOWS_PYTHON.rsplit(".", 1)[0], "windows"),)
     here = running_target()
-    pythons = sorted({*LINUX_PYTHONS, *((here.python,) if here.os == "linux" else ())})
+    pythons = sorted({*LINUX_PYTHONS, *((here.python,) if here.os == "linux" else ())}, key=lambda v: tuple(map(int, v.split("."))))
     return tuple(Target(p, "linux") for p in pythons)
 
 
@@ -310,8 +334,13 @@ def bundle_folder(ref: NodeBundleRef) -> Path:
     return node_cache_dir() / "bundles" / ref.bundle_id
 
 
-def build_bundle(ref: NodeBundleRef, targets: Iterable[Target]) -> Path:
-    """The bundle's files for ``targets`` in the user cache folder (built once per target)."""
+def build_bundle(ref: NodeBundleRef, targets: Iterable[Target], *, local: bool = True) -> Path:
+    """The bundle's files for ``targets`` in the user cache folder (built once per target).
+
+    This interpreter's own target is repacked from the installation; for an Azure
+    node (``local`` False) only when every wheel also loads there (manylinux up to
+    the node's glibc), else it is downloaded like the others.
+    """
     if ref.bundle_id != running_ref().bundle_id:
         raise ValueError("only this client's own bundle can be built here")
     folder = bundle_folder(ref)
@@ -323,10 +352,14 @@ def build_bundle(ref: NodeBundleRef, targets: Iterable[Target]) -> Path:
     here = running_target()
     for target in targets:
         listing = folder / f"{target.key}.json"
-        if listing.is_file():
-            continue
-        if target == here:
-            files = [wheels / n for n, d in (repack(dist) for dist in closure()) if _write_once(wheels / n, d)]
+        if listing.is_file() and (local or json.loads(listing.read_text()).get("portable")):
+            continue  # a listing of this machine's own wheels serves Azure nodes only if they load there
+        repacked = [repack(dist) for dist in closure()] if target == here else []
+        if repacked and (local or all(node_compatible(n) for n, _ in repacked)):
+            files = []
+            for wheel_name, data in repacked:
+                _write_once(wheels / wheel_name, data)
+                files.append(wheels / wheel_name)
         else:
             cached = node_cache_dir() / "wheels" / target.key / ref.bundle_id
             files = []
@@ -337,14 +370,15 @@ def build_bundle(ref: NodeBundleRef, targets: Iterable[Target]) -> Path:
         if target.os == "windows":
             _windows_files(folder)
         entries = [{"file": f"wheels/{p.name}", "sha256": node_install.sha256_of(p)} for p in files]
-        listing.write_text(json.dumps({"azrender": ref.version, "bundle": ref.bundle_id, "wheels": entries}, indent=1))
+        portable = target.os == "windows" or all(node_compatible(p.name) for p in files)
+        listing.write_text(json.dumps(
+            {"azrender": ref.version, "bundle": ref.bundle_id, "portable": portable, "wheels": entries}, indent=1))
     return folder
 
 
-def _write_once(path: Path, data: bytes) -> bool:
+def _write_once(path: Path, data: bytes) -> None:
     if not path.is_file() or path.stat().st_size != len(data):
         path.write_bytes(data)
-    return True
 
 
 BOOTSTRAP_CMD = r"""@echo off
@@ -377,9 +411,9 @@ def _windows_files(folder: Path) -> None:
 def stage_bundle(client: ContainerClient, ref: NodeBundleRef, folder: Path) -> int:
     """Upload the bundle's files that the container lacks; the number uploaded.
 
-    Content-addressed, so a blob that exists is the same bytes and stays. The
-    ``cpXY-<os>.json`` listings go last: a listing in the container means its
-    wheels are there.
+    Content-addressed, so a wheel that exists is the same bytes and stays. The
+    ``cpXY-<os>.json`` listings (a few kB) go last, every time: a listing in the
+    container means its wheels are there.
     """
     with storage_errors("listing the node bundle", client=client, blob=ref.blob_prefix):
         have = {b.name for b in client.list_blobs(name_starts_with=ref.blob_prefix)}
@@ -387,8 +421,8 @@ def stage_bundle(client: ContainerClient, ref: NodeBundleRef, folder: Path) -> i
     sent = 0
     for path in files:
         blob = ref.blob_prefix + path.relative_to(folder).as_posix()
-        if blob in have:
-            continue
+        if blob in have and path.suffix != ".json":
+            continue  # the listings are sent again: a portable one replaces a local node's
         with storage_errors("staging the node bundle", client=client, blob=blob), open(path, "rb") as data:
             client.upload_blob(blob, data, overwrite=True)
         sent += 1
@@ -407,7 +441,7 @@ def job_bundle(job: JobSpec) -> NodeBundleRef | None:
 def stage_job_bundle(client: ContainerClient, job: JobSpec, targets: Iterable[Target] | None = None) -> int:
     """Put the bundle ``job`` installs in its assets container (blobs uploaded; 0 when all there).
 
-    ``targets``: the node Pythons to stage for (default: this interpreter, the local node's).
+    ``targets``: the Azure node Pythons to stage for; None: this interpreter, for the local node.
     """
     ref = job_bundle(job)
     if ref is None:
@@ -418,4 +452,5 @@ def stage_job_bundle(client: ContainerClient, job: JobSpec, targets: Iterable[Ta
             f"azrender's {running_ref().bundle_id} ({running_ref().version})",
             hint="submit the job again from this azrender",
         )
-    return stage_bundle(client, ref, build_bundle(ref, targets or (running_target(),)))
+    folder = build_bundle(ref, targets or (running_target(),), local=targets is None)
+    return stage_bundle(client, ref, folder)

@@ -47,12 +47,12 @@ COMPLETE = "complete"
 def target_key(version: tuple[int, int] | None = None, platform: str | None = None) -> str:
     """``cp311-linux`` / ``cp312-windows``: which wheels this interpreter takes.
 
-    >>> target_key((3, 10), "linux"), target_key((3, 12), "win32")
-    ('cp310-linux', 'cp312-windows')
+    >>> target_key((3, 10), "linux"), target_key((3, 12), "win32"), target_key((3, 11), "darwin")
+    ('cp310-linux', 'cp312-windows', 'cp311-macos')
     """
     major, minor = version or sys.version_info[:2]
     plat = platform or sys.platform
-    return f"cp{major}{minor}-{'windows' if plat == 'win32' else 'linux'}"
+    return f"cp{major}{minor}-{ {'win32': 'windows', 'darwin': 'macos'}.get(plat, 'linux')}"
 
 
 def fail(message: str) -> int:
