@@ -23,6 +23,18 @@ Where the environment lives, and why:
   would re-parse the renderer's own quoted ``cmd /c "..."`` line (see
   :func:`azrender.jobs.with_prefix`).
 
+Batch facts this relies on (``azure.batch.models`` 15.x, generated from the REST
+specification): a container ``ResourceFile`` with ``blobPrefix`` downloads every
+matching blob below the task's working directory, "any directory structure already
+associated with the input data ... retained in full" (``ResourceFile.file_path``);
+``commonEnvironmentSettings`` "are set for all Tasks in the Job (including the Job
+Manager, Job Preparation and Job Release Tasks)", so ``AZRENDER_JOB_VERSION``
+reaches every node command; with ``waitForSuccess`` a failed preparation task (after
+its retries) means "the Batch service will not schedule Tasks of the Job to the
+Node" (``BatchJobPreparationTask.wait_for_success``). Ubuntu 22.04's ``python3`` is
+3.10 and 24.04's is 3.12 (their release notes); neither base Python has
+``ensurepip`` without ``python3-venv``, which is why the installer needs no pip.
+
 Why the preparation task and not the pool start task: the start task runs only
 when a node joins or reboots, so a pool created by one azrender version would keep
 serving later versions' jobs, and its resource files' SAS would have expired by the
