@@ -50,6 +50,10 @@ class AppAdapter(Protocol):
     suffixes: tuple[str, ...]
     #: The render node operating systems the application runs on ("linux", "windows").
     node_systems: tuple[str, ...]
+    #: The program a Linux node's render task starts (the local node needs it on PATH).
+    renderer_program: str
+    #: Renderer names the application has without plug-ins; empty: the adapter cannot tell.
+    builtin_renderers: tuple[str, ...]
 
     def scan(self, scene: Path) -> AssetSet:
         """Find every file ``scene`` needs, recursively; missing files are reported, not dropped."""

@@ -12,6 +12,7 @@ Each step is also usable alone: :func:`scan_scene`, :func:`upload_assets`.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,6 +151,17 @@ def _local_blenders(job: JobSpec) -> tuple[str, ...] | None:
     return tuple(b.text for b in installed_blenders())
 
 
+def _missing_local_program(adapter: AppAdapter, job: JobSpec, plan: StoragePlan) -> str | None:
+    """The render program the local node would start and this machine lacks, or None."""
+    if plan.node_os not in adapter.node_systems:
+        return None  # app-not-on-node-os already says it
+    if job.app == "blender":  # the local node picks a Blender itself (bpy's runner included)
+        from azrender.local.blenders import installed_blenders
+
+        return None if installed_blenders() else adapter.renderer_program
+    return None if shutil.which(adapter.renderer_program) else adapter.renderer_program
+
+
 def plan_job(
     scene: Path,
     adapter: AppAdapter,
@@ -213,7 +225,8 @@ def submit_scene(
     job.app_version = assets.app_version or ""
     report = run_checks(
         PreflightInput(assets, plan, preset, job, on_azure=on_azure, scene=facts, output_dir=output_dir,
-                       local_blenders=None if on_azure else _local_blenders(job)),
+                       local_blenders=None if on_azure else _local_blenders(job),
+                       local_program_missing=None if on_azure else _missing_local_program(adapter, job, plan)),
         strict=strict,
     )
     if runner is None:

@@ -69,6 +69,8 @@ class SceneFacts:
     renderer: str | None = None
     #: The node operating systems the scene's application renders on (None: not said).
     node_systems: tuple[str, ...] | None = None
+    #: Renderer names the application has without plug-ins (empty: it cannot tell).
+    builtin_renderers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class PreflightInput:
     environ: Mapping[str, str] | None = None
     # Local backend: versions ("5.3.0") of the Blenders this machine renders with, newest first.
     local_blenders: tuple[str, ...] | None = None
+    # Local backend: the application's render program when this machine does not have it.
+    local_program_missing: str | None = None
 
 
 def _words(text: str) -> set[str]:
@@ -309,6 +313,35 @@ def check_node_os(job: JobSpec, plan: StoragePlan, scene: SceneFacts, on_azure: 
     )]  # fmt: skip
 
 
+def _name_key(name: str) -> str:
+    """Renderer names as artists type them: case, spaces and dashes do not matter."""
+    return name.strip().casefold().replace("-", "_").replace(" ", "_")
+
+
+def check_local_node(inp: PreflightInput) -> list[Finding]:
+    """What the local node cannot run, said before upload instead of as every task's exit 127."""
+    if inp.on_azure:
+        return []
+    app, found = inp.job.app, []
+    if inp.local_program_missing:
+        found.append(Finding(
+            "renderer-not-on-local-node", "error",
+            f"{app}'s {inp.local_program_missing} is not on this machine, so the local node cannot "
+            f"render {app} scenes", None, "",
+            f"install {app} here with {inp.local_program_missing} on PATH, or render on Azure "
+            "(--backend azure)",
+        ))  # fmt: skip
+    renderer, known = inp.job.render.renderer, inp.scene.builtin_renderers
+    if renderer and known and _name_key(renderer) not in {_name_key(k) for k in known}:
+        found.append(Finding(
+            "renderer-unknown-on-local-node", "error",
+            f"renderer {renderer!r} is not one {app} has of its own ({', '.join(known)})", None, "",
+            "use one of those, or ignore this code under [preflight] "
+            "when a local add-on provides it",
+        ))  # fmt: skip
+    return found
+
+
 def check_frames(job: JobSpec, scene: SceneFacts) -> list[Finding]:
     """Frames outside the scene's saved range, where the adapter knows it."""
     if scene.first_frame is None or scene.last_frame is None:
@@ -399,6 +432,7 @@ def run_checks(inp: PreflightInput, *, strict: bool = False, promote: Iterable[s
         *check_renderer(inp.preset, inp.job, inp.scene),
         *check_blender_version(inp),
         *check_node_os(inp.job, inp.plan, inp.scene, inp.on_azure),
+        *check_local_node(inp),
         *check_frames(inp.job, inp.scene),
         *check_outputs(inp.job),
         *check_output_dir(inp.output_dir),

@@ -197,6 +197,8 @@ class MaxAdapter:
     name: str = "max"
     suffixes: tuple[str, ...] = (".max",)
     node_systems: tuple[str, ...] = ("windows",)  # 3ds Max exists for Windows only
+    renderer_program: str = EXECUTABLE
+    builtin_renderers: tuple[str, ...] = ()
 
     def __init__(
         self,

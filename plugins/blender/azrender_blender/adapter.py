@@ -280,6 +280,11 @@ class BlenderAdapter:
     name: str = "blender"
     suffixes: tuple[str, ...] = (".blend",)
     node_systems: tuple[str, ...] = ("linux", "windows")
+    renderer_program: str = "blender"
+    #: Blender's own engines and their short names (``scene.render.engine`` ids: EEVEE was
+    #: BLENDER_EEVEE_NEXT in 4.2 to 4.5, BLENDER_EEVEE before and since 5.0; checked against
+    #: what bpy 4.5, 5.0 and 5.3 accept in the tests).
+    builtin_renderers: tuple[str, ...] = tuple(_ENGINE_ALIASES)
 
     def scan(self, scene: Path) -> AssetSet:
         """Every dependency of ``scene`` (see :func:`azrender_blender.scan.scan_blend`), with the

@@ -336,6 +336,8 @@ class MayaAdapter:
     name: str = "maya"
     suffixes: tuple[str, ...] = (".ma", ".mb")
     node_systems: tuple[str, ...] = ("linux", "windows")
+    renderer_program: str = "Render"
+    builtin_renderers: tuple[str, ...] = ()  # what Render -r takes depends on the plug-ins loaded
 
     def __init__(self, renderer: str = "file") -> None:
         if renderer not in MAYA_RENDERERS:
