@@ -26,7 +26,7 @@ from azure.storage.blob import ContainerClient
 
 import azrender
 from azrender import __version__
-from azrender.batch import bundle, node_install
+from azrender.batch import bundle, node_install, wheels
 from azrender.batch.bootstrap import ENV_JOB_VERSION, node_python, version_environment
 from azrender.batch.dryrun import dry_run_document
 from azrender.batch.validate import validate_body
@@ -338,15 +338,15 @@ def test_pip_download_for_a_node_python_takes_only_manylinux_wheels_the_node_loa
     """The real pip, with azrender's flags, fed from a local folder (no index): what it picks for a node."""
     links = tmp_path / "links"
     links.mkdir()
-    for dist in bundle.closure():
-        name, data = bundle.repack(dist)
+    for dist in wheels.closure():
+        name, data = wheels.repack(dist)
         (links / name).write_bytes(data)
     # A wheel for a newer glibc than Ubuntu 22.04's must not be chosen, even at a higher version.
     py = f"cp{sys.version_info[0]}{sys.version_info[1]}"
     tag = f"{py}-{py}-manylinux_2_39_x86_64"
     meta = {"METADATA": b"Metadata-Version: 2.1\nName: xxhash\nVersion: 99.0\n",
             "WHEEL": f"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: {tag}\n".encode()}
-    name, data = bundle._wheel("xxhash", "99.0", tag, [("xxhash/__init__.py", b"", 0o644)], meta)
+    name, data = wheels.make_wheel("xxhash", "99.0", tag, [("xxhash/__init__.py", b"", 0o644)], meta)
     (links / name).write_bytes(data)
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(links))
@@ -355,7 +355,7 @@ def test_pip_download_for_a_node_python_takes_only_manylinux_wheels_the_node_loa
     here = bundle.running_target()
     got = bundle.download_wheels(bundle.Target(here.python, "linux"), {}, tmp_path / "dest")
     names = sorted(p.name for p in got)
-    expected = {bundle._canonical(d.metadata["Name"]).replace("-", "_") for d in bundle.closure()}
+    expected = {wheels.canonical(d.metadata["Name"]).replace("-", "_") for d in wheels.closure()}
     assert {n.split("-")[0].lower() for n in names} == expected
     assert all(bundle.node_compatible(n) for n in names), names
     assert not [n for n in names if "99.0" in n]
