@@ -213,7 +213,9 @@ def test_maya_frames_outside_the_saved_range_and_renderer() -> None:
 
 def test_blender_adapter_has_no_scene_settings(blends: Path) -> None:
     adapter, _ = scan_scene(blends / "basic_file.blend")
-    assert scene_facts(adapter, blends / "basic_file.blend") == SceneFacts(node_systems=("linux", "windows"))
+    assert scene_facts(adapter, blends / "basic_file.blend") == SceneFacts(
+        node_systems=("linux", "windows"), builtin_renderers=adapter.builtin_renderers)
+    assert "CYCLES" in adapter.builtin_renderers
 
 
 def test_unwritable_output_folder_blocks(blends: Path, tmp_path: Path) -> None:
