@@ -33,7 +33,12 @@ from azrender.batch.validate import validate_body
 from azrender.jobs import JobRequest, build_job, node_release_command, preparation_task
 from azrender.local.backend import LocalBackend
 from azrender.local.interpreter import bare_python
-from azrender.local.node import PREPARATION_TASK_ID, RELEASE_TASK_ID, NodeLayout
+from azrender.local.node import (
+    PREPARATION_TASK_ID,
+    RELEASE_TASK_ID,
+    NodeLayout,
+    prune_node_environments,
+)
 from azrender.local.state import JobStore
 from azrender.model import FrameRange, JobSpec, TaskSpec
 from azrender.presets import parse_preset
@@ -359,3 +364,23 @@ def test_pip_download_for_a_node_python_takes_only_manylinux_wheels_the_node_loa
     assert {n.split("-")[0].lower() for n in names} == expected
     assert all(bundle.node_compatible(n) for n in names), names
     assert not [n for n in names if "99.0" in n]
+
+
+def test_a_machine_keeps_the_last_few_bundle_environments(tmp_path: Path) -> None:
+    now = time.time()
+    for age_days, name in ((0, "current"), (3, "b"), (5, "c"), (9, "old1"), (30, "old2")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "complete").write_text("{}")
+        os.utime(tmp_path / name / "complete", (now - age_days * 86400, now - age_days * 86400))
+    (tmp_path / ".half-1").mkdir()
+    os.utime(tmp_path / ".half-1", (now - 2 * 86400, now - 2 * 86400))
+    (tmp_path / ".half-2").mkdir()  # an install under way right now
+    assert prune_node_environments(tmp_path, keep=3, now=now) == [".half-1", "old1", "old2"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".half-2", "b", "c", "current"]
+    # An environment in use keeps itself: the installer touches its marker on every job.
+    again = install(bare_python(), bundle.build_bundle(REF, [bundle.running_target()]), tmp_path / "x" / REF.bundle_id)
+    assert again.returncode == 0
+    marker = tmp_path / "x" / REF.bundle_id / "complete"
+    os.utime(marker, (now - 86400 * 100, now - 86400 * 100))
+    assert install(bare_python(), bundle.bundle_folder(REF), tmp_path / "x" / REF.bundle_id).returncode == 0
+    assert now - marker.stat().st_mtime < 600

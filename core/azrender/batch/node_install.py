@@ -148,6 +148,7 @@ def make_root(root: Path) -> None:
 
 def install(bundle: Path, target: Path, staging: Path | None) -> int:
     if (target / COMPLETE).is_file():
+        os.utime(target / COMPLETE)  # last use: what a node cache may evict by
         print(f"azrender node: {target.name} already installed in {target}", flush=True)
         return 0
     key = target_key()

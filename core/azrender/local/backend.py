@@ -42,6 +42,7 @@ from azrender.local.node import (
     link_mounts,
     local_mounts_from_env,
     missing_mount,
+    prune_node_environments,
     share_node_environments,
 )
 from azrender.local.state import JobRecord, JobStore, TaskState, node_root
@@ -177,6 +178,8 @@ class LocalBackend:
         install_node_tools(self.layout)
         link_mounts(self.layout, self.mounts)
         share_node_environments(self.layout, node_cache_dir() / "envs")  # a bundle installs once per machine
+        prune_node_environments(node_cache_dir() / "envs")  # other builds' environments, beyond the last few
+        prune_node_environments(node_cache_dir() / "bundles", marker="install.py")
         if record.job.app == "blender":
             # The job's own `blender`: the installed one its scene's version asks for.
             choice = choose_blender(installed_blenders(), record.job.app_version)

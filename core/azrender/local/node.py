@@ -26,6 +26,7 @@ import os
 import shlex
 import shutil
 import stat
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +168,35 @@ def share_node_environments(layout: NodeLayout, folder: Path) -> None:
         return  # a real folder from an earlier run: it keeps working as it is
     layout.shared_dir.mkdir(parents=True, exist_ok=True)
     link.symlink_to(folder.absolute(), target_is_directory=True)
+
+
+#: Installed node bundles a machine keeps (every azrender build, an edited checkout too, has its own).
+KEEP_NODE_ENVIRONMENTS = 3
+#: Younger than this, an environment may serve a job still running: never removed.
+NODE_ENVIRONMENT_GRACE_S = 24 * 3600
+
+
+def prune_node_environments(
+    folder: Path, keep: int = KEEP_NODE_ENVIRONMENTS, now: float | None = None, marker: str = "complete"
+) -> list[str]:
+    """Remove all but the ``keep`` most recently used bundle folders in ``folder``; their ids.
+
+    Last use is the time of each folder's ``marker``: an environment's ``complete``,
+    which the installer touches whenever a preparation task finds the bundle
+    installed (a built bundle's ``install.py``, written by every build).
+    Half-finished installs (``.<id>-*``) older than the grace period go too.
+    """
+    if not folder.is_dir():
+        return []
+    now = time.time() if now is None else now
+    used = sorted(
+        ((p.stat().st_mtime, p.parent) for p in folder.glob(f"*/{marker}")), key=lambda t: t[0], reverse=True
+    )
+    stale = [d for m, d in used[keep:] if now - m > NODE_ENVIRONMENT_GRACE_S]
+    stale += [d for d in folder.glob(".*") if d.is_dir() and now - d.stat().st_mtime > NODE_ENVIRONMENT_GRACE_S]
+    for env in stale:
+        shutil.rmtree(env, ignore_errors=True)
+    return sorted(d.name for d in stale)
 
 
 def find_azcopy() -> str | None:
