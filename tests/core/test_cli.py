@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -105,7 +106,7 @@ def test_dry_run_plans_without_touching_storage(preset: Path, real_fixtures: Pat
     assert doc["dry_run"] is True and doc["uploaded_bytes"] == 0
     tasks = doc["job"]["tasks"]
     assert [t["frames"] for t in tasks] == [[1, 3], [5]]
-    assert doc["job"]["preparation"]["command_line"].endswith(f"sync --job {doc['job_id']}")
+    assert shlex.split(doc["job"]["preparation"]["command_line"])[2].endswith(f"sync --job {doc['job_id']}")
     assert all("blender -b" in t["command_line"] for t in tasks)
     assert doc["job"]["render"]["camera"] is None  # as saved in the scene
 
