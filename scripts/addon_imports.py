@@ -166,19 +166,18 @@ def _walk(repo: Path) -> tuple[dict[str, bool], set[Path]]:
 def node_requirements(repo: Path) -> list[str]:
     """What a submit packs for the render node from this installation, when the add-on submits.
 
-    ``azrender.batch.bundle`` builds the node bundle from the installed
-    distributions of its ``NODE_REQUIREMENTS`` (read from the source, not imported),
-    so an add-on that reaches that module needs them installed too.
+    The node bundle (``azrender.batch.bundle``, ``azrender.batch.wheels``) is built
+    from the installed distributions of ``NODE_REQUIREMENTS``, so an add-on that
+    reaches the module defining it needs them installed too. Read from the source,
+    not imported; the extension tests fail if the add-on lacks one.
     """
-    bundle = repo / "core" / "azrender" / "batch" / "bundle.py"
-    if bundle not in _walk(repo)[1]:
-        return []
-    for node in ast.parse(bundle.read_text(encoding="utf-8")).body:
-        targets = [node.target] if isinstance(node, ast.AnnAssign) else getattr(node, "targets", [])
-        if any(isinstance(t, ast.Name) and t.id == "NODE_REQUIREMENTS" for t in targets):
-            value = ast.literal_eval(node.value)  # type: ignore[arg-type]
-            return [str(v) for v in value]
-    raise AddonImportError(f"{bundle}: no NODE_REQUIREMENTS found (the node bundle's requirements)")
+    for path in sorted(_walk(repo)[1]):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            targets = [node.target] if isinstance(node, ast.AnnAssign) else getattr(node, "targets", [])
+            if any(isinstance(t, ast.Name) and t.id == "NODE_REQUIREMENTS" for t in targets):
+                value = ast.literal_eval(node.value)  # type: ignore[arg-type]
+                return [str(v) for v in value]
+    return []
 
 
 def _provided_modules() -> dict[str, str]:
