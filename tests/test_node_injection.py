@@ -248,7 +248,7 @@ def refusable(app: str, names: Names, windows: bool) -> bool:
 
 
 @pytest.mark.parametrize(("app", "label", "node_os"), CASES)
-@settings(max_examples=12, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=NAME_SETS)
 @example(values=(f"x$(cd;touch {MARKER})", f"$(touch {MARKER})", f"`touch {MARKER}`", "Autodesk & co"))
 @example(values=("a %VAR% b", "cam !VAR!", "rs_$VAR", "^x"))
