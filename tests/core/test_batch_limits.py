@@ -136,3 +136,14 @@ def test_sas_window_stays_within_the_delegation_key_limit() -> None:
     identity = BASE + ('[batch]\nmax_job_minutes = 10080\nnode_access = "identity"\npool_mode = "existing"\n'
                        f'[pool]\nidentity = "{IDENTITY}"\n')
     assert dry_run(parse(identity))["job"]["constraints"]["maxWallClockTime"] == "P7D"
+
+
+def test_the_refusals_are_preflight_errors_on_azure_only(tmp_path: Path) -> None:
+    from azrender.preflight.checks import check_pool
+    from azrender.preflight.codes import DEFAULT_SEVERITY
+
+    for code, (text, words) in REFUSED.items():
+        [finding] = check_pool(parse(text), on_azure=True)
+        assert (finding.code, finding.severity) == (code, "error") and words in finding.message
+        assert DEFAULT_SEVERITY[code] == "error"
+        assert check_pool(parse(text), on_azure=False) == []

@@ -416,6 +416,16 @@ def check_credentials(preset: Preset, environ: Mapping[str, str] | None = None) 
     return []
 
 
+def check_pool(preset: Preset, on_azure: bool) -> list[Finding]:
+    """Pool settings Batch or the network would refuse (:mod:`azrender.batch.limits`); a
+    submit to Azure stops on them before it uploads, whatever ``--force`` says."""
+    if not on_azure:
+        return []
+    from azrender.batch.limits import pool_problems
+
+    return [Finding(p.code, "error", p.message, None, "", p.hint) for p in pool_problems(preset)]
+
+
 def run_checks(inp: PreflightInput, *, strict: bool = False, promote: Iterable[str] = ()) -> Report:
     """All checks, then the preset's ``[preflight]`` table: ``ignore`` drops codes,
     ``errors`` (and ``promote``) make them errors; ``strict`` makes every warning an error."""
@@ -428,6 +438,7 @@ def run_checks(inp: PreflightInput, *, strict: bool = False, promote: Iterable[s
         *check_case_collisions(inp.assets),
         *check_temp_disk(inp.assets, inp.plan, inp.preset, inp.on_azure),
         *check_node_sync(inp.plan, inp.preset, inp.on_azure),
+        *check_pool(inp.preset, inp.on_azure),
         *check_azure_files(inp.assets, inp.preset),
         *check_renderer(inp.preset, inp.job, inp.scene),
         *check_blender_version(inp),

@@ -33,6 +33,9 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "credentials": "error",
     "output-unwritable": "error",
     "output-not-collected": "error",
+    "auto-pool-identity": "error",
+    "too-many-task-slots": "error",
+    "private-server-without-subnet": "error",
 }
 
 CODES: tuple[str, ...] = tuple(DEFAULT_SEVERITY)
