@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build the installable Blender extension: one ``dist/azrender-<version>-<platform>.zip`` per platform.
+"""Build the installable Blender extension: ``dist/azrender-<version>-<platform>-cpXY.zip``.
 
 ::
 
@@ -12,26 +12,34 @@ third-party modules the add-on imports (its ``register()`` and everything that
 reaches, following imports through ``azrender``; see :mod:`addon_imports`);
 download the binary wheels of those distributions and their dependencies for
 each platform and each Python that Blender embeds (``pip download
---only-binary=:all: --platform ... --python-version ...``); then, per platform,
-write the wheels to ``wheels/``, list them in ``blender_manifest.toml``
-(``wheels`` and ``platforms = [<that platform>]``) and zip the folder with the
-manifest at the top, which is what Blender's "Install from Disk" expects.
+--only-binary=:all: --platform ... --python-version ...``); then, per platform
+and Python, write the wheels to ``wheels/``, list them in
+``blender_manifest.toml`` (``wheels``, ``platforms = [<that platform>]`` and the
+Blender versions that embed that Python) and zip the folder with the manifest
+at the top, which is what Blender's "Install from Disk" expects.
 
-Facts this relies on, read in Blender's own extension code (bl_pkg in bpy 4.5,
-5.0 and 5.3: ``scripts/addons_core/bl_pkg``):
+Facts this relies on, read in Blender's own extension code (``bl_pkg``, in bpy
+4.5, 5.0 and 5.3 under ``scripts/addons_core/bl_pkg``, and its last version in
+blender-addons-contrib before it moved into Blender for 4.2):
 
 * Blender 4.2-5.0 embed CPython 3.11 and 5.1+ embed 3.13 (bpy 5.0.1 is cp311,
-  bpy 5.3.0 cp313 on the package registry). An extension that lists wheels is
-  compatible with the Pythons those wheels are tagged for
-  (``python_versions_from_wheels``: the union of the ``cpXY`` tags, ``py3`` and
-  ``abi3`` count for any 3.x), so one zip holding cp311 *and* cp313 wheels
-  installs in both; at install Blender keeps only the wheels for its own
-  platform and Python (``_extensions_wheel_filter_for_this_system``). No zip
-  per Python ABI is needed.
+  bpy 5.3.0 cp313 on the package registry).
+* One zip per Python, because Blender 4.2 demands it: its installer keeps the
+  wheels of this platform without looking at their Python tag ("TODO: Match
+  Python & ABI tags" in ``_extensions_wheel_filter_for_platform``) and then one
+  wheel per project (``wheel_list_deduplicate_as_skip_set``: equal versions are
+  decided by the larger file name, so a cp313 wheel would win in a 3.11
+  Blender). Later Blenders (the change "Support multiple extensions with
+  different Python versions") filter by Python too
+  (``_extensions_wheel_filter_for_this_system``) and list an extension for the
+  Pythons its wheels are tagged for (``python_versions_from_wheels``), so
+  per-Python zips serve them as well. Each zip says which Blenders it is for:
+  ``blender_version_min`` and ``blender_version_max`` (excluded: Blender refuses
+  ``version >= max``, ``repository_filter_skip``).
 * ``blender --command extension build --split-platforms`` makes one zip per
   entry of ``platforms``, named ``<id>-<version>-<platform with _>.zip``, each
-  with only that platform's (and ``any``) wheels: the same layout this script
-  writes (``subcmd_author.build``).
+  with only that platform's (and ``any``) wheels: the layout this script writes,
+  with ``-cpXY`` added to the name.
 
 Downloaded wheels are kept in ``--wheel-cache`` (default ``.tools/blender-wheels``):
 a later build resolves from that folder alone first (``pip download --isolated
@@ -61,8 +69,10 @@ PACKAGE = REPO / "plugins" / "blender" / "azrender_blender"
 MANIFEST = "blender_manifest.toml"
 DEFAULT_WHEEL_CACHE = REPO / ".tools" / "blender-wheels"
 
-# The CPython each supported Blender embeds: 4.2 LTS to 5.0 use 3.11, 5.1 and later 3.13.
-PYTHON_VERSIONS: tuple[str, ...] = ("3.11", "3.13")
+# The CPython each supported Blender embeds, and the Blender versions of each zip
+# (``blender_version_min``, ``blender_version_max``: the max is excluded): 4.2 LTS to 5.0 use
+# 3.11, 5.1 and later 3.13.
+PYTHON_VERSIONS: dict[str, tuple[str, str | None]] = {"3.11": ("4.2.0", "5.1.0"), "3.13": ("5.1.0", None)}
 
 # Blender's platform names and the wheel platform tags a Blender build there
 # can load, newest first (Blender 4.2+ needs glibc 2.28 and macOS 11).
@@ -92,9 +102,10 @@ def current_platform() -> str:
     return name
 
 
-def archive_name(ext_id: str, version: str, platform_name: str) -> str:
-    """The file name ``blender --command extension build --split-platforms`` gives a platform's zip."""
-    return f"{ext_id}-{version}-{platform_name.replace('-', '_')}.zip"
+def archive_name(ext_id: str, version: str, platform_name: str, python: str) -> str:
+    """``<id>-<version>-<platform>-cpXY.zip``: the name ``blender --command extension build
+    --split-platforms`` gives a platform's zip, and the CPython its wheels are for."""
+    return f"{ext_id}-{version}-{platform_name.replace('-', '_')}-cp{python.replace('.', '')}.zip"
 
 
 def _run(command: list[str], what: str) -> None:
@@ -176,14 +187,25 @@ def toml_list(values: list[str]) -> str:
     return "[\n" + "".join(f'    "{v}",\n' for v in values) + "]"
 
 
-def write_manifest(source: Path, dest: Path, *, wheels: list[str], platforms: list[str]) -> dict[str, object]:
-    """The source manifest with ``wheels`` and ``platforms`` filled in; returns it parsed."""
+def write_manifest(
+    source: Path, dest: Path, *, wheels: list[str], platforms: list[str],
+    blender: tuple[str, str | None] | None = None,
+) -> dict[str, object]:
+    """The source manifest with ``wheels`` and ``platforms`` filled in, and the Blender versions
+    ``(min, max or None)`` when given; returns it parsed."""
     text = source.read_text(encoding="utf-8")
     for key, values in (("wheels", wheels), ("platforms", platforms)):
         pattern = re.compile(rf"^{key} = \[[^\]]*\]", re.MULTILINE)
         if not pattern.search(text):
             raise BuildError(f"{source}: no `{key} = [...]` line to fill in")
         text = pattern.sub(lambda _m, k=key, v=values: f"{k} = {toml_list(v)}", text, count=1)
+    if blender is not None:
+        pattern = re.compile(r'^blender_version_min = "[^"]*"$', re.MULTILINE)
+        if not pattern.search(text):
+            raise BuildError(f"{source}: no `blender_version_min = \"...\"` line to fill in")
+        lowest, below = blender
+        line = f'blender_version_min = "{lowest}"' + (f'\nblender_version_max = "{below}"' if below else "")
+        text = pattern.sub(lambda _m: line, text, count=1)
     dest.write_text(text, encoding="utf-8")
     return tomllib.loads(text)
 
@@ -203,27 +225,26 @@ def build(
     platforms: list[str], dist: Path, work: Path, *, cache: Path | None = DEFAULT_WHEEL_CACHE,
     refresh: bool = False,
 ) -> list[Path]:
-    """Build one extension zip per platform in ``platforms``; returns their paths."""
+    """Build one extension zip per platform and Python in ``platforms``; returns their paths."""
     azrender_wheel = build_azrender_wheel(work / "azrender-wheel")
     archives = []
     for name in platforms:
-        stage = work / name / "azrender"
-        stage_package(stage)
-        wheels_dir = stage / "wheels"
-        wheels_dir.mkdir()
-        shutil.copy2(azrender_wheel, wheels_dir / azrender_wheel.name)
-        for python in PYTHON_VERSIONS:
+        for python, blender in PYTHON_VERSIONS.items():
+            stage = work / f"{name}-{python}" / "azrender"
+            stage_package(stage)
+            wheels_dir = stage / "wheels"
+            wheels_dir.mkdir()
+            shutil.copy2(azrender_wheel, wheels_dir / azrender_wheel.name)
             requirements = requirements_for_addon(REPO, python)
             downloads = work / "downloads" / f"{name}-{python}"
-            for wheel in download_dependencies(requirements, name, python, downloads,
-                                               cache=cache, refresh=refresh):
-                # The same pure-Python or abi3 wheel serves both Pythons: one copy.
+            for wheel in download_dependencies(requirements, name, python, downloads, cache=cache, refresh=refresh):
                 shutil.copy2(wheel, wheels_dir / wheel.name)
-        wheel_paths = [f"./wheels/{p.name}" for p in sorted(wheels_dir.glob("*.whl"))]
-        manifest = write_manifest(PACKAGE / MANIFEST, stage / MANIFEST, wheels=wheel_paths, platforms=[name])
-        archive = dist / archive_name(str(manifest["id"]), str(manifest["version"]), name)
-        zip_folder(stage, archive)
-        archives.append(archive)
+            wheel_paths = [f"./wheels/{p.name}" for p in sorted(wheels_dir.glob("*.whl"))]
+            manifest = write_manifest(PACKAGE / MANIFEST, stage / MANIFEST, wheels=wheel_paths, platforms=[name],
+                                      blender=blender)
+            archive = dist / archive_name(str(manifest["id"]), str(manifest["version"]), name, python)
+            zip_folder(stage, archive)
+            archives.append(archive)
     return archives
 
 

@@ -59,18 +59,25 @@ def extension_zips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         _cannot_build(f"the package index cannot be reached: {proc.stderr.strip()[-300:]}")
     assert proc.returncode == 0, proc.stderr
     archives = [Path(line) for line in proc.stdout.strip().splitlines()]
-    assert [a.name for a in archives] == [f"azrender-0.1.0-{p.replace('-', '_')}.zip" for p in build.PLATFORM_TAGS]
+    assert [a.name for a in archives] == [f"azrender-0.1.0-{p.replace('-', '_')}-{cp}.zip"
+                                          for p in build.PLATFORM_TAGS for cp in ("cp311", "cp313")]
     return archives
+
+
+def zip_for(archives: list[Path], python: str) -> Path:
+    """This machine's platform's zip for CPython ``python`` ("3.11")."""
+    name = f"-{build.current_platform().replace('-', '_')}-cp{python.replace('.', '')}.zip"
+    (archive,) = [a for a in archives if a.name.endswith(name)]
+    return archive
 
 
 @pytest.fixture(scope="module")
 def extension_zip(extension_zips: list[Path]) -> Path:
-    """The zip for this machine's platform."""
-    (archive,) = [a for a in extension_zips if a.name.endswith(f"-{build.current_platform().replace('-', '_')}.zip")]
-    return archive
+    """This platform's zip for Blender 4.2-5.0 (CPython 3.11, as the .venv's bpy 5.0)."""
+    return zip_for(extension_zips, "3.11")
 
 
-def test_blenders_repository_takes_each_zip_for_its_platform_and_both_pythons(
+def test_blenders_repository_takes_each_zip_for_its_platform_and_python(
     extension_zips: list[Path], tmp_path: Path
 ) -> None:
     """Blender's own extension repository generator (``server-generate``) lists the four zips."""
@@ -83,8 +90,12 @@ def test_blenders_repository_takes_each_zip_for_its_platform_and_both_pythons(
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     listed = json.loads((repo / "index.json").read_text())["data"]
-    assert sorted((e["archive_url"], tuple(e["platforms"]), tuple(e["python_versions"])) for e in listed) == sorted(
-        (f"./{a.name}", (p,), ("3.11", "3.13")) for a, p in zip(extension_zips, build.PLATFORM_TAGS, strict=True))
+    # One zip per platform and Python, each for the Blenders that embed that Python.
+    expected = [(f"./{a.name}", (plat,), (py,), *blender) for a, (plat, (py, blender)) in zip(
+        extension_zips, [(p, v) for p in build.PLATFORM_TAGS for v in build.PYTHON_VERSIONS.items()], strict=True)]
+    assert sorted((e["archive_url"], tuple(e["platforms"]), tuple(e["python_versions"]),
+                   e["blender_version_min"], e.get("blender_version_max")) for e in listed) == sorted(expected)
+    assert build.PYTHON_VERSIONS == {"3.11": ("4.2.0", "5.1.0"), "3.13": ("5.1.0", None)}
     for archive in extension_zips:  # and its validator accepts each
         check = subprocess.run([str(python), str(_blender_ext(python)), "validate", str(archive)],
                                capture_output=True, text=True, timeout=120, check=False)
@@ -92,6 +103,7 @@ def test_blenders_repository_takes_each_zip_for_its_platform_and_both_pythons(
 
 
 def test_manifest_has_the_required_keys(extension_zip: Path) -> None:
+    """The 3.11 zip (Blender 4.2 LTS up to 5.1, excluded); the 3.13 one is checked with the repository."""
     with zipfile.ZipFile(extension_zip) as zf:
         manifest = tomllib.loads(zf.read("blender_manifest.toml").decode())
         names = set(zf.namelist())
@@ -99,7 +111,7 @@ def test_manifest_has_the_required_keys(extension_zip: Path) -> None:
     assert manifest["schema_version"] == "1.0.0"
     assert manifest["id"] == "azrender" and manifest["type"] == "add-on"
     assert manifest["version"] == project["version"]
-    assert manifest["blender_version_min"] == "4.2.0"
+    assert (manifest["blender_version_min"], manifest["blender_version_max"]) == ("4.2.0", "5.1.0")
     assert manifest["license"] == ["SPDX:GPL-3.0-or-later"]
     for key in ("name", "tagline", "maintainer"):
         assert isinstance(manifest[key], str) and manifest[key]
@@ -118,8 +130,9 @@ def _project(wheel: str) -> str:
     return re.sub(r"[-_.]+", "_", wheel.split("-")[0]).lower()
 
 
-def test_zip_layout_and_bundled_wheels(extension_zip: Path) -> None:
-    with zipfile.ZipFile(extension_zip) as zf:
+@pytest.mark.parametrize("python", ["3.11", "3.13"])
+def test_zip_layout_and_bundled_wheels(python: str, extension_zips: list[Path]) -> None:
+    with zipfile.ZipFile(zip_for(extension_zips, python)) as zf:
         names = set(zf.namelist())
     for required in ("blender_manifest.toml", "__init__.py", "collect.py", "ui/__init__.py",
                      "ui/panel.py", "ui/operators.py", "adapter.py"):
@@ -139,16 +152,16 @@ def test_zip_layout_and_bundled_wheels(extension_zip: Path) -> None:
     tags = build.PLATFORM_TAGS[build.current_platform()]
     by_project: dict[str, set[str]] = {}
     for wheel in wheels:
-        python, abi, plat = wheel[: -len(".whl")].split("-")[-3:]
+        tag, abi, plat = wheel[: -len(".whl")].split("-")[-3:]
         if plat == "any":
-            assert "py3" in python.split(".") and abi == "none", wheel  # pure Python: one wheel for all
+            assert "py3" in tag.split(".") and abi == "none", wheel  # pure Python: one wheel for all
             continue
         assert any(t in plat for t in tags), wheel  # compiled: this platform's only
-        by_project.setdefault(_project(wheel), set()).add("abi3" if abi == "abi3" else python)
-    # Every compiled dependency loads in Blender 4.2-5.0 (CPython 3.11) and 5.1+ (3.13).
+        by_project.setdefault(_project(wheel), set()).add("abi3" if abi == "abi3" else tag)
+    # Every compiled dependency has its wheel for this zip's CPython (or the stable ABI), no other.
     assert {"xxhash", "cffi", "charset_normalizer", "cryptography"} <= by_project.keys()
     for project, pythons in by_project.items():
-        assert pythons in ({"cp311", "cp313"}, {"abi3"}), (project, pythons)
+        assert pythons in ({f"cp{python.replace('.', '')}"}, {"abi3"}), (project, pythons)
 
 
 def _blender_ext(python: Path) -> Path:
@@ -158,9 +171,10 @@ def _blender_ext(python: Path) -> Path:
     return found[-1]
 
 
-def test_blender_reads_both_pythons_from_the_wheels(extension_zip: Path) -> None:
+@pytest.mark.parametrize("python", ["3.11", "3.13"])
+def test_blender_reads_one_python_from_each_zips_wheels(python: str, extension_zips: list[Path]) -> None:
     """Blender's own rule (``python_versions_from_wheels``, what the extension platform lists)."""
-    python = _blenders()[0][1]
+    bpy = bpy_python("5.3")
     code = (
         "import importlib.util, sys, tomllib, zipfile\n"
         "spec = importlib.util.spec_from_file_location('blender_ext', sys.argv[1])\n"
@@ -168,10 +182,11 @@ def test_blender_reads_both_pythons_from_the_wheels(extension_zip: Path) -> None
         "wheels = tomllib.loads(zipfile.ZipFile(sys.argv[2]).read('blender_manifest.toml').decode())['wheels']\n"
         "print(sorted(ext.python_versions_from_wheels(wheels)))\n"
     )
-    proc = subprocess.run([str(python), "-c", code, str(_blender_ext(python)), str(extension_zip)],
+    proc = subprocess.run([str(bpy), "-c", code, str(_blender_ext(bpy)), str(zip_for(extension_zips, python))],
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[(3, 11), (3, 13)]"
+    major, minor = python.split(".")
+    assert proc.stdout.strip() == f"[({major}, {minor})]"
 
 
 @needs_bpy
@@ -186,8 +201,9 @@ def test_blenders_own_validator_accepts_the_zip(extension_zip: Path) -> None:
     assert "Success" in proc.stdout
 
 
-def _blenders() -> list[tuple[str, Path]]:
-    return [(v, bpy_python(v)) for v in BPY_PYTHONS]
+def _embedded(version: str) -> str:
+    """The CPython Blender ``version`` embeds (DESIGN.md; the install test checks it)."""
+    return "3.13" if tuple(map(int, version.split("."))) >= (5, 1) else "3.11"
 
 
 # A folder with bpy and what bpy itself requires, nothing else: what a Blender install offers an
@@ -221,7 +237,7 @@ site.addsitedir(sys.argv[1])
 import importlib, importlib.util, json, os, time
 import bpy, addon_utils
 
-archive, scene, preset = sys.argv[2:5]
+archive, scene, preset, wrong = sys.argv[2:6]
 def importable(names):
     return sorted(n for n in names if importlib.util.find_spec(n) is not None)
 out = {"blender": list(bpy.app.version[:2]), "python": list(sys.version_info[:2]),
@@ -229,6 +245,11 @@ out = {"blender": list(bpy.app.version[:2]), "python": list(sys.version_info[:2]
 bpy.ops.wm.read_factory_settings(use_empty=False)
 bpy.context.scene.render.resolution_x = bpy.context.scene.render.resolution_y = 4
 bpy.ops.wm.save_as_mainfile(filepath=scene)
+# The other Python's zip first: Blender refuses it by its Blender version range (it says why
+# on stdout and installs nothing).
+bpy.ops.extensions.package_install_files(filepath=wrong, repo="user_default", enable_on_install=True)
+out["wrong_enabled"] = "bl_ext.user_default.azrender" in bpy.context.preferences.addons
+out["wrong_installed"] = os.path.isdir(os.path.join(bpy.utils.user_resource("EXTENSIONS"), "user_default", "azrender"))
 out["install"] = sorted(bpy.ops.extensions.package_install_files(
     filepath=archive, repo="user_default", enable_on_install=True))
 addon = "bl_ext.user_default.azrender"
@@ -274,7 +295,7 @@ print("AZR-RESULT " + json.dumps(out))
 @pytest.mark.bpy
 @pytest.mark.parametrize("version", list(BPY_PYTHONS))
 def test_zip_installs_registers_and_submits_in_each_blender(
-    version: str, extension_zip: Path, tmp_path: Path
+    version: str, extension_zips: list[Path], tmp_path: Path
 ) -> None:
     python = bpy_python(version)
     site = tmp_path / "bpy-only-site"
@@ -288,8 +309,9 @@ def test_zip_installs_registers_and_submits_in_each_blender(
            "AZRENDER_DATA_DIR": str(tmp_path / "data"), "AZRENDER_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("AZRENDER_PRESET_PATH", None)
     proc = subprocess.run(
-        [str(python), "-I", "-S", "-c", _INSTALL_DRIVER, str(site), str(extension_zip),
-         str(tmp_path / "scene.blend"), str(preset)],
+        [str(python), "-I", "-S", "-c", _INSTALL_DRIVER, str(site), str(zip_for(extension_zips, _embedded(version))),
+         str(tmp_path / "scene.blend"), str(preset),
+         str(zip_for(extension_zips, "3.11" if _embedded(version) == "3.13" else "3.13"))],
         capture_output=True, text=True, timeout=300, check=False, env=env,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
@@ -302,6 +324,10 @@ def test_zip_installs_registers_and_submits_in_each_blender(
     assert out["python"] == ([3, 13] if (major, minor) >= (5, 1) else [3, 11])
     # Before the install nothing of azrender's is importable; after it, all from the zip's wheels.
     assert out["before"] == []
+    assert not out["wrong_enabled"] and not out["wrong_installed"]
+    refusal = ("doesn't meet the minimum supported version (5.1.0)" if out["python"] == [3, 11]
+               else "must be less than the maximum version (5.1.0)")
+    assert f"ERROR azrender: This Blender version ({version}" in proc.stdout and refusal in proc.stdout
     assert out["install"] == ["FINISHED"] and out["enabled"] and out["panel"]
     # Every operator the add-on declares is registered, the panel's buttons among them.
     assert out["operators"] == out["declared"]
@@ -395,8 +421,10 @@ def test_a_second_build_needs_no_package_index(extension_zips: list[Path], tmp_p
     )
     assert proc.returncode == 0, proc.stderr
     assert "from the package index" not in proc.stderr  # every wheel came from the cache
-    (again,) = (Path(line) for line in proc.stdout.split())
-    (first,) = (a for a in extension_zips if a.name == again.name)
-    with zipfile.ZipFile(first) as a, zipfile.ZipFile(again) as b:
-        assert sorted(n for n in a.namelist() if n.startswith("wheels/")) == sorted(
-            n for n in b.namelist() if n.startswith("wheels/"))
+    again = [Path(line) for line in proc.stdout.split()]
+    assert len(again) == 2  # this platform, both Pythons
+    for archive in again:
+        (first,) = (a for a in extension_zips if a.name == archive.name)
+        with zipfile.ZipFile(first) as a, zipfile.ZipFile(archive) as b:
+            assert sorted(n for n in a.namelist() if n.startswith("wheels/")) == sorted(
+                n for n in b.namelist() if n.startswith("wheels/"))
