@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,22 @@ def shared_node_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
         os.environ.pop("AZRENDER_NODE_CACHE_DIR", None)
     else:
         os.environ["AZRENDER_NODE_CACHE_DIR"] = before
+
+
+@pytest.fixture(autouse=True)
+def no_unanswered_questions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Qt question box no test answers would wait forever offscreen: it fails the test instead.
+
+    Tests that expect a question answer it through the dialog's ``confirm``.
+    """
+    binding = sys.modules.get("azrender.qt.binding")
+    if binding is None:
+        return
+
+    def unanswered(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the dialog asked a question that this test does not answer")
+
+    monkeypatch.setattr(binding.QtWidgets.QMessageBox, "question", staticmethod(unanswered))
 
 
 @pytest.fixture(autouse=True)

@@ -37,7 +37,10 @@ def test_findings_listed_with_severity_and_a_blocked_submit_says_why(
     assert dialog.findings_list.item(0).toolTip().startswith("fix the path in the scene")
 
     dialog.findings_list.clear()
+    asked: list[str] = []  # missing files are confirmed first; "yes" lets the preflight refuse
+    dialog.confirm = lambda title, question: (asked.append(title), True)[1]  # type: ignore[method-assign]
     dialog.submit_button.click()
+    assert asked == ["Files are missing"]
     qtbot.waitUntil(lambda: "not submitted" in dialog.status_label.text(), timeout=30_000)
     assert "preflight: 2 error(s)" in dialog.status_label.text()
     assert dialog.findings_list.count() == 2 and dialog.submission is None

@@ -8,6 +8,7 @@ the application until the upload ends.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -71,6 +72,8 @@ def start_upload(qtbot: QtBot, dialog: SubmitDialog) -> None:
     assert dialog.cancel_button.isEnabled()
     # Bounded: the upload of 160 MB has begun once the bar has moved.
     qtbot.waitUntil(lambda: dialog.progress_bar.value() > 0, timeout=60_000)
+    # The bar says the numbers, not only a length: e.g. "upload: 8.0 MB of 160.0 MB (5%), ...".
+    assert re.match(r"upload: [\d.]+ [KMG]?B of 16\d\.\d MB \(\d+%\), [\d.]+ [KMG]?B/s", dialog.progress_bar.format())
 
 
 def submitted_jobs() -> list[Path]:
@@ -93,7 +96,7 @@ def test_cancel_stops_the_upload_and_submits_nothing(
     qtbot.waitUntil(lambda: dialog.submit_button.isEnabled(), timeout=30_000)
     assert "cancelled: nothing was submitted" in dialog.status_label.text()
     assert dialog.submission is None and submitted_jobs() == []
-    assert not dialog.cancel_button.isEnabled()
+    assert not dialog.cancel_button.isEnabled() and dialog.progress_bar.format() == ""
     # Stopped between blocks: the 160 MB file was never committed under its name.
     assert not [b for b in committed_blobs(storage_env) if b.endswith("plate.exr")]
 
@@ -138,6 +141,7 @@ def test_missing_files_are_confirmed_before_anything_starts(
     dialog = SubmitDialog(Session(scene), preset=preset)
     qtbot.addWidget(dialog)
     dialog.check_dependencies()
+    assert dialog.pool.waitForDone(30_000)  # the check's dry run (for the findings) is done
     asked: list[str] = []
     dialog.confirm = lambda title, question: (asked.append(question), False)[1]  # type: ignore[method-assign]
     dialog.submit_button.click()

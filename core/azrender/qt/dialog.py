@@ -13,6 +13,7 @@ UI thread, where its API is safe to call.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from azrender.backends import BACKENDS
@@ -20,7 +21,7 @@ from azrender.errors import AzrenderError, UsageError
 from azrender.model import AssetSet, FrameRange, RenderOptions
 from azrender.preflight import Report
 from azrender.presets import Preset, load_preset
-from azrender.progress import Progress, human_size
+from azrender.progress import Progress, Step, describe, human_size
 from azrender.qt.binding import QtCore, QtGui, QtWidgets
 from azrender.qt.files import MISSING_COLOR, FilesPanel
 from azrender.qt.monitor import JobMonitor
@@ -60,8 +61,7 @@ class SubmitDialog(QtWidgets.QDialog):
         self.planned: Submission | None = None  # the last check's dry run (job and findings)
         self.preflight: Report | None = None
         self._tasks: set[Task] = set()
-        self._progress_total = 0.0
-        self._progress_done = 0.0
+        self._step: Step | None = None  # the running step's numbers, shown on the bar
         self._scene_text = ""
         self._submit_task: Task | None = None
         self._closing = False
@@ -147,7 +147,8 @@ class SubmitDialog(QtWidgets.QDialog):
         self.progress_bar = QtWidgets.QProgressBar()
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setValue(0)
-        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setTextVisible(True)
+        self.progress_bar.setFormat("")
         self.status_label = QtWidgets.QLabel("")
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -430,20 +431,23 @@ class SubmitDialog(QtWidgets.QDialog):
         return bool(answer == QtWidgets.QMessageBox.StandardButton.Yes)
 
     def _submit_cancelled(self) -> None:
-        self._submit_finished()
-        self.progress_bar.setValue(0)
+        self._submit_finished(stopped=True)
         self._say("cancelled: nothing was submitted (files already uploaded stay for next time)")
         self._close_if_asked()
 
-    def _submit_finished(self) -> None:
-        self._submit_task = None
+    def _submit_finished(self, *, stopped: bool = False) -> None:
+        """Buttons back; a submit that ``stopped`` short also clears the bar and its numbers."""
+        self._submit_task, self._step = None, None
         self.submit_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
+        if stopped:
+            self.progress_bar.setRange(0, 1000)
+            self.progress_bar.setValue(0)
+            self.progress_bar.setFormat("")
 
     def _submitted(self, result: object) -> None:
         if isinstance(result, Report):
-            self._submit_finished()
-            self.progress_bar.setValue(0)
+            self._submit_finished(stopped=True)
             self.show_findings(result)
             self._say(f"not submitted: {result.summary()}; fix the errors listed", error=True)
             return
@@ -462,25 +466,30 @@ class SubmitDialog(QtWidgets.QDialog):
         self.monitor.watch()
 
     def _submit_failed(self, message: str) -> None:
-        self._submit_finished()
-        self.progress_bar.setValue(0)
+        self._submit_finished(stopped=True)
         self._say(message, error=True)
         self._close_if_asked()
 
     def _progress_begin(self, label: str, total: float, unit: str) -> None:
-        self._progress_total, self._progress_done = total, 0.0
+        self._step = Step(label, total or None, unit, started=time.monotonic())
         if total <= 0:
             self.progress_bar.setRange(0, 0)  # busy: the total is not known
         else:
             self.progress_bar.setRange(0, 1000)
             self.progress_bar.setValue(0)
+        self.progress_bar.setFormat(label)
         self.status_label.setText(f"{label} …")
 
     def _progress_advance(self, amount: float) -> None:
-        self._progress_done += amount
-        if self._progress_total > 0:
-            share = min(1.0, self._progress_done / self._progress_total)
-            self.progress_bar.setValue(int(share * 1000))
+        """Move the bar and say the numbers on it: done of total, rate, time left."""
+        step = self._step
+        if step is None:
+            return
+        step.done += amount
+        figures = step.figures(time.monotonic())
+        if figures["percent"] is not None:
+            self.progress_bar.setValue(int(figures["percent"] * 10))
+        self.progress_bar.setFormat(describe(figures))
 
     # -- plumbing ---------------------------------------------------------------
 
