@@ -1,10 +1,10 @@
 """Cancel from the Blender panel, in its bpy-free flows, against the real core and the local node.
 
-The demo shot is scanned, uploaded to the session's Azurite and rendered by the
-local node's Blender. Cancel is pressed at three moments: as the upload starts
-(it stops at its next progress report, nothing is submitted), as it ends (the
-last check before the backend submit holds the job back), and while the job
-renders (the job is cancelled on its backend; none of its processes is left).
+The demo shot is scanned and uploaded to the session's Azurite. Cancel is
+pressed at two moments: as the upload starts (it stops at its next progress
+report, nothing is submitted) and as it ends (the last check before the backend
+submit holds the job back). Cancel while the job renders is pressed in real
+Blender (test_ui_cancel_retry.py).
 """
 
 from __future__ import annotations
@@ -12,19 +12,17 @@ from __future__ import annotations
 import queue
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from azure.storage.blob import ContainerClient
-from tests.test_submit_interrupt import job_processes
 
 from azrender.errors import Cancelled
 from azrender.local.state import JobStore
 from azrender.model import FrameRange
 from azrender.presets import Preset, parse_preset
 from azrender_blender.ui import flows
-from azrender_blender.ui.work import QueueProgress, Reporter, Update, Work
+from azrender_blender.ui.work import QueueProgress, Reporter
 
 pytestmark = [pytest.mark.azurite, pytest.mark.bpy]
 
@@ -91,32 +89,3 @@ def test_cancel_during_the_upload_submits_nothing(
         # Too late to stop the upload; the last check before the backend submit held the job back.
         assert "was not submitted" in str(info.value)
         assert any(name.endswith("/manifest.json") for name in job_files)
-
-
-def test_cancel_while_rendering_cancels_the_job_and_leaves_no_process(
-    shot: Path, storage_env: str, tmp_path: Path
-) -> None:
-    preset = preset_for("cancel-render")
-    work = Work()
-    work.start("k", lambda reporter: flows.submit_and_follow(request_for(shot, preset, tmp_path, "1-40"), reporter))
-    job_id, seen = "", []
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:  # bounded: until a render task of the job runs
-        seen += work.drain()
-        job_id = next((u.job_id for u in seen if u.job_id), "")
-        if job_id and any(t.state == "running" for t in JobStore().load(job_id).tasks):
-            break
-        time.sleep(0.1)
-    assert job_id and job_processes(job_id), seen
-
-    # What the panel's Cancel does for a submitted job: a cancel flow takes the follower's place.
-    work.start("k", lambda reporter: flows.cancel_job(preset, "local", job_id, reporter))
-    assert work.join(60)
-    updates: list[Update] = seen + work.drain()
-    last = [u for u in updates if u.state][-1]
-    assert last.state == "cancelled" and last.error == ""
-    assert last.message is not None and last.message.startswith(f"job {job_id} cancelled: ")
-    record = JobStore().load(job_id)
-    assert record.state == "completed"
-    assert any(t.failure == "job cancelled" for t in record.tasks)
-    assert job_processes(job_id) == []

@@ -18,6 +18,7 @@ import pytest
 from azure.storage.blob import ContainerClient
 from blender_helpers import needs_bpy
 from test_ui_operators import drive
+from tests.test_submit_interrupt import job_processes
 
 from azrender.local.azurite import AzuriteServer
 from azrender.local.executor import LocalExecutor
@@ -86,6 +87,27 @@ elif scenario == "cancel-upload":
     out["states"] = settle(job)
     out["job"] = entry(job)
     out["retry_unsubmitted"] = run_op(bpy.ops.azrender.retry)
+elif scenario == "cancel-job":
+    from azrender.local.state import JobStore
+    settings.preset = preset_file
+    settings.use_scene_frames = False
+    settings.frames = "1-40"
+    settings.chunk = 1
+    settings.backend = "local"
+    settings.output_dir = output
+    out["submit"] = run_op(bpy.ops.azrender.submit)
+    job = settings.jobs[0]
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # bounded: until one of the job's renders runs
+        runtime.poll()
+        if job.job_id and job.state == "running" and any(
+                t.state == "running" for t in JobStore().load(job.job_id).tasks):
+            break
+        time.sleep(0.1)
+    out["rendering"] = entry(job)
+    out["cancel"] = run_op(bpy.ops.azrender.cancel)
+    out["states"] = settle(job)
+    out["job"] = entry(job)
 print("AZR-RESULT " + json.dumps(out))
 """
 
@@ -164,3 +186,22 @@ def test_cancel_right_after_submit_stops_the_upload_and_submits_nothing(
     assert job["message"].startswith("cancelled: ")
     assert JobStore(jobs_dir()).all() == []  # nothing reached the local node
     assert "never submitted; there is nothing to retry" in out["retry_unsubmitted"]["error"]
+
+
+@pytest.mark.slow
+def test_cancel_while_rendering_cancels_the_job_on_the_local_node(
+    demo_scene_dir: Path, env: dict[str, str], preset: Path, tmp_path: Path
+) -> None:
+    shot = tmp_path / "shot010"
+    shutil.copytree(demo_scene_dir, shot)
+    out = drive(env, str(shot / "shot010.blend"), str(preset), str(tmp_path / "out"), "-", "cancel-job",
+                driver=DRIVER)
+
+    job_id = out["rendering"]["job_id"]
+    assert out["rendering"]["state"] == "running" and job_id, out
+    assert out["cancel"] == {"result": ["FINISHED"], "error": None}
+    job = out["job"]
+    assert job["state"] == "cancelled" and job["message"].startswith(f"job {job_id} cancelled: "), out
+    record = JobStore(jobs_dir()).load(job_id)
+    assert record.state == "completed" and any(t.failure == "job cancelled" for t in record.tasks)
+    assert job_processes(job_id) == []  # no render of the job is left on the local node
