@@ -20,12 +20,18 @@ from pathlib import Path
 from azure.storage.blob import (
     BlobServiceClient,
     ContainerClient,
+    ContainerSasPermissions,
     UserDelegationKey,
     generate_container_sas,
 )
 
 from azrender.backends import Retried
-from azrender.batch.access import ASSETS_PERMISSIONS, account_name_of, sas_window
+from azrender.batch.access import (
+    ASSETS_PERMISSIONS,
+    OUTPUTS_PERMISSIONS,
+    account_name_of,
+    sas_window,
+)
 from azrender.batch.bundle import node_cache_dir, stage_job_bundle
 from azrender.errors import JobError, StorageError
 from azrender.local.executor import LocalExecutor
@@ -49,7 +55,7 @@ from azrender.local.state import JobRecord, JobStore, TaskState, node_root
 from azrender.model import JobSpec, JobStatus, ResourceFileSpec, TaskSpec
 from azrender.node.sync import ENV_CONTAINER_URL
 from azrender.progress import NO_PROGRESS, Progress
-from azrender.storage.client import container_client, storage_errors
+from azrender.storage.client import container_client, container_client_from_url, storage_errors
 from azrender.storage.download import download_to, safe_join
 from azrender.storage.upload import UploadItem, upload_files
 
@@ -185,7 +191,9 @@ class LocalBackend:
             choice = choose_blender(installed_blenders(), record.job.app_version)
             if write_blender_shim(self.layout.job_bin_dir(record.job.job_id), choice) and choice.blender:
                 progress.note(choice_line(choice))
-        outputs = container_client(record.job.outputs_container, account_url=self.account_url)
+        # As Batch's OutputFiles: through the job's write+create SAS for its own container, nothing more.
+        outputs = container_client_from_url(job_sas_url(
+            container_client(record.job.outputs_container, account_url=self.account_url), OUTPUTS_PERMISSIONS))
 
         def upload_outputs(items: list[tuple[Path, str]]) -> None:
             upload_files(outputs, [UploadItem(path, blob) for path, blob in items], cache=None, index_blob=None)
@@ -259,28 +267,34 @@ def fetch_resource_files(client: ContainerClient, specs: Iterable[ResourceFileSp
 
 
 def assets_sas_environment(assets: ContainerClient, now: datetime | None = None) -> dict[str, str]:
-    """``AZRENDER_ASSETS_CONTAINER_URL`` with a read+list SAS, as the Batch backend gives the node.
+    """``AZRENDER_ASSETS_CONTAINER_URL`` with a read+list SAS (:func:`job_sas_url`), as the Batch backend gives the node."""
+    return {ENV_CONTAINER_URL: job_sas_url(assets, ASSETS_PERMISSIONS, now)}
+
+
+def job_sas_url(client: ContainerClient, permission: ContainerSasPermissions, now: datetime | None = None) -> str:
+    """The container URL of ``client`` with a SAS of ``permission`` for one local job.
 
     Signed with the account key of the connection string (Azurite's, or a key-based
     account's), else with a user delegation key got with the workstation's Entra ID
     sign-in (as :func:`azrender.batch.access.mint_access` does): the node's tasks get
-    this SAS and never the workstation's credentials (:mod:`azrender.local.nodeenv`).
+    this SAS and never the workstation's credentials (:mod:`azrender.local.nodeenv`),
+    and the node uploads a job's outputs through its write+create SAS, as Batch does.
     """
-    credential = assets.credential
+    credential = client.credential
     key = getattr(credential, "account_key", None)
-    account_url = assets.url.rsplit("/", 1)[0]
+    account_url = client.url.rsplit("/", 1)[0]
     account = getattr(credential, "account_name", None) or account_name_of(account_url)
     start, expiry = sas_window(now or datetime.now(timezone.utc), LOCAL_JOB_MINUTES)
     delegation: UserDelegationKey | None = None
     if not key:
         service = BlobServiceClient(account_url, credential=credential)
-        with storage_errors("getting a user delegation key for the local node's SAS", client=assets):
+        with storage_errors("getting a user delegation key for the local node's SAS", client=client):
             delegation = service.get_user_delegation_key(start, expiry)
     token = generate_container_sas(
-        account, assets.container_name, account_key=key, user_delegation_key=delegation,
-        permission=ASSETS_PERMISSIONS, start=start, expiry=expiry,
+        account, client.container_name, account_key=key, user_delegation_key=delegation,
+        permission=permission, start=start, expiry=expiry,
     )
-    return {ENV_CONTAINER_URL: f"{assets.url}?{token}"}
+    return f"{client.url}?{token}"
 
 
 def _alive(pid: int) -> bool:
