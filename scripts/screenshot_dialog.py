@@ -13,13 +13,15 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from azrender.qt.binding import QtWidgets
-from azrender.qt.dialog import SubmitDialog
-from azrender_maya.fake_cmds import SceneFileCmds
-from azrender_maya.ui.session import MayaSession
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "maya"))  # the scene-file maya.cmds stand-in lives with the tests
+
+from fake_cmds import SceneFileCmds  # noqa: E402
+
+from azrender.qt.binding import QtWidgets  # noqa: E402
+from azrender.qt.dialog import SubmitDialog  # noqa: E402
+from azrender_maya.ui.session import MayaSession  # noqa: E402
+
 DEFAULT_SCENE = (ROOT.parent / "shared/fixtures/real/BabylonJS__Exporters/Maya/Samples/sourceModels"
                  / "PBR_Textures/PBR_Textures.ma")
 

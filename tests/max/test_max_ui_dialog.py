@@ -11,10 +11,11 @@ from pytestqt.qtbot import QtBot
 # Before pytest-qt creates the QApplication (at the first `qtbot`), as tests/qt/conftest.py does.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from fake_pymxs import FakeNode, SceneFileRuntime
+
 # Imported here, not first on the monitor's worker thread: PySide6's import hook is not
 # safe to run there while the UI thread processes events (it crashed the interpreter).
 import azrender.local.backend  # noqa: F401
-from azrender_max.fake_pymxs import FakeNode, SceneFileRuntime
 from azrender_max.scan import scan_max
 from azrender_max.ui import macro
 

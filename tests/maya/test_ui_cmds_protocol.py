@@ -25,7 +25,8 @@ def run_mypy(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", "--no-incremental",
          str(check)],
         capture_output=True, text=True, timeout=300, check=False,
-        env={"MYPYPATH": f"{REPO / 'core'}:{REPO / 'plugins' / 'maya'}", "PATH": "/usr/bin:/bin"},
+        env={"MYPYPATH": f"{REPO / 'core'}:{REPO / 'plugins' / 'maya'}:{REPO / 'tests' / 'maya'}",
+             "PATH": "/usr/bin:/bin"},
     )
 
 
@@ -53,7 +54,7 @@ def test_fake_cmds_satisfies_the_scene_protocol(tmp_path: Path) -> None:
     done = run_mypy(tmp_path, (
         "from pathlib import Path\n"
         "from azrender_maya.cmds_protocol import SceneCmds\n"
-        "from azrender_maya.fake_cmds import SceneFileCmds\n"
+        "from fake_cmds import SceneFileCmds\n"
         "cmds: SceneCmds = SceneFileCmds(Path('x.ma'))\n"
     ))
     assert done.returncode == 0, done.stdout[-3000:]

@@ -88,7 +88,7 @@ def test_user_setup_defers_the_install() -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("PySide6") is None, reason="needs PySide6")
 def test_open_dialog_builds_the_shared_dialog_over_maya(qtbot: Any, real_fixtures: Path) -> None:
-    from azrender_maya.fake_cmds import SceneFileCmds
+    from fake_cmds import SceneFileCmds
 
     scene = real_fixtures / "BabylonJS__Exporters/Maya/Samples/sourceModels/Std_Textures/Std_Textures.ma"
     dialog = menu.open_dialog(tab="jobs", cmds=SceneFileCmds(scene))

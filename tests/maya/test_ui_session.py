@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fake_cmds import SceneFileCmds
 
 from azrender.errors import AzrenderError
 from azrender.qt.session import AppSession
-from azrender_maya.fake_cmds import SceneFileCmds
 from azrender_maya.scan import scan_maya
 from azrender_maya.ui.session import MayaSession
 

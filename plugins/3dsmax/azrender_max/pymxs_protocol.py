@@ -3,7 +3,7 @@
 There is no stubs package for ``pymxs`` on PyPI and 3ds Max does not run on
 the test machines, so the in-app code (:mod:`azrender_max.ui`) is written
 against these protocols and tested against
-:class:`azrender_max.fake_pymxs.SceneFileRuntime`, which answers from a saved
+``SceneFileRuntime`` (``tests/max/fake_pymxs.py``), which answers from a saved
 ``.max`` read by the headless reader. Only what we call is declared, with the
 names and 1-based indices of the MAXScript reference:
 

@@ -2,7 +2,7 @@
 
 Maya is not installable outside Autodesk's installer, so the in-app code is
 written against these protocols and tested against
-:class:`azrender_maya.fake_cmds.SceneFileCmds`, which answers from a parsed
+``SceneFileCmds`` (``tests/maya/fake_cmds.py``), which answers from a parsed
 ``.ma``/``.mb``. The protocols are checked against Maya's own signatures:
 ``tests/maya/test_ui_cmds_protocol.py`` runs mypy with the ``types-maya``
 stubs from PyPI and asserts that the real ``maya.cmds`` module satisfies
