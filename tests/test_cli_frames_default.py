@@ -22,11 +22,12 @@ from azrender.apps import AppAdapter, frames_between
 from azrender.errors import SceneError, UsageError
 from azrender.submit import default_frames
 from azrender_max.adapter import MaxAdapter
-from azrender_max.assetmeta import AssetRecord, encode_asset_stream
+from azrender_max.assetmeta import AssetRecord
 from azrender_maya.adapter import MayaAdapter
 
-# cfb_writer builds OLE compound files (.max); it lives with the 3ds Max tests.
+# cfb_writer and asset_stream_writer build .max test scenes; they live with the 3ds Max tests.
 sys.path.insert(0, str(Path(__file__).parent / "max"))
+from asset_stream_writer import encode_asset_stream
 from cfb_writer import compound_file, doc_summary
 
 MAYA_REAL = "Autodesk__maya-usd/test/testSamples/MaterialX/OpenPBRShowcase.ma"

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from asset_stream_writer import encode_asset_stream
 from cfb_writer import compound_file, doc_summary
 from tests.node_lines import WINDOWS_WATCHER
 
@@ -24,7 +25,7 @@ from azrender_max.adapter import (
     executable_from_env,
     max_frame_flags,
 )
-from azrender_max.assetmeta import AssetRecord, encode_asset_stream
+from azrender_max.assetmeta import AssetRecord
 
 NODE_SCENE = r"%AZ_BATCH_NODE_SHARED_DIR%\assets\P\show\shot 1.max"
 OUT = r"%AZ_BATCH_TASK_WORKING_DIR%\out"

@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from asset_stream_writer import encode_asset_stream
 from cfb_writer import compound_file, doc_summary
 from max_oracles import external_dependencies
 
@@ -14,7 +15,6 @@ from azrender.model import AssetKind, AssetSet
 from azrender_max.assetmeta import (
     AssetRecord,
     AssetStreamError,
-    encode_asset_stream,
     parse_asset_stream,
 )
 from azrender_max.scan import read_max_scene, scan_max, scene_info

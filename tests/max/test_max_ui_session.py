@@ -6,13 +6,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+from asset_stream_writer import encode_asset_stream
 from cfb_writer import compound_file, doc_summary
 from fake_pymxs import FakeNode, SceneFileRuntime
 
 from azrender.errors import AzrenderError, UsageError
 from azrender.model import AssetSet
 from azrender.qt.session import AppSession
-from azrender_max.assetmeta import AssetRecord, encode_asset_stream
+from azrender_max.assetmeta import AssetRecord
 from azrender_max.scan import scan_max
 from azrender_max.ui.session import MaxSession
 

@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+from mb_writer import iff_chunk, iff_form
 
 from azrender.errors import SceneError
 from azrender.model import AssetKind, AssetSet
-from azrender_maya.mayabinary import iff_chunk, iff_form, parse_mb
+from azrender_maya.mayabinary import parse_mb
 from azrender_maya.mel import MelSyntaxError, parse_ma, statements, tokenize
 from azrender_maya.scan import read_maya_scene, scan_maya
 

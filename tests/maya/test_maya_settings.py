@@ -7,9 +7,10 @@ import struct
 from pathlib import Path
 
 import pytest
+from mb_writer import iff_chunk, iff_form
 
 from azrender_maya.adapter import MayaAdapter
-from azrender_maya.mayabinary import fps, iff_chunk, iff_form, parse_mb
+from azrender_maya.mayabinary import fps, parse_mb
 from azrender_maya.settings import MayaSceneSettings, RenderLayer, read_settings
 
 BABYLON = "BabylonJS__Exporters/Maya/Samples/sourceModels"

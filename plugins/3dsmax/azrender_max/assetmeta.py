@@ -20,9 +20,10 @@ A *string* is a ``uint32`` count of UTF-16 code units, the UTF-16-LE text and
 one UTF-16 NUL (not counted). This is what the real files in
 ``shared/fixtures/real/BabylonJS__Exporters`` contain (3ds Max 2017 to 2019).
 
->>> rec = AssetRecord(uuid.UUID(int=1), "Bitmap", "C:\\\\t\\\\a.png", "C:\\\\t\\\\a.png")
->>> parse_asset_stream(encode_asset_stream([rec], 3), 3) == [rec]
-True
+>>> name = struct.pack("<I", 5) + "a.png".encode("utf-16-le") + b"\\x00\\x00"
+>>> kind = struct.pack("<I", 6) + "Bitmap".encode("utf-16-le") + b"\\x00\\x00"
+>>> parse_asset_stream(uuid.UUID(int=1).bytes_le + kind + name, 2)[0].path
+'a.png'
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from __future__ import annotations
 import re
 import struct
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 STREAM_PREFIX = "FileAssetMetaData"
@@ -106,17 +106,3 @@ def parse_asset_stream(data: bytes, version: int) -> list[AssetRecord]:
         records.append(AssetRecord(asset_id, kind, path, resolved))
     return records
 
-
-def _encode_string(text: str) -> bytes:
-    raw = text.encode("utf-16-le")
-    return struct.pack("<I", len(raw) // 2) + raw + b"\x00\x00"
-
-
-def encode_asset_stream(records: Iterable[AssetRecord], version: int) -> bytes:
-    """The stream bytes for ``records`` (used to write test scenes, and by repathing tools)."""
-    out = bytearray()
-    for r in records:
-        out += r.asset_id.bytes_le + _encode_string(r.type) + _encode_string(r.path)
-        if version >= 3:
-            out += _encode_string(r.resolved)
-    return bytes(out)

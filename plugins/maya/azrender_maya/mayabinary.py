@@ -30,8 +30,8 @@ The layout, as the real files in ``shared/fixtures`` show it:
   real file), which :func:`parse_mb` turns into frames of the scene's time
   unit, the number ``.ma`` writes.
 
->>> iff_chunk(b"STR ", b"ftn\\x00 a.png\\x00", 8)[:16]
-b'STR \\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x0b'
+>>> fps("ntsc"), fps("film")
+(30.0, 24.0)
 """
 
 from __future__ import annotations
@@ -89,23 +89,6 @@ class Chunk:
     tag: bytes
     data: bytes
     group_type: bytes = b""
-
-
-def iff_chunk(tag: bytes, data: bytes, align: int) -> bytes:
-    """Encode one data chunk as Maya writes it (used by tests to build .mb files)."""
-    if align == 8:
-        header = tag + b"\x00\x00\x00\x00" + struct.pack(">Q", len(data))
-    else:
-        header = tag + struct.pack(">I", len(data))
-    return header + data + b"\x00" * (-len(data) % align)
-
-
-def iff_form(tag: bytes, group_type: bytes, children: bytes, align: int) -> bytes:
-    """Encode a group chunk (``FOR8``/``FOR4``...) around already-encoded ``children``."""
-    body = group_type + children
-    if align == 8:
-        return tag + b"\x00\x00\x00\x00" + struct.pack(">Q", len(body)) + body
-    return tag + struct.pack(">I", len(body)) + body + b"\x00" * (-len(body) % align)
 
 
 def _walk(data: bytes, start: int, end: int, align: int) -> Iterator[tuple[bytes, int, int, bytes]]:
