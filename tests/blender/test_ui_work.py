@@ -171,3 +171,20 @@ def test_a_new_thread_for_a_job_stops_the_one_it_replaces() -> None:
     work.start("j", follower)
     work.start("j", lambda reporter: reporter.post(state="cancelled"))
     assert work.join(5) and woke.wait(5)
+
+
+def test_queue_progress_says_its_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The panel shows "upload: 3.0 MB of 12.0 MB (25%), 1.0 MB/s, about 9 s left", not 0.25."""
+    from azrender_blender.ui import work as work_module
+
+    now = [100.0]
+    monkeypatch.setattr(work_module.time, "monotonic", lambda: now[0])
+    work = Work()
+    progress = QueueProgress(Reporter("p", work.updates, threading.Event()))
+    progress.begin("upload", total=12 * 2**20)
+    for _ in range(3):
+        now[0] += 1.0
+        progress.advance(2**20)
+    messages = [u.message for u in work.drain() if u.message]
+    assert messages[0] == "upload"
+    assert messages[-1] == "upload: 3.0 MB of 12.0 MB (25%), 1.0 MB/s, about 9 s left"

@@ -51,7 +51,8 @@ class AZRENDER_UL_jobs(bpy.types.UIList):
         row = layout.row(align=True)
         row.label(text=item.job_id or "(submitting)", icon=_STATE_ICONS.get(item.state, "QUESTION"))
         row.label(text=item.state)
-        row.prop(item, "progress", text="", slider=True)
+        # A bar with its percentage (UILayout.progress, Blender 4.0+), not the raw 0-1 factor.
+        row.progress(factor=item.progress, type="BAR", text=f"{item.progress * 100:.0f}%")
 
 
 class AZRENDER_PT_render_on_azure(bpy.types.Panel):

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from azrender.errors import AzrenderError, Cancelled
+from azrender.progress import Step, describe
 
 # A progress bar updated thousands of times a second would flood the queue.
 _PROGRESS_INTERVAL = 0.2
@@ -99,28 +100,30 @@ class QueueProgress:
     def __init__(self, reporter: Reporter) -> None:
         self._reporter = reporter
         self._lock = threading.Lock()
-        self._label = ""
-        self._total: float | None = None
-        self._done = 0.0
+        self._step: Step | None = None
         self._last = 0.0
 
     def begin(self, label: str, total: float | None, unit: str = "B") -> None:
         self._reporter.check()
         with self._lock:
-            self._label, self._total, self._done = label, total, 0.0
-            self._last = time.monotonic()
+            self._step = Step(label, total, unit, started=time.monotonic())
+            self._last = self._step.started
         self._reporter.post(message=label, progress=0.0 if total else None)
 
     def advance(self, amount: float = 1) -> None:
+        """Move the job's bar, and say the numbers: done of total, rate, time left."""
         self._reporter.check()
         with self._lock:
-            self._done += amount
+            step = self._step
+            if step is None:
+                return
+            step.done += amount
             now = time.monotonic()
-            if now - self._last < _PROGRESS_INTERVAL or not self._total:
+            if now - self._last < _PROGRESS_INTERVAL or not step.total:
                 return
             self._last = now
-            fraction = min(1.0, self._done / self._total)
-        self._reporter.post(progress=fraction)
+            figures = step.figures(now)
+        self._reporter.post(progress=figures["percent"] / 100, message=describe(figures))
 
     def note(self, message: str) -> None:
         self._reporter.check()
@@ -128,7 +131,7 @@ class QueueProgress:
 
     def end(self) -> None:
         with self._lock:
-            finished = bool(self._total)
+            finished = bool(self._step is not None and self._step.total)
         if finished:
             self._reporter.post(progress=1.0)
 
