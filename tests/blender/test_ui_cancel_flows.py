@@ -53,14 +53,17 @@ class PressCancel(Reporter):
         reporter = self
 
         class Pressing(QueueProgress):
+            step = ""
+
             def begin(self, label: str, total: float | None, unit: str = "B") -> None:
                 super().begin(label, total, unit)
+                self.step = label
                 if label == "upload" and reporter.when == "upload-begins":
                     reporter.pressed.set()
 
             def end(self) -> None:
                 super().end()
-                if self._label == "upload" and reporter.when == "upload-ends":
+                if self.step == "upload" and reporter.when == "upload-ends":
                     reporter.pressed.set()
 
         return Pressing(self)
