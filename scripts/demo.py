@@ -1,6 +1,6 @@
 """The demo: a real Blender scene through the whole flow, with the real CLI.
 
-``python -m azrender_blender.demo [--frames 1-4] [--workdir DIR]`` (run by
+``python scripts/demo.py [--frames 1-4] [--workdir DIR]`` (run by
 ``scripts/demo.sh`` with a private Azurite) makes a scene with bpy, then runs
 exactly what an artist's button or a pipeline script runs::
 
@@ -56,7 +56,7 @@ def _azrender(*args: str, capture: bool = False) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    repo = Path(__file__).resolve().parents[3]
+    repo = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser(prog="azrender-demo", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--frames", default="1-4")
     parser.add_argument("--workdir", type=Path, default=repo / ".azrender-demo")
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     _say(f"making the demo scene with Blender (bpy) in {workdir / 'project'}")
     subprocess.run(
-        [sys.executable, "-m", "azrender_blender.demo_scene", str(workdir / "project")],
+        [sys.executable, str(Path(__file__).with_name("demo_scene.py")), str(workdir / "project")],
         check=True,
         stdout=subprocess.DEVNULL,
     )

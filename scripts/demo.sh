@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m azrender.local.azurite .venv/bin/python -m azrender_blender.demo "$@"
+exec .venv/bin/python -m azrender.local.azurite .venv/bin/python scripts/demo.py "$@"

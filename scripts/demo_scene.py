@@ -1,4 +1,4 @@
-"""Build a small production-like Blender shot with ``bpy``: ``python -m azrender_blender.demo_scene DEST``.
+"""Build a small production-like Blender shot with ``bpy``: ``python scripts/demo_scene.py DEST``.
 
 Everything is generated here, textures included, so the demo and the tests
 need no downloaded assets. The shot exercises what breaks farm renders::
@@ -237,7 +237,7 @@ def make_demo_scene(dest: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m azrender_blender.demo_scene DEST", file=sys.stderr)
+        print("usage: python scripts/demo_scene.py DEST", file=sys.stderr)
         return 2
     print(make_demo_scene(Path(args[0])))
     return 0

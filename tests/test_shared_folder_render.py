@@ -25,6 +25,7 @@ from test_end_to_end import azrender, image_stats
 pytestmark = [pytest.mark.azurite, pytest.mark.bpy, pytest.mark.slow]
 
 # Make every path absolute, as many artists' scenes are: only a mapping can fix those.
+DEMO_SCENE = Path(__file__).resolve().parents[1] / "scripts" / "demo_scene.py"
 _ABSOLUTE = r"""
 import sys, bpy
 bpy.ops.wm.open_mainfile(filepath=sys.argv[-1])
@@ -39,7 +40,7 @@ def share(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The show's folder on the 'file server', with the demo shot saved with absolute paths."""
     show = tmp_path_factory.mktemp("studio") / "show"
     shot = show / "shot010"
-    subprocess.run([sys.executable, "-m", "azrender_blender.demo_scene", str(shot)], check=True,
+    subprocess.run([sys.executable, str(DEMO_SCENE), str(shot)], check=True,
                    capture_output=True, timeout=300)
     done = subprocess.run([sys.executable, "-c", _ABSOLUTE, str(shot / "shot010.blend")],
                           capture_output=True, text=True, timeout=300, check=True)

@@ -16,6 +16,8 @@ import pytest
 VENV_BIN = Path(sys.executable).parent
 RUNNER = VENV_BIN / "azrender-blender"
 REPO = Path(__file__).resolve().parents[2]
+# The demo shot builder (run by scripts/demo.sh too) and its helpers, outside the shipped packages.
+DEMO_SCENE = REPO / "scripts" / "demo_scene.py"
 
 # The Blender versions the suite checks against, each its own bpy in its own
 # environment (made by scripts/setup.sh): the current Blender (5.1+ embed
@@ -128,7 +130,7 @@ class Built(NamedTuple):
 def build_matrix_shot(version: str, dest: Path) -> Built:
     """Run tests/blender/matrix_scene.py with bpy ``version`` into ``dest``; ask that Blender for its paths."""
     python = bpy_python(version)
-    env = {**os.environ, "PYTHONPATH": str(REPO / "plugins" / "blender")}
+    env = {**os.environ, "PYTHONPATH": str(DEMO_SCENE.parent)}
     proc = subprocess.run(
         [str(python), str(Path(__file__).with_name("matrix_scene.py")), str(dest)],
         capture_output=True, text=True, timeout=300, check=False, env=env,
@@ -146,10 +148,10 @@ def build_matrix_shot(version: str, dest: Path) -> Built:
 
 
 def build_demo_scene(version: str, dest: Path) -> Path:
-    """The demo shot (``python -m azrender_blender.demo_scene``) saved by bpy ``version``; its folder."""
-    env = {**os.environ, "PYTHONPATH": str(REPO / "plugins" / "blender"), "PYTHONWARNINGS": "ignore"}
+    """The demo shot (``python scripts/demo_scene.py``) saved by bpy ``version``; its folder."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.run(
-        [str(bpy_python(version)), "-m", "azrender_blender.demo_scene", str(dest)],
+        [str(bpy_python(version)), str(DEMO_SCENE), str(dest)],
         capture_output=True, text=True, timeout=300, check=False, env=env,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

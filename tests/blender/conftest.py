@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from blender_helpers import Built, build_demo_scene, build_matrix_shot, have_bpy
+from blender_helpers import DEMO_SCENE, Built, build_demo_scene, build_matrix_shot, have_bpy
 
 
 @pytest.fixture
@@ -22,12 +22,12 @@ def blendfiles(real_fixtures: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_scene_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo shot, built once per session by ``python -m azrender_blender.demo_scene``."""
+    """The demo shot, built once per session by ``python scripts/demo_scene.py``."""
     if not have_bpy():
         pytest.skip("bpy (Blender as a module) is not installed")
     dest = tmp_path_factory.mktemp("demo") / "show" / "shot010"
     proc = subprocess.run(
-        [sys.executable, "-m", "azrender_blender.demo_scene", str(dest)],
+        [sys.executable, str(DEMO_SCENE), str(dest)],
         capture_output=True,
         text=True,
         timeout=120,

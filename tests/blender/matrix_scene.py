@@ -1,7 +1,7 @@
 """Build the version-matrix shot with whatever bpy runs this: ``python matrix_scene.py DEST``.
 
 Run by each Blender of the matrix (bpy 5.3, 5.0, 4.5 LTS) in its own
-environment, with ``plugins/blender`` on ``PYTHONPATH`` for the demo shot's
+environment, with ``scripts/`` on ``PYTHONPATH`` for the demo shot's
 texture and material helpers (the LTS environment has bpy only)::
 
     DEST/plan_été.blend                             the shot; relative paths, as studios save
@@ -22,8 +22,7 @@ import sys
 from pathlib import Path
 
 import bpy
-
-from azrender_blender.demo_scene import _material, _object, _save, _save_png
+from demo_scene import _material, _object, _save, _save_png
 
 SHOT = "plan_été.blend"
 LIBRARY = "bibliothèque_木.blend"

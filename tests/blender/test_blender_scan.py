@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from blender_helpers import (
+    DEMO_SCENE,
     assert_same_as_blender,
     blender_dependency_paths,
     expected_files,
@@ -199,7 +200,8 @@ def test_demo_scene_every_dependency(demo_scene_dir: Path) -> None:
 
 _PACK = r"""
 import sys, bpy
-from azrender_blender.demo_scene import _save_png
+sys.path.insert(0, sys.argv[-2])
+from demo_scene import _save_png
 from pathlib import Path
 bpy.ops.wm.read_factory_settings(use_empty=True)
 out = Path(sys.argv[-1])
@@ -215,7 +217,7 @@ bpy.ops.wm.save_as_mainfile(filepath=str(out / "packed.blend"))
 @needs_bpy
 @pytest.mark.bpy
 def test_packed_images_are_counted_not_listed(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-c", _PACK, str(tmp_path)], check=True, capture_output=True, timeout=60)
+    subprocess.run([sys.executable, "-c", _PACK, str(DEMO_SCENE.parent), str(tmp_path)], check=True, capture_output=True, timeout=60)
     (tmp_path / "a.png").unlink()  # packed: the file on disk is not needed
     result = scan_blend(tmp_path / "packed.blend")
     assert result.packed_count == 1

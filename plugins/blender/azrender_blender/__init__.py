@@ -5,7 +5,6 @@
 * :mod:`azrender_blender.remap` — the script Blender runs on the node to point absolute
   paths at the mirrored assets (and its testable ``remap_path`` function).
 * :mod:`azrender_blender.runner` — ``azrender-blender``, Blender's render CLI on top of ``bpy``.
-* :mod:`azrender_blender.demo_scene` — ``python -m azrender_blender.demo_scene DEST``.
 * :mod:`azrender_blender.collect` — the open scene's dependencies from ``bpy.data`` (in Blender).
 * :mod:`azrender_blender.ui` — the "Render on Azure" panel; this package is also the Blender
   extension (``blender_manifest.toml``), whose :func:`register` loads it.
