@@ -30,6 +30,9 @@ def fake_blender(folder: Path) -> Path:
     script.write_text(textwrap.dedent(f"""\
         #!{sys.executable}
         import subprocess, sys, time
+        if sys.argv[1:] == ["--version"]:  # as a Blender answers the local node's question
+            print("Blender 4.2.0")
+            sys.exit(0)
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
         with open(sys.argv[0] + ".calls", "a") as calls:
             calls.write(" ".join(sys.argv[1:]) + "\\n")
@@ -53,6 +56,7 @@ def test_licence_failure_ends_the_task_in_seconds_and_status_shows_why(
     blender = fake_blender(tmp_path / "fakebin")
     env = dict(os.environ)
     env["PATH"] = f"{blender.parent}{os.pathsep}{env['PATH']}"
+    env["AZRENDER_LOCAL_BLENDERS"] = str(blender)  # the one Blender of this node
     preset = tmp_path / "show.toml"
     preset.write_text('name = "show"\n[storage]\nassets_container = "wl-assets"\n'
                       'outputs_container = "wl-outputs"\n[backend]\nkind = "local"\n')

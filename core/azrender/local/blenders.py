@@ -18,10 +18,12 @@ and preflight warns ``blender-older-than-scene``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -84,15 +86,32 @@ def reported_version(output: str) -> tuple[int, int, int] | None:
     return None
 
 
+#: A Blender answers ``--version`` in about a second (bpy's runner in a few, on a busy machine).
+VERSION_TIMEOUT_S = 30
+
+
 @functools.lru_cache(maxsize=32)
 def _ask_version(path: str, mtime_ns: int) -> tuple[int, int, int] | None:
     del mtime_ns  # part of the cache key: a Blender replaced in place is asked again
     try:
-        done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=120, check=False,
-                              stdin=subprocess.DEVNULL, env=_own_python_env())
-    except (OSError, subprocess.TimeoutExpired):
+        proc = subprocess.Popen([path, "--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                stdin=subprocess.DEVNULL, text=True, env=_own_python_env(),
+                                start_new_session=True)
+    except OSError:
         return None
-    return reported_version(done.stdout) if done.returncode == 0 else None
+    try:
+        out, _ = proc.communicate(timeout=VERSION_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        # Something named blender that hangs: end it and whatever it started, whose open pipe
+        # would otherwise keep this read waiting as long as they live.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:  # Windows: no process groups to end; the process itself
+                proc.kill()
+        proc.communicate()
+        return None
+    return reported_version(out) if proc.returncode == 0 else None
 
 
 def _own_python_env() -> dict[str, str]:
