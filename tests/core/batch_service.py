@@ -1,7 +1,7 @@
 """A fake Azure Batch service, played through an azure-core transport.
 
 Every request the real ``BatchClient`` sends is checked with
-:func:`azrender.batch.validate.validate_request` (method, path, api-version,
+:func:`tests.core.batch_routes.validate_request` (method, path, api-version,
 body against the SDK's request models); an invalid request is recorded in
 ``service.invalid`` and answered 400, as the service would. Valid requests are
 answered like the service: 201/200/202/404/409, per-task results for task
@@ -31,8 +31,7 @@ from azure.core.rest._requests_basic import (
     RestRequestsTransportResponse as RequestsTransportResponse,
 )
 from azure.storage.blob import ContainerClient
-
-from azrender.batch.validate import match_route, validate_request
+from tests.core.batch_routes import match_route, validate_request
 
 
 @dataclass

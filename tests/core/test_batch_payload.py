@@ -9,11 +9,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from tests.core.batch_routes import validate_request
 
 from azrender import __version__
 from azrender.batch.bundle import running_ref
 from azrender.batch.dryrun import dry_run_document
-from azrender.batch.validate import validate_body, validate_request
+from azrender.batch.validate import validate_body
 from azrender.errors import UsageError
 from azrender.jobs import JobRequest, build_job
 from azrender.local.executor import expand_output_pattern
