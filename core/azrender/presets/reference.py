@@ -10,11 +10,10 @@ so a key added there is documented here without anyone remembering to::
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from azrender.presets.schema import generate_schema
+from azrender.presets.schema import generate_schema, write_generated
 
 REFERENCE_PATH = Path(__file__).resolve().parents[3] / "docs" / "preset-reference.md"
 
@@ -81,17 +80,7 @@ def reference_text(schema: dict[str, Any] | None = None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the reference page; with ``--check``, exit 1 if it is out of date."""
-    args = sys.argv[1:] if argv is None else argv
-    current = REFERENCE_PATH.read_text(encoding="utf-8") if REFERENCE_PATH.exists() else ""
-    if "--check" in args:
-        if current != reference_text():
-            print(f"{REFERENCE_PATH} is out of date: run python -m azrender.presets.reference",
-                  file=sys.stderr)
-            return 1
-        return 0
-    REFERENCE_PATH.write_text(reference_text(), encoding="utf-8")
-    print(f"wrote {REFERENCE_PATH}")
-    return 0
+    return write_generated(REFERENCE_PATH, reference_text(), "python -m azrender.presets.reference", argv)
 
 
 if __name__ == "__main__":

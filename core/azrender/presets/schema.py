@@ -71,18 +71,26 @@ def schema_text() -> str:
     return json.dumps(generate_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Write ``schema.json``; with ``--check``, exit 1 if it is out of date."""
+def write_generated(path: Path, text: str, command: str, argv: list[str] | None = None) -> int:
+    """Write a generated file; with ``--check`` in ``argv``, exit 1 if it differs from ``text``.
+
+    ``command`` is what regenerates it, for the message.
+    """
     args = sys.argv[1:] if argv is None else argv
-    current = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
     if "--check" in args:
-        if current != schema_text():
-            print(f"{SCHEMA_PATH} is out of date: run python -m azrender.presets", file=sys.stderr)
+        if current != text:
+            print(f"{path} is out of date: run {command}", file=sys.stderr)
             return 1
         return 0
-    SCHEMA_PATH.write_text(schema_text(), encoding="utf-8")
-    print(f"wrote {SCHEMA_PATH}")
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write ``schema.json``; with ``--check``, exit 1 if it is out of date."""
+    return write_generated(SCHEMA_PATH, schema_text(), "python -m azrender.presets", argv)
 
 
 if __name__ == "__main__":
