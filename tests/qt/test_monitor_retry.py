@@ -12,16 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from monitor_helpers import local_monitor, run_local_job
 from pytestqt.qtbot import QtBot
 
 from azrender.backends import Retried
-from azrender.local.executor import LocalExecutor
-from azrender.local.node import NodeLayout
-from azrender.local.state import JobRecord, JobStore, jobs_dir, node_root
-from azrender.model import FrameRange, JobSpec, JobStatus, TaskSpec
-from azrender.presets import load_preset
-from azrender.qt.binding import QtCore
-from azrender.qt.monitor import JobMonitor
+from azrender.model import JobStatus, TaskSpec
 
 pytestmark = pytest.mark.azurite
 
@@ -33,23 +28,13 @@ def failed_once(tmp_path: Path, storage_env: str) -> str:
             f"m = pathlib.Path({str(marker)!r}); back = m.exists(); m.touch(); "
             "sys.exit(0 if back else 'Error: licence server did not answer')")
     flaky = f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"
-    job = JobSpec(job_id="shot-retry", app="blender", scene=Path("/s/shot.blend"), frames=FrameRange.parse("1"),
-                  chunk_size=1, assets_container="qt-retry-assets", outputs_container="qt-retry-outputs",
-                  tasks=[TaskSpec("frames-001", flaky, frames=(1,), max_retries=0)])
-    LocalExecutor(NodeLayout(node_root()), JobStore(jobs_dir()), lambda items: None).run(JobRecord.new(job))
-    return job.job_id
+    return run_local_job("shot-retry", [TaskSpec("frames-001", flaky, frames=(1,), max_retries=0)])
 
 
 def test_retry_button_requeues_the_failed_task_and_follows_it(
     qtbot: QtBot, tmp_path: Path, failed_once: str
 ) -> None:
-    preset_file = tmp_path / "show.toml"
-    preset_file.write_text('name = "show"\n[backend]\nkind = "local"\n')
-    preset = load_preset(preset_file)
-    monitor = JobMonitor(lambda: (preset, None), QtCore.QThreadPool.globalInstance())
-    qtbot.addWidget(monitor)
-    with qtbot.waitSignal(monitor.refreshed, timeout=30_000):
-        monitor.refresh()
+    monitor = local_monitor(qtbot, tmp_path)
     assert monitor.table.item(0, 1).text() == "failed"
 
     with qtbot.waitSignal(monitor.retried, timeout=30_000) as retried:
@@ -71,10 +56,6 @@ def test_retry_button_requeues_the_failed_task_and_follows_it(
 
 
 def test_retry_without_a_failed_job_says_so(qtbot: QtBot, tmp_path: Path) -> None:
-    preset_file = tmp_path / "show.toml"
-    preset_file.write_text('name = "show"\n[backend]\nkind = "local"\n')
-    preset = load_preset(preset_file)
-    monitor = JobMonitor(lambda: (preset, None), QtCore.QThreadPool.globalInstance())
-    qtbot.addWidget(monitor)
+    monitor = local_monitor(qtbot, tmp_path)
     monitor.retry_button.click()
     assert monitor.status.text() == "select a job with a failed task first"
