@@ -23,7 +23,7 @@ import json, sys, types
 import bpy, addon_utils
 
 addon_utils.enable("azrender_blender", default_set=True, handle_error=None)
-from azrender_blender.ui.panel import AZRENDER_PT_render_on_azure
+from azrender_blender.ui.panel import AZRENDER_PT_render_on_azure, AZRENDER_UL_jobs
 
 class Recorder:
     def __init__(self, labels):
@@ -36,7 +36,7 @@ class Recorder:
 
 settings = bpy.context.scene.azrender
 job = settings.jobs.add()
-job.job_id, job.state = "shot010-20261202-0101-ab12", "failed"
+job.job_id, job.state = "shot010-20261202-010100-ab12", "failed"
 job.error = sys.argv[-2]
 settings.job_index = 0
 out = {}
@@ -48,6 +48,9 @@ for width in (280, 600):
                                   _draw_preset=AZRENDER_PT_render_on_azure._draw_preset)
     AZRENDER_PT_render_on_azure.draw(panel, context)
     out[str(width)] = labels
+row = []
+AZRENDER_UL_jobs.draw_item(None, bpy.context, Recorder(row), settings, job, 0, settings, "job_index")
+out["row"] = row
 print("AZR-RESULT " + json.dumps(out))
 """
 
@@ -62,6 +65,9 @@ def test_a_failed_jobs_reason_is_shown_whole_at_any_width(tmp_path: Path) -> Non
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("AZR-RESULT ")), None)
     assert proc.returncode == 0 and line is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
     drawn = json.loads(line[len("AZR-RESULT "):])
+    # The job list's row shows the id's time and tail; the whole id is under the list.
+    assert drawn.pop("row")[0] == ["01:01:00 ab12", "ERROR"]
+    assert ["Job shot010-20261202-010100-ab12", "INFO"] in drawn["600"]
     for width, labels in drawn.items():
         first = next(i for i, (text, icon) in enumerate(labels) if icon == "ERROR"
                      and text.startswith("2 of 10"))

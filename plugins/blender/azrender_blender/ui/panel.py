@@ -12,7 +12,7 @@ from azrender.errors import AzrenderError
 from .presets import MISSING_PRESET
 from .props import effective_engine, scene_frames
 from .runtime import PRESETS
-from .text import label_lines
+from .text import label_lines, short_job_id
 
 _STATE_ICONS = {
     "queued": "TIME",
@@ -49,7 +49,9 @@ class AZRENDER_UL_jobs(bpy.types.UIList):
     def draw_item(self, context: Any, layout: Any, data: Any, item: Any, icon: Any,
                   active_data: Any, active_propname: str, index: int = 0) -> None:
         row = layout.row(align=True)
-        row.label(text=item.job_id or "(submitting)", icon=_STATE_ICONS.get(item.state, "QUESTION"))
+        # The whole id is under the list for the selected job; a row fits the default width.
+        row.label(text=short_job_id(item.job_id) if item.job_id else "(submitting)",
+                  icon=_STATE_ICONS.get(item.state, "QUESTION"))
         row.label(text=item.state)
         # A bar with its percentage (UILayout.progress, Blender 4.0+), not the raw 0-1 factor.
         row.progress(factor=item.progress, type="BAR", text=f"{item.progress * 100:.0f}%")
@@ -97,6 +99,8 @@ class AZRENDER_PT_render_on_azure(bpy.types.Panel):
         layout.template_list("AZRENDER_UL_jobs", "", settings, "jobs", settings, "job_index", rows=3)
         if 0 <= settings.job_index < len(settings.jobs):
             job = settings.jobs[settings.job_index]
+            if job.job_id:
+                wrapped_label(layout, context, f"Job {job.job_id}", icon="INFO")
             if job.error:
                 wrapped_label(layout, context, job.error, icon="ERROR")
             elif job.message:

@@ -19,3 +19,17 @@ def label_lines(text: str, width_px: float, ui_scale: float = 1.0) -> list[str]:
     """
     chars = max(16, int(width_px / (_PIXELS_PER_CHAR * max(ui_scale, 0.1))) - 4)
     return textwrap.wrap(text, chars, break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def short_job_id(job_id: str) -> str:
+    """A job id as the job list shows it: its time and random tail, which tell jobs of one
+    scene apart (``<scene>-<date>-<time>-<random>``, see ``azrender.jobs.new_job_id``).
+
+    >>> short_job_id("shot010-20261202-004256-2317"), short_job_id("custom-id")
+    ('00:42:56 2317', 'custom-id')
+    """
+    parts = job_id.rsplit("-", 3)
+    if len(parts) == 4 and parts[1].isdigit() and len(parts[2]) == 6 and parts[2].isdigit():
+        hhmmss = parts[2]
+        return f"{hhmmss[:2]}:{hhmmss[2:4]}:{hhmmss[4:]} {parts[3]}"
+    return job_id
