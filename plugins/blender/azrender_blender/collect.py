@@ -33,7 +33,7 @@ APP = "blender"
 
 def _abspath(filepath: str, library: Any) -> str:
     """``//``-relative paths resolved against the file that stores them (a library or the scene)."""
-    text = bpy.path.abspath(filepath, library=library)
+    text: str = bpy.path.abspath(filepath, library=library)
     if is_windows_path(text) and os.sep == "/":
         # A path written on Windows: it cannot be on this disk; keep the text for the path map.
         return text

@@ -510,7 +510,9 @@ def _set_attr_args(text: str, p: int) -> tuple[list[_Tok], int] | None:
             and find(")", p, semi) < 0
             and flag_word(text, p, semi) is None
         ):
-            args += [(w, False) for w in _FIRST_WORDS.match(text, p, semi).groups() if w]
+            words = _FIRST_WORDS.match(text, p, semi)
+            assert words is not None  # every part of _FIRST_WORDS is optional: it matches anywhere
+            args += [(w, False) for w in words.groups() if w]
             return args, semi + 1
         t = _ONE_TOKEN.match(text, p)
         if t is None:
@@ -533,6 +535,7 @@ def _parse_fast(text: str) -> MayaScene | None:
     short_set_attr, short_create_node = _SHORT_SETATTR.match, _SHORT_CREATENODE.match
     while True:
         m = head_match(text, pos)
+        assert m is not None  # _JUNK and the word are both optional: _HEAD matches anywhere
         head, p = m.group(1), m.end()
         if head is None:
             if p >= n:
