@@ -40,7 +40,7 @@ from azrender.storage import azcopy
 from azrender.storage.client import container_client, ensure_container
 from azrender.storage.fileshare import upload_for_plan
 from azrender.storage.hashing import HashCache
-from azrender.storage.jobspec import JOB_SPEC_NAME, job_spec_bytes
+from azrender.storage.jobspec import write_job_spec
 from azrender.storage.manifest import write_job
 from azrender.storage.modes import StoragePlan, storage_plan
 from azrender.storage.upload import UploadSummary, items_for_paths, upload_files
@@ -252,10 +252,10 @@ def submit_scene(
         ensure_container(client)
     # The remap script and whatever else the app's tasks read from the job's folder.
     job_files = {name: text.encode() for name, text in adapter.job_files(plan.pathmap).items()}
-    job_files[JOB_SPEC_NAME] = job_spec_bytes(job)  # what `azrender retry` reruns on Azure
     if plan.sync_tool == "azcopy":  # the node's azcopy reads the job's asset list from the job's folder
         job_files[azcopy.LIST_NAME] = azcopy.list_of_files(entries).encode()
     write_job(client, job.job_id, entries, job_files, layout=preset.storage.layout)
+    write_job_spec(client, job)  # what `azrender retry` reruns on Azure; no node downloads it
     if on_azure:  # the node code travels with the job (the local backend stages its own)
         stage_job_bundle(client, job, targets_for(plan.node_os))
     # The job's own outputs container (azrender.outputs): its tasks' write SAS covers it alone.

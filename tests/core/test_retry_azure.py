@@ -19,8 +19,8 @@ from tests.core.test_batch_backend import PRESET, backend, make_job
 from azrender.errors import JobError
 from azrender.model import job_from_json
 from azrender.storage.client import container_client, ensure_container
-from azrender.storage.jobspec import JOB_SPEC_NAME, job_spec_bytes, read_job_spec
-from azrender.storage.manifest import write_job
+from azrender.storage.jobspec import JOB_SPEC_NAME, job_spec_bytes, read_job_spec, write_job_spec
+from azrender.storage.manifest import read_job, write_job
 
 
 def flaky(fail_times: dict[str, int]) -> Any:
@@ -55,8 +55,10 @@ def test_an_ended_job_runs_its_failed_tasks_again_as_a_new_job_from_the_stored_s
     job = make_job("1-4")
     assets = container_client(runner.preset.storage.assets_container)
     ensure_container(assets)
-    write_job(assets, job.job_id, {}, {JOB_SPEC_NAME: job_spec_bytes(job)})  # as submit_scene does
+    write_job(assets, job.job_id, {}, {})  # as submit_scene does: the manifest, then the spec
+    write_job_spec(assets, job)
     assert read_job_spec(assets, job.job_id) == job
+    assert JOB_SPEC_NAME not in read_job(assets, job.job_id).job_files  # no node downloads it
 
     first = runner.submit(job, wait=True)
     assert first.state == "completed" and first.counts["failed"] == 2

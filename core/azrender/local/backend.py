@@ -34,13 +34,13 @@ from azrender.batch.access import (
 )
 from azrender.batch.bundle import node_cache_dir, stage_job_bundle
 from azrender.errors import JobError, StorageError
-from azrender.local.executor import LocalExecutor
 from azrender.local.blenders import (
     choice_line,
     choose_blender,
     installed_blenders,
     write_blender_shim,
 )
+from azrender.local.executor import LocalExecutor
 from azrender.local.interpreter import python_executable, with_this_sys_path
 from azrender.local.node import (
     NodeLayout,
