@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from azrender.local.azurite import AzuriteServer
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_FIXTURES = REPO.parent / "shared" / "fixtures" / "real"
+DEMO_SCENE_BUILDER = REPO / "scripts" / "demo_scene.py"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -112,3 +115,29 @@ def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return next(dist.glob("azrender-*.whl"))
+
+
+@pytest.fixture(scope="session")
+def demo_scene_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo shot, built once per session by ``python scripts/demo_scene.py`` with bpy.
+
+    Shared: read it as it is, or take :func:`demo_scene` (a private copy) to change it.
+    """
+    if importlib.util.find_spec("bpy") is None:
+        pytest.skip("bpy (Blender as a module) is not installed")
+    dest = tmp_path_factory.mktemp("demo") / "show" / "shot010"
+    proc = subprocess.run(
+        [sys.executable, str(DEMO_SCENE_BUILDER), str(dest)], capture_output=True, text=True,
+        timeout=300, check=False, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (dest / "shot010.blend").is_file()
+    return dest
+
+
+@pytest.fixture
+def demo_scene(demo_scene_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo shot (a test may change its textures); its .blend."""
+    copy = tmp_path / "shot010"
+    shutil.copytree(demo_scene_dir, copy)
+    return copy / "shot010.blend"

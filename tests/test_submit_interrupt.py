@@ -24,15 +24,8 @@ from azrender.local.azurite import AzuriteServer
 pytestmark = [pytest.mark.azurite, pytest.mark.bpy, pytest.mark.slow]
 
 BIN = Path(sys.executable).parent
-DEMO_SCENE = Path(__file__).resolve().parents[1] / "scripts" / "demo_scene.py"
 
 
-@pytest.fixture(scope="module")
-def demo_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("demo") / "project"
-    subprocess.run([sys.executable, str(DEMO_SCENE), str(root)], check=True,
-                   capture_output=True, timeout=300)
-    return root / "shot010.blend"
 
 
 @pytest.fixture

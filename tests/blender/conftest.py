@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from blender_helpers import DEMO_SCENE, Built, build_demo_scene, build_matrix_shot, have_bpy
+from blender_helpers import Built, build_demo_scene, build_matrix_shot
 
 
 @pytest.fixture
@@ -20,23 +17,6 @@ def blendfiles(real_fixtures: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def demo_scene_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo shot, built once per session by ``python scripts/demo_scene.py``."""
-    if not have_bpy():
-        pytest.skip("bpy (Blender as a module) is not installed")
-    dest = tmp_path_factory.mktemp("demo") / "show" / "shot010"
-    proc = subprocess.run(
-        [sys.executable, str(DEMO_SCENE), str(dest)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert (dest / "shot010.blend").is_file()
-    return dest
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,6 @@ from azrender.qt.binding import QtCore
 from azrender.qt.monitor import job_row
 from azrender.submit import Submission
 
-DEMO_SCENE = Path(__file__).resolve().parents[2] / "scripts" / "demo_scene.py"
 PRESET = """\
 name = "qt-test"
 
@@ -34,12 +31,6 @@ format = "PNG"
 """
 
 
-@pytest.fixture(scope="module")
-def demo_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("qtdemo") / "project"
-    subprocess.run([sys.executable, str(DEMO_SCENE), str(root)], check=True,
-                   capture_output=True, timeout=300)
-    return root / "shot010.blend"
 
 
 @pytest.fixture
