@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,12 @@ def test_submit_uploads_a_file_share_plan_to_the_share(
         "write_job",
         lambda c, job_id, entries, files, **kw: written.update(job=(c, entries, set(files))),
     )
+    monkeypatch.setattr(submit, "write_job_spec", lambda c, job: written.update(spec=(c, job.job_id)))
+    maya = tmp_path / "maya-bin"  # this machine has Maya: the local node could render it
+    maya.mkdir()
+    (maya / "Render").write_text("#!/bin/sh\nexit 0\n")
+    (maya / "Render").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{maya}{os.pathsep}{os.environ['PATH']}")
     tex = tmp_path / "tex" / "a.png"
     tex.parent.mkdir()
     tex.write_bytes(b"png" * 10)

@@ -60,6 +60,8 @@ vm_size = "Standard_D16s_v5"
 image = "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/max2025"
 node_agent_sku = "batch.node.windows amd64"
 licence_env = "ADSKFLEX_LICENSE_FILE=27000@lic1"
+# lic1 is a private name: the pool joins the studio's virtual network to reach it.
+subnet_id = "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/studio/subnets/render"
 
 [render]
 chunk = 5
