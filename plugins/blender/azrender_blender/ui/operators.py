@@ -165,6 +165,15 @@ def _selected_job(operator: Any, settings: Any) -> Any | None:
     return settings.jobs[settings.job_index]
 
 
+def _job_preset(operator: Any, job: Any) -> Preset | None:
+    """The preset ``job`` was submitted with, or None after reporting why it cannot be loaded."""
+    try:
+        return PRESETS.load(Path(job.preset))
+    except AzrenderError as exc:
+        operator.report({"ERROR"}, str(exc))
+        return None
+
+
 class AZRENDER_OT_download(bpy.types.Operator):
     """Download the selected job's frames and logs (only files not already here)"""
 
@@ -182,10 +191,8 @@ class AZRENDER_OT_download(bpy.types.Operator):
         if WORK.running(job.key):
             self.report({"ERROR"}, f"job {job.job_id} is still being followed; its frames come by themselves")
             return {"CANCELLED"}
-        try:
-            preset = PRESETS.load(Path(job.preset))
-        except AzrenderError as exc:
-            self.report({"ERROR"}, str(exc))
+        preset = _job_preset(self, job)
+        if preset is None:
             return {"CANCELLED"}
         job_id, root = job.job_id, Path(job.output_root or output_folder(context.scene))
 
@@ -217,10 +224,8 @@ class AZRENDER_OT_cancel(bpy.types.Operator):
             self.report({"ERROR"}, f"job {label} has ended ({job.state}); there is nothing to cancel")
             return {"CANCELLED"}
         if job.job_id and job.state == "running":
-            try:
-                preset = PRESETS.load(Path(job.preset))
-            except AzrenderError as exc:
-                self.report({"ERROR"}, str(exc))
+            preset = _job_preset(self, job)
+            if preset is None:
                 return {"CANCELLED"}
             job_id, backend = job.job_id, job.backend or None
             # Takes the place of the thread that follows the job (it stops at its next poll).
@@ -252,10 +257,8 @@ class AZRENDER_OT_retry(bpy.types.Operator):
         if WORK.running(job.key) or job.state not in ("failed", "cancelled"):
             self.report({"ERROR"}, f"job {job.job_id} has no failed tasks to retry ({job.state})")
             return {"CANCELLED"}
-        try:
-            preset = PRESETS.load(Path(job.preset))
-        except AzrenderError as exc:
-            self.report({"ERROR"}, str(exc))
+        preset = _job_preset(self, job)
+        if preset is None:
             return {"CANCELLED"}
         prefs = preferences(context)
         request = flows.RetryRequest(
