@@ -42,6 +42,23 @@ class RenderInvocation:
     node_os: Literal["linux", "windows"] = "linux"
 
 
+class SceneSettings(Protocol):
+    """What the checks read from a scene's saved render settings (an app's own type may hold more).
+
+    ``start``/``end`` are the saved frame range, ``renderer`` the saved
+    renderer's name; each None (or empty) where the file does not say.
+    """
+
+    @property
+    def start(self) -> float | None: ...
+
+    @property
+    def end(self) -> float | None: ...
+
+    @property
+    def renderer(self) -> str | None: ...
+
+
 @runtime_checkable
 class AppAdapter(Protocol):
     """What each application package provides, headless (no DCC installed)."""
@@ -57,6 +74,15 @@ class AppAdapter(Protocol):
 
     def scan(self, scene: Path) -> AssetSet:
         """Find every file ``scene`` needs, recursively; missing files are reported, not dropped."""
+        ...
+
+    def scene_settings(self, scene: Path) -> SceneSettings | None:
+        """The render settings saved in ``scene`` (frame range, renderer), read headless.
+
+        None when the adapter does not read them; an unreadable file raises
+        :class:`~azrender.errors.SceneError` (or ``OSError``), which the checks
+        treat as "not known" (:func:`azrender.preflight.scene.scene_facts`).
+        """
         ...
 
     def command_line(self, invocation: RenderInvocation) -> str:

@@ -225,6 +225,10 @@ class MaxAdapter:
                 self.options = replace(self.options, width=info.width, height=info.height)
         return assets
 
+    def scene_settings(self, scene: Path) -> None:
+        """None: the summary's time segment is :meth:`scene_frames`; the renderer is not read headless."""
+        return None
+
     def scene_frames(self, scene: Path) -> FrameRange | None:
         """The active time segment saved in the summary (``Animation Start``/``End``); None without one."""
         info = scene_info(scene)

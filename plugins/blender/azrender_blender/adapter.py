@@ -291,6 +291,10 @@ class BlenderAdapter:
         Blender version that saved it and each library (:func:`azrender_blender.versions.note_versions`)."""
         return note_versions(scan_blend(scene))
 
+    def scene_settings(self, scene: Path) -> None:
+        """None: the checks need no saved settings beyond :meth:`scene_frames` for Blender."""
+        return None
+
     def scene_frames(self, scene: Path) -> FrameRange | None:
         """The current scene's ``frame_start``-``frame_end`` every ``frame_step`` (see :func:`blend_frames`)."""
         return blend_frames(scene)

@@ -362,8 +362,9 @@ class MayaAdapter:
     def scene_settings(self, scene: Path) -> MayaSceneSettings:
         """Renderer, frame range, cameras, layers... saved in ``scene``, for submit defaults.
 
-        Not part of the :class:`~azrender.apps.AppAdapter` protocol: callers
-        check for it with ``getattr`` (see :mod:`azrender_maya.settings`).
+        Its ``start``, ``end`` and ``renderer`` are what
+        :meth:`azrender.apps.AppAdapter.scene_settings` promises the checks
+        (see :mod:`azrender_maya.settings`).
         """
         return read_settings(scene)
 
