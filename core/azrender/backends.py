@@ -17,9 +17,11 @@ from typing import Protocol
 from azrender.errors import UsageError
 from azrender.model import JobSpec, JobStatus
 from azrender.presets import Preset
+from azrender.presets.vocabulary import BACKEND_KINDS
 from azrender.progress import NO_PROGRESS, Progress
 
-BACKENDS = ("local", "azure")
+#: The backends ``backend.kind`` and ``--backend`` name (the preset vocabulary's words).
+BACKENDS = BACKEND_KINDS
 
 
 @dataclass

@@ -271,7 +271,7 @@ def _parse_resolution(text: str | None) -> tuple[int | None, int | None]:
     help="Frames: 1-100, 1-100x5, 1,3,5-7, 10-1 (default: the range saved in the scene).",
 )
 @click.option("--chunk", type=click.IntRange(min=1), default=None, help="Frames per task (preset default).")
-@click.option("--backend", type=click.Choice(["local", "azure"]), default=None, help="Override the preset's backend.")
+@click.option("--backend", type=click.Choice(BACKENDS), default=None, help="Override the preset's backend.")
 @click.option("--wait", is_flag=True, help="Wait for the job to finish and report each task.")
 @click.option(
     "--cancel-on-interrupt", is_flag=True,

@@ -25,21 +25,18 @@ from azrender.presets import (
     load_preset,
     parse_preset,
 )
+from azrender.presets.checks import container_problem, suggest_container_name
 from azrender.presets.credentials import (
     secret_in_comments,
     secret_key_name,
     secret_value_reason,
     toml_comments,
 )
-from azrender.presets.fields import (
-    REQUIRED,
-    STORAGE_MODES_PLANNED,
-    SUBTABLES,
-    container_problem,
-    suggest_container_name,
-)
+from azrender.presets.fields import SUBTABLES
 from azrender.presets.loader import TABLE_CLASSES
 from azrender.presets.schema import SCHEMA_PATH, generate_schema, main, schema_text
+from azrender.presets.spec import REQUIRED
+from azrender.presets.vocabulary import STORAGE_MODES_PLANNED
 
 SRC = Path("shows/abc.toml")
 

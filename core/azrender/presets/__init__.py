@@ -6,24 +6,25 @@
 ('demo', 'local', 4, 1)
 
 The format is described in docs/presets.md and declared in
-:mod:`azrender.presets.fields`; credentials never belong in a preset.
+:mod:`azrender.presets.fields` (its words in :mod:`azrender.presets.vocabulary`);
+credentials never belong in a preset.
 """
 
 from __future__ import annotations
 
 from azrender.presets.credentials import CREDENTIALS_HINT
-from azrender.presets.fields import TABLES, FieldSpec, TableSpec
+from azrender.presets.fields import TABLES
 from azrender.presets.loader import PresetFileError, load_preset, parse_preset
 from azrender.presets.locate import find_line, key_lines
 from azrender.presets.model import (
-    BackendKind,
     BackendSettings,
     Preset,
     RenderSettings,
-    StorageMode,
     StorageSettings,
 )
 from azrender.presets.schema import SCHEMA_PATH, generate_schema
+from azrender.presets.spec import FieldSpec, TableSpec
+from azrender.presets.vocabulary import BackendKind, StorageMode
 
 __all__ = [
     "CREDENTIALS_HINT",

@@ -25,7 +25,7 @@ from azrender.presets.credentials import (
     secret_key_name,
     secret_value_reason,
 )
-from azrender.presets.fields import ROOT, SUBTABLES, TABLES, FieldSpec, TableSpec
+from azrender.presets.fields import ROOT, SUBTABLES, TABLES
 from azrender.presets.locate import KeyPath, find_line, key_lines, split_dotted
 from azrender.presets.model import (
     AzureFilesSettings,
@@ -40,6 +40,7 @@ from azrender.presets.model import (
     ShareSettings,
     StorageSettings,
 )
+from azrender.presets.spec import FieldSpec, TableSpec
 
 if sys.version_info >= (3, 11):
     import tomllib

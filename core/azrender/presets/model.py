@@ -1,7 +1,8 @@
 """The validated preset: frozen dataclasses, one per table of the format.
 
 Their fields and defaults mirror :data:`azrender.presets.fields.TABLES`
-(a test keeps them in step).
+(a test keeps them in step); the value sets of their ``Literal`` fields are
+:mod:`azrender.presets.vocabulary`'s, the same the table's choices come from.
 """
 
 from __future__ import annotations
@@ -10,12 +11,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from azrender.errors import PresetError
-
-StorageMode = Literal["blob-copy", "blobfuse", "azure-files", "nfs", "cifs"]
-BackendKind = Literal["local", "azure"]
+from azrender.presets.vocabulary import (
+    BackendKind,
+    Layout,
+    NodeAccess,
+    NodeOS,
+    NodeSync,
+    PoolMode,
+    StorageMode,
+)
 
 CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
 
@@ -28,8 +34,8 @@ class StorageSettings:
     account_url: str | None = None
     assets_container: str = "assets"
     outputs_container: str = "outputs"
-    layout: Literal["mirror", "content"] = "mirror"
-    node_sync: Literal["azrender", "azcopy"] = "azrender"
+    layout: Layout = "mirror"
+    node_sync: NodeSync = "azrender"
     node_cache_gib: int = 0
 
 
@@ -119,8 +125,8 @@ class BatchSettings:
 
     account_url: str | None = None
     pool_id: str = "azrender"
-    pool_mode: Literal["create", "existing", "auto"] = "create"
-    node_access: Literal["sas", "identity"] = "sas"
+    pool_mode: PoolMode = "create"
+    node_access: NodeAccess = "sas"
     max_job_minutes: int = 1440
     max_task_minutes: int = 0
     task_retries: int = 1
@@ -135,7 +141,7 @@ class PoolSettings:
     vm_size: str = "Standard_D4s_v5"
     image: str = "canonical/ubuntu-24_04-lts/server"
     node_agent_sku: str = "batch.node.ubuntu 24.04"
-    os: Literal["linux", "windows"] = "linux"
+    os: NodeOS = "linux"
     dedicated: int = 1
     spot: int = 0
     autoscale_formula: str | None = None

@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-from azrender.presets.fields import ROOT, SUBTABLES, FieldSpec, TableSpec
+from azrender.presets.fields import ROOT, SUBTABLES
+from azrender.presets.spec import FieldSpec, TableSpec
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 SCHEMA_ID = "https://github.com/azrender/azrender/core/azrender/presets/schema.json"
