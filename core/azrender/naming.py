@@ -1,22 +1,16 @@
-"""Output file names from one small token language, spelled the way each renderer wants.
+"""Output file names from one small token language; each app spells it its own way.
 
 A template is text with tokens in braces: ``{scene}``, ``{shot}``, ``{layer}``,
 ``{camera}`` and ``{frame}`` (``{frame:04}`` or ``{frame:4}``: four digits;
-``{{``/``}}`` are literal braces). Each app turns it into its own syntax:
+``{{``/``}}`` are literal braces). This module parses it and holds what every
+app's spelling shares (a token's value, a trailing ``{frame}``); each plugin
+turns it into its own syntax (``azrender_blender.naming.blender_output``,
+``azrender_maya.naming.maya_image_prefix``, ``azrender_max.naming.max_output_name``):
 
-* Blender (``-o``): values filled in at submit, the frame as ``#`` padding;
-* Maya (``Render -im``): ``<Scene>``, ``<RenderLayer>``, ``<Camera>`` tokens
-  Maya fills per layer and camera, the frame appended by Maya with ``-pad``;
-* 3ds Max (``-outputName:``): values filled in; 3ds Max appends the
-  four-digit frame number itself.
-
->>> ctx = NamingContext(scene="sh010_v3", shot="sh010")
->>> blender_output("{shot}/{scene}_{frame:04}", ctx)
-'sh010/sh010_v3_####'
->>> maya_image_prefix("{shot}/{layer}/{scene}_{camera}.{frame:4}", ctx)
-('sh010/<RenderLayer>/<Scene>_<Camera>', 4)
->>> max_output_name("{shot}_{scene}_{frame:04}", ctx)
-'sh010_sh010_v3_'
+>>> parse_template("{shot}/{scene}_{frame:04}")[-1]
+Token(name='frame', padding=4)
+>>> token_value(Token("scene"), NamingContext(scene="a/b"), "Maya", re.compile(r"/"))
+'a_b'
 """
 
 from __future__ import annotations
@@ -33,13 +27,6 @@ DEFAULT_TEMPLATE = "{scene}_{frame:04}"
 
 _PART = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]|[^{}]+")
 _FRAME = re.compile(r"^frame(?::0?([1-9]))?$")
-# Characters a value may not bring into a file name (a value is one path component):
-# separators everywhere, Blender's frame placeholder, what Windows forbids for 3ds Max.
-_UNSAFE = {
-    "Blender": re.compile(r"[/#\x00-\x1f]"),
-    "Maya": re.compile(r"[/\x00-\x1f]"),
-    "3ds Max": re.compile(r'[\\/:*?"<>|\x00-\x1f]'),
-}
 
 
 @dataclass(frozen=True)
@@ -100,17 +87,22 @@ def _token(body: str, template: str) -> Token:
     )
 
 
-def _value(token: Token, ctx: NamingContext, app: str) -> str:
+def token_value(token: Token, ctx: NamingContext, app: str, unsafe: re.Pattern[str]) -> str:
+    """The value of ``token`` for ``app``'s file name, each ``unsafe`` character made ``_``.
+
+    ``unsafe`` is what the app may not take in one path component (separators,
+    its frame placeholder, what its OS forbids): the plugin's to say.
+    """
     value = str(getattr(ctx, token.name))
     if not value:
         raise UsageError(
             f"{app} output name needs {{{token.name}}}, which is not known at submit",
             hint=f"drop {{{token.name}}} from the output name, or set it for this job",
         )
-    return _UNSAFE[app].sub("_", value)
+    return unsafe.sub("_", value)
 
 
-def _frame_last(parts: list[Part], template: str, app: str, *, app_adds_dot: bool) -> tuple[list[Part], int]:
+def frame_last(parts: list[Part], template: str, app: str, *, app_adds_dot: bool) -> tuple[list[Part], int]:
     """Parts before a trailing ``{frame}`` (an extension after it is dropped), and its padding.
 
     ``app_adds_dot``: the app writes ``name.<frame>`` itself (Maya), so a dot
@@ -131,47 +123,6 @@ def _frame_last(parts: list[Part], template: str, app: str, *, app_adds_dot: boo
     token = parts[index]
     assert isinstance(token, Token)
     return head, token.padding
-
-
-def blender_output(template: str, ctx: NamingContext) -> str:
-    """Blender's ``-o`` value (relative to the output folder): ``#`` for each frame digit."""
-    out = []
-    for part in parse_template(template):
-        if isinstance(part, str):
-            out.append(part.replace("#", "_"))
-        elif part.name == "frame":
-            out.append("#" * part.padding)
-        else:
-            out.append(_value(part, ctx, "Blender"))
-    if "#" not in "".join(out):
-        out.append("_####")  # Blender would otherwise write every frame to one file
-    return "".join(out)
-
-
-_MAYA_TOKENS = {"scene": "<Scene>", "layer": "<RenderLayer>", "camera": "<Camera>"}
-
-
-def maya_image_prefix(template: str, ctx: NamingContext) -> tuple[str, int]:
-    """Maya's ``Render -im`` prefix and ``-pad`` digits; Maya appends ``.<frame>.<ext>``."""
-    head, pad = _frame_last(parse_template(template), template, "Maya", app_adds_dot=True)
-    out = []
-    for part in head:
-        if isinstance(part, str):
-            out.append(part)
-        else:
-            out.append(_MAYA_TOKENS.get(part.name) or _value(part, ctx, "Maya"))
-    return "".join(out), pad or 4
-
-
-def max_output_name(template: str, ctx: NamingContext) -> str:
-    """3ds Max's ``-outputName:`` file name without extension; 3ds Max appends 4 frame digits."""
-    head, pad = _frame_last(parse_template(template), template, "3ds Max", app_adds_dot=False)
-    if pad not in (0, 4):
-        raise UsageError(
-            f"3ds Max always writes four frame digits; {template!r} asks for {pad}",
-            hint="use {frame:04} (or leave {frame} out) for 3ds Max",
-        )
-    return "".join(p if isinstance(p, str) else _value(p, ctx, "3ds Max") for p in head)
 
 
 # Output format names as presets spell them (Blender's names and common short forms)

@@ -9,11 +9,11 @@ from azrender.naming import (
     DEFAULT_TEMPLATE,
     NamingContext,
     Token,
-    blender_output,
-    max_output_name,
-    maya_image_prefix,
     parse_template,
 )
+from azrender_blender.naming import blender_output
+from azrender_max.naming import max_output_name
+from azrender_maya.naming import maya_image_prefix
 
 CTX = NamingContext(scene="sh010 v3", shot="sh010", layer="beauty", camera="shotCam")
 

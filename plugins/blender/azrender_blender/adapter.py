@@ -54,17 +54,12 @@ from azrender.apps import RenderInvocation, frames_between
 from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import AssetSet, FrameChunk, FrameRange, RenderOptions
-from azrender.naming import (
-    DEFAULT_TEMPLATE,
-    NamingContext,
-    blender_output,
-    format_key,
-    lookup_format,
-)
+from azrender.naming import DEFAULT_TEMPLATE, NamingContext, format_key, lookup_format
 from azrender.paths import PathMap
 from azrender.paths import rules as rules_module
 from azrender.shell import bash_single_quote, bash_word
 from azrender_blender import remap as remap_module
+from azrender_blender.naming import blender_output
 from azrender_blender.scan import _quiet_bat, _unreadable, scan_blend
 from azrender_blender.versions import note_versions
 
