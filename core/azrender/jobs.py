@@ -27,7 +27,6 @@ from azrender.batch.bootstrap import (
     node_python,
     version_environment,
 )
-from azrender.local.node import PREPARATION_TASK_ID, RELEASE_TASK_ID
 from azrender.model import (
     FrameRange,
     JobSpec,
@@ -37,6 +36,7 @@ from azrender.model import (
     TaskSpec,
     UploadCondition,
 )
+from azrender.node.contract import PREPARATION_TASK_ID, RELEASE_TASK_ID
 from azrender.outputs import job_outputs_container
 from azrender.shell import bash_single_quote
 from azrender.storage import azcopy

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from azrender.node.watch import EXIT_LICENCE, EXIT_LICENCE_UNAVAILABLE, EXIT_PLUGIN, classify, run
+from azrender.node.contract import EXIT_LICENCE, EXIT_LICENCE_UNAVAILABLE, EXIT_PLUGIN
+from azrender.node.watch import classify, run
 
 
 def fake_renderer(tmp_path: Path, message: str, stream: str = "stdout") -> Path:

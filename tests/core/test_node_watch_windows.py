@@ -28,12 +28,8 @@ from azrender.jobs import JobRequest, build_job, watched
 from azrender.model import FrameRange, JobSpec
 from azrender.node import __main__ as node_main
 from azrender.node import watch
-from azrender.node.watch import (
-    EXIT_LICENCE_UNAVAILABLE,
-    command_after_marker,
-    popen_command,
-    taskkill_command,
-)
+from azrender.node.contract import EXIT_LICENCE_UNAVAILABLE
+from azrender.node.watch import command_after_marker, popen_command, taskkill_command
 from azrender.presets import parse_preset
 from azrender.storage.modes import blob_copy_plan, storage_plan
 from winargv import cmd_c_payload, cmd_commands, expand_cmd, split_ucrt

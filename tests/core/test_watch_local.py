@@ -15,7 +15,7 @@ from azure.storage.blob import ContainerClient
 from tests.node_lines import LINUX_WATCHER
 
 from azrender.local.executor import watcher_reason
-from azrender.node.watch import EXIT_LICENCE_UNAVAILABLE
+from azrender.node.contract import EXIT_LICENCE_UNAVAILABLE
 from azrender.outputs import job_outputs_container
 
 BIN = Path(sys.executable).parent

@@ -9,7 +9,7 @@ from typing import Any
 from tests.core.batch_service import FakeBatchService, NodeResult
 from tests.core.test_batch_backend import backend, make_job
 
-from azrender.node.watch import EXIT_LICENCE, EXIT_LICENCE_UNAVAILABLE, EXIT_PLUGIN
+from azrender.node.contract import EXIT_LICENCE, EXIT_LICENCE_UNAVAILABLE, EXIT_PLUGIN
 
 REASON = "azrender: licence unavailable (flexnet): Licensing error: Cannot connect to license server system."
 SHORT = "azrender: licence failure (flexnet): Licensed number of users already reached."

@@ -46,9 +46,8 @@ from azrender.batch.mounts import pool_mounts
 from azrender.batch.payload import BatchPlan, mask_secrets, plan_batch
 from azrender.batch.validate import MAX_TASKS_PER_COLLECTION, validate_body
 from azrender.errors import JobError, UsageError
-from azrender.local.executor import reason_in
 from azrender.model import FrameRange, JobSpec, JobStatus, TaskStatus
-from azrender.node.watch import EXIT_CODES
+from azrender.node.contract import EXIT_CODES, REASON_PREFIX, reason_in
 from azrender.presets import Preset
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.client import redact
@@ -233,7 +232,7 @@ class AzureBatchBackend:
     def _end_half_added(self, job_id: str) -> None:
         """A job whose tasks could not all be added would stay active (and its pool busy)
         forever: end it, so the submit leaves nothing behind that waits. Best effort."""
-        options = bm._models.BatchJobTerminateOptions({"terminateReason": "azrender: submit failed while adding tasks"})
+        options = bm._models.BatchJobTerminateOptions({"terminateReason": f"{REASON_PREFIX}submit failed while adding tasks"})
         # Should this fail too, the submit's own error says what failed; `azrender cancel` ends it.
         with contextlib.suppress(JobError):
             self._call(f"ending the half-added job {job_id}", lambda: self.client.begin_terminate_job(

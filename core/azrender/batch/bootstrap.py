@@ -55,13 +55,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from azrender.model import ResourceFileSpec
+from azrender.node.contract import ENV_JOB_VERSION, ENV_SHARED_DIR, INSTALL_FOLDER
 
 #: Blobs of every staged bundle sit below this prefix of the assets container.
 BUNDLE_PREFIX = "azrender-node/"
-#: The azrender version the job was submitted with; the node refuses to run another.
-ENV_JOB_VERSION = "AZRENDER_JOB_VERSION"
 WINDOWS_ROOT = "C:\\ProgramData\\azrender"
-LINUX_ROOT = "$AZ_BATCH_NODE_SHARED_DIR/azrender"
+LINUX_ROOT = f"${ENV_SHARED_DIR}/{INSTALL_FOLDER}"
 
 _NO_PYTHON3 = "command -v python3 >/dev/null || { echo 'error: the node image has no python3 (azrender needs 3.10+)' >&2; exit 3; }"
 

@@ -49,11 +49,12 @@ from azure.storage.blob import ContainerClient
 
 import azrender
 from azrender.batch import node_install
-from azrender.batch.bootstrap import BUNDLE_PREFIX, ENV_JOB_VERSION, NodeBundleRef
+from azrender.batch.bootstrap import BUNDLE_PREFIX, NodeBundleRef
 from azrender.batch.wheels import NODE_REQUIREMENTS, azrender_wheel, closure, pins, repack
 from azrender.errors import UsageError
 from azrender.local.interpreter import python_executable
 from azrender.model import JobSpec
+from azrender.node.contract import ENV_JOB_VERSION
 from azrender.settings import cache_dir
 from azrender.storage.client import storage_errors
 

@@ -28,8 +28,12 @@ from azrender.batch.limits import check_pool_settings
 from azrender.batch.mounts import PoolMounts
 from azrender.errors import UsageError
 from azrender.model import JobSpec, OutputFileSpec, TaskSpec
-from azrender.node.sync import ENV_ACCOUNT_URL, ENV_CACHE_LIMIT, ENV_CONTAINER_URL
-from azrender.node.watch import TERMINATING_CODES
+from azrender.node.contract import (
+    ENV_ACCOUNT_URL,
+    ENV_CACHE_LIMIT,
+    ENV_CONTAINER_URL,
+    TERMINATING_CODES,
+)
 from azrender.presets import Preset
 from azrender.storage.client import redact
 from azrender.storage.modes import BlobfuseMount, StoragePlan, storage_plan

@@ -53,7 +53,7 @@ from azrender.local.node import (
 )
 from azrender.local.state import JobRecord, JobStore, TaskState, node_root
 from azrender.model import JobSpec, JobStatus, ResourceFileSpec, TaskSpec
-from azrender.node.sync import ENV_CONTAINER_URL
+from azrender.node.contract import ENV_CONTAINER_URL
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.client import container_client, container_client_from_url, storage_errors
 from azrender.storage.download import download_to, safe_join

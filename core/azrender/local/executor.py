@@ -20,10 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from azrender.errors import AzrenderError
-from azrender.local.node import PREPARATION_TASK_ID, RELEASE_TASK_ID, NodeLayout
+from azrender.local.node import NodeLayout
 from azrender.local.state import JobRecord, JobStore, TaskState
 from azrender.model import OutputFileSpec, TaskSpec, UploadCondition
-from azrender.node.watch import EXIT_CODES
+from azrender.node.contract import EXIT_CODES, PREPARATION_TASK_ID, RELEASE_TASK_ID, reason_in
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.client import redact
 
@@ -66,8 +66,6 @@ def expand_output_pattern(task_dir: Path, spec: OutputFileSpec) -> list[tuple[Pa
     return found
 
 
-#: The watcher's reason line (:mod:`azrender.node.watch`) starts with this.
-WATCHER_PREFIX = "azrender: "
 _REASON_TAIL_BYTES = 8192
 
 
@@ -78,19 +76,6 @@ def watcher_reason(stderr_path: Path) -> str | None:
     """
     tail = _read_tail(stderr_path)
     return reason_in(tail) if tail is not None else None
-
-
-def reason_in(log: str) -> str | None:
-    r"""The last ``azrender: ...`` line of ``log``, without the prefix (the Batch backend reads
-    the task's stderr from the node with this too).
-
-    >>> reason_in("Fra:1\nazrender: licence failure (vray): no licence\n")
-    'licence failure (vray): no licence'
-    """
-    for line in reversed(log.splitlines()):
-        if line.startswith(WATCHER_PREFIX):
-            return line[len(WATCHER_PREFIX):].strip() or None
-    return None
 
 
 # Lines of a renderer's stderr that say nothing about why it stopped: Blender's frame
@@ -298,11 +283,8 @@ class LocalExecutor:
 
 
 __all__ = [
-    "PREPARATION_TASK_ID",
-    "RELEASE_TASK_ID",
     "LocalExecutor",
     "OutputSink",
     "expand_output_pattern",
-    "reason_in",
     "watcher_reason",
 ]

@@ -35,16 +35,13 @@ from azrender.errors import UsageError
 from azrender.local.interpreter import bare_python, python_executable, with_this_sys_path
 from azrender.local.nodeenv import node_base_environment
 from azrender.local.tools import find_tool
+from azrender.node import contract
 
 #: ``name=folder`` pairs (``os.pathsep`` between them): local folders standing in for mounts.
 LOCAL_MOUNTS_ENV = "AZRENDER_LOCAL_MOUNTS"
 
 #: This machine's Python settings, which a farm node does not have.
 _CLIENT_PYTHON_ENV = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "PYTHONUSERBASE")
-
-# Batch names the preparation and release tasks' folders like this.
-PREPARATION_TASK_ID = "jobpreparation"
-RELEASE_TASK_ID = "jobrelease"
 
 
 @dataclass(frozen=True)
@@ -101,16 +98,16 @@ class NodeLayout:
         env.update(
             {
                 "PATH": os.pathsep.join(p for p in path_parts if p),
-                "AZ_BATCH_NODE_ROOT_DIR": str(self.root),
-                "AZ_BATCH_NODE_SHARED_DIR": str(self.shared_dir),
-                "AZ_BATCH_NODE_MOUNTS_DIR": str(self.mounts_dir),
-                "AZ_BATCH_NODE_STARTUP_DIR": str(self.startup_dir),
-                "AZ_BATCH_NODE_ID": self.node_id,
-                "AZ_BATCH_POOL_ID": self.pool_id,
-                "AZ_BATCH_JOB_ID": job_id,
-                "AZ_BATCH_TASK_ID": task_id,
-                "AZ_BATCH_TASK_DIR": str(task_dir),
-                "AZ_BATCH_TASK_WORKING_DIR": str(task_dir / "wd"),
+                contract.ENV_NODE_ROOT_DIR: str(self.root),
+                contract.ENV_SHARED_DIR: str(self.shared_dir),
+                contract.ENV_MOUNTS_DIR: str(self.mounts_dir),
+                contract.ENV_STARTUP_DIR: str(self.startup_dir),
+                contract.ENV_NODE_ID: self.node_id,
+                contract.ENV_POOL_ID: self.pool_id,
+                contract.ENV_JOB_ID: job_id,
+                contract.ENV_TASK_ID: task_id,
+                contract.ENV_TASK_DIR: str(task_dir),
+                contract.ENV_TASK_WORKING_DIR: str(task_dir / "wd"),
             }
         )
         return env
@@ -158,7 +155,7 @@ def share_node_environments(layout: NodeLayout, folder: Path) -> None:
     next job (or the next test's fresh node) finds it installed and goes on, as a
     Batch node that already ran the bundle does.
     """
-    link = layout.shared_dir / "azrender"
+    link = layout.shared_dir / contract.INSTALL_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     if link.is_symlink() and Path(os.readlink(link)) == folder.absolute():
         return

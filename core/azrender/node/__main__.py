@@ -15,6 +15,7 @@ import sys
 
 from azrender import __version__
 from azrender.errors import EXIT_ERROR, AzrenderError
+from azrender.node.contract import ENV_JOB_VERSION
 from azrender.node.sync import release_job, sync_job
 from azrender.storage.client import redact
 
@@ -36,8 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Set by the Batch job (azrender.batch.bootstrap.ENV_JOB_VERSION): the version the job was submitted with.
-ENV_JOB_VERSION = "AZRENDER_JOB_VERSION"
 
 
 def version_mismatch(expected: str | None) -> str | None:

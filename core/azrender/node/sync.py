@@ -38,6 +38,15 @@ from pathlib import Path
 from azure.storage.blob import ContainerClient
 
 from azrender.errors import StorageError
+from azrender.node.contract import (
+    ASSETS_FOLDER,
+    ENV_ACCOUNT_URL,
+    ENV_CACHE_LIMIT,
+    ENV_CONTAINER,
+    ENV_CONTAINER_URL,
+    ENV_SHARED_DIR,
+    JOBS_FOLDER,
+)
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.client import container_client, container_client_from_url
 from azrender.storage.download import download_to, load_record, safe_join, save_record
@@ -47,16 +56,11 @@ from azrender.storage.parallel import run_parallel
 
 NODE_INDEX_NAME = ".azrender-node-index.json"
 
-ENV_CONTAINER_URL = "AZRENDER_ASSETS_CONTAINER_URL"
 ENV_CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
-ENV_CONTAINER = "AZRENDER_ASSETS_CONTAINER"
-ENV_ACCOUNT_URL = "AZRENDER_STORAGE_ACCOUNT_URL"
-ENV_SHARED_DIR = "AZ_BATCH_NODE_SHARED_DIR"
 #: Free space a sync leaves on the node's disk for the frames and the renderer's temp files.
 DISK_RESERVE_BYTES = 1 << 30
 NODE_USE_NAME = ".azrender-node-use.json"
 JOB_ASSETS_NAME = ".azrender-assets.json"
-ENV_CACHE_LIMIT = "AZRENDER_NODE_CACHE_GIB"
 
 
 @dataclass
@@ -174,8 +178,8 @@ def sync_job(
     client = client if client is not None else node_client()
     manifest = read_job(client, job_id)
 
-    assets_dir = shared / "assets"
-    job_dir = shared / "jobs" / job_id
+    assets_dir = shared / ASSETS_FOLDER
+    job_dir = shared / JOBS_FOLDER / job_id
     index_path = assets_dir / NODE_INDEX_NAME
     index = _load_node_index(index_path)
 
@@ -246,7 +250,7 @@ def cache_limit_bytes(env: Mapping[str, str] | None = None) -> int:
 def _in_use(shared: Path) -> set[str]:
     """Asset keys of every job whose folder is still on the node (not yet released)."""
     keys: set[str] = set()
-    for record in (shared / "jobs").glob(f"*/{JOB_ASSETS_NAME}"):
+    for record in (shared / JOBS_FOLDER).glob(f"*/{JOB_ASSETS_NAME}"):
         listed = load_record(record).get("assets", {}).get("keys", [])
         if isinstance(listed, list):
             keys.update(k for k in listed if isinstance(k, str))
@@ -272,7 +276,7 @@ def evict_cache(
     Only assets no unreleased job lists are candidates. Returns the evicted keys (also
     dropped from ``index`` and the node index file).
     """
-    assets_dir = shared / "assets"
+    assets_dir = shared / ASSETS_FOLDER
     incoming = sum(w[2].size for w in need)
     replaced = {w[3] for w in need if w[3] is not None}
     cached = {k: e.size for k, e in index.items() if k not in replaced}
@@ -346,7 +350,7 @@ def release_job(job_id: str, *, shared_dir: Path | None = None) -> bool:
     """Remove the job's own folder; the asset cache stays for the next job. True if removed."""
     check_job_id(job_id)
     shared = shared_dir if shared_dir is not None else node_shared_dir()
-    job_dir = shared / "jobs" / job_id
+    job_dir = shared / JOBS_FOLDER / job_id
     if not job_dir.exists():
         return False
     shutil.rmtree(job_dir)

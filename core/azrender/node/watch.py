@@ -42,17 +42,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-#: Exit codes: distinct from renderers' own (1, 2, 211...) and from signals (128+n).
-EXIT_LICENCE = 64
-EXIT_PLUGIN = 65
-EXIT_LICENCE_UNAVAILABLE = 66
-EXIT_CODES: dict[int, str] = {
-    EXIT_LICENCE: "licence failure",
-    EXIT_PLUGIN: "missing plug-in",
-    EXIT_LICENCE_UNAVAILABLE: "licence unavailable",
-}
-#: Codes that fail every task of the job the same way: the job ends (Batch exit conditions).
-TERMINATING_CODES = frozenset({EXIT_PLUGIN, EXIT_LICENCE_UNAVAILABLE})
+from azrender.node.contract import (
+    EXIT_CODES,
+    EXIT_LICENCE,
+    EXIT_LICENCE_UNAVAILABLE,
+    EXIT_PLUGIN,
+    REASON_PREFIX,
+)
+
 _EXIT_OF_KIND = {"licence": EXIT_LICENCE, "plugin": EXIT_PLUGIN, "licence-unavailable": EXIT_LICENCE_UNAVAILABLE}
 
 #: Environment of the licence-shortage back-off (see the module docstring).
@@ -284,7 +281,7 @@ def run(
         code = run_once(argv, windows=windows)
         if code != EXIT_LICENCE or wait is None:
             return code
-        print(f"azrender: licence shortage: trying again in {wait:g} s (attempt {attempt + 1} of "
+        print(f"{REASON_PREFIX}licence shortage: trying again in {wait:g} s (attempt {attempt + 1} of "
               f"{len(waits) + 1})", file=sys.stderr, flush=True)
         sleep(wait)
     return code  # pragma: no cover - the loop always returns
@@ -307,7 +304,7 @@ def run_once(argv: Sequence[str], *, windows: bool | None = None) -> int:
             start_new_session=(os.name == "posix" and not on_windows),
         )
     except FileNotFoundError:
-        print(f"azrender: {argv[0]}: command not found on the node", file=sys.stderr, flush=True)
+        print(f"{REASON_PREFIX}{argv[0]}: command not found on the node", file=sys.stderr, flush=True)
         return 127
     watch = _Watch(proc, on_windows)
     assert proc.stdout is not None and proc.stderr is not None
@@ -325,5 +322,5 @@ def run_once(argv: Sequence[str], *, windows: bool | None = None) -> int:
         return code
     pattern, line = watch.hit
     exit_code = _EXIT_OF_KIND[pattern.kind]
-    print(f"azrender: {EXIT_CODES[exit_code]} ({pattern.app}): {line[:300]}", file=sys.stderr, flush=True)
+    print(f"{REASON_PREFIX}{EXIT_CODES[exit_code]} ({pattern.app}): {line[:300]}", file=sys.stderr, flush=True)
     return exit_code
