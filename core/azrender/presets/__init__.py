@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from azrender.presets.credentials import CREDENTIALS_HINT
 from azrender.presets.fields import TABLES
-from azrender.presets.loader import PresetFileError, load_preset, parse_preset
+from azrender.presets.loader import load_preset, parse_preset
 from azrender.presets.locate import find_line, key_lines
+from azrender.presets.messages import PresetFileError
 from azrender.presets.model import (
     BackendSettings,
     Preset,

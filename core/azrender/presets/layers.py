@@ -31,8 +31,9 @@ import platformdirs
 
 from azrender.errors import PresetError
 from azrender.presets.fields import ROOT, SUBTABLES
-from azrender.presets.loader import PresetFileError, _Validator, read_text, read_toml
+from azrender.presets.loader import Validator, read_text, read_toml
 from azrender.presets.locate import KeyPath, find_line, key_lines
+from azrender.presets.messages import PresetFileError
 from azrender.presets.model import Preset
 
 STUDIO_ENV = "AZRENDER_STUDIO_PRESET"
@@ -75,7 +76,7 @@ def layer_paths(show: Path, environ: Mapping[str, str] | None = None) -> list[tu
 def _read_layer(role: str, path: Path) -> Layer:
     text = read_text(path)
     data = read_toml(text, path)
-    _Validator(text, path).layer(data)
+    Validator(text, path).layer(data)
     layer = Layer(role, path, data, key_lines(text))
     if role == "user":
         for key in data:
@@ -133,7 +134,7 @@ def load_layered(
             p = p[:-1]
         return show_path, None
 
-    preset = _Validator("", show_path, locate=locate).preset(merged)
+    preset = Validator("", show_path, locate=locate).preset(merged)
     origins: dict[str, str] = {}
     for field in ROOT.fields:
         origins[field.name] = _where(owner, locate, (field.name,))

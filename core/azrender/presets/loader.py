@@ -4,16 +4,15 @@ The message names the file, the line, the key path and what to do::
 
     shows/abc.toml line 4: unknown key `storage.acount_url` (did you mean `account_url`?)
 
-Validation is driven entirely by :data:`azrender.presets.fields.TABLES`.
+Validation is driven entirely by :data:`azrender.presets.fields.TABLES`; the messages'
+wording is :mod:`azrender.presets.messages`.
 """
 
 from __future__ import annotations
 
-import datetime
 import difflib
-import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +21,21 @@ from azrender.presets.credentials import (
     CREDENTIALS_HINT,
     find_secret,
     secret_in_comments,
-    secret_key_name,
-    secret_value_reason,
 )
 from azrender.presets.fields import ROOT, SUBTABLES, TABLES
-from azrender.presets.locate import KeyPath, find_line, key_lines, split_dotted
+from azrender.presets.locate import KeyPath, find_line, key_lines
+from azrender.presets.messages import (
+    DOCS_HINT,
+    PresetFileError,
+    article,
+    describe,
+    dotted,
+    guess_choice,
+    matches_kind,
+    range_message,
+    syntax_error,
+    toml_literal,
+)
 from azrender.presets.model import (
     AzureFilesSettings,
     BackendSettings,
@@ -47,7 +56,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-DOCS_HINT = "see docs/presets.md"
 
 #: The dataclass each sub-table becomes.
 TABLE_CLASSES: dict[str, type[Any]] = {
@@ -62,32 +70,6 @@ TABLE_CLASSES: dict[str, type[Any]] = {
     "pool": PoolSettings,
     "preflight": PreflightSettings,
 }
-
-
-class PresetFileError(PresetError):
-    """A preset problem with its position: ``source``, ``line`` (1-based or None)
-    and ``key`` (dotted path or None), for UIs that want to point at it."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        source: Path,
-        line: int | None = None,
-        key: str | None = None,
-        hint: str | None = None,
-        column: int | None = None,
-    ) -> None:
-        where = str(source)
-        if line is not None:
-            where += f" line {line}"
-            if column is not None:
-                where += f" column {column}"
-        super().__init__(f"{where}: {message}", hint=hint)
-        self.source = source
-        self.line = line
-        self.column = column
-        self.key = key
 
 
 def _read(p: Path) -> str:
@@ -126,7 +108,7 @@ def read_toml(text: str, source: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _syntax_error(exc, text, source) from None
+        raise syntax_error(exc, text, source) from None
 
 
 def read_text(path: Path) -> str:
@@ -140,133 +122,21 @@ def parse_preset(text: str, source: Path) -> Preset:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _syntax_error(exc, text, source) from None
-    return _Validator(text, source).preset(data)
-
-
-# --- syntax errors -------------------------------------------------------------------
-
-_POS_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
-_BARE_VALUE_RE = re.compile(r"^\s*([A-Za-z0-9_.\"' -]+?)\s*=\s*([^\"'\[{#\s][^#]*?)\s*(?:#.*)?$")
-
-
-def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, source: Path) -> PresetError:
-    raw = str(exc)
-    line: int | None = None
-    column: int | None = None
-    m = _POS_RE.search(raw)
-    if m:
-        line, column = int(m.group(1)), int(m.group(2))
-        raw = raw[: m.start()]
-    elif raw.endswith("(at end of document)"):
-        raw = raw.removesuffix("(at end of document)").strip()
-        line = max(1, len(text.splitlines()))
-    message = raw[:1].lower() + raw[1:] if raw else "cannot parse"
-    hint = f"check quotes, brackets and `=` on that line; {DOCS_HINT}"
-    if line is not None:
-        src_line = (text.splitlines() or [""])[line - 1] if line <= len(text.splitlines()) else ""
-        secret = _secret_on_line(src_line)
-        if secret:
-            return PresetFileError(secret, source=source, line=line, hint=CREDENTIALS_HINT)
-        bare = _BARE_VALUE_RE.match(src_line)
-        if (
-            bare
-            and bare.group(2) not in ("true", "false")
-            and not re.match(r"^[+-]?\d", bare.group(2))
-        ):
-            key = bare.group(1).strip()
-            value = bare.group(2)
-            shown = value if len(value) <= 40 else value[:37] + "..."
-            hint = f'strings need quotes: did you mean `{key} = "{shown}"`?'
-    return PresetFileError(
-        f"TOML syntax error: {message}", source=source, line=line, column=column, hint=hint
-    )
-
-
-def _secret_on_line(line: str) -> str | None:
-    """A credential on a line tomllib could not parse (the value is never echoed)."""
-    m = re.match(r"^\s*([^=#\[]+?)\s*=", line)
-    if m:
-        parts = split_dotted(m.group(1))
-        if parts and secret_key_name(parts[-1]):
-            return f"`{'.'.join(parts)}` is a credential key; remove it"
-    reason = secret_value_reason(line)
-    if reason:
-        return f"this line looks like a credential (it contains {reason}); remove it"
-    return None
+        raise syntax_error(exc, text, source) from None
+    return Validator(text, source).preset(data)
 
 
 # --- validation ------------------------------------------------------------------------
-
-
-def _dotted(path: Sequence[str | int]) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + part
-    return out
-
-
-def _type_name(value: object) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "table"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, (datetime.date, datetime.time)):
-        return "date/time"
-    return type(value).__name__
-
-
-def _describe(value: object) -> str:
-    """``string "two"``, ``integer 3``, ``a table``: for "got ..." in messages."""
-    kind = _type_name(value)
-    if isinstance(value, str):
-        text = value if len(value) <= 40 else value[:37] + "..."
-        return 'string "' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"{kind} {value}"
-    if kind in ("table", "array"):
-        return f"a {kind}"
-    return kind
-
-
-def _article(kind: str) -> str:
-    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
-
-
-def _toml_literal(value: object) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    return f'"{value}"'
-
-
-def _matches_kind(spec: FieldSpec, value: object) -> bool:
-    if spec.kind == "string":
-        return isinstance(value, str)
-    if spec.kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, bool)
 
 
 #: Where a key of a merged (layered) preset was written: (file, line).
 Locator = Callable[[KeyPath], tuple[Path, int | None]]
 
 
-class _Validator:
+class Validator:
+    """Checks a parsed preset against the field table and builds the :class:`Preset`
+    (one file here; :mod:`azrender.presets.layers` gives it a locator for merged layers)."""
+
     def __init__(self, text: str, source: Path, *, locate: Locator | None = None) -> None:
         self.source = source
         self.text = text
@@ -281,7 +151,7 @@ class _Validator:
             message,
             source=source,
             line=line,
-            key=_dotted(path) if path else None,
+            key=dotted(path) if path else None,
             hint=hint,
         )
 
@@ -309,7 +179,7 @@ class _Validator:
         secret = find_secret(data)
         if secret is not None:
             path, why = secret
-            raise self.fail(path, f"`{_dotted(path)}` {why}", CREDENTIALS_HINT)
+            raise self.fail(path, f"`{dotted(path)}` {why}", CREDENTIALS_HINT)
         # A preset is shared and committed whole: a key in a comment leaks as surely.
         in_comment = secret_in_comments(self.text)
         if in_comment is not None:
@@ -417,7 +287,7 @@ class _Validator:
                 if not (isinstance(value, list) and all(isinstance(v, Mapping) for v in value)):
                     raise self.fail(
                         path,
-                        f"`{_dotted(path)}` must be a list of tables, got {_describe(value)}",
+                        f"`{dotted(path)}` must be a list of tables, got {describe(value)}",
                         f"write each entry as a [[{key}]] section; {DOCS_HINT}",
                     )
                 continue
@@ -425,7 +295,7 @@ class _Validator:
                 if not isinstance(value, Mapping):
                     raise self.fail(
                         path,
-                        f"`{_dotted(path)}` must be a table, got {_describe(value)}",
+                        f"`{dotted(path)}` must be a table, got {describe(value)}",
                         f"write it as a [{key}] section; {DOCS_HINT}",
                     )
                 continue
@@ -439,13 +309,13 @@ class _Validator:
                 if spec.array:
                     where = f"to this [[{spec.name}]] entry"
                 example = (
-                    _toml_literal(field_spec.example) if field_spec.example is not None else "..."
+                    toml_literal(field_spec.example) if field_spec.example is not None else "..."
                 )
                 raise PresetFileError(
-                    f"missing key `{_dotted((*prefix, field_spec.name))}`",
+                    f"missing key `{dotted((*prefix, field_spec.name))}`",
                     source=self.source,
                     line=find_line(self.lines, prefix) if spec.array else None,
-                    key=_dotted((*prefix, field_spec.name)),
+                    key=dotted((*prefix, field_spec.name)),
                     hint=f"add `{field_spec.name} = {example}` {where}",
                 )
         return values
@@ -460,7 +330,7 @@ class _Validator:
     ) -> PresetFileError:
         is_table = isinstance(value, Mapping)
         what = (
-            f"unknown table `[{_dotted(path)}]`" if is_table else f"unknown key `{_dotted(path)}`"
+            f"unknown table `[{dotted(path)}]`" if is_table else f"unknown key `{dotted(path)}`"
         )
         candidates = [*spec.keys, *subtables]
         close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
@@ -479,8 +349,8 @@ class _Validator:
         return self.fail(path, what, f"known keys at {section}: {known}; {DOCS_HINT}")
 
     def value(self, spec: FieldSpec, value: object, path: KeyPath) -> object:
-        key = _dotted(path)
-        if not _matches_kind(spec, value):
+        key = dotted(path)
+        if not matches_kind(spec, value):
             example = spec.example if spec.example is not None else spec.default
             if (
                 spec.kind == "integer"
@@ -495,11 +365,11 @@ class _Validator:
             ):
                 hint = f'put it in quotes: `{spec.name} = "{value}"`'
             elif isinstance(example, (str, int, bool)):
-                hint = f"for example `{spec.name} = {_toml_literal(example)}`"
+                hint = f"for example `{spec.name} = {toml_literal(example)}`"
             else:
                 hint = DOCS_HINT
             raise self.fail(
-                path, f"`{key}` must be {_article(spec.kind)}, got {_describe(value)}", hint
+                path, f"`{key}` must be {article(spec.kind)}, got {describe(value)}", hint
             )
         if isinstance(value, str) and spec.choices and value not in spec.choices:
             if value in spec.planned:
@@ -511,17 +381,17 @@ class _Validator:
                     f"use {now} for now; {planned} are planned",
                 )
             allowed = ", ".join(spec.choices)
-            guess = _guess_choice(value, spec.choices + spec.planned)
+            guess = guess_choice(value, spec.choices + spec.planned)
             hint = f"did you mean `{guess}`?" if guess else f"use one of {allowed}"
-            raise self.fail(path, f"`{key}` must be one of {allowed}, got {_describe(value)}", hint)
+            raise self.fail(path, f"`{key}` must be one of {allowed}, got {describe(value)}", hint)
         if isinstance(value, int) and not isinstance(value, bool):
             if spec.minimum is not None and value < spec.minimum:
                 raise self.fail(
-                    path, _range_message(key, spec, value), f"use {spec.minimum} or more"
+                    path, range_message(key, spec, value), f"use {spec.minimum} or more"
                 )
             if spec.maximum is not None and value > spec.maximum:
                 raise self.fail(
-                    path, _range_message(key, spec, value), f"use {spec.maximum} or fewer"
+                    path, range_message(key, spec, value), f"use {spec.maximum} or fewer"
                 )
         if spec.check is not None:
             problem = spec.check(key, value)
@@ -533,26 +403,3 @@ class _Validator:
 def _table(data: Mapping[str, object], name: str) -> Mapping[str, object]:
     value = data.get(name, {})
     return value if isinstance(value, Mapping) else {}
-
-
-def _range_message(key: str, spec: FieldSpec, value: int) -> str:
-    if spec.minimum is not None and spec.maximum is not None:
-        return f"`{key}` must be between {spec.minimum} and {spec.maximum}, got {value}"
-    if spec.minimum is not None:
-        return f"`{key}` must be {spec.minimum} or more, got {value}"
-    return f"`{key}` must be {spec.maximum} or less, got {value}"
-
-
-def _guess_choice(value: str, choices: Sequence[str]) -> str | None:
-    for choice in choices:
-        if choice.lower() == value.lower():
-            return choice
-    folded = value.upper().replace("-", "_")
-    containing = [c for c in choices if folded and folded in c.upper().replace("-", "_")]
-    if containing:
-        return containing[0]
-    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
-    if not close:
-        close = difflib.get_close_matches(folded, [c.upper() for c in choices], n=1, cutoff=0.6)
-        close = [c for c in choices if close and c.upper() == close[0]]
-    return close[0] if close else None
