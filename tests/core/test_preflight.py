@@ -14,8 +14,8 @@ from azrender.preflight.checks import (
     PreflightInput,
     SceneFacts,
     run_checks,
-    windows_node_path,
 )
+from azrender.preflight.files import windows_node_path
 from azrender.preflight.scene import scene_facts
 from azrender.presets import Preset, parse_preset
 from azrender.storage.modes import storage_plan

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from azrender.model import AssetKind
-from azrender.preflight.checks import check_scan_warnings
+from azrender.preflight.files import check_scan_warnings
 from azrender_maya.colour import lut_assets
 from azrender_maya.project import (
     find_maya_project,

@@ -1,14 +1,16 @@
 """The pre-flight checks: pure functions from what submit already knows to findings.
 
 Nothing here uploads or calls Azure. Each check takes the scan
-(:class:`~azrender.model.AssetSet`), the storage plan, the preset and the
-planned :class:`~azrender.model.JobSpec`, and returns findings; :func:`run_checks`
-runs them all and applies the preset's ``[preflight]`` table::
+(:class:`~azrender.model.AssetSet`), the storage plan, the preset (or only the
+table of it the check reads) and the planned :class:`~azrender.model.JobSpec`,
+and returns findings; :func:`run_checks` runs them all and applies the preset's
+``[preflight]`` table::
 
     report = run_checks(PreflightInput(assets, plan, preset, job, on_azure=True))
     for f in report.findings:
         print(f.severity, f.code, f.message)
 
+The checks of the scene's files are :mod:`azrender.preflight.files`.
 Only :func:`check_output_dir` looks at the disk (is the artist's output
 folder writable?); it is given the folder explicitly.
 """
@@ -23,30 +25,27 @@ from pathlib import Path
 
 from azrender.errors import PresetError
 from azrender.model import AssetSet, JobSpec
-from azrender.paths import is_windows_path
-from azrender.paths.rules import map_path
+from azrender.preflight.files import (
+    check_case_collisions,
+    check_long_paths,
+    check_mapping,
+    check_missing,
+    check_scan_warnings,
+)
 from azrender.preflight.findings import Finding, Report
-from azrender.presets.model import CONNECTION_STRING_ENV, Preset
+from azrender.presets.model import (
+    CONNECTION_STRING_ENV,
+    BatchSettings,
+    PoolSettings,
+    PreflightSettings,
+    Preset,
+)
 from azrender.storage.modes import (
     TEMP_DISK_BUDGET,
     TEMP_DISK_GIB,
     StoragePlan,
     check_fits_temp_disk,
 )
-
-#: Windows MAX_PATH is 260 characters *including* the terminating NUL, so a
-#: usable path has at most 259 (docs: "Maximum Path Length Limitation",
-#: learn.microsoft.com/windows/win32/fileio/maximum-file-path-limitation).
-WINDOWS_MAX_PATH = 259
-
-#: What Batch's folder variables expand to on a Windows node (docs: "Files and
-#: directories in Azure Batch": AZ_BATCH_NODE_ROOT_DIR is D:\batch\tasks). The
-#: task folder's job and task parts are filled from the job being checked.
-WINDOWS_NODE_DIRS: dict[str, str] = {
-    "AZ_BATCH_NODE_SHARED_DIR": "D:\\batch\\tasks\\shared",
-    "AZ_BATCH_NODE_MOUNTS_DIR": "D:\\batch\\tasks\\fsmounts",
-    "AZ_BATCH_NODE_ROOT_DIR": "D:\\batch\\tasks",
-}
 
 #: Azure Files scale target: at most 2,000 concurrent handles on one file or
 #: directory (docs: "Azure Files scalability and performance targets"). Every
@@ -57,7 +56,6 @@ AZURE_FILES_MAX_HANDLES_PER_FILE = 2000
 #: frame reads is fetched) serves better than copying every asset to each node.
 BLOBFUSE_NOTE_SHARE = 0.5
 
-_VAR = re.compile(r"%([A-Za-z_][A-Za-z0-9_]*)%")
 
 
 @dataclass(frozen=True)
@@ -95,121 +93,23 @@ def _words(text: str) -> set[str]:
     return {w for w in re.split(r"[\s,]+", text) if w}
 
 
-# --- files ---------------------------------------------------------------------------
-
-
-def check_missing(assets: AssetSet) -> list[Finding]:
-    """Every missing dependency, with the datablock or node that needs it."""
-    return [
-        Finding(
-            "missing-file", "warning", f"missing: {a.path}", str(a.path), a.referrer,
-            "fix the path in the scene or restore the file; it renders without it otherwise",
-        )
-        for a in assets.missing
-    ]  # fmt: skip
-
-
-def check_scan_warnings(assets: AssetSet) -> list[Finding]:
-    """What the scan read but cannot vouch for (a missing reference whose own files are unknown...)."""
-    return [Finding("scan-warning", "warning", line, None, "", "") for line in assets.warnings]
-
-
-def check_mapping(assets: AssetSet, plan: StoragePlan, preset: Preset) -> list[Finding]:
-    """Files the node cannot see (share modes), and files on drives/shares no rule maps.
-
-    With a mirror (``blob-copy``, ``blobfuse``, ``azure-files``) every file is
-    uploaded, so a Windows drive or UNC share that no ``[[paths]]`` rule covers
-    is only a warning that the file travels instead of being read from the
-    studio's share; without one (``nfs``, ``cifs``) the file is not on the node.
-    """
-    out: list[Finding] = []
-    pairs = [(r.source, r.target) for r in preset.paths]
-    for a in assets.present:
-        text = str(a.path)
-        if plan.pathmap.map(text) is None:
-            out.append(Finding(
-                "outside-mapped-roots", "warning",
-                f"not below any mapped root, so not on the node: {text}", text, a.referrer,
-                "move it below a shared root, or add a [[paths]] rule for its folder",
-            ))  # fmt: skip
-        elif pairs and is_windows_path(text) and map_path(text, pairs) is None:
-            anchor = text[:2] if text[1:2] == ":" else "\\\\" + "\\".join(text.lstrip("\\").split("\\")[:2])
-            out.append(Finding(
-                "unmapped-drive", "warning",
-                f"on {anchor}, which no [[paths]] rule maps; it is uploaded instead: {text}",
-                text, a.referrer,
-                f"add a [[paths]] rule for {anchor}, or move the file below a mapped root",
-            ))  # fmt: skip
-    return out
-
-
-def windows_node_path(node_path: str, job_id: str = "job", task_id: str = "task") -> str:
-    r"""A Windows node path with Batch's variables expanded as a node expands them.
-
-    >>> windows_node_path(r"%AZ_BATCH_NODE_SHARED_DIR%\assets\P\a.png")
-    'D:\\batch\\tasks\\shared\\assets\\P\\a.png'
-    """
-    dirs = dict(WINDOWS_NODE_DIRS)
-    dirs["AZ_BATCH_TASK_WORKING_DIR"] = f"D:\\batch\\tasks\\workitems\\{job_id}\\job-1\\{task_id}\\wd"
-    return _VAR.sub(lambda m: dirs.get(m.group(1), m.group(0)), node_path)
-
-
-def check_long_paths(assets: AssetSet, plan: StoragePlan, job: JobSpec) -> list[Finding]:
-    """Node paths longer than Windows allows (Windows nodes only)."""
-    if plan.node_os != "windows":
-        return []
-    out = []
-    for a in assets.assets:
-        node = plan.pathmap.map(a.path)
-        if node is None:
-            continue
-        full = windows_node_path(node, job.job_id)
-        if len(full) > WINDOWS_MAX_PATH:
-            out.append(Finding(
-                "long-path", "warning",
-                f"{len(full)} characters on the Windows node (at most {WINDOWS_MAX_PATH}): {full}",
-                str(a.path), a.referrer,
-                "shorten folder or file names, or map its root to a short node folder with [[paths]]",
-            ))  # fmt: skip
-    return out
-
-
-def check_case_collisions(assets: AssetSet) -> list[Finding]:
-    """Paths that differ only by case: one file on Windows and macOS, two on a Linux node."""
-    groups: dict[str, list[str]] = {}
-    for a in assets.assets:
-        groups.setdefault(str(a.path).casefold(), []).append(str(a.path))
-    referrers = {str(a.path): a.referrer for a in assets.assets}
-    out = []
-    for spellings in groups.values():
-        if len(spellings) > 1:
-            shown = ", ".join(spellings)
-            out.append(Finding(
-                "case-collision", "warning",
-                f"{len(spellings)} paths differ only by case: {shown}", spellings[0],
-                referrers[spellings[0]],
-                "spell the path the same way everywhere in the scene (Linux nodes tell them apart)",
-            ))  # fmt: skip
-    return out
-
-
 # --- capacity ---------------------------------------------------------------------------
 
 
-def check_temp_disk(assets: AssetSet, plan: StoragePlan, preset: Preset, on_azure: bool) -> list[Finding]:
+def check_temp_disk(assets: AssetSet, plan: StoragePlan, pool: PoolSettings, on_azure: bool) -> list[Finding]:
     """``blob-copy`` on Azure: assets must fit the VM's temporary disk (and a note on blobfuse)."""
     if not (plan.node_sync and on_azure):
         return []
     out = []
     try:
-        check_fits_temp_disk(assets.total_bytes, preset.pool.vm_size)
+        check_fits_temp_disk(assets.total_bytes, pool.vm_size)
     except PresetError as exc:
         out.append(Finding("assets-exceed-temp-disk", "error", exc.message, None, "", exc.hint or ""))
-    gib = TEMP_DISK_GIB.get(preset.pool.vm_size.lower())
+    gib = TEMP_DISK_GIB.get(pool.vm_size.lower())
     if gib and assets.total_bytes > gib * (1 << 30) * TEMP_DISK_BUDGET * BLOBFUSE_NOTE_SHARE:
         out.append(Finding(
             "consider-blobfuse", "info",
-            f"the assets ({assets.total_bytes / (1 << 30):.1f} GiB) fill much of {preset.pool.vm_size}'s "
+            f"the assets ({assets.total_bytes / (1 << 30):.1f} GiB) fill much of {pool.vm_size}'s "
             f"{gib} GiB temporary disk on every node",
             None, "",
             'storage mode "blobfuse" with a file cache fetches only the files each frame reads',
@@ -217,13 +117,13 @@ def check_temp_disk(assets: AssetSet, plan: StoragePlan, preset: Preset, on_azur
     return out
 
 
-def check_node_sync(plan: StoragePlan, preset: Preset, on_azure: bool) -> list[Finding]:
+def check_node_sync(plan: StoragePlan, batch: BatchSettings, on_azure: bool) -> list[Finding]:
     """``node_sync = "azcopy"`` on a pool azrender does not create: its nodes must bring azcopy."""
-    if not (on_azure and plan.sync_tool == "azcopy" and preset.batch.pool_mode == "existing"):
+    if not (on_azure and plan.sync_tool == "azcopy" and batch.pool_mode == "existing"):
         return []
     return [Finding(
         "azcopy-on-existing-pool", "info",
-        f"pool {preset.batch.pool_id!r} is not created by azrender, so its start task does not install azcopy",
+        f"pool {batch.pool_id!r} is not created by azrender, so its start task does not install azcopy",
         None, "",
         "make sure azcopy is on the nodes' PATH (image or start task), or use storage.node_sync = \"azrender\"",
     )]  # fmt: skip
@@ -259,9 +159,9 @@ def check_azure_files(assets: AssetSet, preset: Preset) -> list[Finding]:
 # --- render settings ------------------------------------------------------------------
 
 
-def check_renderer(preset: Preset, job: JobSpec, scene: SceneFacts) -> list[Finding]:
+def check_renderer(preflight: PreflightSettings, job: JobSpec, scene: SceneFacts) -> list[Finding]:
     """A renderer the pool's image does not declare (``preflight.image_renderers``)."""
-    declared = _words(preset.preflight.image_renderers)
+    declared = _words(preflight.image_renderers)
     renderer = job.render.renderer or scene.renderer
     if not declared or not renderer or renderer.casefold() in {d.casefold() for d in declared}:
         return []
@@ -433,14 +333,14 @@ def run_checks(inp: PreflightInput, *, strict: bool = False, promote: Iterable[s
         *check_credentials(inp.preset, inp.environ),
         *check_missing(inp.assets),
         *check_scan_warnings(inp.assets),
-        *check_mapping(inp.assets, inp.plan, inp.preset),
+        *check_mapping(inp.assets, inp.plan, inp.preset.paths),
         *check_long_paths(inp.assets, inp.plan, inp.job),
         *check_case_collisions(inp.assets),
-        *check_temp_disk(inp.assets, inp.plan, inp.preset, inp.on_azure),
-        *check_node_sync(inp.plan, inp.preset, inp.on_azure),
+        *check_temp_disk(inp.assets, inp.plan, inp.preset.pool, inp.on_azure),
+        *check_node_sync(inp.plan, inp.preset.batch, inp.on_azure),
         *check_pool(inp.preset, inp.on_azure),
         *check_azure_files(inp.assets, inp.preset),
-        *check_renderer(inp.preset, inp.job, inp.scene),
+        *check_renderer(inp.preset.preflight, inp.job, inp.scene),
         *check_blender_version(inp),
         *check_node_os(inp.job, inp.plan, inp.scene, inp.on_azure),
         *check_local_node(inp),
