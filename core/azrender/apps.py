@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from azrender.errors import UsageError
 from azrender.model import AssetSet, FrameChunk, FrameRange, JobSpec
 from azrender.paths import PathMap
+from azrender.presets.vocabulary import NodeOS
 
 ENTRY_POINT_GROUP = "azrender.apps"
 
@@ -39,7 +40,7 @@ class RenderInvocation:
     node_scene: str
     remap_script: str
     output_dir: str
-    node_os: Literal["linux", "windows"] = "linux"
+    node_os: NodeOS = "linux"
 
 
 class SceneSettings(Protocol):
