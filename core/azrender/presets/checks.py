@@ -77,20 +77,28 @@ def check_account_url(key: str, value: object) -> Problem | None:
     return None
 
 
-def check_name(key: str, value: object) -> Problem | None:
-    assert isinstance(value, str)
-    if NAME_RE.match(value):
-        return None
-    return (
-        f"`{key}` {_show(value)} is not a valid preset name",
-        "use 1-64 letters, digits, `.`, `_` or `-`, starting with a letter or digit",
-    )
-
-
 def _show(value: str, limit: int = 40) -> str:
     """A value quoted for an error message, shortened if long."""
     text = value if len(value) <= limit else value[: limit - 3] + "..."
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def pattern_check(pattern: re.Pattern[str], what: str, hint: str) -> Check:
+    """A check that a string matches ``pattern``; otherwise "`key` "value" is not ``what``", ``hint``."""
+
+    def check(key: str, value: object) -> Problem | None:
+        assert isinstance(value, str)
+        if pattern.match(value):
+            return None
+        return f"`{key}` {_show(value)} is not {what}", hint
+
+    return check
+
+
+check_name = pattern_check(
+    NAME_RE, "a valid preset name",
+    "use 1-64 letters, digits, `.`, `_` or `-`, starting with a letter or digit",
+)  # fmt: skip
 
 
 # --- storage modes ([blobfuse], [azure_files], [share], [[paths]]) ----------------------
@@ -100,34 +108,21 @@ STORAGE_ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
 SHARE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")
 
 
-def check_mount_name(key: str, value: object) -> Problem | None:
-    assert isinstance(value, str)
-    if MOUNT_NAME_RE.match(value):
-        return None
-    return (
-        f"`{key}` {_show(value)} is not a valid mount folder name",
-        "use 1-64 letters, digits, `.`, `_` or `-` (it becomes $AZ_BATCH_NODE_MOUNTS_DIR/<name>)",
-    )
+check_mount_name = pattern_check(
+    MOUNT_NAME_RE, "a valid mount folder name",
+    "use 1-64 letters, digits, `.`, `_` or `-` (it becomes $AZ_BATCH_NODE_MOUNTS_DIR/<name>)",
+)  # fmt: skip
 
 
-def check_storage_account(key: str, value: object) -> Problem | None:
-    assert isinstance(value, str)
-    if STORAGE_ACCOUNT_RE.match(value):
-        return None
-    return (
-        f"`{key}` {_show(value)} is not a storage account name",
-        "use the account name only (3-24 lowercase letters and digits), not its URL",
-    )
+check_storage_account = pattern_check(
+    STORAGE_ACCOUNT_RE, "a storage account name",
+    "use the account name only (3-24 lowercase letters and digits), not its URL",
+)  # fmt: skip
 
 
-def check_share(key: str, value: object) -> Problem | None:
-    assert isinstance(value, str)
-    if SHARE_RE.match(value):
-        return None
-    return (
-        f"`{key}` {_show(value)} is not a valid Azure Files share name",
-        "use 3-63 lowercase letters, digits and single hyphens",
-    )
+check_share = pattern_check(
+    SHARE_RE, "a valid Azure Files share name", "use 3-63 lowercase letters, digits and single hyphens"
+)  # fmt: skip
 
 
 def check_drive(key: str, value: object) -> Problem | None:
@@ -211,14 +206,9 @@ def check_batch_url(key: str, value: object) -> Problem | None:
     )
 
 
-def check_batch_id(key: str, value: object) -> Problem | None:
-    assert isinstance(value, str)
-    if BATCH_ID_RE.match(value):
-        return None
-    return (
-        f"`{key}` {_show(value)} is not a valid Batch id",
-        "use 1-64 letters, digits, hyphens and underscores",
-    )
+check_batch_id = pattern_check(
+    BATCH_ID_RE, "a valid Batch id", "use 1-64 letters, digits, hyphens and underscores"
+)  # fmt: skip
 
 
 def check_image(key: str, value: object) -> Problem | None:
@@ -247,17 +237,7 @@ def check_licence_env(key: str, value: object) -> Problem | None:
 
 def resource_id_check(pattern: re.Pattern[str], what: str, form: str) -> Check:
     """A check that a value is an Azure resource id of one kind (``form``: its provider part)."""
-
-    def check(key: str, value: object) -> Problem | None:
-        assert isinstance(value, str)
-        if pattern.match(value):
-            return None
-        return (
-            f"`{key}` {_show(value)} is not {what}",
-            f"use /subscriptions/<sub>/resourceGroups/<rg>/providers/{form}",
-        )
-
-    return check
+    return pattern_check(pattern, what, f"use /subscriptions/<sub>/resourceGroups/<rg>/providers/{form}")
 
 
 check_identity = resource_id_check(
