@@ -166,7 +166,7 @@ def _walk(repo: Path) -> tuple[dict[str, bool], set[Path]]:
 def node_requirements(repo: Path) -> list[str]:
     """What a submit packs for the render node from this installation, when the add-on submits.
 
-    The node bundle (``azrender.batch.bundle``, ``azrender.batch.wheels``) is built
+    The node bundle (``azrender.nodebundle.bundle``, ``azrender.nodebundle.wheels``) is built
     from the installed distributions of ``NODE_REQUIREMENTS``, so an add-on that
     reaches the module defining it needs them installed too. Read from the source,
     not imported; the extension tests fail if the add-on lacks one.

@@ -1,4 +1,4 @@
-"""The node bundle's Python as the generated command lines start it (azrender.batch.bootstrap).
+"""The node bundle's Python as the generated command lines start it (azrender.nodebundle.bootstrap).
 
 The bundle id hashes this checkout's azrender, so tests take the prefix from here
 instead of writing it out.
@@ -6,8 +6,8 @@ instead of writing it out.
 
 from __future__ import annotations
 
-from azrender.batch.bootstrap import node_python
-from azrender.batch.bundle import running_ref
+from azrender.nodebundle.bootstrap import node_python
+from azrender.nodebundle.bundle import running_ref
 
 BUNDLE = running_ref().bundle_id
 #: A Linux render task's line up to the renderer's own line.

@@ -200,7 +200,7 @@ def node_bin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     for name, text in (("blender", STUB_RECORDER), ("Render", STUB_RECORDER), ("python3", STUB_PYTHON)):
         (folder / name).write_text(text)
         (folder / name).chmod(0o755)
-    # Where the job's preparation task installs the node bundle (azrender.batch.bootstrap).
+    # Where the job's preparation task installs the node bundle (azrender.nodebundle.bootstrap).
     python = NODE_SHARED / "azrender" / BUNDLE / "venv" / "bin" / "python"
     python.parent.mkdir(parents=True, exist_ok=True)
     python.write_text(STUB_PYTHON)

@@ -20,13 +20,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from azrender.apps import AppAdapter, RenderInvocation
-from azrender.batch.bootstrap import (
-    NodeBundleRef,
-    bootstrap_commands,
-    bootstrap_resource,
-    node_python,
-    version_environment,
-)
 from azrender.model import (
     FrameRange,
     JobSpec,
@@ -37,6 +30,13 @@ from azrender.model import (
     UploadCondition,
 )
 from azrender.node.contract import PREPARATION_TASK_ID, RELEASE_TASK_ID
+from azrender.nodebundle.bootstrap import (
+    NodeBundleRef,
+    bootstrap_commands,
+    bootstrap_resource,
+    node_python,
+    version_environment,
+)
 from azrender.outputs import job_outputs_container
 from azrender.shell import bash_single_quote
 from azrender.storage import azcopy
@@ -86,7 +86,7 @@ def node_ref(node: NodeBundleRef | None = None) -> NodeBundleRef:
     """``node``, or this client's own node bundle (what ``submit`` stages)."""
     if node is not None:
         return node
-    from azrender.batch.bundle import running_ref  # builds the wheel's hash once per process
+    from azrender.nodebundle.bundle import running_ref  # builds the wheel's hash once per process
 
     return running_ref()
 
@@ -95,7 +95,7 @@ def node_sync_command(job_id: str, node_os: str = "linux", node: NodeBundleRef |
     """The job preparation command: bring exactly this job's assets to the node.
 
     It runs inside the preparation task's shell, after the bootstrap
-    (:mod:`azrender.batch.bootstrap`) installed the bundle's Python.
+    (:mod:`azrender.nodebundle.bootstrap`) installed the bundle's Python.
 
     >>> ref = NodeBundleRef("b1", "0.1.0")
     >>> print(node_sync_command("j", node=ref))
@@ -120,7 +120,7 @@ def watched(command_line: str, node_os: str = "linux", node: NodeBundleRef | Non
     (exit 64) or missing plug-in (exit 65) failure, instead of letting it hang
     until the task's wall-clock limit; the renderer's own command line stays
     readable after ``--``, written exactly as it runs unwatched. The watcher is
-    the node bundle's Python (:func:`azrender.batch.bootstrap.node_python`).
+    the node bundle's Python (:func:`azrender.nodebundle.bootstrap.node_python`).
 
     On Linux nodes the words after ``--`` are the renderer's argv (Batch splits
     the line as a shell would). On Windows nodes nothing splits it reliably
@@ -195,7 +195,7 @@ def preparation_task(
     then bring the job's files.
 
     The bundle arrives as a resource file and installs into its own environment
-    unless the node has it (:mod:`azrender.batch.bootstrap`). With ``sync_tool =
+    unless the node has it (:mod:`azrender.nodebundle.bootstrap`). With ``sync_tool =
     "azcopy"`` the job's folder arrives as Batch resource files too (the asset list
     among them) and azcopy fetches the assets; otherwise ``azrender.node sync``
     reads the manifest and fetches both.

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from azrender.apps import AppAdapter, adapter_for_scene
 from azrender.backends import Backend, backend_for
-from azrender.batch.bundle import stage_job_bundle, targets_for
 from azrender.errors import (
     EXIT_MISSING,
     AzrenderError,
@@ -30,6 +29,7 @@ from azrender.errors import (
 )
 from azrender.jobs import JobRequest, build_job, new_job_id
 from azrender.model import AssetSet, FrameRange, JobSpec, JobStatus, RenderOptions
+from azrender.nodebundle.bundle import stage_job_bundle, targets_for
 from azrender.paths import mirror_key
 from azrender.preflight import EXIT_PREFLIGHT, Report
 from azrender.preflight.checks import PreflightInput, run_checks

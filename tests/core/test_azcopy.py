@@ -18,7 +18,6 @@ from typing import NamedTuple
 import pytest
 from azure.storage.blob import ContainerClient
 
-from azrender.batch.bundle import running_ref
 from azrender.batch.dryrun import dry_run_document
 from azrender.batch.validate import validate_body
 from azrender.errors import PresetError
@@ -27,6 +26,7 @@ from azrender.local.backend import LocalBackend
 from azrender.local.node import NodeLayout, find_azcopy
 from azrender.local.state import JobStore
 from azrender.model import FrameRange, JobSpec, TaskSpec
+from azrender.nodebundle.bundle import running_ref
 from azrender.presets import parse_preset
 from azrender.storage import azcopy
 from azrender.storage.hashing import IndexEntry

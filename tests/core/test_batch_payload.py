@@ -12,7 +12,6 @@ import pytest
 from tests.core.batch_routes import validate_request
 
 from azrender import __version__
-from azrender.batch.bundle import running_ref
 from azrender.batch.dryrun import dry_run_document
 from azrender.batch.validate import validate_body
 from azrender.errors import UsageError
@@ -20,6 +19,7 @@ from azrender.jobs import JobRequest, build_job
 from azrender.local.executor import expand_output_pattern
 from azrender.local.node import NodeLayout
 from azrender.model import FrameRange, JobSpec
+from azrender.nodebundle.bundle import running_ref
 from azrender.presets import Preset, parse_preset
 from azrender.storage import blobfuse
 from azrender.storage.modes import storage_plan

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from azrender.local.interpreter import bare_python, python_executable, with_this_sys_path
+from azrender.interpreter import bare_python, python_executable, with_this_sys_path
 from azrender.local.node import NodeLayout, install_node_tools
 
 

@@ -34,7 +34,7 @@ def test_default_is_blob_copy_as_before() -> None:
     job = build_job(request("/mnt/show/shot.blend"), BlenderAdapter(), "j1")
     assert job.node_scene == "$AZ_BATCH_NODE_SHARED_DIR/assets/mnt/show/shot.blend"
     assert job.preparation is not None
-    # The node bundle is installed first, then its own Python syncs (azrender.batch.bootstrap).
+    # The node bundle is installed first, then its own Python syncs (azrender.nodebundle.bootstrap).
     script = shlex.split(job.preparation.command_line)[2]
     assert script.endswith(f" && {LINUX_PYTHON_IN_SHELL} -m azrender.node sync --job j1")
     assert f" && python3 azrender-node/{BUNDLE}/install.py " in script

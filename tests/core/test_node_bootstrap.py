@@ -26,17 +26,17 @@ from azure.storage.blob import ContainerClient
 
 import azrender
 from azrender import __version__
-from azrender.batch import bundle, node_install, wheels
-from azrender.batch.bootstrap import node_python, version_environment
 from azrender.batch.dryrun import dry_run_document
 from azrender.batch.validate import validate_body
+from azrender.interpreter import bare_python
 from azrender.jobs import JobRequest, build_job, node_release_command, preparation_task
 from azrender.local.backend import LocalBackend
-from azrender.local.interpreter import bare_python
 from azrender.local.node import NodeLayout, prune_node_environments
 from azrender.local.state import JobStore
 from azrender.model import FrameRange, JobSpec, TaskSpec
 from azrender.node.contract import ENV_JOB_VERSION, PREPARATION_TASK_ID, RELEASE_TASK_ID
+from azrender.nodebundle import bundle, node_install, wheels
+from azrender.nodebundle.bootstrap import node_python, version_environment
 from azrender.presets import parse_preset
 from azrender.storage.manifest import write_job
 from azrender.storage.modes import blob_copy_plan, storage_plan

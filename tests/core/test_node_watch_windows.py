@@ -35,7 +35,7 @@ from azrender.storage.modes import blob_copy_plan, storage_plan
 from winargv import cmd_c_payload, cmd_commands, expand_cmd, split_ucrt
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "presets"
-WATCHER = WINDOWS_WATCHER  # the node bundle's python.exe (azrender.batch.bootstrap)
+WATCHER = WINDOWS_WATCHER  # the node bundle's python.exe (azrender.nodebundle.bootstrap)
 NODE_ENV = {"AZ_BATCH_NODE_SHARED_DIR": r"D:\batch\tasks\shared", "AZ_BATCH_TASK_WORKING_DIR": r"D:\batch\wd 1"}
 SCENES = {
     "blender": "P:\\show\\sh 010 (final) & co\\shot.blend",

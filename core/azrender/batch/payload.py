@@ -138,7 +138,7 @@ def start_task(preset: Preset, extra: tuple[str, ...] = (), env: Mapping[str, st
     r"""What each node runs as it joins the pool: ``pool.start_command`` first, then azrender's steps.
 
     No azrender here: the node code travels with each job and the job preparation
-    task installs it (:mod:`azrender.batch.bootstrap`), for created, existing and
+    task installs it (:mod:`azrender.nodebundle.bootstrap`), for created, existing and
     auto pools alike. What is left is the image setup: the preset's own
     ``pool.start_command`` (e.g. installing the renderer, or Python on a Windows
     image; it runs before azrender's steps so they may rely on it), azcopy for

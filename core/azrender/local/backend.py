@@ -32,8 +32,8 @@ from azrender.batch.access import (
     account_name_of,
     sas_window,
 )
-from azrender.batch.bundle import node_cache_dir, stage_job_bundle
 from azrender.errors import JobError, StorageError
+from azrender.interpreter import python_executable, with_this_sys_path
 from azrender.local.blenders import (
     choice_line,
     choose_blender,
@@ -41,7 +41,6 @@ from azrender.local.blenders import (
     write_blender_shim,
 )
 from azrender.local.executor import LocalExecutor
-from azrender.local.interpreter import python_executable, with_this_sys_path
 from azrender.local.node import (
     NodeLayout,
     install_node_tools,
@@ -54,6 +53,7 @@ from azrender.local.node import (
 from azrender.local.state import JobRecord, JobStore, TaskState, node_root
 from azrender.model import JobSpec, JobStatus, ResourceFileSpec, TaskSpec
 from azrender.node.contract import ENV_CONTAINER_URL
+from azrender.nodebundle.bundle import node_cache_dir, stage_job_bundle
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.client import container_client, container_client_from_url, storage_errors
 from azrender.storage.download import download_to, safe_join

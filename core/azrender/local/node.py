@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from azrender.errors import UsageError
-from azrender.local.interpreter import bare_python, python_executable, with_this_sys_path
+from azrender.interpreter import bare_python, python_executable, with_this_sys_path
 from azrender.local.nodeenv import node_base_environment
 from azrender.local.tools import find_tool
 from azrender.node import contract
@@ -126,7 +126,7 @@ def _write_shim(layout: NodeLayout, name: str, argv: list[str], env: Mapping[str
 def install_node_tools(layout: NodeLayout) -> list[Path]:
     """Give the emulated node what a farm node's image provides.
 
-    ``python3`` is a bare Python (:func:`azrender.local.interpreter.bare_python`):
+    ``python3`` is a bare Python (:func:`azrender.interpreter.bare_python`):
     no azrender is importable from it, as on a marketplace Ubuntu image, so the
     job's preparation task must bootstrap the node bundle exactly as on Batch.
     ``blender`` is added when this machine has no Blender: it runs
@@ -150,7 +150,7 @@ def share_node_environments(layout: NodeLayout, folder: Path) -> None:
     """Keep the node bundles' installed environments in ``folder``, shared by every local node.
 
     ``shared/azrender`` (where the preparation task installs a bundle, see
-    :mod:`azrender.batch.bootstrap`) becomes a link to ``folder``, so a bundle is
+    :mod:`azrender.nodebundle.bootstrap`) becomes a link to ``folder``, so a bundle is
     installed once per machine, by the very preparation task Batch would run; the
     next job (or the next test's fresh node) finds it installed and goes on, as a
     Batch node that already ran the bundle does.

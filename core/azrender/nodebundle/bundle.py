@@ -2,7 +2,7 @@
 
 Built on the submitting machine, content-addressed, staged once in the assets
 container below ``azrender-node/<id>/`` and installed by the job preparation task
-(:mod:`azrender.batch.bootstrap`)::
+(:mod:`azrender.nodebundle.bootstrap`)::
 
     ref = running_ref()                       # id from the azrender wheel's hash and the pins
     folder = build_bundle(ref, [running_target()])
@@ -10,12 +10,12 @@ container below ``azrender-node/<id>/`` and installed by the job preparation tas
 
 Contents of ``azrender-node/<id>/``:
 
-* ``install.py`` (:mod:`azrender.batch.node_install`), ``bootstrap.cmd`` (Windows);
+* ``install.py`` (:mod:`azrender.nodebundle.node_install`), ``bootstrap.cmd`` (Windows);
 * ``wheels/azrender-<version>-py3-none-any.whl``: built from the running
   installation (the ``azrender`` package folder as it is imported now, so an
   editable checkout ships what it runs), zipped with fixed timestamps;
 * ``wheels/<dependency>.whl``: the distributions ``azrender.node`` imports
-  (:data:`azrender.batch.wheels.NODE_REQUIREMENTS`) and their dependencies, at the versions installed
+  (:data:`azrender.nodebundle.wheels.NODE_REQUIREMENTS`) and their dependencies, at the versions installed
   here. For a node Python equal to this one they are repacked from this
   installation (no network); for another Python (Ubuntu 22.04's 3.10, 24.04's 3.12,
   the Windows embeddable 3.12) they come from ``pip download --only-binary=:all:
@@ -48,13 +48,13 @@ from pathlib import Path
 from azure.storage.blob import ContainerClient
 
 import azrender
-from azrender.batch import node_install
-from azrender.batch.bootstrap import BUNDLE_PREFIX, NodeBundleRef
-from azrender.batch.wheels import NODE_REQUIREMENTS, azrender_wheel, closure, pins, repack
 from azrender.errors import UsageError
-from azrender.local.interpreter import python_executable
+from azrender.interpreter import python_executable
 from azrender.model import JobSpec
 from azrender.node.contract import ENV_JOB_VERSION
+from azrender.nodebundle import node_install
+from azrender.nodebundle.bootstrap import BUNDLE_PREFIX, NodeBundleRef
+from azrender.nodebundle.wheels import NODE_REQUIREMENTS, azrender_wheel, closure, pins, repack
 from azrender.settings import cache_dir
 from azrender.storage.client import storage_errors
 

@@ -1,4 +1,4 @@
-"""Which Python runs azrender's own background processes.
+"""Which Python runs azrender's own background processes (on the submitting machine).
 
 Inside Maya, 3ds Max or Blender, ``sys.executable`` may be the application
 itself (``maya``, ``3dsmax.exe``), which cannot run ``python -m``. The local
@@ -7,6 +7,9 @@ that sees the same azrender and dependencies as this process::
 
     argv = [python_executable(), "-m", "azrender.local.worker", job_id]
     env = with_this_sys_path(os.environ)
+
+The local backend and the node bundle builder (:mod:`azrender.nodebundle.bundle`,
+which runs ``pip download``) both need it, so it lives beside neither.
 """
 
 from __future__ import annotations

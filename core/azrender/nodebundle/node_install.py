@@ -1,6 +1,6 @@
 """Install a staged node bundle into a private Python environment: no package index, no pip.
 
-This file travels to the node as ``install.py`` in the bundle (:mod:`azrender.batch.bundle`)
+This file travels to the node as ``install.py`` in the bundle (:mod:`azrender.nodebundle.bundle`)
 and runs on the node's own Python before azrender exists there, so it uses the
 standard library only and runs on Python 3.10+ (Ubuntu 22.04's ``python3`` is 3.10,
 24.04's is 3.12)::

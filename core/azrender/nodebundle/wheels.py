@@ -123,7 +123,7 @@ def azrender_wheel() -> tuple[str, bytes]:
     metadata = "Metadata-Version: 2.1\nName: azrender\nVersion: {v}\n{req}".format(
         v=version, req="".join(f"Requires-Dist: {r}\n" for r in NODE_REQUIREMENTS)
     )
-    wheel_meta = "Wheel-Version: 1.0\nGenerator: azrender.batch.bundle\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    wheel_meta = "Wheel-Version: 1.0\nGenerator: azrender.nodebundle.bundle\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     files = list(_package_files(Path(azrender.__file__).parent, "azrender"))
     return make_wheel("azrender", version, "py3-none-any", files, {"METADATA": metadata.encode(), "WHEEL": wheel_meta.encode()})
 

@@ -1,8 +1,8 @@
 r"""How a render node gets azrender: the commands and files of the bootstrap (pure functions).
 
-The client stages a *node bundle* in the assets container (:mod:`azrender.batch.bundle`):
+The client stages a *node bundle* in the assets container (:mod:`azrender.nodebundle.bundle`):
 its own azrender wheel, the pinned wheels of what ``azrender.node`` imports, and
-``install.py`` (:mod:`azrender.batch.node_install`), below ``azrender-node/<bundle id>/``.
+``install.py`` (:mod:`azrender.nodebundle.node_install`), below ``azrender-node/<bundle id>/``.
 The job preparation task gets that prefix as a Batch resource file (so it is in the
 task's working directory before the command starts, fetched with the job's own
 read SAS or the pool's identity) and installs exactly those files into a private
