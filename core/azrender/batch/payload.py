@@ -35,6 +35,7 @@ from azrender.node.contract import (
     TERMINATING_CODES,
 )
 from azrender.presets import Preset
+from azrender.presets.model import BatchSettings
 from azrender.storage.client import redact
 from azrender.storage.modes import BlobfuseMount, StoragePlan, storage_plan
 
@@ -374,7 +375,7 @@ def watcher_exit_conditions() -> JSON:
 TASK_START_MINUTES = 15
 
 
-def task_limit_seconds(task: TaskSpec, preset: Preset) -> int:
+def task_limit_seconds(task: TaskSpec, batch: BatchSettings) -> int:
     """The task's wall-clock limit: its own, else ``batch.max_task_minutes``, else
     ``TASK_START_MINUTES`` plus ``batch.minutes_per_frame`` per frame of its chunk (0: none).
 
@@ -382,7 +383,6 @@ def task_limit_seconds(task: TaskSpec, preset: Preset) -> int:
     """
     if task.max_wall_clock_seconds:
         return task.max_wall_clock_seconds
-    batch = preset.batch
     if batch.max_task_minutes:
         return batch.max_task_minutes * 60
     if not batch.minutes_per_frame:
@@ -400,7 +400,7 @@ def task_body(task: TaskSpec, access: NodeAccess, preset: Preset) -> JSON:
         "maxTaskRetryCount": task.max_retries,
         "retentionTime": iso_duration(preset.batch.task_retention_minutes * 60),
     }
-    limit = task_limit_seconds(task, preset)
+    limit = task_limit_seconds(task, preset.batch)
     if limit:
         constraints["maxWallClockTime"] = iso_duration(limit)
     body: JSON = {
