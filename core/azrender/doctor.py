@@ -27,9 +27,9 @@ from typing import Any, Literal
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.storage.blob import ContainerClient
 
-from azrender.batch.access import connection_parts
 from azrender.errors import AzrenderError
 from azrender.presets import Preset
+from azrender.storage.account import connection_parts
 from azrender.storage.client import (
     CONNECTION_STRING_ENV,
     container_client,

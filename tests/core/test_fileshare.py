@@ -14,7 +14,7 @@ from azure.storage.fileshare import ShareClient
 from tests.core.files_service import ACCOUNT, CONNECTION_STRING, FakeFilesService
 
 from azrender.errors import StorageError
-from azrender.storage import fileshare
+from azrender.storage import fileshare, sharefile
 from azrender.storage.fileshare import (
     PART_PREFIX,
     SHARE_INDEX,
@@ -292,7 +292,7 @@ def test_a_changed_local_file_during_upload_is_not_committed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     big = tree[4]
-    real = fileshare._read_at
+    real = sharefile.read_at
 
     def touching(path: os.PathLike[str] | str, offset: int, length: int) -> bytes:
         data = real(path, offset, length)
@@ -300,7 +300,7 @@ def test_a_changed_local_file_during_upload_is_not_committed(
             os.utime(big.local, ns=(1, 1))
         return data
 
-    monkeypatch.setattr(fileshare, "_read_at", touching)
+    monkeypatch.setattr(sharefile, "read_at", touching)
     with pytest.raises(StorageError, match="changed while it was uploading"):
         upload(client, [big], cache)
     assert big.blob not in service.paths()

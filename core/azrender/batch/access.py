@@ -34,6 +34,8 @@ from azure.storage.blob import (
 
 from azrender.errors import UsageError
 from azrender.presets import Preset
+from azrender.storage.account import account_name_of as account_name_of  # for importers
+from azrender.storage.account import connection_blob_endpoint, connection_parts
 from azrender.storage.client import CONNECTION_STRING_ENV, client_options, redact, storage_errors
 
 #: Added to the job's wall-clock limit: the SAS outlives the job, but not by much.
@@ -82,30 +84,13 @@ def storage_account_url(preset: Preset, environ: Mapping[str, str] | None = None
     if preset.storage.account_url:
         return preset.storage.account_url.rstrip("/")
     env = os.environ if environ is None else environ
-    parts = connection_parts(env.get(CONNECTION_STRING_ENV, ""))
-    if parts.get("blobendpoint"):
-        return parts["blobendpoint"].rstrip("/")
-    if parts.get("accountname"):
-        suffix = parts.get("endpointsuffix", "core.windows.net")
-        return f"{parts.get('defaultendpointsprotocol', 'https')}://{parts['accountname']}.blob.{suffix}"
+    endpoint = connection_blob_endpoint(env.get(CONNECTION_STRING_ENV, ""))
+    if endpoint:
+        return endpoint
     raise UsageError(
         f"{preset.source}: the Azure backend needs the storage account's URL",
         hint='add `account_url = "https://<account>.blob.core.windows.net"` under [storage]',
     )
-
-
-def connection_parts(conn: str) -> dict[str, str]:
-    """A storage connection string's ``key=value`` parts, keys lower-cased.
-
-    >>> connection_parts("AccountName=a;AccountKey=k==;BlobEndpoint=http://127.0.0.1:1/a")["accountkey"]
-    'k=='
-    """
-    out: dict[str, str] = {}
-    for item in conn.split(";"):
-        key, eq, value = item.partition("=")
-        if eq:
-            out[key.strip().lower()] = value.strip()
-    return out
 
 
 def container_url(account_url: str, container: str) -> str:
@@ -242,14 +227,3 @@ def for_job(preset: Preset, outputs_container: str) -> Preset:
     SAS then covers that job's container and no other.
     """
     return replace(preset, storage=replace(preset.storage, outputs_container=outputs_container))
-
-
-def account_name_of(account_url: str) -> str:
-    """``acct`` from ``https://acct.blob.core.windows.net`` or ``http://127.0.0.1:10000/acct``."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(account_url)
-    host = parts.hostname or ""
-    if host in ("127.0.0.1", "localhost", "::1") or not host.count("."):
-        return parts.path.strip("/").split("/")[0]
-    return host.split(".")[0]

@@ -24,6 +24,7 @@ from typing import Any
 
 from azrender.errors import UsageError
 from azrender.presets import Preset
+from azrender.storage.account import azure_account_name
 from azrender.storage.client import CONNECTION_STRING_ENV
 from azrender.storage.modes import (
     AzureFilesMount,
@@ -31,7 +32,6 @@ from azrender.storage.modes import (
     CifsMount,
     Mount,
     NfsMount,
-    account_name,
     storage_plan,
 )
 
@@ -76,7 +76,7 @@ def mount_entry(
 ) -> tuple[dict[str, Any], str | None]:
     """(the MountConfiguration JSON, the secret it carries or None) for one mount."""
     if isinstance(mount, BlobfuseMount):
-        name = mount.account_name or account_name(preset.storage.account_url)
+        name = mount.account_name or azure_account_name(preset.storage.account_url)
         if not name:
             raise UsageError(
                 f"{preset.source}: the blobfuse mount needs the storage account name",

@@ -24,6 +24,7 @@ from types import TracebackType
 
 from azrender.errors import StorageError
 from azrender.local.tools import find_tool
+from azrender.storage.account import key_connection_string
 
 # Azurite's documented development account. It is public and only ever valid
 # against the emulator, so it is not a secret.
@@ -101,11 +102,7 @@ class AzuriteServer:
 
     @property
     def connection_string(self) -> str:
-        return (
-            "DefaultEndpointsProtocol=http;"
-            f"AccountName={DEV_ACCOUNT};AccountKey={DEV_KEY};"
-            f"BlobEndpoint={self.blob_endpoint};"
-        )
+        return key_connection_string(DEV_ACCOUNT, DEV_KEY, self.blob_endpoint)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -84,7 +84,8 @@ def existing_blocks(blob: BlobClient) -> dict[str, int]:
     return {str(b.id): int(b.size) for b in [*committed, *uncommitted]}
 
 
-def _read_at(path: os.PathLike[str] | str, offset: int, length: int) -> bytes:
+def read_at(path: os.PathLike[str] | str, offset: int, length: int) -> bytes:
+    """``length`` bytes of ``path`` from ``offset``; a file that shrank meanwhile is an error."""
     with open(path, "rb") as f:
         f.seek(offset)
         data = f.read(length)
@@ -122,7 +123,7 @@ def upload_in_blocks(
 
     def stage(i: int) -> None:
         nonlocal sent
-        data = _read_at(path, i * bs, length(i))
+        data = read_at(path, i * bs, length(i))
         retry(lambda: blob.stage_block(ids[i], data, length=len(data), validate_content=True))
         with lock:
             sent += len(data)

@@ -20,22 +20,15 @@ SAS URL goes through :func:`redact`.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
 from azure.core.exceptions import (
-    AzureError,
-    ClientAuthenticationError,
-    HttpResponseError,
     ResourceExistsError,
-    ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
 )
 from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import ContainerClient, ExponentialRetry
@@ -44,9 +37,26 @@ from urllib3.util import response as urllib3_response
 from urllib3.util.retry import Retry
 
 from azrender.errors import StorageError
-from azrender.storage.retry import TRANSPORT_ERRORS
+from azrender.storage.account import (
+    BLOB,
+    CONNECTION_STRING_ENV,
+    endpoint_of,
+    public_url,
+    redact,
+    translating,
+)
 
-CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
+__all__ = [
+    "CONNECTION_STRING_ENV",
+    "client_options",
+    "container_client",
+    "container_client_from_url",
+    "describe",
+    "ensure_container",
+    "public_url",  # from azrender.storage.account, where secrets are handled
+    "redact",
+    "storage_errors",
+]
 
 # The SDK's default storage retry waits 15 s, then 18 s, then 24 s (plus a 20 s
 # connect timeout per try): an unreachable endpoint would hang for minutes.
@@ -190,39 +200,6 @@ def client_options() -> dict[str, Any]:
     }
 
 
-_SECRET_PATTERNS = (
-    # AccountKey=...; in connection strings (base64, ends at ; or whitespace/quote)
-    re.compile(r"(?i)(AccountKey=)[^;\s'\"]+"),
-    re.compile(r"(?i)(SharedAccessSignature=)[^;\s'\"]+"),
-    # sig= inside a SAS query string
-    re.compile(r"(?i)([?&]sig=)[^&\s'\"]+"),
-    re.compile(r"(?i)(\bsig=)[^&\s'\"]+"),
-)
-
-
-def redact(text: str) -> str:
-    """Mask account keys and SAS signatures so ``text`` can be printed or logged.
-
-    >>> redact("DefaultEndpointsProtocol=https;AccountName=a;AccountKey=abc+/=;")
-    'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=***;'
-    >>> redact("https://a.blob.core.windows.net/c?sv=2022-11-02&sig=xYz%3D&se=1")
-    'https://a.blob.core.windows.net/c?sv=2022-11-02&sig=***&se=1'
-    """
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(r"\1***", text)
-    return text
-
-
-def public_url(url: str) -> str:
-    """``url`` without its query string (where a SAS token lives).
-
-    >>> public_url("https://a.blob.core.windows.net/c?sv=1&sig=abc")
-    'https://a.blob.core.windows.net/c'
-    """
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
 def container_client(container: str, *, account_url: str | None = None) -> ContainerClient:
     """A client for ``container``, from the connection string in the environment or an account URL.
 
@@ -277,33 +254,7 @@ def describe(client: ContainerClient | None) -> tuple[str, str]:
     """(endpoint, container) of ``client`` for messages, without any SAS token."""
     if client is None:
         return "the storage account", "?"
-    url = public_url(client.url)
-    endpoint = url.rstrip("/")
-    suffix = "/" + client.container_name
-    if endpoint.endswith(suffix):
-        endpoint = endpoint[: -len(suffix)]
-    return redact(endpoint), client.container_name
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an SDK error, redacted and short enough for a one-line message."""
-    text = str(getattr(exc, "message", None) or exc).strip()
-    line = text.splitlines()[0] if text else type(exc).__name__
-    return redact(line)[:200]
-
-
-def failure_kind(exc: AzureError) -> str:
-    """What an Azure Storage error means to the user, whichever service raised it:
-    ``unreachable``, ``refused`` (credential), ``not-found``, ``answered`` (another
-    HTTP status) or ``failed``."""
-    status = getattr(exc, "status_code", None)
-    if isinstance(exc, (ServiceRequestError, ServiceResponseError)) and status is None:
-        return "unreachable"
-    if isinstance(exc, ClientAuthenticationError) or status in (401, 403):
-        return "refused"
-    if isinstance(exc, ResourceNotFoundError) or status == 404:
-        return "not-found"
-    return "answered" if isinstance(exc, HttpResponseError) else "failed"
+    return endpoint_of(client.url, client.container_name), client.container_name
 
 
 @contextmanager
@@ -315,55 +266,6 @@ def storage_errors(
     ``what`` says what was being done ("uploading assets"); ``client`` and
     ``blob`` name the endpoint, container and blob in the message.
     """
-    try:
-        yield
-    except StorageError:
-        raise
-    except AzureError as exc:
-        raise _translate(exc, what, client, blob) from exc
-    except TRANSPORT_ERRORS as exc:
-        endpoint, _ = describe(client)
-        raise StorageError(
-            f"{what}: the connection to blob storage at {endpoint} kept breaking: {first_line(exc)}",
-            hint="check the network and run again; what finished is not sent again",
-        ) from exc
-
-
-def _translate(
-    exc: AzureError, what: str, client: ContainerClient | None, blob: str | None
-) -> StorageError:
     endpoint, container = describe(client)
-    where = f"container {container!r}" + (f", blob {blob!r}" if blob else "")
-    status = getattr(exc, "status_code", None)
-    code = str(getattr(exc, "error_code", "") or "")
-    kind = failure_kind(exc)
-    if kind == "unreachable":
-        return StorageError(
-            f"{what}: cannot reach blob storage at {endpoint}: {first_line(exc)}",
-            hint="check the account URL / that Azurite is running, and the network",
-        )
-    if kind == "refused":
-        return StorageError(
-            f"{what}: storage refused the credential for {where} at {endpoint}",
-            hint="sign in with `az login` or check the connection string / SAS expiry and permissions",
-        )
-    if kind == "not-found":
-        if code == "ContainerNotFound" or not blob:
-            return StorageError(
-                f"{what}: container {container!r} does not exist at {endpoint}",
-                hint="create it (`azrender upload` does) or check the container name in the preset",
-            )
-        return StorageError(
-            f"{what}: blob {blob!r} not found in container {container!r} at {endpoint}",
-            hint="upload the job again",
-        )
-    if kind == "answered":
-        return StorageError(
-            f"{what}: storage answered {status} {code or ''} for {where} at {endpoint}".replace(
-                "  ", " "
-            ),
-            hint=first_line(exc),
-        )
-    return StorageError(
-        f"{what}: storage request failed for {where} at {endpoint}: {first_line(exc)}"
-    )
+    with translating(what, BLOB, endpoint, container, blob):
+        yield

@@ -30,13 +30,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
 
 from azrender.errors import PresetError
 from azrender.paths import MapRule, PathMap
 from azrender.paths.rules import is_absolute_target, join_node
 from azrender.presets.model import Preset
 from azrender.storage import blobfuse
+from azrender.storage.account import azure_account_name
 
 NodeOS = Literal["linux", "windows"]
 UploadKind = Literal["blob", "file-share", "none"]
@@ -134,16 +134,6 @@ class StoragePlan:
             self.pathmap.check_mapped(paths)
 
 
-def account_name(account_url: str | None) -> str | None:
-    """``https://abc.blob.core.windows.net`` -> ``abc``; None for emulators and no URL."""
-    if not account_url:
-        return None
-    host = urlsplit(account_url).hostname or ""
-    if host.endswith(".core.windows.net"):
-        return host.split(".", 1)[0]
-    return None
-
-
 def _require_linux(mode: str, node_os: str, preset: Preset) -> None:
     if node_os != "linux":
         raise PresetError(
@@ -206,7 +196,7 @@ def _blobfuse_plan(preset: Preset, node_os: NodeOS) -> StoragePlan:
         bf.cache, cache_dir, size_mb=blobfuse_cache_mb(preset), timeout=bf.cache_timeout, pool_mount=not at_job
     )
     mount = BlobfuseMount(
-        account_name=account_name(preset.storage.account_url),
+        account_name=azure_account_name(preset.storage.account_url),
         container_name=preset.storage.assets_container,
         relative_mount_path=bf.mount_name,
         blobfuse_options=options,

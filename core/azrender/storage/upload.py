@@ -20,8 +20,8 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,7 +32,7 @@ from azrender.paths import mirror_key
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.blocks import DEFAULT_BLOCK_SIZE, BlockUpload, upload_in_blocks
 from azrender.storage.client import storage_errors
-from azrender.storage.hashing import HashCache, IndexEntry, file_entry, read_entry
+from azrender.storage.hashing import HashCache, IndexEntry, read_entry
 from azrender.storage.index import (
     DEFAULT_INDEX_BLOB,
     MergeResult,
@@ -45,6 +45,13 @@ from azrender.storage.index import (
     parse_index,
     put_bytes,
     read_index,
+)
+from azrender.storage.items import (
+    UploadItem,
+    UploadSummary,
+    check_unchanged,
+    plan_uploads,
+    vanished_as_storage_error,
 )
 from azrender.storage.journal import UploadJournal
 from azrender.storage.layout import cas_blob, check_layout
@@ -85,36 +92,6 @@ class UploadOptions:
     read_whole_below: int = READ_WHOLE_BELOW
 
 
-@dataclass(frozen=True)
-class UploadItem:
-    """One local file and the blob name it is stored under."""
-
-    local: Path
-    blob: str
-
-
-@dataclass
-class UploadSummary:
-    """What an upload did; ``entries`` holds the hash of every file (uploaded or skipped)."""
-
-    files: int
-    uploaded_files: int
-    uploaded_bytes: int
-    skipped_files: int
-    entries: dict[str, IndexEntry] = field(default_factory=dict)
-    #: Bytes that went over the wire, and bytes of large files found already staged.
-    sent_bytes: int = 0
-    resumed_bytes: int = 0
-
-    def to_json(self) -> dict[str, int]:
-        return {
-            "files": self.files,
-            "uploaded_files": self.uploaded_files,
-            "uploaded_bytes": self.uploaded_bytes,
-            "skipped_files": self.skipped_files,
-        }
-
-
 def items_for_paths(paths: Iterable[Path | str]) -> list[UploadItem]:
     """Map absolute local paths to upload items named by their mirror key.
 
@@ -124,48 +101,7 @@ def items_for_paths(paths: Iterable[Path | str]) -> list[UploadItem]:
     return [UploadItem(local=Path(p), blob=mirror_key(p)) for p in paths]
 
 
-# ---------------------------------------------------------------- planning (pure)
-
-
-def plan_uploads(
-    hashed: dict[str, tuple[UploadItem, IndexEntry]], index: dict[str, IndexEntry] | None
-) -> list[tuple[UploadItem, IndexEntry]]:
-    """The items that must be uploaded: all of them without an index, else those that differ.
-
-    A file is "already there" when the index has the same hash and size for its
-    blob name; mtime alone never causes an upload.
-    """
-    if index is None:
-        return list(hashed.values())
-    todo = []
-    for blob, (item, entry) in hashed.items():
-        known = index.get(blob)
-        if known is None or known.hash != entry.hash or known.size != entry.size:
-            todo.append((item, entry))
-    return todo
-
-
 # ---------------------------------------------------------------- the upload
-
-
-@contextlib.contextmanager
-def _vanished_as_storage_error(item: UploadItem, when: str) -> Iterator[None]:
-    """A local file that is gone or unreadable becomes one line naming it."""
-    try:
-        yield
-    except FileNotFoundError as exc:
-        raise StorageError(
-            f"local file vanished {when} upload: {item.local}",
-            hint="it was deleted or moved while azrender was running; scan again",
-        ) from exc
-    except OSError as exc:
-        raise StorageError(f"cannot read {item.local}: {exc.strerror or exc}") from exc
-
-
-def _entry_or_error(item: UploadItem, cache: HashCache | None) -> IndexEntry:
-    """The hash entry of ``item`` (through ``cache``), or a :class:`StorageError` naming the file."""
-    with _vanished_as_storage_error(item, "before"):
-        return file_entry(item.local, cache)
 
 
 def _open_or_vanished(item: UploadItem) -> BinaryIO:
@@ -271,7 +207,7 @@ _STAT_CHUNK = 256
 def _stat_chunk(chunk: list[UploadItem]) -> list[tuple[UploadItem, os.stat_result]]:
     out = []
     for item in chunk:
-        with _vanished_as_storage_error(item, "before"):
+        with vanished_as_storage_error(item, "before"):
             out.append((item, os.stat(item.local)))
     return out
 
@@ -412,7 +348,7 @@ def upload_files(
     def one(probe: _Probe) -> _Sent | None:
         if probe.entry is not None:  # known from the cache and claimed already
             return send(claims_known[probe.item.blob], probe.entry, None)
-        with _vanished_as_storage_error(probe.item, "before"):
+        with vanished_as_storage_error(probe.item, "before"):
             # The cache was asked for every file at once and did not know this one.
             entry, data = read_entry(probe.item.local, cache, keep_below=keep_below, lookup=False)
         with lock:
@@ -531,21 +467,4 @@ def check_blob_name(item: UploadItem) -> None:
             f"cannot upload {item.local}: its name contains a backslash, which blob storage "
             "and Windows nodes read as a folder separator",
             hint="rename the file (and the scene's reference to it) without the backslash",
-        )
-
-
-def check_unchanged(path: Path, entry: IndexEntry) -> None:
-    """Refuse a file that changed (or vanished) since it was hashed as ``entry``.
-
-    Called after its bytes were sent: what arrived may mix old and new content,
-    so it must not be committed or recorded under the old hash.
-    """
-    try:
-        after = os.stat(path)
-    except FileNotFoundError as exc:
-        raise StorageError(f"local file vanished during upload: {path}") from exc
-    if (after.st_size, after.st_mtime_ns) != (entry.size, entry.mtime_ns):
-        raise StorageError(
-            f"local file changed while it was uploading: {path}",
-            hint="wait for whatever writes it to finish and upload again",
         )
