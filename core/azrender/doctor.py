@@ -29,6 +29,7 @@ from azure.storage.blob import ContainerClient
 
 from azrender.errors import AzrenderError
 from azrender.presets import Preset
+from azrender.presets.model import PoolSettings, StorageSettings
 from azrender.storage.account import connection_parts
 from azrender.storage.client import (
     CONNECTION_STRING_ENV,
@@ -87,7 +88,7 @@ def _failure(name: str, exc: AzrenderError) -> Check:
 # -- storage ------------------------------------------------------------------------------
 
 
-def check_credentials(preset: Preset, environ: Mapping[str, str]) -> Check:
+def check_credentials(storage: StorageSettings, environ: Mapping[str, str]) -> Check:
     """A connection string in the environment, or ``account_url`` with a token from azure-identity.
 
     With a connection string azure-identity is not touched: the string is what every
@@ -103,7 +104,7 @@ def check_credentials(preset: Preset, environ: Mapping[str, str]) -> Check:
         how = "account key" if parts.get("accountkey") else "SAS"
         account = parts.get("accountname") or parts.get("blobendpoint") or "?"
         return Check(name, "ok", f"{CONNECTION_STRING_ENV} ({how}, account {account})")
-    if not preset.storage.account_url:
+    if not storage.account_url:
         return Check(name, "fail", f"no {CONNECTION_STRING_ENV} and no storage.account_url",
                      f'add `account_url = "https://<account>.blob.core.windows.net"` under [storage] '
                      f"or set {CONNECTION_STRING_ENV}")
@@ -115,7 +116,7 @@ def check_credentials(preset: Preset, environ: Mapping[str, str]) -> Check:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         return Check(name, "fail", f"DefaultAzureCredential found no usable sign-in: {first}",
                      "run `az login` (workstation) or give the machine a managed identity")
-    return Check(name, "ok", f"DefaultAzureCredential signed in for {preset.storage.account_url}")
+    return Check(name, "ok", f"DefaultAzureCredential signed in for {storage.account_url}")
 
 
 def check_account_kind(client: ContainerClient) -> Check:
@@ -230,9 +231,9 @@ def check_batch(
             checks.append(Check("batch pool", "ok", f"pool {pool_id!r} exists ({_text(pool.state)})"))
     else:
         checks.append(Check("batch pool", "ok", "auto-pool per job (batch.pool_mode = \"auto\")"))
-    checks.append(_check_vm_size(preset, pool))
+    checks.append(_check_vm_size(preset.pool, pool))
     checks.append(check_pool_limits(preset, environ, vm_skus))
-    checks.append(_check_image(preset, pool, images, image_reference))
+    checks.append(_check_image(preset.pool, pool, images, image_reference))
     return checks
 
 
@@ -254,7 +255,7 @@ def check_pool_limits(
     problems = pool_problems(preset)
     if problems:
         return Check(name, "fail", problems[0].message, problems[0].hint)
-    if not creates_pool(preset):
+    if not creates_pool(preset.batch):
         return Check(name, "skip", "an existing pool keeps its own task slots and network")
     env = os.environ if environ is None else environ
     vm, slots = preset.pool.vm_size, preset.pool.task_slots
@@ -280,10 +281,10 @@ def check_pool_limits(
     return Check(name, "ok", f"{slots} task slot(s) per node (at most {limit} on {vm}; {source})")
 
 
-def _check_vm_size(preset: Preset, pool: Any) -> Check:
+def _check_vm_size(settings: PoolSettings, pool: Any) -> Check:
     from azrender.storage.modes import TEMP_DISK_GIB
 
-    wanted = preset.pool.vm_size
+    wanted = settings.vm_size
     if pool is not None:
         actual = str(pool.vm_size or "?")
         if actual.lower() != wanted.lower():
@@ -297,11 +298,13 @@ def _check_vm_size(preset: Preset, pool: Any) -> Check:
                  "it creates the pool", "check the name and the account's quota for its family in the portal")
 
 
-def _check_image(preset: Preset, pool: Any, images: list[Any], image_reference: Callable[[str], dict[str, str]]) -> Check:
+def _check_image(
+    settings: PoolSettings, pool: Any, images: list[Any], image_reference: Callable[[str], dict[str, str]]
+) -> Check:
     if pool is not None:
         return Check("image", "skip", f"pool {pool.id!r} exists; its own image is used")
     try:
-        ref = image_reference(preset.pool.image)
+        ref = image_reference(settings.image)
     except AzrenderError as exc:
         return _failure("image", exc)
     if "virtualMachineImageId" in ref:
@@ -313,12 +316,12 @@ def _check_image(preset: Preset, pool: Any, images: list[Any], image_reference: 
             str(i.image_reference.sku).lower()) == key
     })
     if not skus:
-        return Check("image", "fail", f"{preset.pool.image} is not an image this Batch account supports",
+        return Check("image", "fail", f"{settings.image} is not an image this Batch account supports",
                      "pick one from `az batch pool supported-images list`, or use a Compute Gallery image")
-    if preset.pool.node_agent_sku not in skus:
-        return Check("image", "fail", f"{preset.pool.image} takes node agent {', '.join(skus)}, "
-                     f"not {preset.pool.node_agent_sku!r}", f'set pool.node_agent_sku = "{skus[0]}"')
-    return Check("image", "ok", f"{preset.pool.image} with {preset.pool.node_agent_sku}")
+    if settings.node_agent_sku not in skus:
+        return Check("image", "fail", f"{settings.image} takes node agent {', '.join(skus)}, "
+                     f"not {settings.node_agent_sku!r}", f'set pool.node_agent_sku = "{skus[0]}"')
+    return Check("image", "ok", f"{settings.image} with {settings.node_agent_sku}")
 
 
 def _text(value: object) -> str:
@@ -383,7 +386,7 @@ def run_doctor(
     env = os.environ if environ is None else environ
     kind = backend or preset.backend.kind
     report = DoctorReport()
-    creds = check_credentials(preset, env)
+    creds = check_credentials(preset.storage, env)
     report.checks.append(creds)
     if creds.status == "fail":
         for skipped in ("storage account", "assets container", "outputs container", "per-job SAS"):

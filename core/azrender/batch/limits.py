@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from azrender.errors import UsageError
 from azrender.presets import Preset
+from azrender.presets.model import BatchSettings
 
 #: vCPUs of common render VM sizes (lower-case names; the number in a D/E/F name is its
 #: vCPU count, Azure's "sizes" pages per family). Constrained-core sizes are not listed.
@@ -118,9 +119,9 @@ def licence_hosts(spec: str | None) -> list[str]:
     return hosts
 
 
-def creates_pool(preset: Preset) -> bool:
+def creates_pool(batch: BatchSettings) -> bool:
     """azrender writes the pool's settings (``create``, or an auto-pool per job)."""
-    return preset.batch.pool_mode in ("create", "auto")
+    return batch.pool_mode in ("create", "auto")
 
 
 def pool_problems(preset: Preset) -> list[Problem]:
@@ -136,14 +137,14 @@ def pool_problems(preset: Preset) -> list[Problem]:
             "or drop pool.identity and use batch.node_access = \"sas\"",
         ))  # fmt: skip
     limit = max_task_slots(pool.vm_size)
-    if creates_pool(preset) and limit is not None and pool.task_slots > limit:
+    if creates_pool(preset.batch) and limit is not None and pool.task_slots > limit:
         out.append(Problem(
             "too-many-task-slots",
             f"{preset.source}: pool.task_slots = {pool.task_slots} exceeds what {pool.vm_size} allows "
             f"({limit}: 4 per vCPU, at most {MAX_TASK_SLOTS})",
             f"set pool.task_slots to {limit} or less, or pick a larger pool.vm_size",
         ))  # fmt: skip
-    if creates_pool(preset) and not pool.subnet_id:
+    if creates_pool(preset.batch) and not pool.subnet_id:
         private = []
         if preset.storage.mode in ("nfs", "cifs") and preset.share.source:
             host = share_host(preset.storage.mode, preset.share.source)
