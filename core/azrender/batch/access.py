@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 from azure.storage.blob import (
@@ -33,7 +33,7 @@ from azure.storage.blob import (
 )
 
 from azrender.errors import UsageError
-from azrender.presets import Preset
+from azrender.presets import Preset, vocabulary
 from azrender.storage.account import account_name_of as account_name_of  # for importers
 from azrender.storage.account import connection_blob_endpoint, connection_parts
 from azrender.storage.client import CONNECTION_STRING_ENV, client_options, redact, storage_errors
@@ -49,7 +49,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 ASSETS_PERMISSIONS = ContainerSasPermissions(read=True, list=True)
 OUTPUTS_PERMISSIONS = ContainerSasPermissions(write=True, create=True)
 
-Mode = Literal["sas", "identity"]
+#: How nodes reach storage: ``batch.node_access``.
+Mode = vocabulary.NodeAccess
 
 
 @dataclass(frozen=True)
