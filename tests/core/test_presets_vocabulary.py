@@ -46,8 +46,9 @@ def test_literal_fields_of_the_settings_take_the_table_choices() -> None:
                 assert spec is not None
                 assert typing.get_args(hints[f.name]) == spec.choices, f"{table}.{f.name}"
                 checked += 1
-    # storage.mode, layout, node_sync; backend.kind; batch.pool_mode, node_access; pool.os
-    assert checked == 7
+    # storage.mode, layout, node_sync; blobfuse.mount_at, cache; azure_files.windows_paths,
+    # mount_at; backend.kind; batch.pool_mode, node_access; pool.os
+    assert checked == 11
 
 
 def test_schema_and_cli_spell_the_vocabulary() -> None:

@@ -15,12 +15,16 @@ from pathlib import Path
 from azrender.errors import PresetError
 from azrender.presets.vocabulary import (
     BackendKind,
+    BlobfuseCache,
+    BlobfuseMountAt,
+    FilesMountAt,
     Layout,
     NodeAccess,
     NodeOS,
     NodeSync,
     PoolMode,
     StorageMode,
+    WindowsPaths,
 )
 
 CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
@@ -44,8 +48,8 @@ class BlobfuseSettings:
     """``[blobfuse]``: how ``mode = "blobfuse"`` mounts the assets container."""
 
     mount_name: str = "assets"
-    mount_at: str = "pool"
-    cache: str = "file"
+    mount_at: BlobfuseMountAt = "pool"
+    cache: BlobfuseCache = "file"
     cache_path: str = "/mnt/resource/blobfuse2"
     cache_size_mb: int = 0
     cache_timeout: int = 120
@@ -57,9 +61,9 @@ class AzureFilesSettings:
 
     account: str | None = None
     share: str | None = None
-    windows_paths: str = "drive"
+    windows_paths: WindowsPaths = "drive"
     drive: str = "S"
-    mount_at: str = "pool"
+    mount_at: FilesMountAt = "pool"
     mount_name: str = "share"
     mount_options: str = "-o vers=3.0,dir_mode=0777,file_mode=0777,serverino,mfsymlinks"
 
