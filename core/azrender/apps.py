@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from azrender.errors import UsageError
 from azrender.model import AssetSet, FrameChunk, FrameRange, JobSpec
+from azrender.model import SceneSettings as SceneSettings  # part of this contract
 from azrender.paths import PathMap
 from azrender.presets.vocabulary import NodeOS
 
@@ -33,6 +34,11 @@ class RenderInvocation:
     decides the form of the command line: ``/bin/bash -c '...'`` with
     ``$AZ_BATCH_*`` on Linux, ``cmd /c "..."`` with ``%AZ_BATCH_*%`` on Windows.
     Adapters take it from here, never from the look of a path.
+
+    ``settings`` are the scene's saved render settings as the adapter's
+    :meth:`AppAdapter.scan` returned them (:attr:`AssetSet.settings
+    <azrender.model.AssetSet.settings>`): what the command line defaults to
+    (Maya's renderer, camera and layers; 3ds Max's size). None: not read.
     """
 
     job: JobSpec
@@ -41,28 +47,17 @@ class RenderInvocation:
     remap_script: str
     output_dir: str
     node_os: NodeOS = "linux"
-
-
-class SceneSettings(Protocol):
-    """What the checks read from a scene's saved render settings (an app's own type may hold more).
-
-    ``start``/``end`` are the saved frame range, ``renderer`` the saved
-    renderer's name; each None (or empty) where the file does not say.
-    """
-
-    @property
-    def start(self) -> float | None: ...
-
-    @property
-    def end(self) -> float | None: ...
-
-    @property
-    def renderer(self) -> str | None: ...
+    settings: SceneSettings | None = None
 
 
 @runtime_checkable
 class AppAdapter(Protocol):
-    """What each application package provides, headless (no DCC installed)."""
+    """What each application package provides, headless (no DCC installed).
+
+    An adapter holds no state between calls: what a scan learns travels in the
+    :class:`~azrender.model.AssetSet` it returns (files, saved settings, paths
+    resolved elsewhere), which submit hands back to :meth:`job_files`.
+    """
 
     name: str
     suffixes: tuple[str, ...]
@@ -74,7 +69,11 @@ class AppAdapter(Protocol):
     builtin_renderers: tuple[str, ...]
 
     def scan(self, scene: Path) -> AssetSet:
-        """Find every file ``scene`` needs, recursively; missing files are reported, not dropped."""
+        """Find every file ``scene`` needs, recursively; missing files are reported, not dropped.
+
+        The result also carries the scene's saved settings (``settings``) and
+        the paths found elsewhere than written (``resolved``); the adapter keeps nothing.
+        """
         ...
 
     def scene_settings(self, scene: Path) -> SceneSettings | None:
@@ -95,11 +94,14 @@ class AppAdapter(Protocol):
         """
         ...
 
-    def remap_script(self, pathmap: PathMap) -> str:
-        """Source of the script that rewrites the scene's paths on the node before rendering."""
+    def remap_script(self, pathmap: PathMap, assets: AssetSet | None = None) -> str:
+        """Source of the script that rewrites the scene's paths on the node before rendering.
+
+        ``assets`` is the job's :meth:`scan` (None: a scene with no files found).
+        """
         ...
 
-    def job_files(self, pathmap: PathMap) -> dict[str, str]:
+    def job_files(self, pathmap: PathMap, assets: AssetSet | None = None) -> dict[str, str]:
         """Every file the job takes to ``$AZ_BATCH_NODE_SHARED_DIR/jobs/<id>/``, by name.
 
         At least ``remap.py`` (the :meth:`remap_script`, whose node path the

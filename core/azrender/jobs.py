@@ -26,6 +26,7 @@ from azrender.model import (
     OutputFileSpec,
     RenderOptions,
     ResourceFileSpec,
+    SceneSettings,
     TaskSpec,
     UploadCondition,
 )
@@ -80,6 +81,8 @@ class JobRequest:
     output_format: str = "PNG"
     max_task_retries: int = 1
     render: RenderOptions = field(default_factory=RenderOptions)
+    # The scene's saved render settings from its scan (AssetSet.settings), for the command lines.
+    settings: SceneSettings | None = None
 
 
 def node_ref(node: NodeBundleRef | None = None) -> NodeBundleRef:
@@ -276,6 +279,7 @@ def build_job(
             remap_script=remap_script,
             output_dir=output_dir,
             node_os=plan.node_os,
+            settings=request.settings,
         )
         job.tasks.append(
             TaskSpec(

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from fileseq.exceptions import ParseException
 from fileseq.frameset import FrameSet
@@ -82,6 +82,23 @@ class Asset:
         }
 
 
+class SceneSettings(Protocol):
+    """What the core reads from a scene's saved render settings (an app's own type holds more).
+
+    ``start``/``end`` are the saved frame range, ``renderer`` the saved
+    renderer's name; each None (or empty) where the file does not say.
+    """
+
+    @property
+    def start(self) -> float | None: ...
+
+    @property
+    def end(self) -> float | None: ...
+
+    @property
+    def renderer(self) -> str | None: ...
+
+
 @dataclass
 class AssetSet:
     """Every dependency of one scene, the scene file itself included.
@@ -103,6 +120,12 @@ class AssetSet:
     # The application version that saved each file it could tell (the scene and
     # each linked library), e.g. ``{scene: "5.3"}``; read from the file's header.
     app_versions: dict[Path, str] = field(default_factory=dict)
+    # The render settings saved in the scene, as its application's scan read them
+    # (the app's own type): what the tasks' command lines default to. None: not read.
+    settings: SceneSettings | None = None
+    # Paths as the scene writes them that the scan found somewhere else (Maya's
+    # project and file rules) -> the local file: the remap points them at its node copy.
+    resolved: dict[str, str] = field(default_factory=dict)
     # Paths already in ``assets``: scenes with thousands of files must not pay a
     # linear search per add. Rebuilt from ``assets`` so it never disagrees with it.
     _seen: set[Path] = field(default_factory=set, init=False, repr=False, compare=False)

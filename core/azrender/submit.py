@@ -28,7 +28,7 @@ from azrender.errors import (
     WaitInterrupted,
 )
 from azrender.jobs import JobRequest, build_job, new_job_id
-from azrender.model import AssetSet, FrameRange, JobSpec, JobStatus, RenderOptions
+from azrender.model import AssetSet, FrameRange, JobSpec, JobStatus, RenderOptions, SceneSettings
 from azrender.nodebundle.bundle import stage_job_bundle, targets_for
 from azrender.paths import mirror_key
 from azrender.preflight import EXIT_PREFLIGHT, Report
@@ -171,7 +171,9 @@ def plan_job(
     job_id: str | None = None,
     plan: StoragePlan | None = None,
     render: RenderOptions | None = None,
+    settings: SceneSettings | None = None,
 ) -> JobSpec:
+    """The job for ``scene``; ``settings``: its saved render settings from the scan (``AssetSet.settings``)."""
     request = JobRequest(
         scene=scene.absolute(),
         app=adapter.name,
@@ -182,6 +184,7 @@ def plan_job(
         output_format=preset.render.format,
         max_task_retries=preset.batch.task_retries,
         render=render or RenderOptions(),
+        settings=settings,
     )
     return build_job(request, adapter, job_id or new_job_id(scene), plan or storage_plan(preset))
 
@@ -220,7 +223,8 @@ def submit_scene(
     adapter, assets = scan_scene(scene, progress)
     check_missing(assets, strict=strict)
     plan.check_assets(a.path for a in assets.present)  # nfs/cifs: every file below a [[paths]] root
-    job = plan_job(assets.scene, adapter, preset, frames, chunk, plan=plan, render=render)
+    job = plan_job(assets.scene, adapter, preset, frames, chunk, plan=plan, render=render,
+                   settings=assets.settings)
     facts = scene_facts(adapter, assets.scene)
     job.app_version = assets.app_version or ""
     report = run_checks(
@@ -251,7 +255,7 @@ def submit_scene(
         # File servers: nothing is uploaded, but the job's own files still travel this way.
         ensure_container(client)
     # The remap script and whatever else the app's tasks read from the job's folder.
-    job_files = {name: text.encode() for name, text in adapter.job_files(plan.pathmap).items()}
+    job_files = {name: text.encode() for name, text in adapter.job_files(plan.pathmap, assets).items()}
     if plan.sync_tool == "azcopy":  # the node's azcopy reads the job's asset list from the job's folder
         job_files[azcopy.LIST_NAME] = azcopy.list_of_files(entries).encode()
     write_job(client, job.job_id, entries, job_files, layout=preset.storage.layout)

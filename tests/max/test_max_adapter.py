@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -174,11 +175,11 @@ def test_scan_fills_the_render_size_from_the_file(tmp_path: Path) -> None:
              "Render Data": ["Render Width=1280", "Render Height=720", "Renderer Name=Arnold"]}),
     }))
     adapter = MaxAdapter(environ={})
-    adapter.scan(scene)
-    assert "-w:1280 -h:720" in adapter.command_line(invocation((1,)))
+    saved = adapter.scan(scene).settings
+    assert "-w:1280 -h:720" in adapter.command_line(replace(invocation((1,)), settings=saved))
     fixed = MaxAdapter(options=MaxRenderOptions(width=64, height=32))
-    fixed.scan(scene)  # an explicit size wins over the file's
-    assert "-w:64 -h:32" in fixed.command_line(invocation((1,)))
+    saved = fixed.scan(scene).settings  # an explicit size wins over the file's
+    assert "-w:64 -h:32" in fixed.command_line(replace(invocation((1,)), settings=saved))
 
 
 def test_path_file_is_mxp_with_the_node_folders_of_scanned_files(tmp_path: Path) -> None:
@@ -189,8 +190,8 @@ def test_path_file_is_mxp_with_the_node_folders_of_scanned_files(tmp_path: Path)
     scene = tmp_path / "s.max"
     scene.write_bytes(compound_file({"FileAssetMetaData3": encode_asset_stream(records, 3), "Scene": b"x"}))
     adapter = MaxAdapter()
-    adapter.scan(scene)
-    text = adapter.remap_script(PathMap(mirror_root="S:\\assets", node_os="windows"))
+    assets = adapter.scan(scene)
+    text = adapter.remap_script(PathMap(mirror_root="S:\\assets", node_os="windows"), assets)
     lines = text.split("\r\n")
     key = str(tmp_path).lstrip("/").replace("/", "\\")
     # 3ds Max's project-paths format; the missing file's saved folder is mapped as well.

@@ -333,9 +333,9 @@ def test_remap_script_sets_dirmap_before_remapping(tmp_path: Path, monkeypatch: 
     scene = shot(tmp_path)
     scene.write_text(scene.read_text() + f'createNode file -n "f1";\n\tsetAttr ".ftn" -type "string" "{tex}/a.png";\n')
     adapter = MayaAdapter()
-    adapter.scan(scene)
+    assets = adapter.scan(scene)
     pathmap = PathMap(mirror_root="$AZ_BATCH_NODE_SHARED_DIR/assets", rules=(MapRule("P:\\show", "/mnt/show"),))
-    source = adapter.remap_script(pathmap)
+    source = adapter.remap_script(pathmap, assets)
 
     calls: list[tuple[str, object]] = []
     fake = types.ModuleType("maya.cmds")

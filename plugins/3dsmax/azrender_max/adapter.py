@@ -41,7 +41,15 @@ from azrender import shell
 from azrender.apps import RenderInvocation, frames_between
 from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
-from azrender.model import Asset, AssetKind, AssetSet, FrameChunk, FrameRange, RenderOptions
+from azrender.model import (
+    Asset,
+    AssetKind,
+    AssetSet,
+    FrameChunk,
+    FrameRange,
+    RenderOptions,
+    SceneSettings,
+)
 from azrender.naming import IMAGE_EXTENSIONS, lookup_format
 from azrender.paths import PathMap, is_windows_path
 from azrender_max.remap import max_remap
@@ -191,6 +199,26 @@ class MaxRenderOptions:
         return words
 
 
+@dataclass(frozen=True)
+class MaxSceneSettings:
+    """What a scan reads from the scene for its command lines: the saved render size.
+
+    The checks get no frame range or renderer from it (``start``/``end``/
+    ``renderer`` are None): :meth:`MaxAdapter.scene_settings` reads none.
+    """
+
+    width: int
+    height: int
+    start: None = None
+    end: None = None
+    renderer: None = None
+
+
+def _files(assets: AssetSet | None) -> list[Asset]:
+    """The scan's files but the scene: their node folders are the node's search paths."""
+    return [a for a in assets.assets if a.kind is not AssetKind.SCENE] if assets is not None else []
+
+
 class MaxAdapter:
     """Scans ``.max`` files and renders them with ``3dsmaxcmdio.exe`` on Windows nodes."""
 
@@ -209,20 +237,17 @@ class MaxAdapter:
         self.map_paths = tuple(map_paths)
         env = os.environ if environ is None else environ
         self.options = options or MaxRenderOptions(executable=executable_from_env(env))
-        # The files the last scan found: their node folders are the node's search paths.
-        self._assets: list[Asset] = []
 
     def scan(self, scene: Path) -> AssetSet:
-        """Every dependency of ``scene`` (see :func:`azrender_max.scan.scan_max`), and its render size."""
+        """Every dependency of ``scene`` (see :func:`azrender_max.scan.scan_max`), and its render size
+        (``settings``: a :class:`MaxSceneSettings`)."""
         assets = scan_max(scene, map_paths=self.map_paths)
-        self._assets = [a for a in assets.assets if a.kind is not AssetKind.SCENE]
-        if self.options.width is None or self.options.height is None:
-            try:
-                info = scene_info(scene)
-            except SceneError:  # scan_max read it a moment ago; a race is no reason to fail
-                return assets
-            if info.width and info.height:
-                self.options = replace(self.options, width=info.width, height=info.height)
+        try:
+            info = scene_info(scene)
+        except SceneError:  # scan_max read it a moment ago; a race is no reason to fail
+            return assets
+        if info.width and info.height:
+            assets.settings = MaxSceneSettings(width=info.width, height=info.height)
         return assets
 
     def scene_settings(self, scene: Path) -> None:
@@ -236,8 +261,11 @@ class MaxAdapter:
             return None
         return frames_between(info.frame_start, info.frame_end)
 
-    def with_render(self, render: RenderOptions, remap_script: str = "") -> MaxRenderOptions:
-        """This adapter's options with the job's overrides and the job's ``remap.ms``.
+    def with_render(
+        self, render: RenderOptions, remap_script: str = "", settings: SceneSettings | None = None
+    ) -> MaxRenderOptions:
+        """This adapter's options with the scene's saved size (``settings``, from the scan), the job's
+        overrides and the job's ``remap.ms``.
 
         ``3dsmaxcmd`` renders with the renderer saved in the scene (it has no
         switch to change it) and knows no threads, device or render layers, so
@@ -251,6 +279,9 @@ class MaxAdapter:
                     hint="set it in the scene's Render Setup and save the file",
                 )
         opts = self.options
+        saved = settings if isinstance(settings, MaxSceneSettings) else None
+        if saved is not None and (opts.width is None or opts.height is None):
+            opts = replace(opts, width=saved.width, height=saved.height)  # the scene's, when not given
         if render.camera:
             opts = replace(opts, camera=render.camera)
         if render.width is not None or render.height is not None:
@@ -274,7 +305,7 @@ class MaxAdapter:
             if out_dir
             else f"{_stem(invocation.node_scene)}_.{ext}"
         )
-        opts = self.with_render(invocation.job.render, invocation.remap_script)
+        opts = self.with_render(invocation.job.render, invocation.remap_script, invocation.settings)
         words = [_word(opts.executable), f"-v:{opts.verbosity}", "-rfw:0"]
         words += max_frame_flags(invocation.chunk)
         words += opts.flags()
@@ -285,19 +316,19 @@ class MaxAdapter:
         words.append(cmd_quote(invocation.node_scene))
         return 'cmd /c "' + " ".join(words) + '"'
 
-    def remap_script(self, pathmap: PathMap) -> str:
-        """The ``-pathFile:`` text (MXP): node folders of the last scan's files.
+    def remap_script(self, pathmap: PathMap, assets: AssetSet | None = None) -> str:
+        """The ``-pathFile:`` text (MXP): node folders of the scan's (``assets``) files.
 
         3ds Max looks for a bitmap or xref whose saved path does not exist by
         its file name in these folders ([BitmapDirs], [XReferenceDirs]), so the
         node's copies are found without editing the scene (see
         :func:`azrender_max.remap.max_remap`).
         """
-        return max_remap(pathmap, self._assets).path_file
+        return max_remap(pathmap, _files(assets)).path_file
 
-    def job_files(self, pathmap: PathMap) -> dict[str, str]:
+    def job_files(self, pathmap: PathMap, assets: AssetSet | None = None) -> dict[str, str]:
         """``remap.py`` (the ``-pathFile:`` MXP text) and ``remap.ms`` (the ``-preRenderScript:``)."""
-        remap = max_remap(pathmap, self._assets)
+        remap = max_remap(pathmap, _files(assets))
         return {REMAP_SCRIPT_NAME: remap.path_file, PRE_RENDER_SCRIPT_NAME: remap.pre_render_script}
 
     def output_pattern(self) -> str:

@@ -320,8 +320,10 @@ class BlenderAdapter:
             return 'cmd /c "' + " ".join(words) + '"'
         return "/bin/bash -c " + bash_single_quote(" ".join(words))
 
-    def remap_script(self, pathmap: PathMap) -> str:
+    def remap_script(self, pathmap: PathMap, assets: AssetSet | None = None) -> str:
         """This package's remap module, the rules' code and ``pathmap``, ready for ``--python``.
+
+        The script needs nothing from the scan (``assets``): it maps every path the open scene holds.
 
         The rules module (:mod:`azrender.paths.rules`) is standard library only
         and is embedded as source, so the node maps exactly like the submitter.
@@ -339,9 +341,9 @@ class BlenderAdapter:
             + "    main_from_json(AZRENDER_CONFIG)\n"
         )
 
-    def job_files(self, pathmap: PathMap) -> dict[str, str]:
+    def job_files(self, pathmap: PathMap, assets: AssetSet | None = None) -> dict[str, str]:
         """The job's own files: just the remap script."""
-        return {REMAP_SCRIPT_NAME: self.remap_script(pathmap)}
+        return {REMAP_SCRIPT_NAME: self.remap_script(pathmap, assets)}
 
     def output_pattern(self) -> str:
         """Glob for the frames written by ``-o <dir>/<stem>_####`` (frame 10000+ too)."""

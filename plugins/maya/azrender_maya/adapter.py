@@ -40,6 +40,7 @@ paths by the same script.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -271,6 +272,27 @@ def find_project(scene: Path, depth: int = _PROJECT_DEPTH) -> int | None:
     return up if up < depth else None
 
 
+@functools.lru_cache(maxsize=8)
+def _read_saved(scene: Path, mtime_ns: int, size: int) -> MayaSceneSettings | None:
+    try:
+        return read_settings(scene)
+    except (SceneError, OSError):
+        return None  # Render then uses what the scene says
+
+
+def _saved(scene: Path) -> MayaSceneSettings | None:
+    """The scene's settings, read once per saved version of the file; None when it cannot be read here.
+
+    A command line built without the scan's settings (``RenderInvocation.settings``)
+    reads them itself; one read serves every chunk of the job.
+    """
+    try:
+        stat = scene.stat()
+    except OSError:
+        return None
+    return _read_saved(scene, stat.st_mtime_ns, stat.st_size)
+
+
 @dataclass(frozen=True)
 class RenderChoice:
     """What one job renders with: the options, filled from the scene where they are empty."""
@@ -346,17 +368,14 @@ class MayaAdapter:
                 hint=f"use one of {', '.join(MAYA_RENDERERS)}",
             )
         self.renderer = renderer
-        # Folders of the last scan's files: the mirrored ones become dirmap pairs.
-        self._folders: list[str] = []
-        # Written paths the last scan found elsewhere (project marker, file rules...) -> local file.
-        self._resolved: dict[str, str] = {}
-        self._settings: dict[Path, MayaSceneSettings | None] = {}
 
     def scan(self, scene: Path) -> AssetSet:
-        """Every dependency of ``scene`` (see :func:`azrender_maya.scan.scan_maya`)."""
-        assets, self._resolved = scan_maya_paths(scene)
-        folders = {str(a.path.parent) for a in assets.assets if a.kind is not AssetKind.SCENE}
-        self._folders = sorted(folders)
+        """Every dependency of ``scene`` (see :func:`azrender_maya.scan.scan_maya`), its saved settings
+        (``settings``, None when they cannot be read here) and the written paths found elsewhere
+        (``resolved``: project marker, file rules...)."""
+        assets, resolved = scan_maya_paths(scene)
+        assets.resolved = resolved
+        assets.settings = _saved(scene)
         return assets
 
     def scene_settings(self, scene: Path) -> MayaSceneSettings:
@@ -376,20 +395,13 @@ class MayaAdapter:
         """
         return FrameRange.parse(self.scene_settings(scene).frame_spec)
 
-    def _saved(self, scene: Path) -> MayaSceneSettings | None:
-        """The scene's settings, read once per job; None when the file cannot be read here."""
-        if scene not in self._settings:
-            try:
-                self._settings[scene] = read_settings(scene)
-            except (SceneError, OSError):
-                self._settings[scene] = None  # Render then uses what the scene says
-        return self._settings[scene]
-
     def command_line(self, invocation: RenderInvocation) -> str:
         """The Batch task command line that renders ``invocation.chunk``."""
         job = invocation.job
         fmt = maya_format(job.output_format or "PNG")
-        choice = render_choice(job.render, self._saved(job.scene), self.renderer)
+        saved = invocation.settings
+        settings = saved if isinstance(saved, MayaSceneSettings) else _saved(job.scene)
+        choice = render_choice(job.render, settings, self.renderer)
         windows = invocation.node_os == "windows"  # the plan's node OS, not the look of a path
         # Node paths keep their leading $AZ_BATCH_*/%AZ_BATCH_*% variable; names are literal.
         path = cmd_word if windows else bash_word
@@ -425,19 +437,23 @@ class MayaAdapter:
             return 'cmd /c "' + " && ".join(commands) + '"'
         return "/bin/bash -c " + bash_single_quote(" && ".join(commands))
 
-    def remap_script(self, pathmap: PathMap) -> str:
+    def remap_script(self, pathmap: PathMap, assets: AssetSet | None = None) -> str:
         """This package's remap module, the job's dirmap pairs and mapping, ready for ``-preRender``.
 
         The emitted script turns on ``dirmap`` for :func:`dirmap_pairs` (the
-        rules and the last scan's mirrored folders, ``$VARS`` expanded on the
-        node), then rewrites path attributes below the mirror root, and values
-        the scan resolved elsewhere than written to the node copy of the file
-        it found (``AZRENDER_RESOLVED``).
+        rules and the folders of the scan's (``assets``) mirrored files,
+        ``$VARS`` expanded on the node), then rewrites path attributes below
+        the mirror root, and values the scan resolved elsewhere than written
+        (``assets.resolved``) to the node copy of the file it found
+        (``AZRENDER_RESOLVED``).
         """
+        files = assets.assets if assets is not None else []
+        folders = sorted({str(a.path.parent) for a in files if a.kind is not AssetKind.SCENE})
+        found = assets.resolved if assets is not None else {}
         source = Path(remap_module.__file__).read_text(encoding="utf-8")
         config = json.dumps({"version": 1, **pathmap.to_json()}, sort_keys=True)
-        pairs = json.dumps(dirmap_pairs(pathmap, self._folders))
-        node_paths = {w: pathmap.map(local) for w, local in self._resolved.items()}
+        pairs = json.dumps(dirmap_pairs(pathmap, folders))
+        node_paths = {w: pathmap.map(local) for w, local in found.items()}
         resolved = json.dumps({w: n for w, n in sorted(node_paths.items()) if n is not None})
         return (
             source.rstrip("\n")
@@ -450,9 +466,9 @@ class MayaAdapter:
             + "    main_from_json(AZRENDER_CONFIG, AZRENDER_RESOLVED)\n"
         )
 
-    def job_files(self, pathmap: PathMap) -> dict[str, str]:
+    def job_files(self, pathmap: PathMap, assets: AssetSet | None = None) -> dict[str, str]:
         """The job's own files: just the remap script."""
-        return {REMAP_SCRIPT_NAME: self.remap_script(pathmap)}
+        return {REMAP_SCRIPT_NAME: self.remap_script(pathmap, assets)}
 
     def output_pattern(self) -> str:
         """Glob for the frames ``Render`` writes below ``-rd`` (render layers make subfolders)."""
