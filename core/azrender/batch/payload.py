@@ -390,7 +390,7 @@ def task_limit_seconds(task: TaskSpec, batch: BatchSettings) -> int:
     return (TASK_START_MINUTES + batch.minutes_per_frame * max(1, len(task.frames))) * 60
 
 
-def task_body(task: TaskSpec, access: NodeAccess, preset: Preset) -> JSON:
+def task_body(task: TaskSpec, access: NodeAccess, batch: BatchSettings) -> JSON:
     """One BatchTaskCreateOptions for a render task.
 
     ``retentionTime``: the task's folder (frames, already uploaded by its OutputFiles)
@@ -398,9 +398,9 @@ def task_body(task: TaskSpec, access: NodeAccess, preset: Preset) -> JSON:
     """
     constraints: JSON = {
         "maxTaskRetryCount": task.max_retries,
-        "retentionTime": iso_duration(preset.batch.task_retention_minutes * 60),
+        "retentionTime": iso_duration(batch.task_retention_minutes * 60),
     }
-    limit = task_limit_seconds(task, preset.batch)
+    limit = task_limit_seconds(task, batch)
     if limit:
         constraints["maxWallClockTime"] = iso_duration(limit)
     body: JSON = {
@@ -562,6 +562,6 @@ def plan_batch(
         pool=pool,
         job=job_body(job, preset, access, mounts, storage,
                      licence_environment(preset.pool.licence_env, environ, strict=strict)),
-        tasks=[task_body(t, access, preset) for t in job.tasks],
+        tasks=[task_body(t, access, preset.batch) for t in job.tasks],
         secrets=(*access.secrets, *mounts.secrets, *mount_secrets),
     )
