@@ -75,6 +75,9 @@ __all__ = [
 ]
 
 
+Job = tuple[UploadItem, IndexEntry]
+
+
 def upload_to_share(
     client: ShareClient,
     items: Iterable[UploadItem],
@@ -94,67 +97,101 @@ def upload_to_share(
     service holds (``resumed_bytes``). The index is updated with what is now on
     the share, also when the upload stops midway.
     """
-    range_size = min(max(1, range_size), RANGE_SIZE)
-    unique: dict[str, UploadItem] = {}
-    for item in items:
-        unique.setdefault(item.blob, item)
-    entries = run_parallel(
-        lambda it: entry_or_error(it, cache), unique.values(), max_workers=max_workers
+    run = _ShareUpload(
+        client, progress, retry, max_workers, min(max(1, range_size), RANGE_SIZE), range_workers
     )
-    hashed = {it.blob: (it, e) for it, e in zip(unique.values(), entries, strict=True)}
+    hashed = run.hash_items(items, cache)
+    todo = run.missing(hashed)
+    run.send(todo)
+    return run.summary(hashed, todo)
 
-    ensure_share(client)
-    index = read_share_index(client, retry)
-    candidates = plan_uploads(hashed, index)
-    present = run_parallel(
-        lambda job: already_there(client, job[0].blob, job[1], retry),
-        candidates,
-        max_workers=max_workers,
-    )
-    found = {job[0].blob: job[1] for job, there in zip(candidates, present, strict=True) if there}
-    todo = [job for job, there in zip(candidates, present, strict=True) if not there]
-    total = sum(e.size for _, e in todo)
 
-    done: dict[str, IndexEntry] = dict(found)
-    lock = threading.Lock()
-    moved: list[tuple[int, int]] = []  # (sent, found already written) per uploaded file
+class _ShareUpload:
+    """One upload to a share: what is on the share now (``done``) and what each transfer moved."""
 
-    def record(job: tuple[UploadItem, IndexEntry], result: tuple[int, int]) -> None:
-        with lock:
-            done[job[0].blob] = job[1]
-            moved.append(result)
+    def __init__(
+        self,
+        client: ShareClient,
+        progress: Progress,
+        retry: Retry,
+        max_workers: int,
+        range_size: int,
+        range_workers: int,
+    ) -> None:
+        self.client = client
+        self.progress = progress
+        self.retry = retry
+        self.max_workers = max_workers
+        self.range_size = range_size
+        self.range_workers = range_workers
+        #: Share path -> entry of every file the share now holds for this upload.
+        self.done: dict[str, IndexEntry] = {}
+        #: (bytes sent, bytes found already written) per uploaded file.
+        self.moved: list[tuple[int, int]] = []
+        self._lock = threading.Lock()
 
-    progress.begin("upload", total=total, unit="B")
-    try:
-        make_dirs(client, parent_dirs(it.blob for it, _ in todo), retry)
-        run_parallel(
-            lambda job: upload_file(
-                client, job[0], job[1], progress, retry, range_size, range_workers
-            ),
-            todo,
-            max_workers=max_workers,
-            on_done=record,
+    def hash_items(self, items: Iterable[UploadItem], cache: HashCache | None) -> dict[str, Job]:
+        """Each share path once, with its file's hash entry."""
+        unique: dict[str, UploadItem] = {}
+        for item in items:
+            unique.setdefault(item.blob, item)
+        entries = run_parallel(
+            lambda it: entry_or_error(it, cache), unique.values(), max_workers=self.max_workers
         )
-    except BaseException:
-        # Record what arrived so the next run skips it, without hiding the real error.
-        if done:
-            with suppress(StorageError):
-                write_share_index(client, done, retry)
-        raise
-    finally:
-        progress.end()
-    if done:
-        write_share_index(client, done, retry)
+        return {it.blob: (it, e) for it, e in zip(unique.values(), entries, strict=True)}
 
-    return UploadSummary(
-        files=len(hashed),
-        uploaded_files=len(todo),
-        uploaded_bytes=total,
-        skipped_files=len(hashed) - len(todo),
-        entries={path: e for path, (_, e) in hashed.items()},
-        sent_bytes=sum(sent for sent, _ in moved),
-        resumed_bytes=sum(reused for _, reused in moved),
-    )
+    def missing(self, hashed: dict[str, Job]) -> list[Job]:
+        """The files the share does not hold: not vouched for by the index nor by their metadata."""
+        ensure_share(self.client)
+        index = read_share_index(self.client, self.retry)
+        candidates = plan_uploads(hashed, index)
+        present = run_parallel(
+            lambda job: already_there(self.client, job[0].blob, job[1], self.retry),
+            candidates,
+            max_workers=self.max_workers,
+        )
+        pairs = list(zip(candidates, present, strict=True))
+        self.done.update({job[0].blob: job[1] for job, there in pairs if there})
+        return [job for job, there in pairs if not there]
+
+    def send(self, todo: list[Job]) -> None:
+        """Upload ``todo`` and write the index of what arrived, also when the upload stops midway."""
+        self.progress.begin("upload", total=sum(e.size for _, e in todo), unit="B")
+        try:
+            make_dirs(self.client, parent_dirs(it.blob for it, _ in todo), self.retry)
+            run_parallel(self._one, todo, max_workers=self.max_workers, on_done=self._record)
+        except BaseException:
+            # Record what arrived so the next run skips it, without hiding the real error.
+            if self.done:
+                with suppress(StorageError):
+                    write_share_index(self.client, self.done, self.retry)
+            raise
+        finally:
+            self.progress.end()
+        if self.done:
+            write_share_index(self.client, self.done, self.retry)
+
+    def _one(self, job: Job) -> tuple[int, int]:
+        item, entry = job
+        return upload_file(
+            self.client, item, entry, self.progress, self.retry, self.range_size, self.range_workers
+        )
+
+    def _record(self, job: Job, result: tuple[int, int]) -> None:
+        with self._lock:
+            self.done[job[0].blob] = job[1]
+            self.moved.append(result)
+
+    def summary(self, hashed: dict[str, Job], todo: list[Job]) -> UploadSummary:
+        return UploadSummary(
+            files=len(hashed),
+            uploaded_files=len(todo),
+            uploaded_bytes=sum(e.size for _, e in todo),
+            skipped_files=len(hashed) - len(todo),
+            entries={path: e for path, (_, e) in hashed.items()},
+            sent_bytes=sum(sent for sent, _ in self.moved),
+            resumed_bytes=sum(reused for _, reused in self.moved),
+        )
 
 
 def upload_for_plan(

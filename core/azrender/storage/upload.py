@@ -18,7 +18,6 @@ Render outputs pass ``index_blob=None``: every file is uploaded, no index kept.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,7 +38,6 @@ from azrender.storage.index import (
     Resend,
     get_json,
     get_json_with_etag,
-    holds,
     merge_index,
     metadata_for,
     parse_index,
@@ -54,9 +52,10 @@ from azrender.storage.items import (
     vanished_as_storage_error,
 )
 from azrender.storage.journal import UploadJournal
-from azrender.storage.layout import cas_blob, check_layout
+from azrender.storage.layout import check_layout
 from azrender.storage.parallel import run_parallel
 from azrender.storage.retry import with_retries
+from azrender.storage.uploadplan import Claims, Probe, journalled, probe_all
 
 __all__ = [
     "DEFAULT_INDEX_BLOB",
@@ -188,86 +187,6 @@ def _upload_one(
     return result
 
 
-# ---------------------------------------------------------------- pipelined planning
-
-
-@dataclass(frozen=True)
-class _Probe:
-    """One file after a stat and a hash-cache lookup; ``entry`` is ``None`` on a cache miss."""
-
-    item: UploadItem
-    size: int
-    entry: IndexEntry | None
-
-
-#: Files stat'ed per task: one thread-pool task per file costs more than a local stat.
-_STAT_CHUNK = 256
-
-
-def _stat_chunk(chunk: list[UploadItem]) -> list[tuple[UploadItem, os.stat_result]]:
-    out = []
-    for item in chunk:
-        with vanished_as_storage_error(item, "before"):
-            out.append((item, os.stat(item.local)))
-    return out
-
-
-def _probe_all(
-    items: Iterable[UploadItem], cache: HashCache | None, max_workers: int
-) -> list[_Probe]:
-    """Stat every item (in parallel: shares answer slowly) and look all up in ``cache`` at once."""
-    todo = list(items)
-    chunks = [todo[i : i + _STAT_CHUNK] for i in range(0, len(todo), _STAT_CHUNK)]
-    stats = [
-        s for chunk in run_parallel(_stat_chunk, chunks, max_workers=max_workers) for s in chunk
-    ]
-    keys = [(it.local, st.st_size, st.st_mtime_ns) for it, st in stats]
-    digests = cache.lookup_many(keys) if cache is not None else [None] * len(keys)
-    return [
-        _Probe(it, st.st_size, IndexEntry(d, st.st_size, st.st_mtime_ns) if d else None)
-        for (it, st), d in zip(stats, digests, strict=True)
-    ]
-
-
-class _Claims:
-    """Decides, once per stored blob name, whether a hashed file must be sent.
-
-    Thread-safe, because files hashed by the workers are decided as they come:
-    a blob is sent when the remote index (plus the journal) does not already
-    hold this hash and size, and only by the first file that claims its name
-    (with the "content" layout, identical files share one ``cas/<hash>`` blob).
-    """
-
-    def __init__(self, index: dict[str, IndexEntry] | None, layout: str) -> None:
-        self.index = index
-        self.mirror = check_layout(layout) == "mirror"
-        self._claimed: set[str] = set()
-        self._lock = threading.Lock()
-
-    def claim(self, item: UploadItem, entry: IndexEntry) -> UploadItem | None:
-        """The item as it must be stored, or ``None`` if nothing needs sending."""
-        name = item.blob if self.mirror else cas_blob(entry.hash)
-        with self._lock:
-            if name in self._claimed:
-                return None
-            self._claimed.add(name)
-        if self.index is not None:
-            known = self.index.get(name)
-            if known is not None and known.hash == entry.hash and known.size == entry.size:
-                return None  # mtime alone never causes an upload
-        return item if self.mirror else UploadItem(item.local, name)
-
-
-def _journalled(client: ContainerClient, journal: UploadJournal) -> dict[str, IndexEntry]:
-    """What an earlier, killed run sent: its recorded blobs, plus those it had begun
-    that the service holds whole (the kill fell between the commit and the record)."""
-    done = journal.pending()
-    for blob, entry in journal.unfinished().items():  # at most one per worker of that run
-        if holds(client, blob, entry):
-            done[blob] = entry
-    return done
-
-
 # ---------------------------------------------------------------- the upload
 
 
@@ -310,145 +229,208 @@ def upload_files(
     index is written, so a run killed midway is followed by one that uploads
     only what was left (large files resume from their staged blocks).
     """
-    options = options or UploadOptions()
+    unique = _unique_items(items)
+    run = _BlobUpload(client, cache, index_blob, progress, max_workers, options, layout)
+    deferred = cache.deferred() if cache is not None else contextlib.nullcontext()
+    with deferred:
+        probes = probe_all(unique.values(), cache, max_workers)
+        run.read_remote()
+        run.send(run.decide_known(probes))
+    run.commit()
+    return run.summary(unique)
+
+
+def _unique_items(items: Iterable[UploadItem]) -> dict[str, UploadItem]:
+    """Each item name once, every name checked first."""
     unique: dict[str, UploadItem] = {}
     for item in items:
         check_blob_name(item)
         unique.setdefault(item.blob, item)  # the same texture used twice is one blob
+    return unique
 
-    journal = UploadJournal.for_target(client.url, index_blob) if index_blob is not None else None
-    keep_below = min(options.read_whole_below, options.large_threshold)
 
-    uploaded: dict[str, IndexEntry] = {}
-    entries: dict[str, IndexEntry] = {}
-    lock = threading.Lock()
-    results: list[BlockUpload] = []
+class _BlobUpload:
+    """One upload to a container and what it has learnt so far.
 
-    def record(_probe: _Probe, sent: _Sent | None) -> None:
-        if sent is not None:
-            with lock:
-                uploaded[sent.blob] = sent.entry
-                results.append(sent.result)
+    ``entries`` holds the hash of every item (by item name), ``uploaded`` what
+    the index must gain (by stored name), ``targets`` what this run sent itself:
+    only those are sent again when the index merge finds them replaced.
+    """
 
-    targets: dict[str, UploadItem] = {}
-    index: dict[str, IndexEntry] | None = None
-    baseline: str | None = None
-    pending: dict[str, IndexEntry] = {}
+    claims: Claims  # set by read_remote, once the remote index is known
 
-    def send(item: UploadItem, entry: IndexEntry, data: bytes | None) -> _Sent:
-        with lock:
-            targets[item.blob] = item
-        if journal is not None:
-            journal.begin(item.blob, entry)
-        result = _upload_one(client, item, entry, progress, options, data)
-        if journal is not None:
-            journal.append(item.blob, entry)
-        return _Sent(item.blob, entry, result)
-
-    def one(probe: _Probe) -> _Sent | None:
-        if probe.entry is not None:  # known from the cache and claimed already
-            return send(claims_known[probe.item.blob], probe.entry, None)
-        with vanished_as_storage_error(probe.item, "before"):
-            # The cache was asked for every file at once and did not know this one.
-            entry, data = read_entry(probe.item.local, cache, keep_below=keep_below, lookup=False)
-        with lock:
-            entries[probe.item.blob] = entry
-        target = claims.claim(probe.item, entry)
-        if target is None:
-            progress.advance(probe.size)  # counted in the total; found already there
-            return None
-        return send(target, entry, data)
-
-    def resend(blob: str, entry: IndexEntry) -> None:
-        item = targets.get(blob)
-        if item is None:
-            return  # not ours to send again (a killed run's blob): its true entry goes in
-        # The file is read again and checked unchanged since it was hashed.
-        result = _upload_one(client, item, entry, NO_PROGRESS, options, None)
-        with lock:
-            results.append(result)
-
-    def merge(again: Resend | None) -> MergeResult:
-        assert index_blob is not None
-        return merge_index(
-            client,
-            index_blob,
-            uploaded,
-            baseline=baseline,
-            baseline_known=True,
-            check=set(pending),
-            check_all=check_layout(layout) == "mirror",
-            resend=again,
-            max_workers=max_workers,
+    def __init__(
+        self,
+        client: ContainerClient,
+        cache: HashCache | None,
+        index_blob: str | None,
+        progress: Progress,
+        max_workers: int,
+        options: UploadOptions | None,
+        layout: str,
+    ) -> None:
+        self.client = client
+        self.cache = cache
+        self.index_blob = index_blob
+        self.progress = progress
+        self.max_workers = max_workers
+        self.options = options or UploadOptions()
+        self.layout = layout
+        self.journal = (
+            UploadJournal.for_target(client.url, index_blob) if index_blob is not None else None
         )
+        self.keep_below = min(self.options.read_whole_below, self.options.large_threshold)
+        self.entries: dict[str, IndexEntry] = {}
+        self.uploaded: dict[str, IndexEntry] = {}
+        self.targets: dict[str, UploadItem] = {}
+        self.results: list[BlockUpload] = []
+        #: The index's ETag when it was read: the merge is conditional on it.
+        self.baseline: str | None = None
+        #: What a killed earlier run sent (from its journal): checked again at the merge.
+        self.pending: dict[str, IndexEntry] = {}
+        #: Stored item of each file the cache knew and that must go.
+        self.claims_known: dict[str, UploadItem] = {}
+        self._lock = threading.Lock()
 
-    deferred = cache.deferred() if cache is not None else contextlib.nullcontext()
-    with deferred:
-        probes = _probe_all(unique.values(), cache, max_workers)
-        if index_blob is not None:
-            doc, baseline = get_json_with_etag(client, index_blob)
-            index = parse_index(doc, index_blob)
-        pending = _journalled(client, journal) if journal is not None else {}
-        if index is not None and pending:
-            index = {**index, **pending}
-        uploaded.update(pending)
-        claims = _Claims(index, layout)
-        # Files the cache knows are decided now; the others once a worker hashed them.
-        claims_known: dict[str, UploadItem] = {}
-        work: list[_Probe] = []
+    # ------------------------------------------------------------ the steps
+
+    def read_remote(self) -> None:
+        """Read the remote index, and take in what a killed earlier run sent (its journal)."""
+        index: dict[str, IndexEntry] | None = None
+        if self.index_blob is not None:
+            doc, self.baseline = get_json_with_etag(self.client, self.index_blob)
+            index = parse_index(doc, self.index_blob)
+        self.pending = journalled(self.client, self.journal) if self.journal is not None else {}
+        if index is not None and self.pending:
+            index = {**index, **self.pending}
+        self.uploaded.update(self.pending)
+        self.claims = Claims(index, self.layout)
+
+    def decide_known(self, probes: list[Probe]) -> list[Probe]:
+        """The files to work on: those the cache knows and that must go, and every one it does not know.
+
+        Files the cache knows are decided now; the others once a worker hashed them.
+        """
+        work: list[Probe] = []
         for probe in probes:
             if probe.entry is None:
                 work.append(probe)
                 continue
-            entries[probe.item.blob] = probe.entry
-            target = claims.claim(probe.item, probe.entry)
+            self.entries[probe.item.blob] = probe.entry
+            target = self.claims.claim(probe.item, probe.entry)
             if target is not None:
-                claims_known[probe.item.blob] = target
+                self.claims_known[probe.item.blob] = target
                 work.append(probe)
-
         # Large files first (otherwise in the caller's order): their blocks then
         # overlap the many small files instead of running alone at the end.
-        work.sort(key=lambda p: p.size < options.large_threshold)
-        progress.begin("upload", total=sum(p.size for p in work), unit="B")
+        work.sort(key=lambda p: p.size < self.options.large_threshold)
+        return work
+
+    def send(self, work: list[Probe]) -> None:
+        """Hash and send the files in parallel; on failure, index what did arrive."""
+        self.progress.begin("upload", total=sum(p.size for p in work), unit="B")
         try:
-            run_parallel(one, work, max_workers=max_workers, on_done=record)
+            run_parallel(self._one, work, max_workers=self.max_workers, on_done=self._record)
         except BaseException:
             # Record what did arrive so a retry skips it, but never let a failing
             # index write hide the error that stopped the upload.
-            if index_blob is not None and uploaded:
+            if self.index_blob is not None and self.uploaded:
                 with contextlib.suppress(StorageError):
-                    merge(None)
-                    if journal is not None:
-                        journal.clear()
+                    self._merge(None)
+                    if self.journal is not None:
+                        self.journal.clear()
             raise
         finally:
-            progress.end()
-            if journal is not None:
-                journal.close()
+            self.progress.end()
+            if self.journal is not None:
+                self.journal.close()
 
-    merged = merge(resend) if index_blob is not None and uploaded else None
-    if journal is not None:
-        journal.clear()
-    # A killed run's blob that changed since is simply indexed as it is now; one
-    # this run sent and could not keep is an error: its job would not get our bytes.
-    lost = sorted(set(merged.replaced) & set(targets)) if merged is not None else []
-    if lost:
-        first = lost[0]
-        raise StorageError(
-            f"{len(lost)} blob(s), e.g. {first!r}, were overwritten with other "
-            "content by another upload at the same time; the index records what they hold now",
-            hint="upload again once the other upload is done (or use the content layout)",
+    def commit(self) -> None:
+        """Merge what arrived into the index; refuse blobs another upload overwrote meanwhile."""
+        merged = (
+            self._merge(self._resend) if self.index_blob is not None and self.uploaded else None
+        )
+        if self.journal is not None:
+            self.journal.clear()
+        # A killed run's blob that changed since is simply indexed as it is now; one
+        # this run sent and could not keep is an error: its job would not get our bytes.
+        lost = sorted(set(merged.replaced) & set(self.targets)) if merged is not None else []
+        if lost:
+            first = lost[0]
+            raise StorageError(
+                f"{len(lost)} blob(s), e.g. {first!r}, were overwritten with other "
+                "content by another upload at the same time; the index records what they hold now",
+                hint="upload again once the other upload is done (or use the content layout)",
+            )
+
+    def summary(self, unique: dict[str, UploadItem]) -> UploadSummary:
+        results = self.results
+        return UploadSummary(
+            files=len(unique),
+            uploaded_files=len(results),
+            uploaded_bytes=sum(r.sent_bytes + r.reused_bytes for r in results),
+            skipped_files=len(unique) - len(results),  # with "content", duplicates count as skipped
+            entries={blob: self.entries[blob] for blob in unique},
+            sent_bytes=sum(r.sent_bytes for r in results),
+            resumed_bytes=sum(r.reused_bytes for r in results),
         )
 
-    return UploadSummary(
-        files=len(unique),
-        uploaded_files=len(results),
-        uploaded_bytes=sum(r.sent_bytes + r.reused_bytes for r in results),
-        skipped_files=len(unique) - len(results),  # with "content", duplicates count as skipped
-        entries={blob: entries[blob] for blob in unique},
-        sent_bytes=sum(r.sent_bytes for r in results),
-        resumed_bytes=sum(r.reused_bytes for r in results),
-    )
+    # ------------------------------------------------------------ one file, on a worker
+
+    def _one(self, probe: Probe) -> _Sent | None:
+        if probe.entry is not None:  # known from the cache and claimed already
+            return self._send(self.claims_known[probe.item.blob], probe.entry, None)
+        with vanished_as_storage_error(probe.item, "before"):
+            # The cache was asked for every file at once and did not know this one.
+            entry, data = read_entry(
+                probe.item.local, self.cache, keep_below=self.keep_below, lookup=False
+            )
+        with self._lock:
+            self.entries[probe.item.blob] = entry
+        target = self.claims.claim(probe.item, entry)
+        if target is None:
+            self.progress.advance(probe.size)  # counted in the total; found already there
+            return None
+        return self._send(target, entry, data)
+
+    def _send(self, item: UploadItem, entry: IndexEntry, data: bytes | None) -> _Sent:
+        with self._lock:
+            self.targets[item.blob] = item
+        if self.journal is not None:
+            self.journal.begin(item.blob, entry)
+        result = _upload_one(self.client, item, entry, self.progress, self.options, data)
+        if self.journal is not None:
+            self.journal.append(item.blob, entry)
+        return _Sent(item.blob, entry, result)
+
+    def _record(self, _probe: Probe, sent: _Sent | None) -> None:
+        if sent is not None:
+            with self._lock:
+                self.uploaded[sent.blob] = sent.entry
+                self.results.append(sent.result)
+
+    def _resend(self, blob: str, entry: IndexEntry) -> None:
+        item = self.targets.get(blob)
+        if item is None:
+            return  # not ours to send again (a killed run's blob): its true entry goes in
+        # The file is read again and checked unchanged since it was hashed.
+        result = _upload_one(self.client, item, entry, NO_PROGRESS, self.options, None)
+        with self._lock:
+            self.results.append(result)
+
+    def _merge(self, again: Resend | None) -> MergeResult:
+        assert self.index_blob is not None
+        return merge_index(
+            self.client,
+            self.index_blob,
+            self.uploaded,
+            baseline=self.baseline,
+            baseline_known=True,
+            check=set(self.pending),
+            check_all=check_layout(self.layout) == "mirror",
+            resend=again,
+            max_workers=self.max_workers,
+        )
 
 
 def check_blob_name(item: UploadItem) -> None:
