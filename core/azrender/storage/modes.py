@@ -34,7 +34,14 @@ from typing import Literal
 from azrender.errors import PresetError
 from azrender.paths import MapRule, PathMap
 from azrender.paths.rules import is_absolute_target, join_node
-from azrender.presets.model import Preset
+from azrender.presets.model import (
+    AzureFilesSettings,
+    BlobfuseSettings,
+    PathRule,
+    Preset,
+    ShareSettings,
+    StorageSettings,
+)
 from azrender.storage import blobfuse
 from azrender.storage.account import azure_account_name
 
@@ -134,18 +141,18 @@ class StoragePlan:
             self.pathmap.check_mapped(paths)
 
 
-def _require_linux(mode: str, node_os: str, preset: Preset) -> None:
+def _require_linux(mode: str, node_os: str, source: Path) -> None:
     if node_os != "linux":
         raise PresetError(
-            f"{preset.source}: storage mode {mode!r} needs Linux render nodes",
+            f"{source}: storage mode {mode!r} needs Linux render nodes",
             hint="use mode = \"azure-files\" for Windows nodes, or a Linux pool",
         )
 
 
-def _rules(preset: Preset, node_root: str) -> tuple[MapRule, ...]:
+def _rules(paths: Iterable[PathRule], node_root: str) -> tuple[MapRule, ...]:
     """``[[paths]]`` with relative targets placed below the mode's node root."""
     out = []
-    for rule in preset.paths:
+    for rule in paths:
         target = rule.target
         if not is_absolute_target(target):
             target = join_node(node_root, [p for p in target.replace("\\", "/").split("/") if p not in ("", ".")])
@@ -172,32 +179,36 @@ def blob_copy_plan(
     return StoragePlan("blob-copy", node_os, root, pathmap, upload="blob", node_sync=True, sync_tool=sync_tool)
 
 
-def blobfuse_cache_mb(preset: Preset) -> int:
+def blobfuse_cache_mb(bf: BlobfuseSettings, vm_size: str) -> int:
     """The blobfuse2 cache limit: the preset's, else a cap on VM sizes without a temporary
     disk (the cache would sit on the OS disk), else 0 (blobfuse2's default).
 
-    >>> from azrender.presets import parse_preset
-    >>> blobfuse_cache_mb(parse_preset('name = "a"\\n[pool]\\nvm_size = "Standard_D4s_v5"\\n', Path("a.toml")))
+    >>> blobfuse_cache_mb(BlobfuseSettings(), "Standard_D4s_v5")
     8192
     """
-    if preset.blobfuse.cache_size_mb:
-        return preset.blobfuse.cache_size_mb
-    return blobfuse.NO_TEMP_DISK_CACHE_MB if TEMP_DISK_GIB.get(preset.pool.vm_size.lower()) == 0 else 0
+    if bf.cache_size_mb:
+        return bf.cache_size_mb
+    return blobfuse.NO_TEMP_DISK_CACHE_MB if TEMP_DISK_GIB.get(vm_size.lower()) == 0 else 0
 
 
-def _blobfuse_plan(preset: Preset, node_os: NodeOS) -> StoragePlan:
+def _blobfuse_plan(
+    bf: BlobfuseSettings,
+    storage: StorageSettings,
+    paths: Iterable[PathRule],
+    vm_size: str,
+    node_os: NodeOS,
+) -> StoragePlan:
     """``blobfuse``: mounted by the pool (MountConfiguration) or by each job's preparation task."""
-    bf = preset.blobfuse
     at_job = bf.mount_at == "job"
     root = f"{JOB_MOUNTS}/{bf.mount_name}" if at_job else _join(_MOUNTS[node_os], bf.mount_name, node_os)
     # A job's cache is its own folder: emptied before the mount, removed on release.
     cache_dir = f"{bf.cache_path.rstrip('/')}/$AZ_BATCH_JOB_ID" if at_job else bf.cache_path
     options = blobfuse.mount_options(
-        bf.cache, cache_dir, size_mb=blobfuse_cache_mb(preset), timeout=bf.cache_timeout, pool_mount=not at_job
+        bf.cache, cache_dir, size_mb=blobfuse_cache_mb(bf, vm_size), timeout=bf.cache_timeout, pool_mount=not at_job
     )
     mount = BlobfuseMount(
-        account_name=azure_account_name(preset.storage.account_url),
-        container_name=preset.storage.assets_container,
+        account_name=azure_account_name(storage.account_url),
+        container_name=storage.assets_container,
         relative_mount_path=bf.mount_name,
         blobfuse_options=options,
     )
@@ -206,55 +217,44 @@ def _blobfuse_plan(preset: Preset, node_os: NodeOS) -> StoragePlan:
     if at_job:
         job_commands = (blobfuse.INSTALL, blobfuse.mount_command(root, cache_dir, mount.container_name, options))
         release = (blobfuse.unmount_command(root, cache_dir),)
-    pathmap = PathMap(mirror_root=root, node_os=node_os, rules=_rules(preset, root))
+    pathmap = PathMap(mirror_root=root, node_os=node_os, rules=_rules(paths, root))
     return StoragePlan(
         "blobfuse", node_os, root, pathmap, upload="blob", node_sync=False, mount=mount,
         mount_at="job" if at_job else "pool", job_commands=job_commands, release_commands=release,
     )  # fmt: skip
 
 
-def storage_plan(preset: Preset, node_os: NodeOS = "linux") -> StoragePlan:
-    """The :class:`StoragePlan` of ``preset``'s storage mode for nodes running ``node_os``."""
-    mode = preset.storage.mode
-    if mode == "blob-copy":
-        root = _join(_SHARED[node_os], "assets", node_os)
-        return blob_copy_plan(node_os, _rules(preset, root), preset.storage.node_sync)
+def _azure_files_plan(af: AzureFilesSettings, paths: Iterable[PathRule], node_os: NodeOS) -> StoragePlan:
+    """``azure-files``: the share on a drive letter or UNC path (Windows) or a CIFS mount (Linux)."""
+    account, share = af.account_and_share()
+    host = f"{account}.file.core.windows.net"
+    url = f"https://{host}/{share}"
+    unc = f"\\\\{host}\\{share}"
+    if node_os == "windows":
+        drive = af.drive.rstrip(":").upper()
+        root = unc if af.windows_paths == "unc" else f"{drive}:"
+        files_mount = AzureFilesMount(account, url, drive, "/persistent:Yes")
+        start: tuple[str, ...] = ()
+        prefix: tuple[str, ...] = ()
+        at: MountAt = "pool"
+        if af.mount_at == "task":
+            at = "task"
+            start = (f"cmdkey /add:{host} /user:localhost\\{account} /pass:%AZRENDER_FILES_KEY%",)
+            if af.windows_paths == "drive":
+                prefix = (f"net use {drive}: {unc} /persistent:no",)
+    else:
+        root = _join(_MOUNTS[node_os], af.mount_name, node_os)
+        files_mount = AzureFilesMount(account, url, af.mount_name, af.mount_options)
+        start, prefix, at = (), (), "pool"
+    pathmap = PathMap(mirror_root=root, node_os=node_os, rules=_rules(paths, root))
+    return StoragePlan(
+        "azure-files", node_os, root, pathmap, upload="file-share", node_sync=False, mount=files_mount,
+        mount_at=at, start_commands=start, task_prefix=prefix,
+    )  # fmt: skip
 
-    if mode == "blobfuse":
-        _require_linux(mode, node_os, preset)
-        return _blobfuse_plan(preset, node_os)
 
-    if mode == "azure-files":
-        af = preset.azure_files
-        account, share = af.account_and_share()
-        host = f"{account}.file.core.windows.net"
-        url = f"https://{host}/{share}"
-        unc = f"\\\\{host}\\{share}"
-        if node_os == "windows":
-            drive = af.drive.rstrip(":").upper()
-            root = unc if af.windows_paths == "unc" else f"{drive}:"
-            files_mount = AzureFilesMount(account, url, drive, "/persistent:Yes")
-            start: tuple[str, ...] = ()
-            prefix: tuple[str, ...] = ()
-            at: MountAt = "pool"
-            if af.mount_at == "task":
-                at = "task"
-                start = (f"cmdkey /add:{host} /user:localhost\\{account} /pass:%AZRENDER_FILES_KEY%",)
-                if af.windows_paths == "drive":
-                    prefix = (f"net use {drive}: {unc} /persistent:no",)
-        else:
-            root = _join(_MOUNTS[node_os], af.mount_name, node_os)
-            files_mount = AzureFilesMount(account, url, af.mount_name, af.mount_options)
-            start, prefix, at = (), (), "pool"
-        pathmap = PathMap(mirror_root=root, node_os=node_os, rules=_rules(preset, root))
-        return StoragePlan(
-            mode, node_os, root, pathmap, upload="file-share", node_sync=False, mount=files_mount,
-            mount_at=at, start_commands=start, task_prefix=prefix,
-        )  # fmt: skip
-
-    # nfs / cifs: an existing file server; nothing uploaded, only [[paths]] reach the node.
-    _require_linux(mode, node_os, preset)
-    sh = preset.share
+def _share_plan(mode: str, sh: ShareSettings, paths: Iterable[PathRule], node_os: NodeOS) -> StoragePlan:
+    """``nfs`` / ``cifs``: an existing file server; nothing uploaded, only [[paths]] reach the node."""
     source = sh.required_source()
     root = _join(_MOUNTS[node_os], sh.mount_name, node_os)
     share_mount: Mount
@@ -262,11 +262,29 @@ def storage_plan(preset: Preset, node_os: NodeOS = "linux") -> StoragePlan:
         share_mount = NfsMount(source, sh.mount_name, sh.mount_options)
     else:
         share_mount = CifsMount(source.replace("\\", "/"), sh.mount_name, sh.mount_options, sh.username)
-    pathmap = PathMap(mirror_root=None, node_os=node_os, rules=_rules(preset, root))
+    pathmap = PathMap(mirror_root=None, node_os=node_os, rules=_rules(paths, root))
     return StoragePlan(
         mode, node_os, root, pathmap, upload="none", node_sync=False, mount=share_mount,
         mount_at="pool",
     )  # fmt: skip
+
+
+def storage_plan(preset: Preset, node_os: NodeOS = "linux") -> StoragePlan:
+    """The :class:`StoragePlan` of ``preset``'s storage mode for nodes running ``node_os``.
+
+    The one place here that reads the whole preset: each mode's plan gets only
+    its own settings and the ``[[paths]]`` rules.
+    """
+    mode = preset.storage.mode
+    if mode == "blob-copy":
+        root = _join(_SHARED[node_os], "assets", node_os)
+        return blob_copy_plan(node_os, _rules(preset.paths, root), preset.storage.node_sync)
+    if mode == "azure-files":
+        return _azure_files_plan(preset.azure_files, preset.paths, node_os)
+    _require_linux(mode, node_os, preset.source)
+    if mode == "blobfuse":
+        return _blobfuse_plan(preset.blobfuse, preset.storage, preset.paths, preset.pool.vm_size, node_os)
+    return _share_plan(mode, preset.share, preset.paths, node_os)
 
 
 # --- blob-copy: does the job fit the node's temporary disk? -------------------------------
