@@ -114,6 +114,16 @@ class AppAdapter(Protocol):
         """Glob, relative to the output folder, that matches the frames this app writes."""
         ...
 
+    def local_stand_in(self, python: str) -> list[str] | None:
+        """The argv that stands in for :attr:`renderer_program` on the local node, run by ``python``.
+
+        The local node puts it on its ``PATH`` under that name when this machine
+        has no such program (Blender: bpy's runner takes ``blender``'s flags), so
+        the very command line a farm node runs renders here. None: the program
+        itself must be installed.
+        """
+        ...
+
     def scene_frames(self, scene: Path) -> FrameRange | None:
         """The frames ``scene`` is saved to render (its start, end and step), read headless.
 
@@ -146,6 +156,11 @@ def _registered() -> dict[str, type[AppAdapter]]:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         found[ep.name] = ep.load()
     return found
+
+
+def all_adapters() -> list[AppAdapter]:
+    """One adapter of each installed application, by name."""
+    return [cls() for _, cls in sorted(_registered().items())]
 
 
 def adapter_names() -> list[str]:

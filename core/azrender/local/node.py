@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from azrender.apps import all_adapters
 from azrender.errors import UsageError
 from azrender.interpreter import bare_python, python_executable, with_this_sys_path
 from azrender.local.nodeenv import node_base_environment
@@ -129,17 +130,18 @@ def install_node_tools(layout: NodeLayout) -> list[Path]:
     ``python3`` is a bare Python (:func:`azrender.interpreter.bare_python`):
     no azrender is importable from it, as on a marketplace Ubuntu image, so the
     job's preparation task must bootstrap the node bundle exactly as on Batch.
-    ``blender`` is added when this machine has no Blender: it runs
-    ``azrender-blender``, which renders with ``bpy`` and accepts the Blender flags
-    our command lines use, so the very same command line that a farm node runs
-    renders for real (the image's renderer: it keeps this machine's Python and
-    module path).
+    Each application's renderer program is added when this machine has none and
+    its adapter has a stand-in (:meth:`~azrender.apps.AppAdapter.local_stand_in`;
+    Blender's renders with ``bpy`` and accepts the Blender flags our command
+    lines use), so the very same command line that a farm node runs renders for
+    real (the image's renderer: it keeps this machine's Python and module path).
     """
     python = python_executable()
     shims = [_write_shim(layout, "python3", [bare_python()])]
-    if not shutil.which("blender"):
-        here = with_this_sys_path({})
-        shims.append(_write_shim(layout, "blender", [python, "-m", "azrender_blender.runner"], here))
+    for adapter in all_adapters():
+        stand_in = adapter.local_stand_in(python)
+        if stand_in and not shutil.which(adapter.renderer_program):
+            shims.append(_write_shim(layout, adapter.renderer_program, stand_in, with_this_sys_path({})))
     azcopy = find_azcopy()
     if azcopy is not None and not shutil.which("azcopy"):
         shims.append(_write_shim(layout, "azcopy", [azcopy]))

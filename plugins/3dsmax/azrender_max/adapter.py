@@ -331,6 +331,10 @@ class MaxAdapter:
         remap = max_remap(pathmap, _files(assets))
         return {REMAP_SCRIPT_NAME: remap.path_file, PRE_RENDER_SCRIPT_NAME: remap.pre_render_script}
 
+    def local_stand_in(self, python: str) -> None:
+        """None: nothing stands in for the renderer; the local node needs it installed."""
+        return None
+
     def output_pattern(self) -> str:
         """Glob for the frames ``3dsmaxcmdio`` writes into the output folder."""
         return "*.*"

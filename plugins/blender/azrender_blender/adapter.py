@@ -345,6 +345,10 @@ class BlenderAdapter:
         """The job's own files: just the remap script."""
         return {REMAP_SCRIPT_NAME: self.remap_script(pathmap, assets)}
 
+    def local_stand_in(self, python: str) -> list[str]:
+        """``python -m azrender_blender.runner``: renders with ``bpy`` and takes the flags our ``blender`` lines use."""
+        return [python, "-m", "azrender_blender.runner"]
+
     def output_pattern(self) -> str:
         """Glob for the frames written by ``-o <dir>/<stem>_####`` (frame 10000+ too)."""
         return "*_[0-9][0-9][0-9][0-9]*.*"

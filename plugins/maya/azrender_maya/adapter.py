@@ -470,6 +470,10 @@ class MayaAdapter:
         """The job's own files: just the remap script."""
         return {REMAP_SCRIPT_NAME: self.remap_script(pathmap, assets)}
 
+    def local_stand_in(self, python: str) -> None:
+        """None: nothing stands in for the renderer; the local node needs it installed."""
+        return None
+
     def output_pattern(self) -> str:
         """Glob for the frames ``Render`` writes below ``-rd`` (render layers make subfolders)."""
         return "**/*.*"
