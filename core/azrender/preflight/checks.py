@@ -40,6 +40,7 @@ from azrender.presets.model import (
     PreflightSettings,
     Preset,
 )
+from azrender.storage.account import connection_parts
 from azrender.storage.modes import (
     TEMP_DISK_BUDGET,
     TEMP_DISK_GIB,
@@ -303,7 +304,7 @@ def check_credentials(preset: Preset, environ: Mapping[str, str] | None = None) 
         return [Finding("credentials", "error", exc.message, None, "", exc.hint or "")]
     conn = env.get(CONNECTION_STRING_ENV)
     if conn:
-        parts = {k.strip().casefold(): v for k, _, v in (p.partition("=") for p in conn.split(";")) if k.strip()}
+        parts = connection_parts(conn)
         dev = parts.get("usedevelopmentstorage", "").casefold() == "true"
         has_secret = "accountkey" in parts or "sharedaccesssignature" in parts
         has_endpoint = "accountname" in parts or "blobendpoint" in parts
