@@ -2,8 +2,10 @@
 
 * ``core/azrender`` names no application: it imports no plugin (``azrender_blender``,
   ``azrender_maya``, ``azrender_max``) and no application module (``bpy``,
-  ``maya``, ``pymxs``, ``qtmax``), anywhere in a file. It reaches the apps only
-  through the :class:`azrender.apps.AppAdapter` entry points.
+  ``maya``, ``pymxs``, ``qtmax``), anywhere in a file, and names no plugin
+  module in its code either (a ``python -m azrender_blender.runner`` it would
+  start): it reaches the apps only through the :class:`azrender.apps.AppAdapter`
+  entry points.
 * A plugin's headless code (every module outside ``ui/``) imports its
   application nowhere, with two named exceptions: the scripts that run inside
   the application on the render node (their app import sits inside a
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,6 +96,34 @@ def test_the_core_imports_no_plugin_and_no_application() -> None:
         for path in files
         for name, stmt in imported(parse(path))
         if top(name) in (*PLUGIN_PACKAGES, *APP_MODULES)
+    ]
+    assert bad == []
+
+
+# A plugin's module (or entry point) written as a whole string, as a command line would take it.
+PLUGIN_MODULE = re.compile(rf"^({'|'.join(PLUGIN_PACKAGES)})(\.\w+)*(:\w+)?$")
+
+
+def code_strings(tree: ast.Module) -> Iterator[ast.Constant]:
+    """The string constants in ``tree`` that are not docstrings."""
+    docs = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+            yield node
+
+
+def test_the_core_names_no_plugin_module_in_its_code() -> None:
+    assert PLUGIN_MODULE.match("azrender_blender.runner") and not PLUGIN_MODULE.match("azrender_blender runs")
+    bad = [
+        f"{path.relative_to(ROOT)}:{node.lineno} names {node.value!r}"
+        for path in sorted(CORE.rglob("*.py"))
+        for node in code_strings(parse(path))
+        if PLUGIN_MODULE.match(str(node.value))
     ]
     assert bad == []
 
