@@ -124,7 +124,7 @@ def test_submit_refuses_before_scanning_or_uploading_with_one_line(code: str, tm
 
 
 def test_sas_window_stays_within_the_delegation_key_limit() -> None:
-    from azrender.batch.access import MAX_SAS_WINDOW, sas_window
+    from azrender.sas import MAX_SAS_WINDOW, sas_window
 
     start, expiry = sas_window(NOW, 10050)  # the longest job: its SAS ends at 7 days exactly
     assert expiry - NOW == MAX_SAS_WINDOW and start < NOW

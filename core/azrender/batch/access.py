@@ -6,7 +6,8 @@ on the job's own outputs container (:mod:`azrender.outputs`, via :func:`for_job`
 expiring just after the job's wall-clock limit. A user-delegation SAS (signed with a key Azure AD
 hands out, revocable, no account key involved) is used whenever the workstation
 signs in with azure-identity; an account-key SAS only when the environment's
-connection string carries a key (Azurite, key-based accounts)::
+connection string carries a key (Azurite, key-based accounts). The permissions and
+the window are :mod:`azrender.sas`'s, which the local backend follows too::
 
     access = mint_access(preset, now=datetime.now(timezone.utc))
     access.assets_url        # https://acct.blob.core.windows.net/assets?sv=...&sig=...
@@ -21,7 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -34,20 +35,9 @@ from azure.storage.blob import (
 
 from azrender.errors import UsageError
 from azrender.presets import Preset, vocabulary
-from azrender.storage.account import account_name_of as account_name_of  # for importers
-from azrender.storage.account import connection_blob_endpoint, connection_parts
+from azrender.sas import ASSETS_PERMISSIONS, OUTPUTS_PERMISSIONS, sas_window
+from azrender.storage.account import account_name_of, connection_blob_endpoint, connection_parts
 from azrender.storage.client import CONNECTION_STRING_ENV, client_options, redact, storage_errors
-
-#: Added to the job's wall-clock limit: the SAS outlives the job, but not by much.
-SAS_MARGIN = timedelta(minutes=30)
-#: Get User Delegation Key: the key's expiry "must be within 7 days of the current time"
-#: (Storage REST API). Key-signed SAS keep the same bound, so a job's window does not
-#: depend on how the workstation signs in.
-MAX_SAS_WINDOW = timedelta(days=7)
-# Signed start a little in the past: the node's and the service's clocks differ.
-CLOCK_SKEW = timedelta(minutes=5)
-ASSETS_PERMISSIONS = ContainerSasPermissions(read=True, list=True)
-OUTPUTS_PERMISSIONS = ContainerSasPermissions(write=True, create=True)
 
 #: How nodes reach storage: ``batch.node_access``.
 Mode = vocabulary.NodeAccess
@@ -96,25 +86,6 @@ def storage_account_url(preset: Preset, environ: Mapping[str, str] | None = None
 
 def container_url(account_url: str, container: str) -> str:
     return f"{account_url.rstrip('/')}/{quote(container)}"
-
-
-def sas_window(now: datetime, max_job_minutes: int) -> tuple[datetime, datetime]:
-    """(start, expiry) of a job's SAS: from a little before now to just after the job's limit.
-
-    >>> start, end = sas_window(datetime(2026, 1, 1, tzinfo=timezone.utc), 60)
-    >>> start.isoformat(), end.isoformat()
-    ('2025-12-31T23:55:00+00:00', '2026-01-01T01:30:00+00:00')
-    """
-    expiry = now + timedelta(minutes=max_job_minutes) + SAS_MARGIN
-    if expiry - now > MAX_SAS_WINDOW:
-        longest = (MAX_SAS_WINDOW - SAS_MARGIN) // timedelta(minutes=1)
-        raise UsageError(
-            f"batch.max_job_minutes = {max_job_minutes} would make the job's SAS outlive the 7 days a "
-            f"user delegation key may last (the SAS ends {SAS_MARGIN // timedelta(minutes=1)} minutes "
-            f"after the job's limit)",
-            hint=f"set batch.max_job_minutes to {longest} or less, or use batch.node_access = \"identity\"",
-        )
-    return now - CLOCK_SKEW, expiry
 
 
 def _iso(moment: datetime) -> str:

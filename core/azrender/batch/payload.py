@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from azrender import __version__
-from azrender.batch.access import NodeAccess, account_name_of
+from azrender.batch.access import NodeAccess
 from azrender.batch.fingerprint import metadata_items, pool_fingerprint
 from azrender.batch.limits import check_pool_settings
 from azrender.batch.mounts import PoolMounts
@@ -36,6 +36,7 @@ from azrender.node.contract import (
 )
 from azrender.presets import Preset
 from azrender.presets.model import BatchSettings
+from azrender.storage.account import account_name_of
 from azrender.storage.client import redact
 from azrender.storage.modes import BlobfuseMount, StoragePlan, storage_plan
 

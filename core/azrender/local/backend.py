@@ -26,12 +26,6 @@ from azure.storage.blob import (
 )
 
 from azrender.backends import Retried
-from azrender.batch.access import (
-    ASSETS_PERMISSIONS,
-    OUTPUTS_PERMISSIONS,
-    account_name_of,
-    sas_window,
-)
 from azrender.errors import JobError, StorageError
 from azrender.interpreter import python_executable, with_this_sys_path
 from azrender.local.blenders import (
@@ -55,6 +49,8 @@ from azrender.model import JobSpec, JobStatus, ResourceFileSpec, TaskSpec
 from azrender.node.contract import ENV_CONTAINER_URL
 from azrender.nodebundle.bundle import node_cache_dir, stage_job_bundle
 from azrender.progress import NO_PROGRESS, Progress
+from azrender.sas import ASSETS_PERMISSIONS, OUTPUTS_PERMISSIONS, sas_window
+from azrender.storage.account import account_name_of
 from azrender.storage.client import container_client, container_client_from_url, storage_errors
 from azrender.storage.download import download_to, safe_join
 from azrender.storage.upload import UploadItem, upload_files
@@ -276,7 +272,7 @@ def job_sas_url(client: ContainerClient, permission: ContainerSasPermissions, no
 
     Signed with the account key of the connection string (Azurite's, or a key-based
     account's), else with a user delegation key got with the workstation's Entra ID
-    sign-in (as :func:`azrender.batch.access.mint_access` does): the node's tasks get
+    sign-in (by the same rules, :mod:`azrender.sas`, as the Batch backend's :func:`~azrender.batch.access.mint_access`): the node's tasks get
     this SAS and never the workstation's credentials (:mod:`azrender.local.nodeenv`),
     and the node uploads a job's outputs through its write+create SAS, as Batch does.
     """

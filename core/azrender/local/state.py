@@ -20,6 +20,7 @@ from typing import Any
 
 from azrender.errors import JobError
 from azrender.model import JobSpec, JobStatus, TaskStatus, job_from_json, job_to_json
+from azrender.node.contract import PREPARATION_TASK_ID, RELEASE_TASK_ID
 from azrender.settings import data_dir
 
 
@@ -43,8 +44,8 @@ class JobRecord:
     state: str = "active"
     created: float = field(default_factory=time.time)
     ended: float | None = None
-    preparation: TaskState = field(default_factory=lambda: TaskState("jobpreparation"))
-    release: TaskState = field(default_factory=lambda: TaskState("jobrelease"))
+    preparation: TaskState = field(default_factory=lambda: TaskState(PREPARATION_TASK_ID))
+    release: TaskState = field(default_factory=lambda: TaskState(RELEASE_TASK_ID))
     tasks: list[TaskState] = field(default_factory=list)
     worker_pid: int | None = None
 
