@@ -42,12 +42,14 @@ from azure.storage.blob import ContainerClient, ContentSettings
 
 from azrender.errors import StorageError
 from azrender.storage.client import storage_errors
+from azrender.storage.documents import DEFAULT_INDEX_BLOB as DEFAULT_INDEX_BLOB
+from azrender.storage.documents import INDEX_VERSION as INDEX_VERSION
+from azrender.storage.documents import index_document as index_document
+from azrender.storage.documents import parse_index as parse_index
 from azrender.storage.hashing import IndexEntry
 from azrender.storage.parallel import run_parallel
 from azrender.storage.retry import with_retries
 
-DEFAULT_INDEX_BLOB = ".azrender/index.json"
-INDEX_VERSION = 1
 _INDEX_MERGE_ATTEMPTS = 8
 #: Times one blob is sent again after losing a race before we stop fighting over it.
 _RESENDS_PER_BLOB = 2
@@ -95,28 +97,6 @@ def get_json(client: ContainerClient, blob: str) -> object | None:
 
 
 # ---------------------------------------------------------------- the remote index
-
-
-def parse_index(doc: object, blob: str = DEFAULT_INDEX_BLOB) -> dict[str, IndexEntry]:
-    """Entries of an index document ``{"version": 1, "entries": {blob: entry}}``."""
-    if doc is None:
-        return {}
-    try:
-        if not isinstance(doc, dict) or not isinstance(doc.get("entries"), dict):
-            raise ValueError("no entries object")
-        return {str(k): IndexEntry.from_json(v) for k, v in doc["entries"].items()}
-    except ValueError as exc:
-        raise StorageError(
-            f"remote index {blob!r} is malformed: {exc}",
-            hint="delete the blob; the next upload rebuilds it (uploading everything once)",
-        ) from exc
-
-
-def index_document(entries: dict[str, IndexEntry]) -> dict[str, object]:
-    return {
-        "version": INDEX_VERSION,
-        "entries": {k: entries[k].to_json() for k in sorted(entries)},
-    }
 
 
 def read_index(client: ContainerClient, blob: str = DEFAULT_INDEX_BLOB) -> dict[str, IndexEntry]:

@@ -39,8 +39,8 @@ from azure.storage.fileshare import ShareClient, ShareFileClient
 from azrender.errors import StorageError
 from azrender.progress import Progress
 from azrender.storage.blocks import read_at
+from azrender.storage.documents import index_document, parse_index
 from azrender.storage.hashing import IndexEntry, hash_bytes
-from azrender.storage.index import index_document, parse_index
 from azrender.storage.items import UploadItem, check_unchanged
 from azrender.storage.parallel import run_parallel
 from azrender.storage.retry import with_retries
