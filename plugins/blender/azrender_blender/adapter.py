@@ -60,7 +60,7 @@ from azrender.paths import rules as rules_module
 from azrender.shell import bash_single_quote, bash_word
 from azrender_blender import remap as remap_module
 from azrender_blender.naming import blender_output
-from azrender_blender.scan import _quiet_bat, _unreadable, scan_blend
+from azrender_blender.scan import quiet_bat, scan_blend, unreadable_error
 from azrender_blender.versions import note_versions
 
 # Values Blender's ``-F/--render-format`` accepts (``blender --help``).
@@ -245,7 +245,7 @@ def blend_frames(path: Path) -> FrameRange | None:
     scene = Path(path).absolute()
     if not scene.is_file():
         raise SceneError(f"{scene} does not exist", hint="check the scene path")
-    with _quiet_bat():
+    with quiet_bat():
         try:
             bfile = blendfile.open_cached(scene)
             block = current_scene(bfile)
@@ -253,10 +253,10 @@ def blend_frames(path: Path) -> FrameRange | None:
                 return None
             start, end, step = (int(block.get((b"r", field))) for field in (b"sfra", b"efra", b"frame_step"))
         except bat_exceptions.BlendFileError as exc:
-            raise _unreadable(scene, str(exc.args[0]) if exc.args else type(exc).__name__) from exc
+            raise unreadable_error(scene, str(exc.args[0]) if exc.args else type(exc).__name__) from exc
         except (struct.error, EOFError, ValueError, KeyError, IndexError, OSError,
                 bat_exceptions.SegmentationFault, bat_exceptions.NoReaderImplemented) as exc:  # fmt: skip
-            raise _unreadable(scene, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+            raise unreadable_error(scene, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
         finally:
             blendfile.close_all_cached()  # BAT caches files process-wide; a re-save must be seen
     return frames_between(start, end, step)

@@ -170,7 +170,7 @@ if magic_compression.open is not _open_decompressed:
 
 
 @contextlib.contextmanager
-def _quiet_bat() -> Iterator[None]:
+def quiet_bat() -> Iterator[None]:
     """Silence BAT's ``logging`` warnings for the duration of a scan.
 
     BAT warns about every missing file; we report those as data, and without a
@@ -315,7 +315,8 @@ def _check_opened(scene: Path) -> list[str]:
     return [w for bfile in list(blendfile._cached_bfiles.values()) for w in _file_warnings(bfile, scene)]
 
 
-def _unreadable(path: Path, reason: str) -> SceneError:
+def unreadable_error(path: Path, reason: str) -> SceneError:
+    """The one-line error for a scene or library that does not read, with what to do about it."""
     if "zstandard" in reason.lower():
         # BAT says so when the file is zstd-compressed (Blender's "Compress" option) and the
         # module is missing: the file is fine, this Python is not.
@@ -345,7 +346,7 @@ def scan_blend(path: Path) -> AssetSet:
     result = AssetSet(scene=scene, app=APP)
     result.add(Asset.from_disk(scene, AssetKind.SCENE, referrer="scene"))
     packed: set[tuple[Path, int]] = set()
-    with _quiet_bat():
+    with quiet_bat():
         try:
             bfile = blendfile.open_cached(scene)
             # The scene's own SDNA first, before anything is read through it;
@@ -365,14 +366,14 @@ def scan_blend(path: Path) -> AssetSet:
             bad = Path(getattr(exc, "filepath", scene))
             if any(words in str(exc.args[0] if exc.args else "") for words in _NEWER_HEADER):
                 raise _newer_header(bad, scene) from exc
-            raise _unreadable(bad, str(exc.args[0]) if exc.args else type(exc).__name__) from exc
+            raise unreadable_error(bad, str(exc.args[0]) if exc.args else type(exc).__name__) from exc
         except KeyError as exc:
             # BAT reads most fields without a default: a field the file's SDNA
             # lacks is named, with the file, rather than called corruption.
             missing = sdna.missing_field_from(exc, blendfile._cached_bfiles.values())
             if missing is not None:
                 raise _missing_field(missing, scene) from exc
-            raise _field_error(scene) or _unreadable(scene, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+            raise _field_error(scene) or unreadable_error(scene, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
         except (
             struct.error,
             EOFError,
@@ -386,7 +387,7 @@ def scan_blend(path: Path) -> AssetSet:
             # tripped over; the user only needs to know the file is bad. Unless
             # a file's SDNA retyped a field we read: then that is the reason.
             reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
-            raise _field_error(scene) or _unreadable(scene, reason) from exc
+            raise _field_error(scene) or unreadable_error(scene, reason) from exc
         finally:
             # BAT caches open files process-wide; a later scan must see edits.
             blendfile.close_all_cached()
