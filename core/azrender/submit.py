@@ -142,24 +142,21 @@ class Submission:
     preflight: Report | None = None
 
 
-def _local_blenders(job: JobSpec) -> tuple[str, ...] | None:
-    """The versions of the Blenders the local node would pick from (asked, not assumed)."""
-    if job.app != "blender" or not job.app_version:
-        return None
-    from azrender.local.blenders import installed_blenders
-
-    return tuple(b.text for b in installed_blenders())
-
-
-def _missing_local_program(adapter: AppAdapter, job: JobSpec, plan: StoragePlan) -> str | None:
-    """The render program the local node would start and this machine lacks, or None."""
-    if plan.node_os not in adapter.node_systems:
-        return None  # app-not-on-node-os already says it
+def _local_node_facts(
+    adapter: AppAdapter, job: JobSpec, plan: StoragePlan
+) -> tuple[tuple[str, ...] | None, str | None]:
+    """What the local node has for ``job``, asked once: the versions of the Blenders it would pick
+    from (for a Blender scene of known version), and the render program it lacks (or None)."""
+    blenders = None
     if job.app == "blender":  # the local node picks a Blender itself (bpy's runner included)
         from azrender.local.blenders import installed_blenders
 
-        return None if installed_blenders() else adapter.renderer_program
-    return None if shutil.which(adapter.renderer_program) else adapter.renderer_program
+        blenders = installed_blenders()
+    versions = tuple(b.text for b in blenders) if blenders is not None and job.app_version else None
+    if plan.node_os not in adapter.node_systems:
+        return versions, None  # app-not-on-node-os already says it
+    found = bool(blenders) if blenders is not None else shutil.which(adapter.renderer_program) is not None
+    return versions, None if found else adapter.renderer_program
 
 
 def plan_job(
@@ -227,10 +224,10 @@ def submit_scene(
                    settings=assets.settings)
     facts = scene_facts(adapter, assets.scene)
     job.app_version = assets.app_version or ""
+    local_blenders, local_missing = (None, None) if on_azure else _local_node_facts(adapter, job, plan)
     report = run_checks(
         PreflightInput(assets, plan, preset, job, on_azure=on_azure, scene=facts, output_dir=output_dir,
-                       local_blenders=None if on_azure else _local_blenders(job),
-                       local_program_missing=None if on_azure else _missing_local_program(adapter, job, plan)),
+                       local_blenders=local_blenders, local_program_missing=local_missing),
         strict=strict,
     )
     if runner is None:
