@@ -165,6 +165,15 @@ def _selected_job(operator: Any, settings: Any) -> Any | None:
     return settings.jobs[settings.job_index]
 
 
+def _submitted_job(operator: Any, settings: Any, verb: str) -> Any | None:
+    """The selected job when it was submitted, or None after reporting why there is nothing to ``verb``."""
+    job = _selected_job(operator, settings)
+    if job is not None and not job.job_id:
+        operator.report({"ERROR"}, f"this job was never submitted; there is nothing to {verb}")
+        return None
+    return job
+
+
 def _job_preset(operator: Any, job: Any) -> Preset | None:
     """The preset ``job`` was submitted with, or None after reporting why it cannot be loaded."""
     try:
@@ -181,12 +190,8 @@ class AZRENDER_OT_download(bpy.types.Operator):
     bl_label = "Download Frames"
 
     def execute(self, context: Any) -> set[str]:
-        settings = context.scene.azrender
-        job = _selected_job(self, settings)
+        job = _submitted_job(self, context.scene.azrender, "download")
         if job is None:
-            return {"CANCELLED"}
-        if not job.job_id:
-            self.report({"ERROR"}, "this job was never submitted; there is nothing to download")
             return {"CANCELLED"}
         if WORK.running(job.key):
             self.report({"ERROR"}, f"job {job.job_id} is still being followed; its frames come by themselves")
@@ -247,12 +252,8 @@ class AZRENDER_OT_retry(bpy.types.Operator):
     bl_label = "Retry Failed"
 
     def execute(self, context: Any) -> set[str]:
-        settings = context.scene.azrender
-        job = _selected_job(self, settings)
+        job = _submitted_job(self, context.scene.azrender, "retry")
         if job is None:
-            return {"CANCELLED"}
-        if not job.job_id:
-            self.report({"ERROR"}, "this job was never submitted; there is nothing to retry")
             return {"CANCELLED"}
         if WORK.running(job.key) or job.state not in ("failed", "cancelled"):
             self.report({"ERROR"}, f"job {job.job_id} has no failed tasks to retry ({job.state})")
