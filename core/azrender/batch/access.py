@@ -117,9 +117,24 @@ def planned_access(
         return identity_access(preset, account_url)
     start, expiry = sas_window(now, preset.batch.max_job_minutes)
 
+    def token(_container: str, permissions: ContainerSasPermissions) -> str:
+        return f"st={_iso(start)}&se={_iso(expiry)}&sp={permissions}&sr=c&sig=***"
+
+    return _sas_access(preset, account_url, expiry, token)
+
+
+def _sas_access(
+    preset: Preset,
+    account_url: str,
+    expiry: datetime,
+    token: Callable[[str, ContainerSasPermissions], str],
+    *,
+    delegation: bool = False,
+) -> NodeAccess:
+    """SAS access to the job's two containers; ``token`` makes the query for one container."""
+
     def url(container: str, permissions: ContainerSasPermissions) -> str:
-        query = f"st={_iso(start)}&se={_iso(expiry)}&sp={permissions}&sr=c&sig=***"
-        return f"{container_url(account_url, container)}?{query}"
+        return f"{container_url(account_url, container)}?{token(container, permissions)}"
 
     return NodeAccess(
         mode="sas",
@@ -127,6 +142,7 @@ def planned_access(
         assets_url=url(preset.storage.assets_container, ASSETS_PERMISSIONS),
         outputs_url=url(preset.storage.outputs_container, OUTPUTS_PERMISSIONS),
         expiry=expiry,
+        delegation=delegation,
     )
 
 
@@ -170,8 +186,8 @@ def mint_access(
         with storage_errors("getting a user delegation key for the job's SAS"):
             delegation = service.get_user_delegation_key(start, expiry)
 
-    def url(container: str, permissions: ContainerSasPermissions) -> str:
-        token = generate_container_sas(
+    def token(container: str, permissions: ContainerSasPermissions) -> str:
+        return generate_container_sas(
             account_name,
             container,
             account_key=key,
@@ -180,16 +196,8 @@ def mint_access(
             start=start,
             expiry=expiry,
         )
-        return f"{container_url(account_url, container)}?{token}"
 
-    return NodeAccess(
-        mode="sas",
-        account_url=account_url,
-        assets_url=url(preset.storage.assets_container, ASSETS_PERMISSIONS),
-        outputs_url=url(preset.storage.outputs_container, OUTPUTS_PERMISSIONS),
-        expiry=expiry,
-        delegation=delegation is not None,
-    )
+    return _sas_access(preset, account_url, expiry, token, delegation=delegation is not None)
 
 
 def for_job(preset: Preset, outputs_container: str) -> Preset:

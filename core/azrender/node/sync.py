@@ -32,7 +32,7 @@ import shutil
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from azure.storage.blob import ContainerClient
@@ -78,12 +78,7 @@ class SyncSummary:
         )
 
     def to_json(self) -> dict[str, int]:
-        return {
-            "files": self.files,
-            "downloaded_files": self.downloaded_files,
-            "downloaded_bytes": self.downloaded_bytes,
-            "unchanged_files": self.unchanged_files,
-        }
+        return asdict(self)
 
 
 def node_client(env: Mapping[str, str] | None = None) -> ContainerClient:

@@ -17,7 +17,7 @@ it is, the file or setting it is about, who refers to it and what to do::
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -41,14 +41,7 @@ class Finding:
     fix: str = ""
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "code": self.code,
-            "severity": self.severity,
-            "message": self.message,
-            "path": self.path,
-            "referrer": self.referrer,
-            "fix": self.fix,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)

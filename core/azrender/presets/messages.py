@@ -117,21 +117,23 @@ def dotted(path: Sequence[str | int]) -> str:
     return out
 
 
+#: TOML value types by the names the messages use, most specific first.
+_TYPE_NAMES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "boolean"),
+    (int, "integer"),
+    (float, "float"),
+    (str, "string"),
+    (Mapping, "table"),
+    (list, "array"),
+    ((datetime.date, datetime.time), "date/time"),
+)
+
+
 def _type_name(value: object) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "table"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, (datetime.date, datetime.time)):
-        return "date/time"
+    # bool before int: True is an int to isinstance.
+    for kinds, name in _TYPE_NAMES:
+        if isinstance(value, kinds):
+            return name
     return type(value).__name__
 
 

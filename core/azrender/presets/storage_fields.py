@@ -36,6 +36,20 @@ from azrender.presets.vocabulary import (
     WINDOWS_PATHS,
 )
 
+
+def _container_field(name: str, default: str, description: str, example: str) -> FieldSpec:
+    """A blob container name key: the service's naming rules, as a check and as JSON schema."""
+    return FieldSpec(
+        name,
+        "string",
+        default,
+        description,
+        check=check_container,
+        schema={"minLength": 3, "maxLength": 63, "pattern": CONTAINER_RE.pattern},
+        example=example,
+    )
+
+
 STORAGE = TableSpec(
     name="storage",
     description="Where scene files and their dependencies go, and where frames come back.",
@@ -67,23 +81,17 @@ STORAGE = TableSpec(
             },
             example="https://myaccount.blob.core.windows.net",
         ),
-        FieldSpec(
+        _container_field(
             "assets_container",
-            "string",
             "assets",
             "Blob container for scene files and their dependencies.",
-            check=check_container,
-            schema={"minLength": 3, "maxLength": 63, "pattern": CONTAINER_RE.pattern},
-            example="show-abc-assets",
+            "show-abc-assets",
         ),
-        FieldSpec(
+        _container_field(
             "outputs_container",
-            "string",
             "outputs",
             "Blob container rendered frames and task logs are uploaded to.",
-            check=check_container,
-            schema={"minLength": 3, "maxLength": 63, "pattern": CONTAINER_RE.pattern},
-            example="show-abc-outputs",
+            "show-abc-outputs",
         ),
         FieldSpec(
             "layout",

@@ -13,7 +13,6 @@ UI thread, where its API is safe to call.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 from azrender.backends import BACKENDS
@@ -21,13 +20,14 @@ from azrender.errors import AzrenderError, UsageError
 from azrender.model import AssetSet, FrameRange, RenderOptions
 from azrender.preflight import Report
 from azrender.presets import Preset, load_preset
-from azrender.progress import Progress, Step, describe, human_size
+from azrender.progress import Progress, human_size
 from azrender.qt.binding import QtCore, QtGui, QtWidgets
 from azrender.qt.files import MISSING_COLOR, FilesPanel
 from azrender.qt.monitor import JobMonitor
 from azrender.qt.presets import PresetPicker
 from azrender.qt.session import AppSession, SceneInfo
-from azrender.qt.tasks import Task
+from azrender.qt.tasks import Task, TaskRunner
+from azrender.qt.widgets import StepBar, say, status_label
 from azrender.submit import PreflightBlocked, Submission, scan_scene, submit_scene
 
 PRESET_ENV = "AZRENDER_PRESET"
@@ -56,12 +56,11 @@ class SubmitDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.session = session
         self.pool = QtCore.QThreadPool(self)
+        self.runner = TaskRunner(self.pool)
         self.assets: AssetSet | None = None
         self.submission: Submission | None = None
         self.planned: Submission | None = None  # the last check's dry run (job and findings)
         self.preflight: Report | None = None
-        self._tasks: set[Task] = set()
-        self._step: Step | None = None  # the running step's numbers, shown on the bar
         self._scene_text = ""
         self._submit_task: Task | None = None
         self._closing = False
@@ -144,14 +143,8 @@ class SubmitDialog(QtWidgets.QDialog):
         self.check_button, self.assets_label = self.files.check_button, self.files.summary
         self.assets_table, self.findings_list = self.files.table, self.files.findings
 
-        self.progress_bar = QtWidgets.QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setValue(0)
-        self.progress_bar.setTextVisible(True)
-        self.progress_bar.setFormat("")
-        self.status_label = QtWidgets.QLabel("")
-        self.status_label.setWordWrap(True)
-        self.status_label.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress_bar = StepBar()
+        self.status_label = status_label()
         self.submit_button = QtWidgets.QPushButton("Submit")
         self.submit_button.setDefault(True)
         self.submit_button.clicked.connect(self.submit)
@@ -411,7 +404,7 @@ class SubmitDialog(QtWidgets.QDialog):
         task = Task(work)
         self._submit_task = task
         task.signals.begun.connect(self._progress_begin)
-        task.signals.advanced.connect(self._progress_advance)
+        task.signals.advanced.connect(self.progress_bar.advance)
         task.signals.noted.connect(lambda message: self._say(message))
         task.signals.done.connect(self._submitted)
         task.signals.failed.connect(self._submit_failed)
@@ -437,13 +430,11 @@ class SubmitDialog(QtWidgets.QDialog):
 
     def _submit_finished(self, *, stopped: bool = False) -> None:
         """Buttons back; a submit that ``stopped`` short also clears the bar and its numbers."""
-        self._submit_task, self._step = None, None
+        self._submit_task = None
         self.submit_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         if stopped:
-            self.progress_bar.setRange(0, 1000)
-            self.progress_bar.setValue(0)
-            self.progress_bar.setFormat("")
+            self.progress_bar.clear_step()
 
     def _submitted(self, result: object) -> None:
         if isinstance(result, Report):
@@ -456,7 +447,7 @@ class SubmitDialog(QtWidgets.QDialog):
             self.show_findings(result.preflight)
         self.submission = result
         self._submit_finished()
-        self.progress_bar.setValue(self.progress_bar.maximum())
+        self.progress_bar.finish()
         self._show_assets(result.assets)
         upload = result.upload
         moved = f", {upload.uploaded_files} uploaded ({human_size(upload.uploaded_bytes)})" if upload else ""
@@ -471,37 +462,16 @@ class SubmitDialog(QtWidgets.QDialog):
         self._close_if_asked()
 
     def _progress_begin(self, label: str, total: float, unit: str) -> None:
-        self._step = Step(label, total or None, unit, started=time.monotonic())
-        if total <= 0:
-            self.progress_bar.setRange(0, 0)  # busy: the total is not known
-        else:
-            self.progress_bar.setRange(0, 1000)
-            self.progress_bar.setValue(0)
-        self.progress_bar.setFormat(label)
+        self.progress_bar.begin(label, total, unit)
         self.status_label.setText(f"{label} …")
-
-    def _progress_advance(self, amount: float) -> None:
-        """Move the bar and say the numbers on it: done of total, rate, time left."""
-        step = self._step
-        if step is None:
-            return
-        step.done += amount
-        figures = step.figures(time.monotonic())
-        if figures["percent"] is not None:
-            self.progress_bar.setValue(int(figures["percent"] * 10))
-        self.progress_bar.setFormat(describe(figures))
 
     # -- plumbing ---------------------------------------------------------------
 
     def _run(self, task: Task) -> None:
-        self._tasks.add(task)
-        task.signals.done.connect(lambda _r: self._tasks.discard(task))
-        task.signals.failed.connect(lambda _m: self._tasks.discard(task))
-        self.pool.start(task)
+        self.runner.start(task)
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.status_label.setStyleSheet(f"color: {MISSING_COLOR};" if error else "")
-        self.status_label.setText(text)
+        say(self.status_label, text, error=error)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         """Never block the application and never submit behind the artist's back.

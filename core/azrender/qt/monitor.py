@@ -18,7 +18,8 @@ from azrender.outputs import outputs_client
 from azrender.presets import Preset
 from azrender.progress import Progress
 from azrender.qt.binding import QtCore, QtGui, QtWidgets
-from azrender.qt.tasks import Task
+from azrender.qt.tasks import Task, TaskRunner
+from azrender.qt.widgets import say, status_label
 from azrender.storage.download import DownloadSummary, download_prefix
 
 COLUMNS = ("Job", "State", "Done", "Failed", "Tasks", "Backend", "Why")
@@ -78,8 +79,7 @@ class JobMonitor(QtWidgets.QWidget):
         """``settings`` returns the preset and backend override chosen in the dialog (may raise)."""
         super().__init__(parent)
         self._settings = settings
-        self._pool = pool
-        self._tasks: set[Task] = set()
+        self._runner = TaskRunner(pool)
         self._refreshing = False
         self.jobs: list[JobStatus] = []
 
@@ -108,9 +108,7 @@ class JobMonitor(QtWidgets.QWidget):
         self.retry_button = QtWidgets.QPushButton("Retry")
         self.retry_button.setToolTip("Render the selected job's failed tasks again (`azrender retry`)")
         self.retry_button.clicked.connect(self.retry_selected)
-        self.status = QtWidgets.QLabel("")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = status_label()
 
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.refresh_button)
@@ -277,12 +275,7 @@ class JobMonitor(QtWidgets.QWidget):
     # -- plumbing ---------------------------------------------------------------
 
     def _run(self, task: Task) -> None:
-        # Keep the runnable (and its signals) alive until it reports back.
-        self._tasks.add(task)
-        task.signals.done.connect(lambda _r: self._tasks.discard(task))
-        task.signals.failed.connect(lambda _m: self._tasks.discard(task))
-        self._pool.start(task)
+        self._runner.start(task)
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.status.setStyleSheet("color: #d9534f;" if error else "")
-        self.status.setText(text)
+        say(self.status, text, error=error)

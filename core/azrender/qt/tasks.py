@@ -112,3 +112,21 @@ class Task(QtCore.QRunnable):
             self.signals.failed.emit(describe_error(exc))
             return
         self.signals.done.emit(result)
+
+
+class TaskRunner:
+    """Starts tasks on a pool and keeps each alive until it has reported back.
+
+    A :class:`Task` is not auto-deleted (its signals must outlive the pool
+    thread), so someone must hold it: the widget's runner does.
+    """
+
+    def __init__(self, pool: QtCore.QThreadPool) -> None:
+        self.pool = pool
+        self._running: set[Task] = set()
+
+    def start(self, task: Task) -> None:
+        self._running.add(task)
+        for signal in (task.signals.done, task.signals.failed, task.signals.cancelled):
+            signal.connect(lambda *_: self._running.discard(task))
+        self.pool.start(task)
