@@ -202,7 +202,7 @@ def check_batch(
 ) -> list[Check]:
     """The Batch account answers; the pool, its VM size and image exist (``azure`` backend only)."""
     from azrender.batch.backend import batch_errors
-    from azrender.batch.payload import image_reference
+    from azrender.batch.pool import image_reference
 
     account = preset.batch.account_url or "?"
     checks: list[Check] = []

@@ -9,7 +9,7 @@ import pytest
 from tests.core.batch_service import FakeBatchService, NodeResult
 from tests.core.test_batch_backend import backend, make_job
 
-from azrender.batch.backend import FULL_STATUS_EVERY
+from azrender.batch.reading import FULL_STATUS_EVERY
 from azrender.errors import JobError
 
 

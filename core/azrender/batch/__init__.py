@@ -6,6 +6,8 @@ task collections and OutputFiles, sent with azure-batch's ``BatchClient`` and mo
     status = backend.submit(job, wait=True)
 
 Modules: :mod:`.access` (per-job SAS or managed identity), :mod:`.mounts` (the storage
-mode's pool mount), :mod:`.payload` (REST bodies), :mod:`.validate` (bodies checked
-against the SDK's request models), :mod:`.backend` (submit, status, cancel).
+mode's pool mount), :mod:`.wire` (durations, environment, users), :mod:`.pool` (the pool
+body), :mod:`.payload` (job and task bodies), :mod:`.validate` (bodies checked against
+the SDK's request models), :mod:`.backend` (submit, retry, cancel) and :mod:`.reading`
+(a job's status and failure reasons, and waiting for it).
 """

@@ -44,10 +44,11 @@ from azrender.batch.fingerprint import differences
 from azrender.batch.limits import check_pool_settings
 from azrender.batch.mounts import pool_mounts
 from azrender.batch.payload import BatchPlan, mask_secrets, plan_batch
-from azrender.batch.validate import MAX_TASKS_PER_COLLECTION, validate_body
+from azrender.batch.reading import JobReader, wire_value
+from azrender.batch.validate import MAX_TASKS_PER_COLLECTION, check_plan
 from azrender.errors import JobError, UsageError
-from azrender.model import FrameRange, JobSpec, JobStatus, TaskStatus
-from azrender.node.contract import EXIT_CODES, REASON_PREFIX, reason_in
+from azrender.model import JobSpec, JobStatus
+from azrender.node.contract import REASON_PREFIX
 from azrender.presets import Preset
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.client import redact
@@ -62,11 +63,7 @@ SUBMISSION_KEY = "azrender-submission"
 RERUN_OF_KEY = "azrender-rerun-of"
 #: How many ``-rerunN`` ids a retry tries before it gives up.
 MAX_RERUNS = 20
-#: A wait reads the full status at least this often (in polls) even when the counts stand still.
-FULL_STATUS_EVERY = 8
 TASK_COLLECTION_ATTEMPTS = 5
-STDERR_TAIL_LINES = 3
-STDERR_TAIL_BYTES = 4096
 
 
 def make_client(account_url: str | None, source: object) -> BatchClient:
@@ -145,12 +142,17 @@ class AzureBatchBackend:
         self.poll_seconds = poll_seconds
         self.sleep = sleep
         self.clock = clock
-        self.stderr_fetcher = stderr_fetcher
         # The JobSpec a submit stored beside its manifest (azrender.storage.jobspec): a retry
         # of a job that has ended runs its failed tasks again from it.
         self.job_specs = job_specs or self._stored_job_spec
         self._secrets: tuple[str, ...] = ()  # of the plan being sent: masked in every error
-        self._failures: dict[tuple[str, str, str, int], str] = {}  # failure reason per task attempt
+        self.reader = JobReader(
+            lambda: self.client,
+            self._call,
+            account=self.account,
+            secrets=lambda: self._secrets,
+            stderr_fetcher=stderr_fetcher,
+        )
 
     @property
     def client(self) -> BatchClient:
@@ -224,7 +226,7 @@ class AzureBatchBackend:
         metadata = [{"name": m.name, "value": m.value} for m in (found.metadata or [])]
         pool_id = found.pool_info.pool_id if found.pool_info is not None else None
         return (
-            _text(found.state) == "active"
+            wire_value(found.state) == "active"
             and metadata == plan.job["metadata"]
             and pool_id == plan.job["poolInfo"].get("poolId")
         )
@@ -318,190 +320,15 @@ class AzureBatchBackend:
     # -- monitoring ------------------------------------------------------------------------
 
     def status(self, job_id: str) -> JobStatus:
-        try:
-            job = self._call(f"reading job {job_id}", lambda: self.client.get_job(job_id))
-        except JobError as exc:
-            if isinstance(exc.__cause__, ResourceNotFoundError):
-                raise JobError(
-                    f"no job {job_id!r} on Batch account {self.account}",
-                    hint="check the job id (`azrender jobs --backend azure` lists them)",
-                ) from None
-            raise
-        tasks = self._call(f"listing tasks of job {job_id}", lambda: list(self.client.list_tasks(job_id)))
-        return self._job_status(job, tasks)
-
-    def _job_status(self, job: bm.BatchJob, tasks: list[bm.BatchTask]) -> JobStatus:
-        done = _text(job.state) == "completed"
-        preparation = self.preparation_failure(job)
-        statuses = [self._task_status(job.id, t, job_done=done, preparation=preparation) for t in tasks]
-        statuses.sort(key=lambda t: t.task_id)
-        ended = job.execution_info.end_time if job.execution_info else None
-        return JobStatus(
-            job_id=job.id,
-            state="completed" if done else "active",
-            created=job.creation_time.timestamp(),
-            tasks=statuses,
-            backend=self.name,
-            ended=ended.timestamp() if ended else None,
-        )
-
-    def preparation_failure(self, job: bm.BatchJob) -> str | None:
-        """Why the job's tasks cannot start: its preparation task failed on a node (exit code,
-        stderr tail; redacted), or None.
-
-        With ``waitForSuccess`` Batch runs none of the job's tasks on a node whose preparation
-        task failed, and the tasks just wait: without this, status would show them "active".
-        """
-        if job.job_preparation_task is None:
-            return None
-        entries = self._call(
-            f"reading the preparation tasks of job {job.id}",
-            lambda: list(self.client.list_job_preparation_and_release_task_status(job.id)),
-        )
-        reasons = []
-        for entry in entries:
-            info = entry.job_preparation_task_execution_info
-            if info is None or _text(info.state) != "completed" or _text(info.result) != "failure":
-                continue
-            reason = f"preparation task failed on node {entry.node_id}"
-            if info.exit_code is not None:
-                reason += f": exit code {info.exit_code}"
-            elif info.failure_info and info.failure_info.message:
-                reason += f": {info.failure_info.message}"
-            tail = self._node_stderr_tail(entry.pool_id, entry.node_id, info.task_root_directory)
-            if tail:
-                reason += f"; stderr: {tail}"
-            reasons.append(reason)
-        if not reasons:
-            return None
-        more = f" (and {len(reasons) - 1} more node(s))" if len(reasons) > 1 else ""
-        return mask_secrets(reasons[0] + more, self._secrets)
-
-    def _node_stderr_tail(self, pool_id: str | None, node_id: str | None, root: str | None) -> str | None:
-        if not (pool_id and node_id and root):
-            return None
-        path = root.replace("\\", "/").strip("/") + "/stderr.txt"
-        try:
-            data = b"".join(self.client.download_node_file(pool_id, node_id, path))
-        except AzureError:
-            return None  # the node may be gone; the exit code still says enough
-        return _tail(data[-STDERR_TAIL_BYTES:].decode("utf-8", "replace"))
-
-    def _task_status(
-        self, job_id: str, task: bm.BatchTask, *, job_done: bool, preparation: str | None = None
-    ) -> TaskStatus:
-        info = task.execution_info
-        state = _text(task.state)
-        status = TaskStatus(task_id=task.id, frames=_frames(task.display_name))
-        if info is not None:
-            status.started = info.start_time.timestamp() if info.start_time else None
-            status.ended = info.end_time.timestamp() if info.end_time else None
-            status.exit_code = info.exit_code
-        if state == "completed":
-            status.state = "completed"
-            status.result = _text(info.result) if info and info.result else "failure"
-            if status.result == "failure":
-                status.failure = self._failure(job_id, task)
-        elif job_done:
-            # Batch leaves unstarted tasks "active" in a terminated job: they will never run.
-            status.state, status.result = "completed", "failure"
-            status.failure = f"not run: {preparation}" if preparation else (
-                "not run: the job ended (cancelled or past its time limit)"
-            )
-        else:
-            status.state = "running" if state in ("running", "preparing") else "active"
-            if preparation and status.state == "active":
-                status.failure = f"waiting: {preparation}"
-        return status
-
-    def _failure(self, job_id: str, task: bm.BatchTask) -> str:
-        """Why the task failed, read once per attempt: a wait polls every few seconds and
-        must not download every failed task's stderr each time."""
-        info = task.execution_info
-        key = (job_id, task.id, str(info.end_time if info else None), info.retry_count if info else 0)
-        if key not in self._failures:
-            self._failures[key] = self._read_failure(job_id, task)
-        return self._failures[key]
-
-    def _read_failure(self, job_id: str, task: bm.BatchTask) -> str:
-        info = task.execution_info
-        if info and info.exit_code in EXIT_CODES:
-            # The watcher ended the renderer: its own one-line reason says why, better than
-            # "exit code 64"; the code's meaning when the log cannot be read.
-            text = self._stderr_text(job_id, task.id)
-            reason = reason_in(text) if text else None
-            return redact(reason or f"{EXIT_CODES[info.exit_code]} (exit code {info.exit_code})")
-        parts = []
-        if info and info.failure_info and info.failure_info.message:
-            parts.append(info.failure_info.message)
-        elif info and info.exit_code is not None:
-            parts.append(f"exit code {info.exit_code}")
-        tail = self.stderr_tail(job_id, task.id)
-        if tail:
-            parts.append(f"stderr: {tail}")
-        return redact("; ".join(parts) or "failed")
-
-    def stderr_tail(self, job_id: str, task_id: str) -> str | None:
-        """The last lines of the task's stderr.txt: from the node, else from the uploaded log."""
-        text = self._stderr_text(job_id, task_id)
-        return _tail(text) if text else None
-
-    def _stderr_text(self, job_id: str, task_id: str) -> str | None:
-        """The end of the task's stderr.txt: from the node, else from the uploaded log."""
-        try:
-            data = b"".join(self.client.download_task_file(job_id, task_id, "stderr.txt"))
-            return data[-STDERR_TAIL_BYTES:].decode("utf-8", "replace")
-        except AzureError:
-            if self.stderr_fetcher is not None:
-                return self.stderr_fetcher(job_id, task_id)
-        return None
-
-    def task_counts(self, job_id: str) -> tuple[str, int, int, int] | None:
-        """(job state, active, running, completed tasks) from two small requests (Get Job and
-        Get Task Counts), or None when the service cannot say (then a full status is read)."""
-        try:
-            job = self._call(f"reading job {job_id}", lambda: self.client.get_job(job_id))
-            counts = self._call(
-                f"counting the tasks of job {job_id}", lambda: self.client.get_job_task_counts(job_id)
-            ).task_counts
-        except JobError:
-            return None
-        return _text(job.state), counts.active, counts.running, counts.completed
+        return self.reader.status(job_id)
 
     def wait(self, job_id: str, progress: Progress = NO_PROGRESS) -> JobStatus:
-        """Poll until the job has completed (bounded by the job's own time limit).
-
-        Each poll asks for the job's state and task counts; the full status (every task,
-        failure reasons) is read only when those change, and every
-        :data:`FULL_STATUS_EVERY` polls for a preparation task that fails while nothing moves.
-        """
+        """Poll until the job has completed (bounded by the job's own time limit)."""
         budget = self.preset.batch.max_job_minutes * 60 + 15 * 60
         polls = max(1, int(budget / max(self.poll_seconds, 0.001)) + 1)
-        status = self.status(job_id)
-        progress.begin(f"render {job_id}", total=len(status.tasks), unit="tasks")
-        reported = 0
-        told: set[str] = set()
-        seen = self.task_counts(job_id)
-        for poll in range(polls):
-            for reason in sorted({t.failure for t in status.tasks if t.failure and t.failure.startswith("waiting: ")}):
-                if reason not in told:
-                    told.add(reason)
-                    progress.note(f"[{job_id}] tasks {reason}")
-            finished = sum(t.state == "completed" for t in status.tasks)
-            progress.advance(finished - reported)
-            reported = finished
-            if status.state == "completed":
-                break
-            self.sleep(self.poll_seconds)
-            counts = self.task_counts(job_id)
-            if counts is None or counts != seen or counts[0] == "completed" or poll % FULL_STATUS_EVERY == 0:
-                status = self.status(job_id)
-            seen = counts
-        progress.end()
-        for task in status.tasks:
-            if task.result == "failure":
-                progress.note(f"[{job_id}] task {task.task_id} failed: {task.failure}")
-        return status
+        return self.reader.follow(
+            job_id, polls=polls, poll_seconds=self.poll_seconds, sleep=self.sleep, progress=progress
+        )
 
     def jobs(self) -> list[JobStatus]:
         """Jobs on the account that azrender submitted (metadata ``azrender``), oldest first."""
@@ -509,7 +336,7 @@ class AzureBatchBackend:
         ours = [j for j in found if any(m.name == "azrender" for m in (j.metadata or []))]
         ours.sort(key=lambda j: j.creation_time)
         return [
-            self._job_status(j, self._call(f"listing tasks of job {j.id}", lambda j=j: list(self.client.list_tasks(j.id))))  # type: ignore[misc]
+            self.reader.job_status(j, self._call(f"listing tasks of job {j.id}", lambda j=j: list(self.client.list_tasks(j.id))))  # type: ignore[misc]
             for j in ours
         ]
 
@@ -611,22 +438,6 @@ class AzureBatchBackend:
         return self.status(job_id)
 
 
-def check_plan(plan: BatchPlan) -> None:
-    """Refuse to send a body the service would reject (a bug, not a user error, but said clearly)."""
-    problems: list[str] = []
-    if plan.pool is not None:
-        problems += validate_body("BatchPoolCreateOptions", plan.pool)
-    problems += validate_body("BatchJobCreateOptions", plan.job)
-    problems += validate_body("BatchJobUpdateOptions", plan.job_update)
-    for task in plan.tasks:
-        problems += validate_body("BatchTaskCreateOptions", task)
-    if problems:
-        raise JobError(
-            f"the Batch request would be invalid: {mask_secrets(problems[0], plan.secrets)}",
-            hint="please report this",
-        )
-
-
 def _collection_outcome(
     job_id: str, sent: list[dict[str, Any]], result: bm.BatchCreateTaskCollectionResult
 ) -> tuple[list[dict[str, Any]], int]:
@@ -638,34 +449,12 @@ def _collection_outcome(
     for item in result.result_values or []:
         answered.add(item.task_id)
         code = item.error.code if item.error else None
-        if _text(item.status) == "success" or code == "TaskExists":
+        if wire_value(item.status) == "success" or code == "TaskExists":
             done += 1
-        elif _text(item.status) == "servererror":
+        elif wire_value(item.status) == "servererror":
             retry.append(by_id[item.task_id])
         else:
             message = item.error.message.value if item.error and item.error.message else code
             raise JobError(f"Batch refused task {item.task_id} of job {job_id}: {code}: {redact(str(message))}")
     retry += [t for t in sent if t["id"] not in answered]
     return retry, done
-
-
-def _tail(text: str) -> str | None:
-    """The last non-blank lines of a log, on one line, redacted."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return redact(" / ".join(lines[-STDERR_TAIL_LINES:])[-500:]) or None
-
-
-def _text(value: object) -> str:
-    """An SDK enum member or plain string as its wire value (``"completed"``)."""
-    return str(getattr(value, "value", value))
-
-
-def _frames(display_name: str | None) -> list[int]:
-    """Frames from a task's display name (``blender frames 1-2``)."""
-    _, sep, label = (display_name or "").rpartition(" frames ")
-    if not sep:
-        return []
-    try:
-        return list(FrameRange.parse(label).frames)
-    except UsageError:
-        return []

@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from azrender.batch.access import for_job, planned_access
-from azrender.batch.backend import check_plan
 from azrender.batch.mounts import pool_mounts
 from azrender.batch.payload import plan_batch
+from azrender.batch.validate import check_plan
 from azrender.model import JobSpec
 from azrender.presets import Preset
 

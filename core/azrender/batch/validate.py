@@ -30,6 +30,9 @@ import azure.batch.models as batch_models
 import azure.batch.models._models as generated
 from azure.batch._utils.model_base import Model, _RestField
 
+from azrender.batch.payload import BatchPlan, mask_secrets
+from azrender.errors import JobError
+
 # ISO 8601 duration as the service takes it: PnYnMnWnDTnHnMnS, at least one part.
 _DURATION = re.compile(
     r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
@@ -168,3 +171,18 @@ def validate_body(model: str, body: Any) -> list[str]:
 #: The service refuses more tasks than this in one add-collection call.
 MAX_TASKS_PER_COLLECTION = 100
 
+
+def check_plan(plan: BatchPlan) -> None:
+    """Refuse to send a body the service would reject (a bug, not a user error, but said clearly)."""
+    problems: list[str] = []
+    if plan.pool is not None:
+        problems += validate_body("BatchPoolCreateOptions", plan.pool)
+    problems += validate_body("BatchJobCreateOptions", plan.job)
+    problems += validate_body("BatchJobUpdateOptions", plan.job_update)
+    for task in plan.tasks:
+        problems += validate_body("BatchTaskCreateOptions", task)
+    if problems:
+        raise JobError(
+            f"the Batch request would be invalid: {mask_secrets(problems[0], plan.secrets)}",
+            hint="please report this",
+        )
