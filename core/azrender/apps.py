@@ -7,20 +7,40 @@ An adapter is registered under the entry-point group ``azrender.apps``::
 
 The core only ever talks to this protocol: it never imports ``bpy``,
 ``maya.cmds`` or ``pymxs``.
+
+An adapter may also have a ``scanner_version`` string: the scan cache
+(:mod:`azrender.scan.cache`) keeps a scene's results only for the azrender
+version and the scanner version that found them, so an adapter whose scan
+changes without a new azrender release bumps it.
+
+:func:`adapter_for_scene` loads only the adapter that owns the scene's suffix:
+which suffixes each registered adapter owns is remembered in the user cache
+folder (``adapter-suffixes.json``) the first time it is loaded, so a ``.blend``
+scan does not import the Maya and 3ds Max packages. A hint is only a hint:
+an adapter is always loaded and asked before it is used, and a stale hint
+costs one load more, never a wrong answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+import contextlib
+import json
+import os
+import tempfile
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from azrender import settings
 from azrender.errors import UsageError
 from azrender.model import AssetSet, FrameChunk, FrameRange, JobSpec
 from azrender.model import SceneSettings as SceneSettings  # part of this contract
-from azrender.paths import PathMap
-from azrender.presets.vocabulary import NodeOS
+
+if TYPE_CHECKING:  # annotations only: a scan must not load the preset package or the path rules
+    from azrender.paths import PathMap
+    from azrender.presets.vocabulary import NodeOS
 
 ENTRY_POINT_GROUP = "azrender.apps"
 
@@ -48,6 +68,28 @@ class RenderInvocation:
     output_dir: str
     node_os: NodeOS = "linux"
     settings: SceneSettings | None = None
+
+
+@dataclass(frozen=True)
+class LocalInstall:
+    """One install of the application the local node can render with, and the version it reported."""
+
+    path: str
+    version: str  # "5.3.0"
+
+
+@dataclass(frozen=True)
+class LocalInstalls:
+    """What the local node picks from for an application's jobs, by each scene's version.
+
+    ``installs`` are newest first; when there are none, ``searched`` says where the
+    adapter looked and ``fix`` what to do (both one line, for ``azrender doctor``).
+    """
+
+    program: str  # "Blender"
+    installs: tuple[LocalInstall, ...]
+    searched: str
+    fix: str
 
 
 @runtime_checkable
@@ -124,6 +166,26 @@ class AppAdapter(Protocol):
         """
         ...
 
+    def local_installs(self, environ: Mapping[str, str]) -> LocalInstalls | None:
+        """The installs of the application the local node picks from, each asked its version.
+
+        None: the adapter does not pick; the local node runs :attr:`renderer_program`
+        from ``PATH`` (or :meth:`local_stand_in`).
+
+        :raises ~azrender.errors.UsageError: when the machine's setting names an install
+            that does not answer like one.
+        """
+        ...
+
+    def local_program(self, bin_dir: Path, scene_version: str | None, environ: Mapping[str, str]) -> str | None:
+        """Make ``bin_dir/<renderer_program>`` run the install a scene saved by ``scene_version`` needs.
+
+        The local node puts ``bin_dir`` first on the ``PATH`` of one job's tasks. Returns
+        the line the job's log shows about the choice; None when the adapter does not
+        pick (see :meth:`local_installs`) or found nothing to pick.
+        """
+        ...
+
     def scene_frames(self, scene: Path) -> FrameRange | None:
         """The frames ``scene`` is saved to render (its start, end and step), read headless.
 
@@ -178,15 +240,88 @@ def get_adapter(name: str) -> AppAdapter:
 
 
 def adapter_for_scene(scene: Path) -> AppAdapter:
-    """Pick the adapter that owns the scene's file suffix (``.blend`` → blender)."""
+    """Pick the adapter that owns the scene's file suffix (``.blend`` → blender).
+
+    The registered adapters are asked in their registration order, as before;
+    one whose remembered suffixes do not include this one is not loaded,
+    unless no loaded adapter owns the suffix (the hint may be stale).
+    """
     suffix = scene.suffix.lower()
-    for cls in _registered().values():
-        adapter = cls()
-        if suffix in adapter.suffixes:
-            return adapter
+    hints = _SuffixHints.read()
+    skipped: list[EntryPoint] = []
+    try:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if not hints.may_own(ep, suffix):
+                skipped.append(ep)
+                continue
+            adapter = hints.load(ep)
+            if suffix in adapter.suffixes:
+                return adapter
+        for ep in skipped:  # a hint said no; ask the adapter itself before giving up
+            adapter = hints.load(ep)
+            if suffix in adapter.suffixes:
+                return adapter
+    finally:
+        hints.save()
     known = sorted({s for cls in _registered().values() for s in cls().suffixes})
     raise UsageError(
         f"{scene}: no installed application handles {suffix or 'files without a suffix'!r} scenes",
         hint=f"supported: {', '.join(known) or 'none installed'}",
     )
 
+
+class _SuffixHints:
+    """Which suffixes each registered adapter owned when it was last loaded, by entry point."""
+
+    FILE = "adapter-suffixes.json"
+
+    def __init__(self, path: Path, known: dict[str, list[str]]) -> None:
+        self.path = path
+        self.known = known
+        self.changed = False
+
+    @classmethod
+    def read(cls) -> _SuffixHints:
+        path = settings.cache_dir() / cls.FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}  # none yet, or unreadable: every adapter is loaded and asked
+        known = {k: v for k, v in data.items() if _suffix_list(v)} if isinstance(data, dict) else {}
+        return cls(path, known)
+
+    def may_own(self, ep: EntryPoint, suffix: str) -> bool:
+        owned = self.known.get(_key(ep))
+        return owned is None or suffix in owned
+
+    def load(self, ep: EntryPoint) -> AppAdapter:
+        adapter: AppAdapter = ep.load()()
+        owned = sorted(adapter.suffixes)
+        if self.known.get(_key(ep)) != owned:
+            self.known[_key(ep)] = owned
+            self.changed = True
+        return adapter
+
+    def save(self) -> None:
+        """Write what was learned, atomically; a cache folder that cannot be written is no error."""
+        if not self.changed:
+            return
+        tmp = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=self.FILE, dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(self.known, f, sort_keys=True)
+            os.replace(tmp, self.path)
+        except OSError:  # only a hint: the next scan loads the adapters again
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+
+def _key(ep: EntryPoint) -> str:
+    return f"{ep.name}={ep.value}"
+
+
+def _suffix_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(s, str) for s in value)

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.storage.blob import ContainerClient
 
+from azrender.apps import AppAdapter, all_adapters
 from azrender.errors import AzrenderError
 from azrender.presets import Preset
 from azrender.presets.model import PoolSettings, StorageSettings
@@ -356,19 +357,19 @@ def check_licence(preset: Preset, environ: Mapping[str, str], backend: str) -> C
 # -- all ----------------------------------------------------------------------------------
 
 
-def check_local_blenders(environ: Mapping[str, str]) -> Check:
-    """The Blenders the local node renders with (each asked its version), newest first."""
-    from azrender.local.blenders import LOCAL_BLENDERS_ENV, installed_blenders
-
-    name = "local blenders"
+def check_local_installs(adapter: AppAdapter, environ: Mapping[str, str]) -> Check | None:
+    """The installs of an application the local node picks from (each asked its version), newest
+    first; None when the adapter does not pick (its renderer on ``PATH`` runs)."""
+    name = f"local {adapter.name}s"
     try:
-        found = installed_blenders(environ)
+        local = adapter.local_installs(environ)
     except AzrenderError as exc:
         return _failure(name, exc)
-    if not found:
-        return Check(name, "warn", "no Blender found (none in " + LOCAL_BLENDERS_ENV + ", none on PATH)",
-                     f"install Blender, or list Blender executables or bpy environments in {LOCAL_BLENDERS_ENV}")
-    listed = ", ".join(f"{b.text} ({b.path})" for b in found)
+    if local is None:
+        return None
+    if not local.installs:
+        return Check(name, "warn", f"no {local.program} found ({local.searched})", local.fix)
+    listed = ", ".join(f"{i.version} ({i.path})" for i in local.installs)
     return Check(name, "ok", f"{listed}; a job renders with the newest not older than its scene")
 
 
@@ -418,6 +419,9 @@ def run_doctor(
         else:
             report.checks.extend(check_batch(preset, client, env, vm_skus))
     if kind == "local":
-        report.checks.append(check_local_blenders(env))
+        for adapter in all_adapters():
+            check = check_local_installs(adapter, env)
+            if check is not None:
+                report.checks.append(check)
     report.checks.append(check_licence(preset, env, kind))
     return report

@@ -12,6 +12,7 @@ Each step is also usable alone: :func:`scan_scene`, :func:`upload_assets`.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ from azrender.preflight.checks import PreflightInput, run_checks
 from azrender.preflight.scene import scene_facts
 from azrender.presets import Preset
 from azrender.progress import NO_PROGRESS, Progress
+from azrender.scan.scene import check_missing as check_missing
+from azrender.scan.scene import existing_scene as _existing_scene
+from azrender.scan.scene import scan_scene as scan_scene
 from azrender.storage import azcopy
 from azrender.storage.client import container_client, ensure_container
 from azrender.storage.fileshare import upload_for_plan
@@ -44,22 +48,6 @@ from azrender.storage.jobspec import write_job_spec
 from azrender.storage.manifest import write_job
 from azrender.storage.modes import StoragePlan, storage_plan
 from azrender.storage.upload import UploadSummary, items_for_paths, upload_files
-
-
-def _existing_scene(scene: Path) -> Path:
-    """``scene`` made absolute; a missing file stops here, before any app reads it."""
-    scene = scene.expanduser().absolute()
-    if not scene.is_file():
-        raise SceneError(f"scene not found: {scene}", hint="check the path")
-    return scene
-
-
-def scan_scene(scene: Path, progress: Progress = NO_PROGRESS) -> tuple[AppAdapter, AssetSet]:
-    """Find the scene's application and every file it needs."""
-    scene = _existing_scene(scene)
-    adapter = adapter_for_scene(scene)
-    progress.note(f"scanning {scene.name} ({adapter.name})")
-    return adapter, adapter.scan(scene)
 
 
 def default_frames(scene: Path) -> FrameRange:
@@ -76,18 +64,6 @@ def default_frames(scene: Path) -> FrameRange:
             hint="for example --frames 1-100",
         )
     return frames
-
-
-def check_missing(assets: AssetSet, *, strict: bool) -> None:
-    """With ``strict``, refuse a scene with missing files (exit code 3)."""
-    if strict and assets.missing:
-        names = ", ".join(str(a.path) for a in assets.missing[:3])
-        more = f" and {len(assets.missing) - 3} more" if len(assets.missing) > 3 else ""
-        raise AzrenderError(
-            f"{len(assets.missing)} file(s) the scene needs are missing: {names}{more}",
-            hint="fix the paths in the scene, or drop --strict to render without them",
-            exit_code=EXIT_MISSING,
-        )
 
 
 class PreflightBlocked(AzrenderError):
@@ -145,17 +121,14 @@ class Submission:
 def _local_node_facts(
     adapter: AppAdapter, job: JobSpec, plan: StoragePlan
 ) -> tuple[tuple[str, ...] | None, str | None]:
-    """What the local node has for ``job``, asked once: the versions of the Blenders it would pick
-    from (for a Blender scene of known version), and the render program it lacks (or None)."""
-    blenders = None
-    if job.app == "blender":  # the local node picks a Blender itself (bpy's runner included)
-        from azrender.local.blenders import installed_blenders
-
-        blenders = installed_blenders()
-    versions = tuple(b.text for b in blenders) if blenders is not None and job.app_version else None
+    """What the local node has for ``job``, asked once: the versions of the application it would
+    pick from (for a scene of known version, where the adapter picks), and the render program it
+    lacks (or None)."""
+    local = adapter.local_installs(os.environ)
+    versions = tuple(i.version for i in local.installs) if local is not None and job.app_version else None
     if plan.node_os not in adapter.node_systems:
         return versions, None  # app-not-on-node-os already says it
-    found = bool(blenders) if blenders is not None else shutil.which(adapter.renderer_program) is not None
+    found = bool(local.installs) if local is not None else shutil.which(adapter.renderer_program) is not None
     return versions, None if found else adapter.renderer_program
 
 
@@ -202,6 +175,7 @@ def submit_scene(
     progress: Progress = NO_PROGRESS,
     cancel_on_interrupt: bool = False,
     cancelled: Callable[[], bool] = lambda: False,
+    scan_cache: bool = True,
 ) -> Submission:
     """Scan, check, upload what changed, write the job manifest and hand the job to a backend.
 
@@ -211,23 +185,24 @@ def submit_scene(
     returned Submission carries the planned job and the report. ``cancelled``
     is asked once more after the upload: a front end's Cancel that came too
     late to stop the upload still keeps the job from being submitted.
+    ``scan_cache=False`` scans the scene afresh (:mod:`azrender.scan.cache`).
     """
     # Choose the backend first: a backend that cannot run should fail before any upload.
     runner = None if dry_run else backend_for(preset, backend)
     on_azure = (backend or preset.backend.kind) == "azure"
     # The local node emulates a Linux Batch node, whatever the preset's pool says.
     plan = storage_plan(preset, node_os=preset.pool.os if on_azure else "linux")
-    adapter, assets = scan_scene(scene, progress)
+    adapter, assets = scan_scene(scene, progress, cache=scan_cache)
     check_missing(assets, strict=strict)
     plan.check_assets(a.path for a in assets.present)  # nfs/cifs: every file below a [[paths]] root
     job = plan_job(assets.scene, adapter, preset, frames, chunk, plan=plan, render=render,
                    settings=assets.settings)
     facts = scene_facts(adapter, assets.scene)
     job.app_version = assets.app_version or ""
-    local_blenders, local_missing = (None, None) if on_azure else _local_node_facts(adapter, job, plan)
+    local_versions, local_missing = (None, None) if on_azure else _local_node_facts(adapter, job, plan)
     report = run_checks(
         PreflightInput(assets, plan, preset, job, on_azure=on_azure, scene=facts, output_dir=output_dir,
-                       local_blenders=local_blenders, local_program_missing=local_missing),
+                       local_versions=local_versions, local_program_missing=local_missing),
         strict=strict,
     )
     if runner is None:

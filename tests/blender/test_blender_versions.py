@@ -15,7 +15,7 @@ import pytest
 from blender_helpers import BPY_PYTHONS, bpy_python
 
 from azrender.local.azurite import AzuriteServer
-from azrender.local.blenders import (
+from azrender_blender.localnode import (
     InstalledBlender,
     choose_blender,
     installed_blenders,

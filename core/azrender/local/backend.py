@@ -25,15 +25,10 @@ from azure.storage.blob import (
     generate_container_sas,
 )
 
+from azrender.apps import get_adapter
 from azrender.backends import Retried
 from azrender.errors import JobError, StorageError
 from azrender.interpreter import python_executable, with_this_sys_path
-from azrender.local.blenders import (
-    choice_line,
-    choose_blender,
-    installed_blenders,
-    write_blender_shim,
-)
 from azrender.local.executor import LocalExecutor
 from azrender.local.node import (
     NodeLayout,
@@ -182,11 +177,11 @@ class LocalBackend:
         share_node_environments(self.layout, node_cache_dir() / "envs")  # a bundle installs once per machine
         prune_node_environments(node_cache_dir() / "envs")  # other builds' environments, beyond the last few
         prune_node_environments(node_cache_dir() / "bundles", marker="install.py")
-        if record.job.app == "blender":
-            # The job's own `blender`: the installed one its scene's version asks for.
-            choice = choose_blender(installed_blenders(), record.job.app_version)
-            if write_blender_shim(self.layout.job_bin_dir(record.job.job_id), choice) and choice.blender:
-                progress.note(choice_line(choice))
+        # The job's own renderer program, where the adapter picks: the install its scene's version asks for.
+        bin_dir = self.layout.job_bin_dir(record.job.job_id)
+        chosen = get_adapter(record.job.app).local_program(bin_dir, record.job.app_version, os.environ)
+        if chosen:
+            progress.note(chosen)
         # As Batch's OutputFiles: through the job's write+create SAS for its own container, nothing more.
         outputs = container_client_from_url(job_sas_url(
             container_client(record.job.outputs_container, account_url=self.account_url), OUTPUTS_PERMISSIONS))

@@ -84,8 +84,9 @@ class PreflightInput:
     scene: SceneFacts = field(default_factory=SceneFacts)
     output_dir: Path | None = None
     environ: Mapping[str, str] | None = None
-    # Local backend: versions ("5.3.0") of the Blenders this machine renders with, newest first.
-    local_blenders: tuple[str, ...] | None = None
+    # Local backend: versions ("5.3.0") of the application's installs this machine picks from,
+    # newest first (None: the adapter does not pick).
+    local_versions: tuple[str, ...] | None = None
     # Local backend: the application's render program when this machine does not have it.
     local_program_missing: str | None = None
 
@@ -189,7 +190,7 @@ def check_blender_version(inp: PreflightInput) -> list[Finding]:
         what = f"the pool provides Blender {pool}"
         fix = "install a Blender as new as the scene on the image (and set pool.blender_version), or save the scene with the pool's"
     else:
-        local = inp.local_blenders
+        local = inp.local_versions
         if not local or any(_version_key(v) >= _version_key(scene_version) for v in local):
             return []
         what = f"the newest Blender on the local node is {local[0]}"

@@ -335,6 +335,14 @@ class MaxAdapter:
         """None: nothing stands in for the renderer; the local node needs it installed."""
         return None
 
+    def local_installs(self, environ: Mapping[str, str]) -> None:
+        """None: the local node runs the renderer on ``PATH``; it picks no version."""
+        return None
+
+    def local_program(self, bin_dir: Path, scene_version: str | None, environ: Mapping[str, str]) -> None:
+        """None: nothing to put in place (see :meth:`local_installs`)."""
+        return None
+
     def output_pattern(self) -> str:
         """Glob for the frames ``3dsmaxcmdio`` writes into the output folder."""
         return "*.*"

@@ -43,14 +43,14 @@ from __future__ import annotations
 import json
 import re
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from blender_asset_tracer import blendfile
 from blender_asset_tracer.blendfile import exceptions as bat_exceptions
 
 from azrender import shell
-from azrender.apps import RenderInvocation, frames_between
+from azrender.apps import LocalInstall, LocalInstalls, RenderInvocation, frames_between
 from azrender.errors import SceneError, UsageError
 from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import AssetSet, FrameChunk, FrameRange, RenderOptions
@@ -348,6 +348,27 @@ class BlenderAdapter:
     def local_stand_in(self, python: str) -> list[str]:
         """``python -m azrender_blender.runner``: renders with ``bpy`` and takes the flags our ``blender`` lines use."""
         return [python, "-m", "azrender_blender.runner"]
+
+    def local_installs(self, environ: Mapping[str, str]) -> LocalInstalls:
+        """The Blenders (and bpy environments) of ``$AZRENDER_LOCAL_BLENDERS`` or ``PATH``, newest first."""
+        from .localnode import LOCAL_BLENDERS_ENV, installed_blenders
+
+        found = installed_blenders(environ)
+        return LocalInstalls(
+            "Blender",
+            tuple(LocalInstall(b.path, b.text) for b in found),
+            searched=f"none in {LOCAL_BLENDERS_ENV}, none on PATH",
+            fix=f"install Blender, or list Blender executables or bpy environments in {LOCAL_BLENDERS_ENV}",
+        )
+
+    def local_program(self, bin_dir: Path, scene_version: str | None, environ: Mapping[str, str]) -> str | None:
+        """``bin_dir/blender``: the newest installed Blender not older than the scene (see :mod:`.localnode`)."""
+        from .localnode import choice_line, choose_blender, installed_blenders, write_blender_shim
+
+        choice = choose_blender(installed_blenders(environ), scene_version)
+        if write_blender_shim(bin_dir, choice, environ) and choice.blender:
+            return choice_line(choice)
+        return None
 
     def output_pattern(self) -> str:
         """Glob for the frames written by ``-o <dir>/<stem>_####`` (frame 10000+ too)."""

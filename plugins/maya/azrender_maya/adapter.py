@@ -44,6 +44,7 @@ import functools
 import itertools
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -472,6 +473,14 @@ class MayaAdapter:
 
     def local_stand_in(self, python: str) -> None:
         """None: nothing stands in for the renderer; the local node needs it installed."""
+        return None
+
+    def local_installs(self, environ: Mapping[str, str]) -> None:
+        """None: the local node runs the renderer on ``PATH``; it picks no version."""
+        return None
+
+    def local_program(self, bin_dir: Path, scene_version: str | None, environ: Mapping[str, str]) -> None:
+        """None: nothing to put in place (see :meth:`local_installs`)."""
         return None
 
     def output_pattern(self) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from azrender.local import blenders
+from azrender_blender import localnode as blenders
 
 
 def test_a_hanging_blender_is_given_up_on_with_its_children(
