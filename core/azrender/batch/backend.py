@@ -1,5 +1,8 @@
 """Run a JobSpec on Azure Batch with the azure-batch SDK, and report it like the local backend.
 
+(Over 450 lines: submit, retry and cancel share one client, its retries and its masking;
+the bodies are :mod:`.payload` and :mod:`.pool`, the reading of a job :mod:`.reading`.)
+
 ::
 
     backend = AzureBatchBackend(preset)           # DefaultAzureCredential, preset batch.account_url

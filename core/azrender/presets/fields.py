@@ -28,7 +28,7 @@ from azrender.presets.checks import (
     check_preflight_codes,
     check_subnet,
 )
-from azrender.presets.spec import REQUIRED, FieldSpec, TableSpec
+from azrender.presets.spec import REQUIRED, FieldSpec, TableSpec, pattern_field
 from azrender.presets.storage_fields import AZURE_FILES, BLOBFUSE, PATHS, SHARE, STORAGE
 from azrender.presets.vocabulary import (
     BACKEND_KINDS,
@@ -42,13 +42,12 @@ ROOT = TableSpec(
     name="",
     description="The document root.",
     fields=(
-        FieldSpec(
+        pattern_field(
             "name",
-            "string",
             REQUIRED,
             "Preset name, shown in job names and the submit dialog.",
-            check=check_name,
-            schema={"pattern": NAME_RE.pattern},
+            check_name,
+            NAME_RE,
             example="demo",
         ),
     ),
@@ -124,13 +123,12 @@ BATCH = TableSpec(
             schema={"pattern": r"^https://[^/?#]+/?$"},
             example="https://myrender.westeurope.batch.azure.com",
         ),
-        FieldSpec(
+        pattern_field(
             "pool_id",
-            "string",
             "azrender",
             "Id of the pool jobs run on.",
-            check=check_batch_id,
-            schema={"pattern": BATCH_ID_RE.pattern},
+            check_batch_id,
+            BATCH_ID_RE,
         ),
         FieldSpec(
             "pool_mode",

@@ -6,6 +6,7 @@ checks its keys use are :mod:`azrender.presets.checks`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -76,3 +77,23 @@ class TableSpec:
         return tuple(f.name for f in self.fields)
 
 __all__ = ["REQUIRED", "Check", "FieldSpec", "Problem", "TableSpec", "ValueKind"]
+
+
+def pattern_field(
+    name: str,
+    default: str | _Required | None,
+    description: str,
+    check: Check,
+    pattern: re.Pattern[str],
+    *,
+    example: str | None = None,
+) -> FieldSpec:
+    """A string key whose rule is a regular expression: ``check`` in Python, ``pattern`` in the schema.
+
+    >>> pattern_field("pool_id", "azrender", "Id of the pool.", lambda k, v: None,
+    ...               re.compile(r"^[a-z]+$")).schema
+    {'pattern': '^[a-z]+$'}
+    """
+    return FieldSpec(
+        name, "string", default, description, check=check, schema={"pattern": pattern.pattern}, example=example
+    )

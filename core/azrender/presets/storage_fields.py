@@ -24,7 +24,7 @@ from azrender.presets.checks import (
     check_share_source,
     check_storage_account,
 )
-from azrender.presets.spec import REQUIRED, FieldSpec, TableSpec
+from azrender.presets.spec import REQUIRED, FieldSpec, TableSpec, pattern_field
 from azrender.presets.vocabulary import (
     BLOBFUSE_CACHES,
     BLOBFUSE_MOUNT_AT,
@@ -133,14 +133,13 @@ BLOBFUSE = TableSpec(
     name="blobfuse",
     description='`mode = "blobfuse"`: the assets container mounted with blobfuse2 on Linux nodes.',
     fields=(
-        FieldSpec(
+        pattern_field(
             "mount_name",
-            "string",
             "assets",
             "Folder the container is mounted on: below $AZ_BATCH_NODE_MOUNTS_DIR (pool mounts) or "
             "$AZ_BATCH_NODE_SHARED_DIR/azrender-mounts/<job id> (job mounts).",
-            check=check_mount_name,
-            schema={"pattern": MOUNT_NAME_RE.pattern},
+            check_mount_name,
+            MOUNT_NAME_RE,
         ),
         FieldSpec(
             "mount_at",
@@ -158,15 +157,14 @@ BLOBFUSE = TableSpec(
             "`none` (file cache with `direct_io`: nothing kept).",
             choices=BLOBFUSE_CACHES,
         ),
-        FieldSpec(
+        pattern_field(
             "cache_path",
-            "string",
             "/mnt/resource/blobfuse2",
             "Cache folder (`--tmp-path` or `--block-cache-path`; job mounts use a folder per job "
             "below it): the temp SSD (`/mnt/resource/...` or `/mnt/...`) or a ramdisk (`/dev/shm/...`).",
+            check_cache_path,
+            CACHE_PATH_RE,
             example="/mnt/resource/blobfuse2",
-            check=check_cache_path,
-            schema={"pattern": CACHE_PATH_RE.pattern},
         ),
         FieldSpec(
             "cache_size_mb",
@@ -193,22 +191,20 @@ AZURE_FILES = TableSpec(
     name="azure_files",
     description='`mode = "azure-files"`: an Azure Files share, SMB on Windows nodes, CIFS on Linux.',
     fields=(
-        FieldSpec(
+        pattern_field(
             "account",
-            "string",
             None,
             "Storage account name of the share.",
-            check=check_storage_account,
-            schema={"pattern": STORAGE_ACCOUNT_RE.pattern},
+            check_storage_account,
+            STORAGE_ACCOUNT_RE,
             example="abcrender",
         ),
-        FieldSpec(
+        pattern_field(
             "share",
-            "string",
             None,
             "File share name.",
-            check=check_share,
-            schema={"pattern": SHARE_RE.pattern},
+            check_share,
+            SHARE_RE,
             example="show-abc",
         ),
         FieldSpec(
@@ -234,13 +230,12 @@ AZURE_FILES = TableSpec(
             "`net use` before each task (Windows).",
             choices=FILES_MOUNT_AT,
         ),
-        FieldSpec(
+        pattern_field(
             "mount_name",
-            "string",
             "share",
             "Linux nodes: folder below $AZ_BATCH_NODE_MOUNTS_DIR.",
-            check=check_mount_name,
-            schema={"pattern": MOUNT_NAME_RE.pattern},
+            check_mount_name,
+            MOUNT_NAME_RE,
         ),
         FieldSpec(
             "mount_options",
@@ -264,13 +259,12 @@ SHARE = TableSpec(
             check=check_share_source,
             example="10.0.0.4:/exports/show",
         ),
-        FieldSpec(
+        pattern_field(
             "mount_name",
-            "string",
             "share",
             "Folder below $AZ_BATCH_NODE_MOUNTS_DIR.",
-            check=check_mount_name,
-            schema={"pattern": MOUNT_NAME_RE.pattern},
+            check_mount_name,
+            MOUNT_NAME_RE,
         ),
         FieldSpec(
             "mount_options",

@@ -1,5 +1,8 @@
 """The "Render on Azure" submit dialog, shared by Maya and 3ds Max.
 
+(Over 450 lines: one window whose slots share its state; the parts that stand alone are
+:mod:`.files`, :mod:`.presets`, :mod:`.widgets`, :mod:`.tasks` and :mod:`.monitor`.)
+
 It shows what the application's :class:`~azrender.qt.session.AppSession`
 reports (scene, frames, renderer, cameras, render layers), lets the artist pick
 a preset, chunk size and backend, lists the scene's files with the missing
