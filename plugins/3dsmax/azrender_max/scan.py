@@ -249,14 +249,16 @@ def _file_name(written: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Context:
+class ScanContext:
+    """Where one scene file's relative paths resolve: its folder, the map paths, the environment."""
+
     scene_dir: Path
     map_paths: tuple[Path, ...]
     env: Mapping[str, str] | None
     label: str
 
 
-def resolve_record(record: AssetRecord, kind: AssetKind, ctx: _Context) -> list[Asset]:
+def resolve_record(record: AssetRecord, kind: AssetKind, ctx: ScanContext) -> list[Asset]:
     """The files one record stands for, resolved as 3ds Max does; missing ones kept."""
     referrer = _referrer(record, ctx.label)
     written = expand_vars(record.path.strip(), ctx.env).text
@@ -328,7 +330,7 @@ def ifl_images(ifl: Path, referrer: str) -> list[Asset]:
     return found
 
 
-def _used(record: AssetRecord, info: MaxSceneInfo) -> bool:
+def record_is_used(record: AssetRecord, info: MaxSceneInfo) -> bool:
     """Whether the scene depends on ``record`` per 3ds Max's own dependency list.
 
     The asset manager also tracks files nothing in the scene uses any more
@@ -361,13 +363,13 @@ def scan_max(
     result = AssetSet(scene=top, app=APP)
     result.add(Asset.from_disk(top, AssetKind.SCENE))
     roots = tuple(Path(p).absolute() for p in map_paths)
-    _scan_file(top, roots, env, result, set(), label="")
+    scan_file(top, roots, env, result, set(), label="")
     # A USD stage object (or any .usd asset) brings its layers and textures.
     follow_usd_layers(result, env=env)
     return result
 
 
-def _scan_file(
+def scan_file(
     path: Path,
     map_paths: tuple[Path, ...],
     env: Mapping[str, str] | None,
@@ -375,6 +377,7 @@ def _scan_file(
     visited: set[Path],
     label: str,
 ) -> None:
+    """Add ``path``'s dependencies to ``result``, and those of the scenes it references (XRefs)."""
     if not first_visit(visited, path):
         return
     max_scene = read_max_scene(path)
@@ -383,10 +386,10 @@ def _scan_file(
             f"{path}: saved by 3ds Max 2009 or older (no asset metadata): its files were read from "
             "the scene's External Dependencies list; open and save it in a current 3ds Max to be sure"
         )
-    ctx = _Context(scene_dir=path.parent, map_paths=map_paths, env=env, label=label)
+    ctx = ScanContext(scene_dir=path.parent, map_paths=map_paths, env=env, label=label)
     for record in max_scene.records:
         kind = kind_of(record)
-        if kind is None or is_bundled(record.path) or not _used(record, max_scene.info):
+        if kind is None or is_bundled(record.path) or not record_is_used(record, max_scene.info):
             continue
         assets = resolve_record(record, kind, ctx)
         result.extend(assets)
@@ -395,7 +398,7 @@ def _scan_file(
             if asset.exists and suffix == ".ifl":
                 result.extend(ifl_images(asset.path, _referrer(record, ctx.label)))
             if asset.exists and kind is AssetKind.REFERENCE and suffix in _SCENE_SUFFIXES:
-                _scan_file(
+                scan_file(
                     asset.path, map_paths, env, result, visited, label=f"{asset.path.name}: "
                 )
 

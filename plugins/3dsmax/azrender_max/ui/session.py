@@ -23,13 +23,13 @@ from azrender_max.assetmeta import AssetRecord
 from azrender_max.pymxs_protocol import Runtime
 from azrender_max.scan import (
     APP,
-    _Context,
-    _scan_file,
-    _used,
+    ScanContext,
     ifl_images,
     is_bundled,
     kind_of,
+    record_is_used,
     resolve_record,
+    scan_file,
 )
 from azrender_max.summary import MaxSceneInfo, summary_from_groups
 
@@ -170,7 +170,7 @@ class MaxSession:
         result = AssetSet(scene=scene, app=self.app)
         result.add(Asset.from_disk(scene, AssetKind.SCENE))
         info = self._dependency_list()
-        ctx = _Context(scene_dir=scene.parent, map_paths=(), env=None, label="")
+        ctx = ScanContext(scene_dir=scene.parent, map_paths=(), env=None, label="")
         records = self._records()
         known = {r.path.casefold() for r in records}
         # Xrefs 3ds Max has loaded but the asset manager did not list still count.
@@ -181,7 +181,7 @@ class MaxSession:
         visited = {scene.resolve()}
         for record in records:
             kind = kind_of(record)
-            if kind is None or is_bundled(record.path) or not _used(record, info):
+            if kind is None or is_bundled(record.path) or not record_is_used(record, info):
                 continue
             assets = resolve_record(record, kind, ctx)
             result.extend(assets)
@@ -191,5 +191,5 @@ class MaxSession:
                     result.extend(ifl_images(asset.path, f"{record.type} {{{record.asset_id}}}"))
                 if asset.exists and kind is AssetKind.REFERENCE and suffix in _SCENE_SUFFIXES:
                     # The xref's own files: read from its file, as 3ds Max loaded it.
-                    _scan_file(asset.path, (), None, result, visited, label=f"{asset.path.name}: ")
+                    scan_file(asset.path, (), None, result, visited, label=f"{asset.path.name}: ")
         return result
