@@ -196,7 +196,9 @@ def _int(value: str | None) -> int:
 
 
 @dataclass
-class _Context:
+class ScanContext:
+    """Where one scene file's paths resolve: its folder, the Maya project, the environment."""
+
     scene_dir: Path
     project: MayaProject | None
     env: Mapping[str, str] | None
@@ -237,7 +239,7 @@ class _Context:
         return assets
 
 
-def node_assets(node: MayaNode, ctx: _Context) -> list[Asset]:
+def node_assets(node: MayaNode, ctx: ScanContext) -> list[Asset]:
     """Assets one node refers to, per :data:`PATH_ATTRIBUTES` (plus ``cacheFile``)."""
     if node.type not in _BY_TYPE and node.type != "cacheFile":
         return []
@@ -290,7 +292,7 @@ def _cache_data_files(base: str) -> list[Path]:
     return sorted(p.parent / n for n in names if rx.fullmatch(n))
 
 
-def _other_existing_paths(node: MayaNode, ctx: _Context, known: set[Path]) -> list[Asset]:
+def _other_existing_paths(node: MayaNode, ctx: ScanContext, known: set[Path]) -> list[Asset]:
     """Any other string attribute naming a file that exists: kind ``other``."""
     found: list[Asset] = []
     claimed = _CLAIMED.get(node.type, frozenset())
@@ -307,7 +309,7 @@ def _other_existing_paths(node: MayaNode, ctx: _Context, known: set[Path]) -> li
 _XGEN_KINDS = {".ptx": AssetKind.TEXTURE, ".abc": AssetKind.CACHE, ".xuv": AssetKind.CACHE}
 
 
-def xgen_assets(collection_file: Path, ctx: _Context) -> list[Asset]:
+def xgen_assets(collection_file: Path, ctx: ScanContext) -> list[Asset]:
     """The files an existing ``.xgen`` collection refers to (ptex folders expand to ``*.ptx``).
 
     Raises :class:`SceneError` when the file is not an XGen collection.
@@ -383,7 +385,7 @@ def _scan_file(
     if not first_visit(visited, path):
         return
     maya_scene = read_maya_scene(path)
-    ctx = _Context(scene_dir=path.parent, project=project, env=env, label=label, resolved=resolved)
+    ctx = ScanContext(scene_dir=path.parent, project=project, env=env, label=label, resolved=resolved)
     for node in maya_scene.nodes:
         assets = node_assets(node, ctx)
         result.extend(assets)

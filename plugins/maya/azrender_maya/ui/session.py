@@ -20,7 +20,7 @@ from azrender_maya.cmds_protocol import SceneCmds
 from azrender_maya.colour import GLOBALS_NODE, colour_config_assets
 from azrender_maya.mel import MayaNode, MayaScene
 from azrender_maya.project import MayaProject, project_at, resolve_maya_path
-from azrender_maya.scan import PATH_ATTRIBUTES, _Context, node_assets, warn_unknown_reference
+from azrender_maya.scan import PATH_ATTRIBUTES, ScanContext, node_assets, warn_unknown_reference
 
 # Attributes read per node type, long name -> the key the headless table uses.
 _EXTRA: dict[str, dict[str, str]] = {
@@ -116,11 +116,11 @@ class MayaSession:
                                   if self.cmds.referenceQuery(name, isNodeReferenced=True) else scene))
                 short = name.rsplit(":", 1)[-1]
                 label = "" if source == scene else f"{source.name}: "
-                ctx = _Context(scene_dir=source.parent, project=project, env=None, label=label)
+                ctx = ScanContext(scene_dir=source.parent, project=project, env=None, label=label)
                 node = self.read_node(name, node_type)
                 node.name = short
                 result.extend(node_assets(node, ctx))
-        top = _Context(scene_dir=scene.parent, project=project, env=None, label="")
+        top = ScanContext(scene_dir=scene.parent, project=project, env=None, label="")
         colour = colour_config_assets(self._colour_globals(), top.assets)
         result.extend(colour.assets)
         result.app_files.extend(colour.app_files)
