@@ -21,10 +21,8 @@ from pathlib import Path
 from azrender.apps import AppAdapter, adapter_for_scene
 from azrender.backends import Backend, backend_for
 from azrender.errors import (
-    EXIT_MISSING,
     AzrenderError,
     Cancelled,
-    SceneError,
     UsageError,
     WaitInterrupted,
 )
@@ -37,6 +35,9 @@ from azrender.preflight.checks import PreflightInput, run_checks
 from azrender.preflight.scene import scene_facts
 from azrender.presets import Preset
 from azrender.progress import NO_PROGRESS, Progress
+from azrender.scan.scene import check_missing as check_missing
+from azrender.scan.scene import existing_scene as _existing_scene
+from azrender.scan.scene import scan_scene as scan_scene
 from azrender.storage import azcopy
 from azrender.storage.client import container_client, ensure_container
 from azrender.storage.fileshare import upload_for_plan
@@ -45,22 +46,6 @@ from azrender.storage.jobspec import write_job_spec
 from azrender.storage.manifest import write_job
 from azrender.storage.modes import StoragePlan, storage_plan
 from azrender.storage.upload import UploadSummary, items_for_paths, upload_files
-
-
-def _existing_scene(scene: Path) -> Path:
-    """``scene`` made absolute; a missing file stops here, before any app reads it."""
-    scene = scene.expanduser().absolute()
-    if not scene.is_file():
-        raise SceneError(f"scene not found: {scene}", hint="check the path")
-    return scene
-
-
-def scan_scene(scene: Path, progress: Progress = NO_PROGRESS) -> tuple[AppAdapter, AssetSet]:
-    """Find the scene's application and every file it needs."""
-    scene = _existing_scene(scene)
-    adapter = adapter_for_scene(scene)
-    progress.note(f"scanning {scene.name} ({adapter.name})")
-    return adapter, adapter.scan(scene)
 
 
 def default_frames(scene: Path) -> FrameRange:
@@ -77,18 +62,6 @@ def default_frames(scene: Path) -> FrameRange:
             hint="for example --frames 1-100",
         )
     return frames
-
-
-def check_missing(assets: AssetSet, *, strict: bool) -> None:
-    """With ``strict``, refuse a scene with missing files (exit code 3)."""
-    if strict and assets.missing:
-        names = ", ".join(str(a.path) for a in assets.missing[:3])
-        more = f" and {len(assets.missing) - 3} more" if len(assets.missing) > 3 else ""
-        raise AzrenderError(
-            f"{len(assets.missing)} file(s) the scene needs are missing: {names}{more}",
-            hint="fix the paths in the scene, or drop --strict to render without them",
-            exit_code=EXIT_MISSING,
-        )
 
 
 class PreflightBlocked(AzrenderError):
@@ -200,6 +173,7 @@ def submit_scene(
     progress: Progress = NO_PROGRESS,
     cancel_on_interrupt: bool = False,
     cancelled: Callable[[], bool] = lambda: False,
+    scan_cache: bool = True,
 ) -> Submission:
     """Scan, check, upload what changed, write the job manifest and hand the job to a backend.
 
@@ -209,13 +183,14 @@ def submit_scene(
     returned Submission carries the planned job and the report. ``cancelled``
     is asked once more after the upload: a front end's Cancel that came too
     late to stop the upload still keeps the job from being submitted.
+    ``scan_cache=False`` scans the scene afresh (:mod:`azrender.scan.cache`).
     """
     # Choose the backend first: a backend that cannot run should fail before any upload.
     runner = None if dry_run else backend_for(preset, backend)
     on_azure = (backend or preset.backend.kind) == "azure"
     # The local node emulates a Linux Batch node, whatever the preset's pool says.
     plan = storage_plan(preset, node_os=preset.pool.os if on_azure else "linux")
-    adapter, assets = scan_scene(scene, progress)
+    adapter, assets = scan_scene(scene, progress, cache=scan_cache)
     check_missing(assets, strict=strict)
     plan.check_assets(a.path for a in assets.present)  # nfs/cifs: every file below a [[paths]] root
     job = plan_job(assets.scene, adapter, preset, frames, chunk, plan=plan, render=render,

@@ -20,10 +20,18 @@ variables and stay untouched:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+
+#: The process environment's variables a scan looked up, by name (None: not set), while
+#: :func:`recording_env_reads` runs; the scan cache keeps a result only while they stay so.
+_ENV_READS: contextvars.ContextVar[dict[str, str | None] | None] = contextvars.ContextVar(
+    "azrender_env_reads", default=None
+)
 
 # ${VAR} | $VAR | %VAR%   (a lone % as in %04d is not a variable: it has no closing %name%)
 _VAR = re.compile(
@@ -58,6 +66,37 @@ def has_vars(text: str) -> bool:
     return any(_name(m) is not None for m in _VAR.finditer(text))
 
 
+@contextlib.contextmanager
+def recording_env_reads() -> Iterator[dict[str, str | None]]:
+    """Collect, in the dict it yields, each process environment variable looked up meanwhile.
+
+    Scanners read the environment through :func:`env_value` (and
+    :func:`expand_vars`), so a scan's result can be kept with the variables it
+    depended on (:mod:`azrender.scan.cache`). A mapping a caller passes in
+    instead of ``os.environ`` is the caller's, and is not recorded.
+
+    >>> with recording_env_reads() as reads:
+    ...     _ = expand_vars("$AZRENDER_DOCTEST_UNSET/a.png")
+    >>> reads
+    {'AZRENDER_DOCTEST_UNSET': None}
+    """
+    reads: dict[str, str | None] = {}
+    token = _ENV_READS.set(reads)
+    try:
+        yield reads
+    finally:
+        _ENV_READS.reset(token)
+
+
+def env_value(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """``env[name]`` (``os.environ`` when None), recorded for :func:`recording_env_reads`."""
+    environ: Mapping[str, str] = os.environ if env is None else env
+    value = environ.get(name)
+    if environ is os.environ and (reads := _ENV_READS.get()) is not None:
+        reads[name] = value
+    return value
+
+
 def _name(match: re.Match[str]) -> str | None:
     plain = match.group("plain")
     if plain is not None and _FRAME_TOKEN.fullmatch(plain):
@@ -76,14 +115,13 @@ def expand_vars(text: str, env: Mapping[str, str] | None = None) -> Expansion:
     >>> expand_vars("$A/$B/$A", {}).unresolved
     ('A', 'B')
     """
-    environ: Mapping[str, str] = os.environ if env is None else env
     missing: list[str] = []
 
     def substitute(match: re.Match[str]) -> str:
         name = _name(match)
         if name is None:
             return match.group(0)
-        value = environ.get(name)
+        value = env_value(name, env)
         if value is None:
             if name not in missing:
                 missing.append(name)

@@ -54,6 +54,7 @@ from typing import Any
 from azrender.model import Asset, AssetKind, AssetSet
 from azrender.paths import is_windows_path
 from azrender.scan.assets import assets_for
+from azrender.scan.envvars import env_value
 from azrender.scan.resolve import first_visit
 
 # Layers a stage composes (followed); .usdz is a package and not opened.
@@ -229,7 +230,7 @@ def _is_search_path(path: str) -> bool:
 
 
 def _search_dirs(env: Mapping[str, str] | None) -> tuple[str, ...]:
-    value = (os.environ if env is None else env).get(SEARCH_PATH_VAR, "")
+    value = env_value(SEARCH_PATH_VAR, env) or ""
     return tuple(d for d in value.split(os.pathsep) if d)
 
 
