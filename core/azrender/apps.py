@@ -23,11 +23,11 @@ costs one load more, never a wrong answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path

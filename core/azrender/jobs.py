@@ -18,6 +18,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from azrender.apps import AppAdapter, RenderInvocation
 from azrender.model import (
@@ -38,11 +39,10 @@ from azrender.nodebundle.bootstrap import (
     node_python,
     version_environment,
 )
-from azrender.outputs import job_outputs_container
 from azrender.shell import bash_single_quote
-from azrender.storage import azcopy
-from azrender.storage.manifest import check_job_id, job_prefix
-from azrender.storage.modes import StoragePlan, blob_copy_plan
+
+if TYPE_CHECKING:
+    from azrender.storage.modes import StoragePlan
 
 # Where blob-copy puts the assets on a Linux node (the plan's node_root says it for every mode).
 NODE_ASSETS_ROOT = "$AZ_BATCH_NODE_SHARED_DIR/assets"
@@ -203,6 +203,9 @@ def preparation_task(
     among them) and azcopy fetches the assets; otherwise ``azrender.node sync``
     reads the manifest and fetches both.
     """
+    from azrender.storage import azcopy
+    from azrender.storage.manifest import job_prefix
+
     with_azcopy = plan.sync_tool == "azcopy"
     ref = node_ref(node)
     sync = azcopy.preparation_commands(job_id) if with_azcopy else (node_sync_command(job_id, plan.node_os, ref),)
@@ -236,6 +239,13 @@ def build_job(
     its ``stdout.txt``/``stderr.txt`` to ``<job id>/logs/<task id>/``, whether it
     succeeds or fails, so a failed frame can be diagnosed from the logs.
     """
+    # Imported here: the adapters import this module for its names, and a scan must not load
+    # the storage modules (with them the Azure SDK), issue 20.
+    from azrender.outputs import job_outputs_container
+    from azrender.storage import azcopy
+    from azrender.storage.manifest import check_job_id
+    from azrender.storage.modes import blob_copy_plan
+
     plan = plan or blob_copy_plan()
     check_job_id(job_id)  # it is written into every task's command line: Batch id characters only
     jobs_root, output_dir, sep = _NODE_DIRS[plan.node_os]

@@ -1,0 +1,69 @@
+"""`azrender scan` imports only what a scan needs: no Azure SDK, no rich for JSON (issue 20).
+
+What a process imported is read from Python's own ``-X importtime`` report
+(https://docs.python.org/3/using/cmdline.html#cmdoption-X: "importtime to
+show how long each import takes"), one line per module on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BLENDFILES = "helio__blender-asset-tracer/tests/blendfiles"
+SCENE = f"{BLENDFILES}/T55539-particles/particle.blend"  # a real .blend, 28 files, none missing
+
+
+def imported(*args: str, cwd: Path) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """The top-level packages a ``python -m azrender ...`` process imported, and the process."""
+    env = {k: v for k, v in os.environ.items() if k != "AZRENDER_DEBUG"}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "azrender", *args],
+        capture_output=True, text=True, timeout=120, check=False, env=env, cwd=cwd,
+    )
+    modules = {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in done.stderr.splitlines() if line.startswith("import time:") and "|" in line
+    }
+    return modules, done
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_json_scan_imports_neither_azure_nor_rich(real_fixtures: Path, tmp_path: Path, cached: bool) -> None:
+    scene = real_fixtures / SCENE
+    if cached:  # the second scan answers from the scan cache
+        imported("scan", str(scene), "--json", cwd=tmp_path)
+    modules, done = imported("scan", str(scene), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["app"] == "blender"
+    assert "azrender_blender" in modules and "click" in modules  # the report did list the imports
+    assert "azure" not in modules
+    assert "rich" not in modules
+    assert not {"azrender_maya", "azrender_max"} & modules  # only the adapter of the scene's suffix
+
+
+def test_a_table_scan_imports_rich_but_not_azure(real_fixtures: Path, tmp_path: Path) -> None:
+    modules, done = imported("scan", str(real_fixtures / SCENE), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "particle.blend" in done.stdout
+    assert "rich" in modules and "azure" not in modules
+
+
+def test_no_cache_scans_afresh_with_the_same_json(real_fixtures: Path, tmp_path: Path) -> None:
+    scene = str(real_fixtures / SCENE)
+    _, cold = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
+    _, first = imported("scan", scene, "--json", cwd=tmp_path)
+    _, cached = imported("scan", scene, "--json", cwd=tmp_path)
+    assert cold.returncode == first.returncode == cached.returncode == 0
+    assert json.loads(cold.stdout) == json.loads(first.stdout) == json.loads(cached.stdout)
+
+
+@pytest.mark.parametrize("command", ["scan", "upload", "submit"])
+def test_every_command_that_scans_takes_no_cache(command: str, tmp_path: Path) -> None:
+    _, done = imported(command, "--help", cwd=tmp_path)
+    assert done.returncode == 0 and "--no-cache" in done.stdout
