@@ -1,0 +1,170 @@
+"""The bytes of a .blend file and its header: read in 1 MiB chunks once, then read back where a block is asked for.
+
+A .blend starts with ``BLENDER``; a file saved with *Compress* is a gzip
+stream (Blender before 3.0) or zstd frames (3.0 on; Blender writes several
+frames and a seek table, ``ZstdWriteWrap`` in
+``source/blender/blenlib/intern/filereader_zstd.cc``) around those bytes. The
+magic numbers are blender-asset-tracer's (``blendfile/magic_compression.py``:
+gzip ``1f 8b``, zstd ``28 b5 2f fd`` or a skippable frame ``5? 2a 4d 18``).
+
+The reader goes through the file once, in chunks (block headers are read from
+them as they pass); a compressed file is decompressed in that pass into an
+anonymous temporary file. Blocks are then read back with ``pread``, only those
+asked for: memory holds the chunk being read and the blocks in use, never the
+file (a 10,000-material scene is 13 MB of zstd and 330 MB decompressed).
+
+The header (``BLO_readfile_blender_header_decode`` in
+``source/blender/blenloader_core/intern/blo_core_blend_header.cc``, and
+BAT's ``blendfile/header.py``) is either the legacy 12 bytes
+``BLENDER-v279`` (byte 7 ``-``/``_``: 8/4-byte pointers, byte 8 ``v``/``V``:
+little/big endian, bytes 9-11 the version) or, from Blender 5.0, the 17 bytes
+``BLENDER17-01v0500`` (bytes 7-8 the header size, byte 9 ``-``, bytes 10-11
+the file format version, ``01``, byte 12 ``v``, bytes 13-16 the version).
+Block headers (``BLO_core_bhead.hh``) are ``BHead4`` (code, len, old, SDNAnr,
+nr: 4s i I i i), ``SmallBHead8`` (4s i Q i i) for the legacy header and
+``LargeBHead8`` (code, SDNAnr, old, len, nr: 4s i Q q q) for format version 1.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, cast
+
+from .errors import BlendError, NewerHeader
+
+MAGIC = b"BLENDER"
+_GZIP = b"\x1f\x8b"
+_ZSTD = b"\x28\xb5\x2f\xfd"
+_ZSTD_SKIPPABLE, _ZSTD_SKIPPABLE_MASK = 0x184D2A50, 0xFFFFFFF0  # little-endian magic, last nibble free
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Header:
+    """What the first bytes say about the rest of the file."""
+
+    version: int  # BLENDER_FILE_VERSION of the Blender that wrote it: 279, 405, 503
+    pointer_size: int
+    little_endian: bool
+    size: int  # 12 or 17 bytes
+    bhead: struct.Struct  # one block header
+    large_bhead: bool  # LargeBHead8: SDNAnr before old, len and nr 64-bit
+
+    @property
+    def endian(self) -> str:
+        return "<" if self.little_endian else ">"
+
+    def fields(self, raw: tuple[bytes, int, int, int, int]) -> tuple[bytes, int, int, int, int]:
+        """A block header's (code, SDNAnr, old address, length, count), whatever its layout."""
+        code, a, old, b, count = raw
+        return (code.split(b"\0", 1)[0], a, old, b, count) if self.large_bhead else \
+            (code.split(b"\0", 1)[0], b, old, a, count)  # fmt: skip
+
+
+def decode_header(data: bytes, path: Path) -> Header:
+    """The header at the start of ``data`` (the decompressed file)."""
+    if data[:7] != MAGIC:
+        raise BlendError(path, f"invalid first bytes {data[:7]!r}")
+    if data[7:8] in (b"_", b"-"):
+        pointer_size = 4 if data[7:8] == b"_" else 8
+        if data[8:9] not in (b"v", b"V"):
+            raise BlendError(path, f"invalid endian indicator {data[8:9]!r}")
+        little = data[8:9] == b"v"
+        version = _digits(data[9:12], path)
+        end = "<" if little else ">"
+        bhead = struct.Struct(end + ("4siIii" if pointer_size == 4 else "4siQii"))
+        return Header(version, pointer_size, little, 12, bhead, large_bhead=False)
+    header_size = _digits(data[7:9], path)
+    if header_size != 17:
+        raise NewerHeader(path, f"unknown file header size {header_size}")
+    if data[9:10] != b"-":
+        raise BlendError(path, "invalid file header")
+    format_version = _digits(data[10:12], path)
+    if format_version != 1:
+        raise NewerHeader(path, f"unsupported file format version {format_version}")
+    if data[12:13] != b"v":
+        raise BlendError(path, "invalid file header")
+    version = _digits(data[13:17], path)
+    return Header(version, 8, True, 17, struct.Struct("<4siQqq"), large_bhead=True)
+
+
+def _digits(raw: bytes, path: Path) -> int:
+    if not raw.isdigit():
+        raise BlendError(path, f"invalid file header {raw!r}")
+    return int(raw)
+
+
+class Source:
+    """One .blend's decompressed bytes: :meth:`chunks` once, front to back, then :meth:`read_at` anywhere."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stream: IO[bytes] | None = None
+        with path.open("rb") as probe:
+            magic = probe.read(len(MAGIC))
+        self.compressed = magic[:7] != MAGIC
+        if magic[:2] == _GZIP:
+            self._stream = cast("IO[bytes]", gzip.GzipFile(filename=path, mode="rb"))
+        elif magic[:4] == _ZSTD or _skippable(magic):
+            self._stream = _zstd_reader(path)
+        elif self.compressed:
+            raise BlendError(path, "File is not a blend file")
+        # Plain: read in place. Compressed: what the stream gives, kept in a file removed on close.
+        self._file: IO[bytes] = tempfile.TemporaryFile() if self.compressed else path.open("rb", buffering=0)  # noqa: SIM115
+
+    def chunks(self) -> Iterator[bytes]:
+        """The decompressed file, front to back, about 1 MiB at a time."""
+        if self._stream is None:
+            while chunk := self._file.read(CHUNK):
+                yield chunk
+            return
+        first = True
+        try:
+            with self._stream as stream:
+                while chunk := stream.read(CHUNK):
+                    if first and chunk[: len(MAGIC)] != MAGIC:
+                        raise BlendError(self.path, "Compressed file is not a blend file")
+                    first = False
+                    self._file.write(chunk)
+                    yield chunk
+            self._file.flush()
+        except Exception as exc:
+            if type(exc).__name__ == "ZstdError":  # zstandard's, a plain Exception: name the file
+                raise BlendError(self.path, f"ZstdError: {exc}") from exc
+            raise
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        """``size`` bytes from ``offset`` of the decompressed file (fewer at its end)."""
+        if hasattr(os, "pread"):
+            return os.pread(self._file.fileno(), size, offset)
+        self._file.seek(offset)  # Windows has no pread
+        return self._file.read(size)
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+        self._file.close()
+
+
+def _skippable(magic: bytes) -> bool:
+    return len(magic) >= 4 and int.from_bytes(magic[:4], "little") & _ZSTD_SKIPPABLE_MASK == _ZSTD_SKIPPABLE
+
+
+def _zstd_reader(path: Path) -> IO[bytes]:
+    try:
+        import zstandard
+    except ImportError:
+        # The wording BAT uses; the scanner's message turns it into an install hint.
+        raise BlendError(
+            path, "File is compressed with ZStandard, install the `zstandard` module to support this."
+        ) from None
+    raw = path.open("rb")
+    # read_across_frames: Blender writes many frames, and reading must not stop after the first.
+    reader: IO[bytes] = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True, closefd=True)
+    return reader
