@@ -4,9 +4,10 @@ A .blend carries the DNA of the Blender that wrote it (the ``DNA1`` block:
 every struct with its fields' names and types), and readers find a field by
 *name* in that catalogue, not by a fixed offset. That is how Blender opens files
 from other versions (``DNA_sdna_from_data`` in
-``source/blender/makesdna/intern/dna_genfile.cc``) and how blender-asset-tracer
+``source/blender/makesdna/intern/dna_genfile.cc``), how blender-asset-tracer
 reads them (``BlendFile.decode_structs`` and ``dna.Struct.field_from_path`` in
-``blender_asset_tracer/blendfile``). So the Blender version in the header says
+``blender_asset_tracer/blendfile``) and how the scanner's own reader does
+(:mod:`azrender_blender.blend.dna`). So the Blender version in the header says
 nothing on its own about whether the scanner can read a file: Blender itself
 loads a file (or library) from a newer Blender and only *warns*, "File saved by
 newer Blender (…), expect loss of data" (``Main::has_forward_compatibility_issues``,
@@ -21,9 +22,10 @@ decode: ``BLO_readfile_blender_header_decode``
 ``FD_FLAGS_FILE_FUTURE``.
 
 What *can* break a scan of a newer file is a field renamed, removed or retyped.
-blender-asset-tracer reads most fields without a default, so a missing one
-raises (see :func:`missing_field_from`); a few it reads *with* a default, and a
-rename there would drop dependencies silently: a renamed ``packedfile`` would
+The reader reads most fields without a default, so a missing one raises
+:class:`~azrender_blender.blend.NoField` (see :func:`from_no_field`); a few it
+reads *with* a default, as blender-asset-tracer did, and a rename there would
+drop dependencies silently: a renamed ``packedfile`` would
 list packed images as files, a renamed ``nodetree`` would hide every texture of
 a linked material. :data:`REQUIRED` lists those fields (and the path fields
 themselves), and :func:`check_fields` checks them against each file's own SDNA.
@@ -36,15 +38,12 @@ Blender's DNA renames (``source/blender/makesdna/intern/dna_rename_defs.h``):
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from blender_asset_tracer import blendfile
-from blender_asset_tracer.blendfile import dna
-
+from azrender_blender.blend import BlendFile, NoField
+from azrender_blender.blend.dna import Field
 from azrender_blender.versions import version_text
 
 # The newest Blender whose files the test suite builds and compares with that
@@ -114,80 +113,57 @@ class MissingField:
         return f"{self.path}: its SDNA {self.problem}; the scanner reads it for {self.why}"
 
 
-def _kind_ok(field: dna.Field, kind: FieldKind) -> bool:
-    name = field.name
+def _kind_ok(field: Field, kind: FieldKind) -> bool:
     if kind is FieldKind.POINTER:
-        return bool(name.is_pointer)
-    if name.is_pointer:
+        return field.is_pointer
+    if field.is_pointer:
         return False
     if kind is FieldKind.PATH:
-        return field.dna_type.dna_type_id == b"char" and int(name.array_size) > 1
-    return field.dna_type.dna_type_id in _NUMBER_TYPES
+        return field.type_name == b"char" and field.array_size > 1
+    return field.type_name in _NUMBER_TYPES
 
 
-def _field_named(struct: dna.Struct, name: bytes) -> dna.Field | None:
-    return next((f for f in struct.fields if f.name.name_only == name), None)
-
-
-def check_fields(bfile: blendfile.BlendFile) -> MissingField | None:
+def check_fields(bfile: BlendFile) -> MissingField | None:
     """The first :data:`REQUIRED` field ``bfile``'s SDNA lacks or types differently, or None.
 
     The struct is the one the file's own datablocks of that code are stored
     as, so a struct renamed in a future Blender is still found.
     """
     for need in REQUIRED:
-        blocks = bfile.code_index.get(need.code)
-        if not blocks:
+        struct = bfile.struct_of(need.code)
+        if struct is None:
             continue
-        struct = blocks[0].dna_type
-        fields = [f for f in (_field_named(struct, n) for n in need.fields) if f is not None]
-        struct_name = struct.dna_type_id.decode()
+        fields = [f for f in (next((f for f in struct.ordered if f.name == n), None) for n in need.fields)
+                  if f is not None]  # fmt: skip
+        struct_name = struct.name.decode()
         if not fields:
             label = need.fields[0].decode()
             problem = f"has no field {struct_name}.{label}"
-            return MissingField(Path(bfile.filepath), struct_name, label, problem, need.why)
+            return MissingField(bfile.path, struct_name, label, problem, need.why)
         if not any(_kind_ok(f, need.kind) for f in fields):
             field = fields[0]
-            label = field.name.name_only.decode()
-            declared = f"{field.dna_type.dna_type_id.decode()} {field.name.name_full.decode()}"
+            label = field.name.decode()
+            declared = f"{field.type_name.decode()} {field.name_full.decode()}"
             problem = f"declares {struct_name}.{label} as '{declared}', not {need.kind.value}"
-            return MissingField(Path(bfile.filepath), struct_name, label, problem, need.why)
+            return MissingField(bfile.path, struct_name, label, problem, need.why)
     return None
 
 
-# blender-asset-tracer's wording when a struct lacks a field it reads without
-# a default (``dna.Struct.field_from_path``): "Struct(b'Image') has no field b'name', only [...]".
-_BAT_NO_FIELD = re.compile(r"^Struct\(b'(?P<struct>[^']+)'\) has no field b'(?P<field>[^']+)'")
+def from_no_field(exc: NoField) -> MissingField:
+    """The file and ``Struct.field`` of a field the reader needed and the file's SDNA lacks."""
+    struct, field = exc.struct.decode(errors="replace"), exc.field.decode(errors="replace")
+    return MissingField(exc.path, struct, field, f"has no field {struct}.{field}", "the scene's dependencies")
 
 
-def missing_field_from(exc: KeyError, open_files: Iterable[blendfile.BlendFile]) -> MissingField | None:
-    """The file and ``Struct.field`` behind BAT's KeyError for a field the SDNA lacks, or None.
-
-    BAT's message names the struct, not the file; the file is the open one
-    whose SDNA has that struct without that field.
-    """
-    text = str(exc.args[0]) if exc.args else ""
-    match = _BAT_NO_FIELD.match(text)
-    if match is None:
-        return None
-    struct_name, field_name = match["struct"].encode(), match["field"].encode()
-    for bfile in open_files:
-        index = bfile.sdna_index_from_id.get(struct_name)
-        if index is not None and not bfile.structs[index].has_field(field_name):
-            problem = f"has no field {match['struct']}.{match['field']}"
-            return MissingField(Path(bfile.filepath), match["struct"], match["field"], problem, "the scene's dependencies")
-    return None
-
-
-def newer_than_tested(bfile: blendfile.BlendFile) -> str | None:
+def newer_than_tested(bfile: BlendFile) -> str | None:
     """The Blender version text when ``bfile`` was saved by a Blender newer than we test, else None.
 
     The header's version is ``BLENDER_FILE_VERSION`` of the Blender that
     wrote the file (``BlenderHeader::file_version``, decoded from header bytes
     9-11 of the 12-byte legacy header or 13-16 of the 17-byte one in
     ``BLO_readfile_blender_header_decode``,
-    ``source/blender/blenloader_core/intern/blo_core_blend_header.cc``); BAT
-    reads it into ``BlendFileHeader.version`` (``blendfile/header.py``).
+    ``source/blender/blenloader_core/intern/blo_core_blend_header.cc``), as
+    :func:`azrender_blender.blend.source.decode_header` reads it.
     """
-    version = int(bfile.header.version)
+    version = bfile.header.version
     return version_text(version) if version > NEWEST_TESTED_BLENDER_VERSION else None
