@@ -125,38 +125,46 @@ class _EnvOncePerHostSession(requests.Session):
 _BODYLESS_STATUS = frozenset({204, 304})
 
 
-def _cut_headers(response: requests.Response, *args: object, **kwargs: object) -> None:
-    """Refuse an answer whose headers were cut short, as a broken connection.
+def cut_headers_problem(method: str, status: int, headers: Any, original: object) -> str | None:
+    """What is wrong with an answer whose headers were cut short, or None.
 
     http.client ends the header block at end-of-file as if at the blank line,
     and urllib3 only logs the damage (``HeaderParsingError``), so a cut head
     reached the SDK as an answer with headers missing or half-written (a
     ``DeserializationError`` on a date, a ``Content-Range`` ``ValueError``, or
     silently a body of length 0). Two signs: parse defects (a line without a
-    colon), or a body-carrying answer with neither ``Content-Length`` nor
-    ``Transfer-Encoding`` (RFC 9112 §6.3: the body would run to connection
-    close, which Blob storage and Azurite never use). Raised as urllib3's
-    ``ProtocolError`` inside requests' ``ConnectionError``, which azure-core
-    turns into ``ServiceResponseError``: retried like any dropped answer.
+    colon) in ``original`` (http.client's response), or a body-carrying answer
+    with neither ``Content-Length`` nor ``Transfer-Encoding`` (RFC 9112 §6.3:
+    the body would run to connection close, which Blob storage and Azurite
+    never use).
     """
-    original = getattr(response.raw, "_original_response", None)
     message = getattr(original, "msg", None)
-    problem = None
     if message is not None:
         try:
             urllib3_response.assert_header_parsing(message)
         except HeaderParsingError as exc:
-            problem = f"response headers cut short ({exc})"
-    headers = response.headers
+            return f"response headers cut short ({exc})"
     if (
-        problem is None
-        and response.request.method != "HEAD"
-        and response.status_code >= 200
-        and response.status_code not in _BODYLESS_STATUS
+        method != "HEAD"
+        and status >= 200
+        and status not in _BODYLESS_STATUS
         and "Content-Length" not in headers
         and "Transfer-Encoding" not in headers
     ):
-        problem = "response headers cut short (no Content-Length or Transfer-Encoding)"
+        return "response headers cut short (no Content-Length or Transfer-Encoding)"
+    return None
+
+
+def _cut_headers(response: requests.Response, *args: object, **kwargs: object) -> None:
+    """Refuse an answer whose headers were cut short (:func:`cut_headers_problem`), as a
+    broken connection: urllib3's ``ProtocolError`` inside requests' ``ConnectionError``,
+    which azure-core turns into ``ServiceResponseError``, retried like any dropped answer."""
+    problem = cut_headers_problem(
+        str(response.request.method),
+        response.status_code,
+        response.headers,
+        getattr(response.raw, "_original_response", None),
+    )
     if problem is not None:
         response.close()
         raise requests.exceptions.ConnectionError(ProtocolError(problem), response=response)

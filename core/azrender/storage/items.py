@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from azrender.errors import StorageError
+from azrender.errors import StorageError, UsageError
 from azrender.progress import Progress
 from azrender.storage.hashing import HashCache, IndexEntry, file_entry
 
@@ -23,9 +23,11 @@ __all__ = [
     "UploadItem",
     "UploadSummary",
     "Uploader",
+    "check_blob_name",
     "check_unchanged",
     "entry_or_error",
     "plan_uploads",
+    "unique_items",
     "vanished_as_storage_error",
 ]
 
@@ -126,4 +128,36 @@ def check_unchanged(path: Path, entry: IndexEntry) -> None:
         raise StorageError(
             f"local file changed while it was uploading: {path}",
             hint="wait for whatever writes it to finish and upload again",
+        )
+
+
+# ---------------------------------------------------------------- names
+
+
+def unique_items(items: Iterable[UploadItem]) -> dict[str, UploadItem]:
+    """Each item name once, every name checked first."""
+    unique: dict[str, UploadItem] = {}
+    for item in items:
+        check_blob_name(item)
+        unique.setdefault(item.blob, item)  # the same texture used twice is one blob
+    return unique
+
+
+
+def check_blob_name(item: UploadItem) -> None:
+    """Refuse a blob name with a backslash: it would not be unique to its file.
+
+    Blob storage reads ``\\`` in a blob URL as ``/`` (Azurite stores ``a\\b.png``
+    as ``a/b.png``; "Naming and Referencing Containers, Blobs, and Metadata"
+    tells to avoid it), and Windows nodes and the downloader treat it as a
+    folder separator, so ``/show/a\\b.png`` and ``/show/a/b.png`` on Linux would
+    share one blob. Refused rather than escaped: an escape would have to be
+    undone identically by every reader (node sync, blobfuse mounts, the path
+    map in the remap scripts), and no Windows machine can hold such a file anyway.
+    """
+    if "\\" in item.blob:
+        raise UsageError(
+            f"cannot upload {item.local}: its name contains a backslash, which blob storage "
+            "and Windows nodes read as a folder separator",
+            hint="rename the file (and the scene's reference to it) without the backslash",
         )

@@ -26,11 +26,12 @@ from typing import BinaryIO
 
 from azure.storage.blob import ContainerClient
 
-from azrender.errors import StorageError, UsageError
+from azrender.errors import StorageError
 from azrender.paths import mirror_key
 from azrender.progress import NO_PROGRESS, Progress
-from azrender.storage.blocks import DEFAULT_BLOCK_SIZE, BlockUpload, upload_in_blocks
-from azrender.storage.client import storage_errors
+from azrender.storage.account import BLOB, translating
+from azrender.storage.blocks import BlockUpload, upload_in_blocks
+from azrender.storage.client import describe
 from azrender.storage.hashing import HashCache, IndexEntry, read_entry
 from azrender.storage.index import (
     DEFAULT_INDEX_BLOB,
@@ -47,15 +48,18 @@ from azrender.storage.index import (
 from azrender.storage.items import (
     UploadItem,
     UploadSummary,
+    check_blob_name,
     check_unchanged,
     plan_uploads,
+    unique_items,
     vanished_as_storage_error,
 )
 from azrender.storage.journal import UploadJournal
 from azrender.storage.layout import check_layout
 from azrender.storage.parallel import run_parallel
+from azrender.storage.rest import BlobRest
 from azrender.storage.retry import with_retries
-from azrender.storage.uploadplan import Claims, Probe, journalled, probe_all
+from azrender.storage.uploadplan import Claims, Probe, UploadOptions, journalled, probe_all
 
 __all__ = [
     "DEFAULT_INDEX_BLOB",
@@ -63,6 +67,7 @@ __all__ = [
     "UploadItem",
     "UploadOptions",
     "UploadSummary",
+    "check_blob_name",
     "get_json",
     "get_json_with_etag",
     "items_for_paths",
@@ -71,25 +76,6 @@ __all__ = [
     "read_index",
     "upload_files",
 ]
-
-# Files from this size on go up as resumable blocks (see azrender.storage.blocks).
-LARGE_FILE_THRESHOLD = 32 << 20
-# Files under this size are hashed from memory and sent from the same bytes.
-READ_WHOLE_BELOW = 8 << 20
-
-
-@dataclass(frozen=True)
-class UploadOptions:
-    """How files are cut up: from ``large_threshold`` bytes on, ``block_size`` blocks,
-    ``block_workers`` of them in flight per file."""
-
-    large_threshold: int = LARGE_FILE_THRESHOLD
-    block_size: int = DEFAULT_BLOCK_SIZE
-    block_workers: int = 4
-    #: A file smaller than this that must be hashed is read once into memory and
-    #: sent from those bytes (at most ``max_workers`` such buffers at a time).
-    read_whole_below: int = READ_WHOLE_BELOW
-
 
 def items_for_paths(paths: Iterable[Path | str]) -> list[UploadItem]:
     """Map absolute local paths to upload items named by their mirror key.
@@ -113,78 +99,100 @@ def _open_or_vanished(item: UploadItem) -> BinaryIO:
         ) from exc
 
 
-def _put_whole(
-    client: ContainerClient, item: UploadItem, entry: IndexEntry, data: bytes | None = None
-) -> None:
-    """One Put Blob: atomic, MD5-checked by the service, repeated from byte 0 on a transient failure.
+class _FileSender:
+    """Sends one file: a small one as one Put Blob (atomic, MD5-checked by the service;
+    through :class:`~azrender.storage.rest.BlobRest` where it can reach the container,
+    else the SDK), a large one as resumable blocks (:mod:`azrender.storage.blocks`).
 
-    ``data`` is the file's content when the caller already holds it (read once
-    for hashing); otherwise the file is read here.
+    Built once per upload: the lean path, the endpoint named in messages and
+    the options are worked out once, not per file.
     """
 
-    def send(body: bytes | BinaryIO) -> None:
-        client.upload_blob(
-            item.blob,
-            body,
-            length=entry.size,
-            overwrite=True,
-            metadata=metadata_for(entry),
-            validate_content=True,
-            # Below the SDK's max_single_put_size (64 MiB, above our large-file
-            # threshold) this is one Put Blob: the blob appears whole or not at all.
-            max_concurrency=1,
-        )
+    def __init__(self, client: ContainerClient, options: UploadOptions) -> None:
+        self.client = client
+        self.options = options
+        self.rest = BlobRest.for_client(client)
+        self.endpoint, self.container = describe(client)
 
-    def attempt() -> None:
-        if data is not None:
-            send(data)
-            return
-        with _open_or_vanished(item) as f:
-            send(f)
+    def close(self) -> None:
+        if self.rest is not None:
+            self.rest.close()
 
-    with_retries(attempt)
+    def send(
+        self, item: UploadItem, entry: IndexEntry, progress: Progress, data: bytes | None = None
+    ) -> BlockUpload:
+        """Upload one file; returns the bytes sent and the bytes found already staged.
 
-
-def _upload_one(
-    client: ContainerClient,
-    item: UploadItem,
-    entry: IndexEntry,
-    progress: Progress,
-    options: UploadOptions,
-    data: bytes | None = None,
-) -> BlockUpload:
-    """Upload one file; returns the bytes sent and the bytes found already staged.
-
-    With ``data`` (the bytes that were hashed) the blob holds exactly what
-    ``entry`` describes; a file read here again is checked not to have changed.
-    """
-    with storage_errors("uploading", client=client, blob=item.blob):
-        if data is None and entry.size >= options.large_threshold:
-            try:
-                result = upload_in_blocks(
-                    client.get_blob_client(item.blob),
-                    item.local,
-                    entry,
-                    metadata=metadata_for(entry),
-                    block_size=options.block_size,
-                    max_workers=options.block_workers,
-                    progress=progress,
-                )
-            except FileNotFoundError as exc:
-                raise StorageError(f"local file vanished during upload: {item.local}") from exc
-            except OSError as exc:
-                if isinstance(exc, (ConnectionError, TimeoutError)):
-                    raise
-                raise StorageError(f"cannot read {item.local}: {exc}") from exc
-        else:
-            _put_whole(client, item, entry, data)
-            progress.advance(entry.size)
-            result = BlockUpload(blocks=1, sent_bytes=entry.size, reused_bytes=0)
-    if data is not None:
+        With ``data`` (the bytes that were hashed) the blob holds exactly what
+        ``entry`` describes; a file read here again is checked not to have changed.
+        """
+        with translating("uploading", BLOB, self.endpoint, self.container, item.blob):
+            if data is None and entry.size >= self.options.large_threshold:
+                result = self._blocks(item, entry, progress)
+            else:
+                self._whole(item, entry, data)
+                progress.advance(entry.size)
+                result = BlockUpload(blocks=1, sent_bytes=entry.size, reused_bytes=0)
+        if data is None:
+            # The blob may hold a mix of old and new bytes; its metadata hash would be wrong.
+            check_unchanged(item.local, entry)
         return result
-    # The blob may hold a mix of old and new bytes; its metadata hash would be wrong.
-    check_unchanged(item.local, entry)
-    return result
+
+    def _whole(self, item: UploadItem, entry: IndexEntry, data: bytes | None) -> None:
+        """One Put Blob, repeated from byte 0 on a transient failure."""
+        rest, meta = self.rest, metadata_for(entry)
+        if rest is not None and (data is not None or entry.size < self.options.read_whole_below):
+            body = data if data is not None else _read_whole(item, entry)
+            with_retries(lambda: rest.put_blob(item.blob, body, meta))
+            return
+
+        def send(body: bytes | BinaryIO) -> None:
+            self.client.upload_blob(
+                item.blob, body, length=entry.size, overwrite=True, metadata=meta,
+                validate_content=True,
+                # Below the SDK's max_single_put_size (64 MiB, above our large-file
+                # threshold) this is one Put Blob: the blob appears whole or not at all.
+                max_concurrency=1,
+            )
+
+        def attempt() -> None:
+            if data is not None:
+                send(data)
+                return
+            with _open_or_vanished(item) as f:
+                send(f)
+
+        with_retries(attempt)
+
+    def _blocks(self, item: UploadItem, entry: IndexEntry, progress: Progress) -> BlockUpload:
+        try:
+            return upload_in_blocks(
+                self.client.get_blob_client(item.blob),
+                item.local,
+                entry,
+                metadata=metadata_for(entry),
+                block_size=self.options.block_size,
+                max_workers=self.options.block_workers,
+                progress=progress,
+            )
+        except FileNotFoundError as exc:
+            raise StorageError(f"local file vanished during upload: {item.local}") from exc
+        except OSError as exc:
+            if isinstance(exc, (ConnectionError, TimeoutError)):
+                raise
+            raise StorageError(f"cannot read {item.local}: {exc}") from exc
+
+
+def _read_whole(item: UploadItem, entry: IndexEntry) -> bytes:
+    """The file's bytes, refused if they are not as many as were hashed."""
+    with vanished_as_storage_error(item, "during"), _open_or_vanished(item) as f:
+        body = f.read()
+    if len(body) != entry.size:
+        raise StorageError(
+            f"local file changed while it was uploading: {item.local}",
+            hint="wait for whatever writes it to finish and upload again",
+        )
+    return body
 
 
 # ---------------------------------------------------------------- the upload
@@ -229,24 +237,18 @@ def upload_files(
     index is written, so a run killed midway is followed by one that uploads
     only what was left (large files resume from their staged blocks).
     """
-    unique = _unique_items(items)
+    unique = unique_items(items)
     run = _BlobUpload(client, cache, index_blob, progress, max_workers, options, layout)
     deferred = cache.deferred() if cache is not None else contextlib.nullcontext()
-    with deferred:
-        probes = probe_all(unique.values(), cache, max_workers)
-        run.read_remote()
-        run.send(run.decide_known(probes))
-    run.commit()
+    try:
+        with deferred:
+            probes = probe_all(unique.values(), cache, max_workers)
+            run.read_remote()
+            run.send(run.decide_known(probes))
+        run.commit()
+    finally:
+        run.sender.close()
     return run.summary(unique)
-
-
-def _unique_items(items: Iterable[UploadItem]) -> dict[str, UploadItem]:
-    """Each item name once, every name checked first."""
-    unique: dict[str, UploadItem] = {}
-    for item in items:
-        check_blob_name(item)
-        unique.setdefault(item.blob, item)  # the same texture used twice is one blob
-    return unique
 
 
 class _BlobUpload:
@@ -275,6 +277,7 @@ class _BlobUpload:
         self.progress = progress
         self.max_workers = max_workers
         self.options = options or UploadOptions()
+        self.sender = _FileSender(client, self.options)
         self.layout = layout
         self.journal = (
             UploadJournal.for_target(client.url, index_blob) if index_blob is not None else None
@@ -398,7 +401,7 @@ class _BlobUpload:
             self.targets[item.blob] = item
         if self.journal is not None:
             self.journal.begin(item.blob, entry)
-        result = _upload_one(self.client, item, entry, self.progress, self.options, data)
+        result = self.sender.send(item, entry, self.progress, data)
         if self.journal is not None:
             self.journal.append(item.blob, entry)
         return _Sent(item.blob, entry, result)
@@ -414,7 +417,7 @@ class _BlobUpload:
         if item is None:
             return  # not ours to send again (a killed run's blob): its true entry goes in
         # The file is read again and checked unchanged since it was hashed.
-        result = _upload_one(self.client, item, entry, NO_PROGRESS, self.options, None)
+        result = self.sender.send(item, entry, NO_PROGRESS, None)
         with self._lock:
             self.results.append(result)
 
@@ -430,23 +433,4 @@ class _BlobUpload:
             check_all=check_layout(self.layout) == "mirror",
             resend=again,
             max_workers=self.max_workers,
-        )
-
-
-def check_blob_name(item: UploadItem) -> None:
-    """Refuse a blob name with a backslash: it would not be unique to its file.
-
-    Blob storage reads ``\\`` in a blob URL as ``/`` (Azurite stores ``a\\b.png``
-    as ``a/b.png``; "Naming and Referencing Containers, Blobs, and Metadata"
-    tells to avoid it), and Windows nodes and the downloader treat it as a
-    folder separator, so ``/show/a\\b.png`` and ``/show/a/b.png`` on Linux would
-    share one blob. Refused rather than escaped: an escape would have to be
-    undone identically by every reader (node sync, blobfuse mounts, the path
-    map in the remap scripts), and no Windows machine can hold such a file anyway.
-    """
-    if "\\" in item.blob:
-        raise UsageError(
-            f"cannot upload {item.local}: its name contains a backslash, which blob storage "
-            "and Windows nodes read as a folder separator",
-            hint="rename the file (and the scene's reference to it) without the backslash",
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from azure.storage.blob import ContainerClient
 
+from azrender.storage.blocks import DEFAULT_BLOCK_SIZE
 from azrender.storage.hashing import HashCache, IndexEntry
 from azrender.storage.index import holds
 from azrender.storage.items import UploadItem, vanished_as_storage_error
@@ -22,7 +23,33 @@ from azrender.storage.journal import UploadJournal
 from azrender.storage.layout import cas_blob, check_layout
 from azrender.storage.parallel import run_parallel
 
-__all__ = ["Claims", "Probe", "journalled", "probe_all"]
+__all__ = [
+    "LARGE_FILE_THRESHOLD",
+    "READ_WHOLE_BELOW",
+    "Claims",
+    "Probe",
+    "UploadOptions",
+    "journalled",
+    "probe_all",
+]
+
+# Files from this size on go up as resumable blocks (see azrender.storage.blocks).
+LARGE_FILE_THRESHOLD = 32 << 20
+# Files under this size are hashed from memory and sent from the same bytes.
+READ_WHOLE_BELOW = 8 << 20
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    """How files are cut up: from ``large_threshold`` bytes on, ``block_size`` blocks,
+    ``block_workers`` of them in flight per file."""
+
+    large_threshold: int = LARGE_FILE_THRESHOLD
+    block_size: int = DEFAULT_BLOCK_SIZE
+    block_workers: int = 4
+    #: A file smaller than this that must be hashed is read once into memory and
+    #: sent from those bytes (at most ``max_workers`` such buffers at a time).
+    read_whole_below: int = READ_WHOLE_BELOW
 
 
 @dataclass(frozen=True)
