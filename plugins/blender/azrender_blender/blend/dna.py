@@ -64,12 +64,12 @@ def _array_size(full: bytes) -> int:
 
 
 def _strings(data: bytes, at: int, count: int) -> tuple[list[bytes], int]:
-    out = []
-    for _ in range(count):
-        end = data.index(b"\0", at)
-        out.append(data[at:end])
-        at = end + 1
-    return out, at
+    """``count`` NUL-terminated strings from ``at``, and where the next section starts."""
+    parts = data[at:].split(b"\0", count)
+    if len(parts) <= count:
+        raise ValueError(f"the DNA1 block ends inside its list of {count} names")
+    strings = parts[:count]
+    return strings, at + sum(map(len, strings)) + count
 
 
 class Sdna:
