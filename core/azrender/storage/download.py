@@ -41,7 +41,7 @@ from azrender.storage.hashing import hash_file
 from azrender.storage.journal import JsonLines
 from azrender.storage.localdisk import check_folder, local_disk_errors
 from azrender.storage.parallel import run_parallel
-from azrender.storage.ranges import discard, fetch_resumable
+from azrender.storage.ranges import discard, fetch_from
 from azrender.storage.retry import with_retries
 
 RECORD_NAME = ".azrender-download.json"
@@ -183,9 +183,7 @@ def _download_to(
     target.parent.mkdir(parents=True, exist_ok=True)
     with _claimed_part(target) as part:
         with storage_errors("downloading", client=client, blob=blob):
-            size, etag = fetch_resumable(
-                client.get_blob_client(blob), part, progress=progress, max_workers=_RANGE_THREADS
-            )
+            size, etag = fetch_from(client, blob, part, progress=progress, max_workers=_RANGE_THREADS)
         if expected_hash is not None:
             actual = hash_file(part)
             if actual != expected_hash:

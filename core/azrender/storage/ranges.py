@@ -22,15 +22,17 @@ import contextlib
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceModifiedError
-from azure.storage.blob import BlobClient
+from azure.storage.blob import BlobClient, ContainerClient
 
 from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.parallel import run_parallel
+from azrender.storage.rest import BlobRest
 from azrender.storage.retry import with_retries
 
 #: The largest range for which the service returns a Content-MD5.
@@ -119,8 +121,43 @@ def fetch_resumable(
 
     After a failure ``part`` is kept only if it has recorded ranges to resume from.
     """
+    return fetch_blob(
+        _Source(blob.blob_name, None, lambda: blob), part, progress=progress,
+        range_size=range_size, max_workers=max_workers,
+    )
+
+
+@dataclass
+class _Source:
+    """Where a blob's ranges come from: the first range of a fresh download through the
+    lean REST path when there is one (for most files, the whole file), the others
+    through the SDK's ``BlobClient``, made only when needed."""
+
+    name: str
+    rest: BlobRest | None
+    make: Callable[[], BlobClient]
+    _blob: BlobClient | None = None
+
+    @property
+    def blob(self) -> BlobClient:
+        if self._blob is None:
+            self._blob = self.make()
+        return self._blob
+
+
+def fetch_from(
+    client: ContainerClient, name: str, part: Path, *, progress: Progress = NO_PROGRESS, max_workers: int = 4
+) -> tuple[int, str]:
+    """:func:`fetch_resumable` of blob ``name`` in ``client``'s container."""
+    source = _Source(name, BlobRest.of(client), lambda: client.get_blob_client(name))
+    return fetch_blob(source, part, progress=progress, max_workers=max_workers)
+
+
+def fetch_blob(
+    source: _Source, part: Path, *, progress: Progress, max_workers: int, range_size: int = RANGE_SIZE
+) -> tuple[int, str]:
     try:
-        return _fetch(blob, part, progress, range_size, max_workers)
+        return _fetch(source, part, progress, range_size, max_workers)
     except BaseException:
         if not state_path(part).exists():
             discard(part)
@@ -128,7 +165,7 @@ def fetch_resumable(
 
 
 def _fetch(
-    blob: BlobClient, part: Path, progress: Progress, range_size: int, max_workers: int
+    source: _Source, part: Path, progress: Progress, range_size: int, max_workers: int
 ) -> tuple[int, str]:
     state = load_state(part, range_size)
     if state is None:
@@ -136,7 +173,7 @@ def _fetch(
     lock = threading.Lock()
     with open(part, "r+b" if part.exists() else "w+b", buffering=0) as f:
 
-        def write(offset: int, data: bytes) -> None:
+        def write(offset: int, data: bytes | bytearray) -> None:
             # Straight to the OS (no Python buffer) before the range is recorded
             # as done: a SIGKILL right after the record must not lose its bytes.
             # (os.pwrite would spare the lock, but Windows has none.)
@@ -146,7 +183,11 @@ def _fetch(
                 while view:
                     view = view[f.write(view) or 0 :]
 
-        def get(offset: int, length: int, etag: str | None) -> tuple[bytes, int, str]:
+        def get(offset: int, length: int, etag: str | None) -> tuple[bytes | bytearray, int, str]:
+            if source.rest is not None and offset == 0 and etag is None:
+                got = source.rest.get_range(source.name, 0, length, None)
+                return got.data, got.total, got.etag
+            blob = source.blob
             try:
                 if etag is None:
                     downloader = blob.download_blob(
@@ -201,7 +242,7 @@ def _fetch(
         def fetch(i: int) -> None:
             data, _, _ = with_retries(lambda: get(i * range_size, current.length(i), current.etag))
             if len(data) != current.length(i):
-                raise OSError(f"range {i} of {blob.blob_name} came back short")
+                raise OSError(f"range {i} of {source.name} came back short")
             write(i * range_size, data)
             with lock:
                 current.done.add(i)

@@ -47,6 +47,7 @@ import socket
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
@@ -184,7 +185,8 @@ class _Connections:
     def __init__(self, scheme: str, host: str, port: int | None, context: ssl.SSLContext | None) -> None:
         self.scheme, self.host, self.port, self.context = scheme, host, port, context
         self._local = threading.local()
-        self._all: list[http.client.HTTPConnection] = []
+        #: Every open connection and the thread it belongs to (closed once that thread is gone).
+        self._all: list[tuple[weakref.ref[threading.Thread], http.client.HTTPConnection]] = []
         self._lock = threading.Lock()
 
     def get(self) -> tuple[http.client.HTTPConnection, bool]:
@@ -209,7 +211,12 @@ class _Connections:
         conn.sock.settimeout(READ_TIMEOUT_S)
         self._local.conn = conn
         with self._lock:
-            self._all.append(conn)
+            # A thread pool's threads end with each parallel run: their connections go too.
+            for owner, old in self._all:
+                if owner() is None:
+                    old.close()
+            self._all = [(o, c) for o, c in self._all if o() is not None]
+            self._all.append((weakref.ref(threading.current_thread()), conn))
         return conn, False
 
     def drop(self) -> None:
@@ -221,7 +228,7 @@ class _Connections:
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
+            for _, conn in self._all:
                 conn.close()
             self._all.clear()
 
@@ -239,6 +246,9 @@ def _tls_context(verify: str | bool) -> ssl.SSLContext:
 
     return ssl.create_default_context(cafile=certifi.where())
 
+
+_CACHE: weakref.WeakKeyDictionary[ContainerClient, BlobRest | None] = weakref.WeakKeyDictionary()
+_CACHE_LOCK = threading.Lock()
 
 #: Failures of a reused keep-alive connection that mean the service closed it while idle.
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
@@ -275,6 +285,15 @@ class BlobRest:
             return None
         env = requests.Session().merge_environment_settings(client.url, {}, None, None, None)
         return cls(client.url, client.api_version, signer, verify=env.get("verify", True))
+
+    @classmethod
+    def of(cls, client: ContainerClient) -> BlobRest | None:
+        """:meth:`for_client`, built once per ``client`` (and dropped with it), so callers
+        that take only a client, one file at a time, share its connections."""
+        with _CACHE_LOCK:
+            if client not in _CACHE:
+                _CACHE[client] = cls.for_client(client)
+            return _CACHE[client]
 
     def close(self) -> None:
         """Close every connection (each thread opens its own when it is next used)."""

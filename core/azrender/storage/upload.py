@@ -111,7 +111,7 @@ class _FileSender:
     def __init__(self, client: ContainerClient, options: UploadOptions) -> None:
         self.client = client
         self.options = options
-        self.rest = BlobRest.for_client(client)
+        self.rest = BlobRest.of(client)
         self.endpoint, self.container = describe(client)
 
     def close(self) -> None:
