@@ -65,11 +65,27 @@ def resolve(path: bytes, blend: Path) -> Path:
     """The absolute file a path of ``blend`` names (``BlockUsage.abspath``): folder made absolute, name kept."""
     if not is_absolute(path):
         path = blend_absolute(path, _folder_of(blend))
-    as_path = Path(to_path(path))
+    text = str(to_path(path)) if os.name != "posix" else _decoded(path)
+    folder, _, name = text.rpartition("/")
+    if os.name == "posix" and folder[:1] == "/" and name not in ("", ".", "..") and "//" not in folder \
+            and "/./" not in folder + "/":  # fmt: skip
+        # What pathlib would make of it, without building three Paths per texture.
+        try:
+            return Path(f"{_absolute_folder(PurePath(folder))}/{name}")
+        except FileNotFoundError:
+            return Path(text)
+    as_path = Path(text)
     try:
         return _absolute_folder(as_path.parent) / as_path.name
     except FileNotFoundError:  # the working directory is gone
         return as_path
+
+
+def _decoded(path: bytes) -> str:
+    try:
+        return path.decode("utf-8")
+    except UnicodeDecodeError:
+        return path.decode(sys.getfilesystemencoding())
 
 
 @functools.lru_cache(maxsize=256)
