@@ -1,12 +1,23 @@
 """Sync benchmark against a private Azurite, printing ratios (run: .venv/bin/python bench/sync.py).
 
 (a) cold upload of ~2,000 files of 1-512 KB plus a few 64 MB files, azrender vs a plain
-    azure-storage-blob loop (upload_blob(max_concurrency=8) on a thread pool)      aim <= 1.0
+    azure-storage-blob loop (upload_blob(max_concurrency=8) on a thread pool)      aim <= 0.9
+    vs azcopy copy                                                                 aim <= 0.7
+    client CPU vs a raw HTTP loop (bench/sync_peers.py)                            aim <= 2
 (b) no-change resubmit of 10,000 files vs the cold upload of the same tree         aim <= 2 %, < 1 s
 (c) hashing throughput vs `cat > /dev/null` of the same files                     aim >= 0.7
 (d) the same tree through the `deadline` package's manifest snapshot (AWS Deadline Cloud
     job attachments) vs azrender hashing the tree                                  printed
 (e) peak memory of building, writing and parsing a 100,000-file job manifest       aim < 300 MB
+(f) resubmit of the (a)-sized small-file tree unchanged, then with one changed file,
+    vs `azcopy sync`                                                               aim <= 1.0
+(g) download of 500 x 1 MB blobs into an empty folder vs azcopy copy                 aim <= 1.0
+    client CPU vs the raw HTTP loop                                                aim <= 2
+
+Every side prints its best wall time and the client CPU of that run: this process's
+CPU (time.process_time, all threads) plus its finished children's (azcopy), never
+Azurite's. Each side is best of --repeat, in rotating order, a fresh Azurite per
+timed run of (a) and (g).
 
 ``--small`` shrinks every size for a quick check. Nothing leaves 127.0.0.1.
 """
@@ -22,13 +33,24 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from azure.storage.blob import ContainerClient
+from sync_peers import (
+    RawLoop,
+    azcopy_download,
+    azcopy_path,
+    azcopy_sync_up,
+    azcopy_upload,
+    measured,
+    sas_url,
+)
 
 from azrender.local.azurite import AzuriteServer
 from azrender.storage.client import client_options
+from azrender.storage.download import download_prefix
 from azrender.storage.hashing import HashCache, IndexEntry, hash_file
 from azrender.storage.manifest import JobManifest
 from azrender.storage.upload import UploadItem, upload_files
@@ -74,9 +96,9 @@ def peer_options() -> dict[str, object]:
     return {k: v for k, v in client_options().items() if k != "transport"}
 
 
-def timed(fn: object) -> float:
+def timed(fn: Callable[[], object]) -> float:
     t = time.perf_counter()
-    fn()  # type: ignore[operator]
+    fn()
     return time.perf_counter() - t
 
 
@@ -123,8 +145,36 @@ def fresh_azurite() -> AzuriteServer:
     return az
 
 
-def bench_a(work: Path, n: int, big: int, big_size: int, repeat: int) -> float:
-    """Best of ``repeat`` for each side, alternating which goes first.
+def best_of(
+    sides: dict[str, Callable[[int], tuple[float, float]]], repeat: int
+) -> dict[str, list[tuple[float, float]]]:
+    """Run every side ``repeat`` times, rotating which goes first; (wall, CPU) of each run."""
+    names = list(sides)
+    runs: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
+    for r in range(repeat):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            runs[name].append(sides[name](r))
+    return runs
+
+
+def report(label: str, runs: dict[str, list[tuple[float, float]]], aims: dict[str, str]) -> None:
+    """Best wall time and its CPU per side, and azrender's ratios to each peer."""
+    best = {n: min(rs) for n, rs in runs.items()}
+    ours_t, ours_cpu = best["azrender"]
+    print(f"{label}, best of {len(runs['azrender'])}:")
+    for name, (t, cpu) in best.items():
+        ratio = "" if name == "azrender" else (
+            f"  -> azrender/{name} time {ours_t / t:.2f}, client CPU {ours_cpu / cpu:.2f}"
+            + (f" (aim {aims[name]})" if name in aims else "")
+        )
+        print(f"    {name:<10} {t:6.2f} s, client CPU {cpu:6.2f} s{ratio}")
+    print("    all runs (s): " + "; ".join(
+        f"{n} " + " ".join(f"{t:.2f}" for t, _ in rs) for n, rs in runs.items()
+    ))
+
+
+def bench_a(work: Path, n: int, big: int, big_size: int, repeat: int) -> None:
+    """Cold upload: azrender, the plain SDK loop, azcopy and the raw HTTP loop.
 
     Every timed run gets a fresh, warmed-up Azurite (started and stopped outside
     the timing): one emulator kept for all runs grows its blob database and extent
@@ -135,43 +185,127 @@ def bench_a(work: Path, n: int, big: int, big_size: int, repeat: int) -> float:
     files = make_tree(root, n, big, big_size)
     total = sum(p.stat().st_size for p in files)
     todo = items(root, files)
-    plain_times: list[float] = []
-    our_times: list[float] = []
 
-    def ours(r: int) -> float:
+    def ours(r: int) -> tuple[float, float]:
         cache = HashCache(work / f"a-hashes-{r}.sqlite")  # cold: nothing hashed yet
         try:
             with fresh_azurite() as az:
                 client = client_for(az.connection_string, f"ours-a{r}")
-                return timed(lambda: upload_files(client, todo, cache=cache))
+                return measured(lambda: upload_files(client, todo, cache=cache))
         finally:
             cache.close()
 
-    def plain(r: int) -> float:
+    def plain(r: int) -> tuple[float, float]:
         with fresh_azurite() as az:
             client = plain_client_for(az.connection_string, f"plain-a{r}")
-            return timed(lambda: plain_upload(client, root, files))
+            return measured(lambda: plain_upload(client, root, files))
 
-    for r in range(repeat):
-        if r % 2 == 0:
-            plain_times.append(plain(r))
-            our_times.append(ours(r))
-        else:
-            our_times.append(ours(r))
-            plain_times.append(plain(r))
-    theirs, best = min(plain_times), min(our_times)
-    ratio = best / theirs
-    print(
-        f"(a) cold upload {len(files)} files, {total / MB:.0f} MB, best of {repeat}: azrender {best:.2f}s, "
-        f"plain SDK loop {theirs:.2f}s -> ratio {ratio:.2f} (aim <= 1.0)"
+    def by_azcopy(r: int) -> tuple[float, float]:
+        with fresh_azurite() as az:
+            url = sas_url(plain_client_for(az.connection_string, f"azcopy-a{r}"))
+            return measured(lambda: azcopy_upload(url, root, work))
+
+    def raw(r: int) -> tuple[float, float]:
+        with fresh_azurite() as az:
+            client = plain_client_for(az.connection_string, f"raw-a{r}")
+            loop = RawLoop(sas_url(client), client.api_version)
+            return measured(lambda: loop.upload(root, files))
+
+    sides: dict[str, Callable[[int], tuple[float, float]]] = {"azrender": ours, "sdk loop": plain, "raw http": raw}
+    if azcopy_path() is not None:
+        sides["azcopy"] = by_azcopy
+    report(
+        f"(a) cold upload {len(files)} files, {total / MB:.0f} MB",
+        best_of(sides, repeat),
+        {"sdk loop": "<= 0.9", "azcopy": "<= 0.7", "raw http": "CPU <= 2"},
     )
-    print(
-        "    all runs: azrender "
-        + " ".join(f"{t:.2f}" for t in our_times)
-        + "; plain "
-        + " ".join(f"{t:.2f}" for t in plain_times)
+
+
+def bench_f(work: Path, n: int, repeat: int) -> None:
+    """A resubmit of an unchanged tree, then of a tree with one changed file, vs ``azcopy sync``."""
+    root = work / "f"
+    files = make_tree(root, n, 0, 0, seed=3)
+    todo = items(root, files)
+    if azcopy_path() is None:
+        print("(f) resubmit vs azcopy sync: peer unavailable (no azcopy; run scripts/setup.sh)")
+        return
+
+    def change(r: int) -> None:
+        p = files[(r * 37) % len(files)]
+        p.write_bytes(os.urandom(p.stat().st_size))
+
+    results: dict[str, dict[str, list[tuple[float, float]]]] = {"unchanged": {}, "one change": {}}
+    with fresh_azurite() as az:
+        cache = HashCache(work / "f-hashes.sqlite")
+        client = client_for(az.connection_string, "ours-f")
+        upload_files(client, todo, cache=cache)
+        url = sas_url(plain_client_for(az.connection_string, "azcopy-f"))
+        azcopy_upload(url, root, work)
+        time.sleep(1.1)  # azcopy sync compares modification times (1 s granularity in places)
+        sides = {
+            "azrender": lambda: upload_files(client, todo, cache=cache),
+            "azcopy": lambda: azcopy_sync_up(url, root, work),
+        }
+        for r in range(repeat):
+            for name, fn in (sides.items() if r % 2 == 0 else reversed(sides.items())):
+                results["unchanged"].setdefault(name, []).append(measured(fn))
+        for r in range(repeat):
+            change(r)  # the same change is seen by both sides
+            for name, fn in (sides.items() if r % 2 == 0 else reversed(sides.items())):
+                results["one change"].setdefault(name, []).append(measured(fn))
+        cache.close()
+    for what, runs in results.items():
+        report(f"(f) resubmit of {n} files, {what}", runs, {"azcopy": "<= 1.0"})
+
+
+def bench_g(work: Path, n: int, size: int, repeat: int) -> None:
+    """Download of ``n`` blobs of ``size`` bytes into an empty folder: azrender, azcopy, raw HTTP."""
+    src = work / "g-src"
+    files = []
+    for i in range(n):
+        p = src / f"frames/f{i:05d}.exr"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(os.urandom(size))
+        files.append(p)
+    blobs = [p.relative_to(src).as_posix() for p in files]
+
+    def seeded(r: int) -> tuple[AzuriteServer, ContainerClient]:
+        az = fresh_azurite()
+        try:
+            client = plain_client_for(az.connection_string, f"down-g{r}")
+            plain_upload(client, src, files)
+        except BaseException:
+            az.stop()
+            raise
+        return az, client
+
+    def ours(r: int) -> tuple[float, float]:
+        az, seed = seeded(r)
+        with az:
+            client = ContainerClient.from_connection_string(
+                az.connection_string, seed.container_name, **client_options()
+            )
+            return measured(lambda: download_prefix(client, "", work / f"g-ours-{r}"))
+
+    def by_azcopy(r: int) -> tuple[float, float]:
+        az, seed = seeded(r)
+        with az:
+            return measured(lambda: azcopy_download(sas_url(seed), work / f"g-azcopy-{r}", work))
+
+    def raw(r: int) -> tuple[float, float]:
+        az, seed = seeded(r)
+        with az:
+            loop = RawLoop(sas_url(seed), seed.api_version)
+            return measured(lambda: loop.download(blobs, work / f"g-raw-{r}"))
+
+    sides: dict[str, Callable[[int], tuple[float, float]]] = {"azrender": ours, "raw http": raw}
+    if azcopy_path() is not None:
+        sides["azcopy"] = by_azcopy
+    report(
+        f"(g) download {n} x {size / MB:.1f} MB",
+        best_of(sides, repeat),
+        {"azcopy": "<= 1.0", "raw http": "CPU <= 2"},
     )
-    return ratio
 
 
 def bench_b(conn: str, work: Path, n: int) -> tuple[float, float]:
@@ -257,14 +391,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="tiny sizes, for a quick check")
     parser.add_argument("--repeat", type=int, default=3, help="runs per side in (a), best kept")
-    parser.add_argument("--only", default="abcde", help="which measurements to run, e.g. 'a'")
+    parser.add_argument("--only", default="abcdefg", help="which measurements to run, e.g. 'a'")
     args = parser.parse_args()
     print(
         f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
     )
-    n_a, big, big_size, n_b, n_e = (2000, 3, 64 * MB, 10_000, 100_000)
+    n_a, big, big_size, n_b, n_e, n_g = (2000, 3, 64 * MB, 10_000, 100_000, 500)
     if args.small:
-        n_a, big, big_size, n_b, n_e = (200, 1, 8 * MB, 500, 10_000)
+        n_a, big, big_size, n_b, n_e, n_g = (200, 1, 8 * MB, 500, 10_000, 50)
     with tempfile.TemporaryDirectory(prefix="azrender-bench-") as tmp:
         work = Path(tmp)
         os.environ["AZRENDER_CACHE_DIR"] = str(work / "cache")
@@ -277,6 +411,10 @@ def main() -> None:
             bench_c(work)
         if "d" in args.only and "b" in args.only:  # snapshots the tree (b) made
             bench_d(work)
+        if "f" in args.only:
+            bench_f(work, n_a, max(1, args.repeat))
+        if "g" in args.only:
+            bench_g(work, n_g, MB, max(1, args.repeat))
     if "e" in args.only:
         bench_e(n_e)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
