@@ -22,9 +22,10 @@ with a message naming the endpoint and the container or share, never a secret.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from azure.core.exceptions import (
@@ -40,6 +41,8 @@ from azrender.errors import StorageError
 from azrender.storage.retry import TRANSPORT_ERRORS
 
 CONNECTION_STRING_ENV = "AZURE_STORAGE_CONNECTION_STRING"
+
+R = TypeVar("R")
 
 _EMULATOR_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -249,36 +252,56 @@ class Service:
     broken_hint: str
 
 
-BLOB = Service(
-    name="blob storage",
-    speaker="storage",
-    container_word="container",
-    item_word="blob",
-    container_missing_code="ContainerNotFound",
-    unreachable_hint="check the account URL / that Azurite is running, and the network",
-    refused_hint="sign in with `az login` or check the connection string / SAS expiry and permissions",
-    container_missing_hint="create it (`azrender upload` does) or check the container name in the preset",
-    item_missing="{what}: blob {item!r} not found in container {container!r} at {endpoint}",
-    item_missing_hint="upload the job again",
-    failed="{what}: storage request failed for {where} at {endpoint}",
-    broken_hint="check the network and run again; what finished is not sent again",
-)
+#: What each service's messages say, side by side: (blob storage, Azure Files).
+_WORDING: dict[str, tuple[str, str]] = {
+    "name": ("blob storage", "Azure Files"),
+    "speaker": ("storage", "Azure Files"),
+    "container_word": ("container", "share"),
+    "item_word": ("blob", "file"),
+    "container_missing_code": ("ContainerNotFound", "ShareNotFound"),
+    "unreachable_hint": (
+        "check the account URL / that Azurite is running, and the network",
+        "check [azure_files] account in the preset, and the network",
+    ),
+    "refused_hint": (
+        "sign in with `az login` or check the connection string / SAS expiry and permissions",
+        "sign in with `az login` (needs the Storage File Data Privileged Contributor role) "
+        "or check the connection string",
+    ),
+    "container_missing_hint": (
+        "create it (`azrender upload` does) or check the container name in the preset",
+        "create it in the portal or check [azure_files] share in the preset",
+    ),
+    "item_missing": (
+        "{what}: blob {item!r} not found in container {container!r} at {endpoint}",
+        "{what}: {where} not found at {endpoint}",
+    ),
+    "item_missing_hint": ("upload the job again", "upload again"),
+    "failed": (
+        "{what}: storage request failed for {where} at {endpoint}",
+        "{what}: request failed for {where} at {endpoint}",
+    ),
+    "broken_hint": (
+        "check the network and run again; what finished is not sent again",
+        "check the network and run again; files already complete are not sent again",
+    ),
+}
+BLOB = Service(**{field: texts[0] for field, texts in _WORDING.items()})
+FILES = Service(**{field: texts[1] for field, texts in _WORDING.items()})
 
-FILES = Service(
-    name="Azure Files",
-    speaker="Azure Files",
-    container_word="share",
-    item_word="file",
-    container_missing_code="ShareNotFound",
-    unreachable_hint="check [azure_files] account in the preset, and the network",
-    refused_hint="sign in with `az login` (needs the Storage File Data Privileged Contributor role) "
-    "or check the connection string",
-    container_missing_hint="create it in the portal or check [azure_files] share in the preset",
-    item_missing="{what}: {where} not found at {endpoint}",
-    item_missing_hint="upload again",
-    failed="{what}: request failed for {where} at {endpoint}",
-    broken_hint="check the network and run again; files already complete are not sent again",
-)
+
+def found_or_none(fetch: Callable[[], R], service: Service) -> R | None:
+    """``fetch()``, or None when the blob or file it asks about is not there.
+
+    A missing container or share is still raised: that is not "not uploaded
+    yet" but a wrong name, which the caller's translator names.
+    """
+    try:
+        return fetch()
+    except ResourceNotFoundError as exc:
+        if getattr(exc, "error_code", None) == service.container_missing_code:
+            raise
+        return None
 
 
 def translate(

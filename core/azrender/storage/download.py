@@ -24,6 +24,7 @@ A full, read-only or impossible ``dest`` is one line naming it (see
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import tempfile
@@ -65,12 +66,7 @@ class DownloadSummary:
     skipped_files: int
 
     def to_json(self) -> dict[str, int]:
-        return {
-            "files": self.files,
-            "downloaded_files": self.downloaded_files,
-            "downloaded_bytes": self.downloaded_bytes,
-            "skipped_files": self.skipped_files,
-        }
+        return dataclasses.asdict(self)
 
 
 def normalize_etag(etag: str | None) -> str:

@@ -41,6 +41,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.storage.blob import ContainerClient, ContentSettings
 
 from azrender.errors import StorageError
+from azrender.storage.account import BLOB, found_or_none
 from azrender.storage.client import storage_errors
 from azrender.storage.documents import DEFAULT_INDEX_BLOB as DEFAULT_INDEX_BLOB
 from azrender.storage.documents import INDEX_VERSION as INDEX_VERSION
@@ -136,12 +137,11 @@ def metadata_for(entry: IndexEntry) -> dict[str, str]:
 def blob_entry(client: ContainerClient, blob: str) -> IndexEntry | None:
     """What ``blob`` holds according to its own metadata; None if absent or without ``xxh3``."""
     with storage_errors("checking", client=client, blob=blob):
-        try:
-            props = with_retries(lambda: client.get_blob_client(blob).get_blob_properties())
-        except ResourceNotFoundError as exc:
-            if getattr(exc, "error_code", None) == "ContainerNotFound":
-                raise
-            return None
+        props = found_or_none(
+            lambda: with_retries(lambda: client.get_blob_client(blob).get_blob_properties()), BLOB
+        )
+    if props is None:
+        return None
     meta = props.metadata or {}
     digest = meta.get("xxh3")
     if not digest:

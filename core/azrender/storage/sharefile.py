@@ -38,6 +38,7 @@ from azure.storage.fileshare import ShareClient, ShareFileClient
 
 from azrender.errors import StorageError
 from azrender.progress import Progress
+from azrender.storage.account import FILES, found_or_none
 from azrender.storage.blocks import read_at
 from azrender.storage.documents import index_document, parse_index
 from azrender.storage.hashing import IndexEntry, hash_bytes
@@ -123,12 +124,9 @@ def make_dirs(client: ShareClient, dirs: list[str], retry: Retry) -> None:
 def already_there(client: ShareClient, path: str, entry: IndexEntry, retry: Retry) -> bool:
     """True when the file on the share carries this content's hash and size."""
     with share_errors("checking", client, path):
-        try:
-            props = retry(lambda: client.get_file_client(path).get_file_properties())
-        except ResourceNotFoundError as exc:
-            if getattr(exc, "error_code", None) == "ShareNotFound":
-                raise
-            return False
+        props = found_or_none(lambda: retry(lambda: client.get_file_client(path).get_file_properties()), FILES)
+    if props is None:
+        return False
     meta = props.metadata or {}
     return bool(meta.get("xxh3") == entry.hash and props.size == entry.size)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,9 +29,7 @@ from azure.storage.blob import ContainerClient
 from azrender.errors import StorageError
 from azrender.paths import mirror_key
 from azrender.progress import NO_PROGRESS, Progress
-from azrender.storage.account import BLOB, translating
-from azrender.storage.blocks import BlockUpload, upload_in_blocks
-from azrender.storage.client import describe
+from azrender.storage.blocks import BlockUpload
 from azrender.storage.hashing import HashCache, IndexEntry, read_entry
 from azrender.storage.index import (
     DEFAULT_INDEX_BLOB,
@@ -40,7 +38,6 @@ from azrender.storage.index import (
     get_json,
     get_json_with_etag,
     merge_index,
-    metadata_for,
     parse_index,
     put_bytes,
     read_index,
@@ -49,7 +46,6 @@ from azrender.storage.items import (
     UploadItem,
     UploadSummary,
     check_blob_name,
-    check_unchanged,
     plan_uploads,
     unique_items,
     vanished_as_storage_error,
@@ -57,8 +53,7 @@ from azrender.storage.items import (
 from azrender.storage.journal import UploadJournal
 from azrender.storage.layout import check_layout
 from azrender.storage.parallel import run_parallel
-from azrender.storage.rest import BlobRest
-from azrender.storage.retry import with_retries
+from azrender.storage.sender import FileSender
 from azrender.storage.uploadplan import Claims, Probe, UploadOptions, journalled, probe_all
 
 __all__ = [
@@ -97,102 +92,6 @@ def _open_or_vanished(item: UploadItem) -> BinaryIO:
             f"local file vanished during upload: {item.local}",
             hint="it was deleted or moved while azrender was running; scan again",
         ) from exc
-
-
-class _FileSender:
-    """Sends one file: a small one as one Put Blob (atomic, MD5-checked by the service;
-    through :class:`~azrender.storage.rest.BlobRest` where it can reach the container,
-    else the SDK), a large one as resumable blocks (:mod:`azrender.storage.blocks`).
-
-    Built once per upload: the lean path, the endpoint named in messages and
-    the options are worked out once, not per file.
-    """
-
-    def __init__(self, client: ContainerClient, options: UploadOptions) -> None:
-        self.client = client
-        self.options = options
-        self.rest = BlobRest.of(client)
-        self.endpoint, self.container = describe(client)
-
-    def close(self) -> None:
-        if self.rest is not None:
-            self.rest.close()
-
-    def send(
-        self, item: UploadItem, entry: IndexEntry, progress: Progress, data: bytes | None = None
-    ) -> BlockUpload:
-        """Upload one file; returns the bytes sent and the bytes found already staged.
-
-        With ``data`` (the bytes that were hashed) the blob holds exactly what
-        ``entry`` describes; a file read here again is checked not to have changed.
-        """
-        with translating("uploading", BLOB, self.endpoint, self.container, item.blob):
-            if data is None and entry.size >= self.options.large_threshold:
-                result = self._blocks(item, entry, progress)
-            else:
-                self._whole(item, entry, data)
-                progress.advance(entry.size)
-                result = BlockUpload(blocks=1, sent_bytes=entry.size, reused_bytes=0)
-        if data is None:
-            # The blob may hold a mix of old and new bytes; its metadata hash would be wrong.
-            check_unchanged(item.local, entry)
-        return result
-
-    def _whole(self, item: UploadItem, entry: IndexEntry, data: bytes | None) -> None:
-        """One Put Blob, repeated from byte 0 on a transient failure."""
-        rest, meta = self.rest, metadata_for(entry)
-        if rest is not None and (data is not None or entry.size < self.options.read_whole_below):
-            body = data if data is not None else _read_whole(item, entry)
-            with_retries(lambda: rest.put_blob(item.blob, body, meta))
-            return
-
-        def send(body: bytes | BinaryIO) -> None:
-            self.client.upload_blob(
-                item.blob, body, length=entry.size, overwrite=True, metadata=meta,
-                validate_content=True,
-                # Below the SDK's max_single_put_size (64 MiB, above our large-file
-                # threshold) this is one Put Blob: the blob appears whole or not at all.
-                max_concurrency=1,
-            )
-
-        def attempt() -> None:
-            if data is not None:
-                send(data)
-                return
-            with _open_or_vanished(item) as f:
-                send(f)
-
-        with_retries(attempt)
-
-    def _blocks(self, item: UploadItem, entry: IndexEntry, progress: Progress) -> BlockUpload:
-        try:
-            return upload_in_blocks(
-                self.client.get_blob_client(item.blob),
-                item.local,
-                entry,
-                metadata=metadata_for(entry),
-                block_size=self.options.block_size,
-                max_workers=self.options.block_workers,
-                progress=progress,
-            )
-        except FileNotFoundError as exc:
-            raise StorageError(f"local file vanished during upload: {item.local}") from exc
-        except OSError as exc:
-            if isinstance(exc, (ConnectionError, TimeoutError)):
-                raise
-            raise StorageError(f"cannot read {item.local}: {exc}") from exc
-
-
-def _read_whole(item: UploadItem, entry: IndexEntry) -> bytes:
-    """The file's bytes, refused if they are not as many as were hashed."""
-    with vanished_as_storage_error(item, "during"), _open_or_vanished(item) as f:
-        body = f.read()
-    if len(body) != entry.size:
-        raise StorageError(
-            f"local file changed while it was uploading: {item.local}",
-            hint="wait for whatever writes it to finish and upload again",
-        )
-    return body
 
 
 # ---------------------------------------------------------------- the upload
@@ -238,7 +137,9 @@ def upload_files(
     only what was left (large files resume from their staged blocks).
     """
     unique = unique_items(items)
-    run = _BlobUpload(client, cache, index_blob, progress, max_workers, options, layout)
+    run = _BlobUpload(
+        client, cache, index_blob, progress, max_workers, options or UploadOptions(), layout
+    )
     deferred = cache.deferred() if cache is not None else contextlib.nullcontext()
     try:
         with deferred:
@@ -251,6 +152,7 @@ def upload_files(
     return run.summary(unique)
 
 
+@dataclass
 class _BlobUpload:
     """One upload to a container and what it has learnt so far.
 
@@ -259,40 +161,31 @@ class _BlobUpload:
     only those are sent again when the index merge finds them replaced.
     """
 
-    claims: Claims  # set by read_remote, once the remote index is known
+    client: ContainerClient
+    cache: HashCache | None
+    index_blob: str | None
+    progress: Progress
+    max_workers: int
+    options: UploadOptions
+    layout: str
+    claims: Claims = field(init=False)  # set by read_remote, once the remote index is known
+    entries: dict[str, IndexEntry] = field(init=False, default_factory=dict)
+    uploaded: dict[str, IndexEntry] = field(init=False, default_factory=dict)
+    targets: dict[str, UploadItem] = field(init=False, default_factory=dict)
+    results: list[BlockUpload] = field(init=False, default_factory=list)
+    #: The index's ETag when it was read: the merge is conditional on it.
+    baseline: str | None = field(init=False, default=None)
+    #: What a killed earlier run sent (from its journal): checked again at the merge.
+    pending: dict[str, IndexEntry] = field(init=False, default_factory=dict)
+    #: Stored item of each file the cache knew and that must go.
+    claims_known: dict[str, UploadItem] = field(init=False, default_factory=dict)
 
-    def __init__(
-        self,
-        client: ContainerClient,
-        cache: HashCache | None,
-        index_blob: str | None,
-        progress: Progress,
-        max_workers: int,
-        options: UploadOptions | None,
-        layout: str,
-    ) -> None:
-        self.client = client
-        self.cache = cache
-        self.index_blob = index_blob
-        self.progress = progress
-        self.max_workers = max_workers
-        self.options = options or UploadOptions()
-        self.sender = _FileSender(client, self.options)
-        self.layout = layout
-        self.journal = (
-            UploadJournal.for_target(client.url, index_blob) if index_blob is not None else None
-        )
+    def __post_init__(self) -> None:
+        # The opener is looked up at each call: a test may replace it.
+        self.sender = FileSender(self.client, self.options, lambda item: _open_or_vanished(item))
+        target = self.index_blob
+        self.journal = UploadJournal.for_target(self.client.url, target) if target is not None else None
         self.keep_below = min(self.options.read_whole_below, self.options.large_threshold)
-        self.entries: dict[str, IndexEntry] = {}
-        self.uploaded: dict[str, IndexEntry] = {}
-        self.targets: dict[str, UploadItem] = {}
-        self.results: list[BlockUpload] = []
-        #: The index's ETag when it was read: the merge is conditional on it.
-        self.baseline: str | None = None
-        #: What a killed earlier run sent (from its journal): checked again at the merge.
-        self.pending: dict[str, IndexEntry] = {}
-        #: Stored item of each file the cache knew and that must go.
-        self.claims_known: dict[str, UploadItem] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ the steps
