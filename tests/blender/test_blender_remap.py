@@ -6,7 +6,7 @@ import pytest
 
 from azrender.paths import PathMap
 from azrender.paths import mirror_key as core_mirror_key
-from azrender_blender.remap import expand_root, mirror_key, remap_path
+from azrender_blender.node.remap import expand_root, mirror_key, remap_path
 
 ROOT = "/mnt/batch/tasks/shared/assets"
 

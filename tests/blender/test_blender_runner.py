@@ -17,7 +17,7 @@ from azrender.apps import RenderInvocation
 from azrender.model import FrameChunk, FrameRange, JobSpec
 from azrender.paths import PathMap, mirror_key
 from azrender_blender.adapter import BlenderAdapter
-from azrender_blender.runner import Action, RunnerError, expand_frames, main, parse_args
+from azrender_blender.node.runner import Action, RunnerError, expand_frames, main, parse_args
 
 
 def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -224,6 +224,6 @@ def test_adapter_command_line_renders_from_the_node_mirror(demo_scene_dir: Path,
 
 
 def test_main_module_entry() -> None:
-    proc = subprocess.run([sys.executable, "-m", "azrender_blender.runner", "--bogus"],
+    proc = subprocess.run([sys.executable, "-m", "azrender_blender.node.runner", "--bogus"],
                           capture_output=True, text=True, check=False, timeout=60)
     assert proc.returncode == 2 and "unsupported argument '--bogus'" in proc.stderr

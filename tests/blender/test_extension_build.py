@@ -134,7 +134,7 @@ def _project(wheel: str) -> str:
 def test_zip_layout_and_bundled_wheels(python: str, extension_zips: list[Path]) -> None:
     with zipfile.ZipFile(zip_for(extension_zips, python)) as zf:
         names = set(zf.namelist())
-    for required in ("blender_manifest.toml", "__init__.py", "collect.py", "ui/__init__.py",
+    for required in ("blender_manifest.toml", "__init__.py", "ui/collect.py", "ui/__init__.py", "node/remap.py",
                      "ui/panel.py", "ui/operators.py", "adapter.py"):
         assert required in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)

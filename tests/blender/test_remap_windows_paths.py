@@ -21,7 +21,7 @@ from test_blender_runner import image_stats
 
 from azrender.paths import MapRule, PathMap
 from azrender_blender.adapter import BlenderAdapter
-from azrender_blender.remap import is_unmapped, remap_path
+from azrender_blender.node.remap import is_unmapped, remap_path
 
 # --- the mapping itself (no Blender needed) ----------------------------------------------
 

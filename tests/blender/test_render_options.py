@@ -21,8 +21,8 @@ from azrender.errors import UsageError
 from azrender.model import FrameChunk, FrameRange, JobSpec, RenderOptions
 from azrender.paths import PathMap
 from azrender_blender.adapter import BlenderAdapter, blender_engine, cycles_device
-from azrender_blender.remap import RenderOverrides, render_overrides
-from azrender_blender.runner import cycles_device_arg, main, parse_args
+from azrender_blender.node.remap import RenderOverrides, render_overrides
+from azrender_blender.node.runner import cycles_device_arg, main, parse_args
 
 ADAPTER = BlenderAdapter()
 SCENE = "$AZ_BATCH_NODE_SHARED_DIR/assets/show/shot010.blend"

@@ -23,7 +23,7 @@ pytestmark = [needs_bpy, pytest.mark.bpy]
 COLLECT = r"""
 import json, sys, bpy
 bpy.ops.wm.open_mainfile(filepath=sys.argv[-1])
-from azrender_blender.collect import collect_scene
+from azrender_blender.ui.collect import collect_scene
 found = collect_scene()
 print("AZR-COLLECT " + json.dumps({"assets": [a.to_json() for a in found.assets],
                                    "packed": found.packed_count}))

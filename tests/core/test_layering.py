@@ -6,11 +6,12 @@
   module in its code either (a ``python -m azrender_blender.runner`` it would
   start): it reaches the apps only through the :class:`azrender.apps.AppAdapter`
   entry points.
-* A plugin's headless code (every module outside ``ui/``) imports its
-  application nowhere, with two named exceptions: the scripts that run inside
-  the application on the render node (their app import sits inside a
-  function, so the headless side can still import them and read their source)
-  and modules only the ``ui/`` code uses.
+* A plugin's folders say where its code runs. ``ui/`` runs inside the open
+  application and may import it anywhere. ``node/`` runs inside the application
+  on the render node: its app import sits inside a function, so the headless side
+  can still import the module and read its source. Everything else (the package's
+  top level: scanning, command lines, the adapter) is headless: it imports its
+  application nowhere, and nothing from ``ui/``.
 """
 
 from __future__ import annotations
@@ -34,16 +35,6 @@ PLUGINS = {
 APP_MODULES = tuple(name for names in PLUGINS.values() for name in names)
 PLUGIN_PACKAGES = tuple(folder.name for folder in PLUGINS)
 
-# Scripts that run inside the application on the node: the app import is inside a function.
-IN_APP_SCRIPTS = {
-    "azrender_blender/remap.py",  # its source is the job's remap.py, run by blender --python
-    "azrender_blender/runner.py",  # the node's Blender runner, run by blender --python
-    "azrender_maya/remap.py",  # its source is the job's remap.py, run in Render's -preRender
-}
-# Modules only ui/ code imports (they read what the open application holds).
-UI_ONLY = {
-    "azrender_blender/collect.py": "azrender_blender.ui.operators",  # bpy.data of the open scene
-}
 
 
 def imported(tree: ast.AST) -> Iterator[tuple[str, ast.stmt]]:
@@ -84,8 +75,13 @@ def parse(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
-def headless_modules(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.py") if "ui" not in p.relative_to(folder).parts)
+def modules_in(folder: Path, where: str) -> list[Path]:
+    """The plugin's modules that run ``where``: ``"ui"``, ``"node"`` or ``"headless"`` (the rest)."""
+    def place(path: Path) -> str:
+        first = path.relative_to(folder).parts[0]
+        return first if first in ("ui", "node") else "headless"
+
+    return sorted(p for p in folder.rglob("*.py") if place(p) == where)
 
 
 def test_the_core_imports_no_plugin_and_no_application() -> None:
@@ -118,7 +114,7 @@ def code_strings(tree: ast.Module) -> Iterator[ast.Constant]:
 
 
 def test_the_core_names_no_plugin_module_in_its_code() -> None:
-    assert PLUGIN_MODULE.match("azrender_blender.runner") and not PLUGIN_MODULE.match("azrender_blender runs")
+    assert PLUGIN_MODULE.match("azrender_blender.node.runner") and not PLUGIN_MODULE.match("azrender_blender runs")
     bad = [
         f"{path.relative_to(ROOT)}:{node.lineno} names {node.value!r}"
         for path in sorted(CORE.rglob("*.py"))
@@ -129,46 +125,28 @@ def test_the_core_names_no_plugin_module_in_its_code() -> None:
 
 
 @pytest.mark.parametrize("folder", list(PLUGINS), ids=[f.name for f in PLUGINS])
-def test_a_plugins_headless_modules_do_not_import_its_application(folder: Path) -> None:
-    app = PLUGINS[folder]
-    files = headless_modules(folder)
+def test_a_plugins_headless_modules_import_neither_its_application_nor_its_ui(folder: Path) -> None:
+    app, ui = PLUGINS[folder], f"{folder.name}.ui"
+    files = modules_in(folder, "headless")
     assert any(p.name == "adapter.py" for p in files)
-    bad = []
-    for path in files:
-        key = f"{folder.name}/{path.relative_to(folder).as_posix()}"
-        if key in UI_ONLY:
-            continue
-        tree = parse(path)
-        loaded = module_level(tree)
-        for name, stmt in imported(tree):
-            if top(name) not in app:
-                continue
-            if key in IN_APP_SCRIPTS and id(stmt) not in loaded:
-                continue  # runs inside the application only, when the script's function is called
-            bad.append(f"{key}:{stmt.lineno} imports {name}")
+    bad = [
+        f"{path.relative_to(folder).as_posix()}:{stmt.lineno} imports {name}"
+        for path in files
+        for name, stmt in imported(parse(path))
+        if top(name) in app or name == ui or name.startswith(ui + ".")
+    ]
     assert bad == []
 
 
-@pytest.mark.parametrize(("key", "user"), sorted(UI_ONLY.items()))
-def test_modules_that_read_the_open_application_are_used_by_its_ui_alone(key: str, user: str) -> None:
-    package, _, filename = key.partition("/")
-    folder = next(f for f in PLUGINS if f.name == package)
-    module = f"{package}.{filename.removesuffix('.py')}"
-    short = filename.removesuffix(".py")
-    users = []
-    for path in sorted(folder.rglob("*.py")):
-        for node in ast.walk(parse(path)):
-            names = []
-            if isinstance(node, ast.ImportFrom):
-                if node.level == 0 and node.module:
-                    names.append(node.module)
-                elif node.level and node.module:
-                    names.append(node.module)  # relative: compare the last part
-                names += [f"{node.module or ''}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            if any(n == module or n.split(".")[-1] == short for n in names):
-                rel = path.relative_to(folder).with_suffix("").as_posix().replace("/", ".")
-                users.append(f"{package}.{rel}")
-    assert users and all(".ui." in u for u in users), users
-    assert user in users
+@pytest.mark.parametrize("folder", [f for f in PLUGINS if (f / "node").is_dir()], ids=lambda f: f.name)
+def test_a_plugins_node_scripts_import_its_application_only_when_they_run(folder: Path) -> None:
+    app = PLUGINS[folder]
+    files = modules_in(folder, "node")
+    assert files
+    bad = []
+    for path in files:
+        tree = parse(path)
+        loaded = module_level(tree)
+        bad += [f"{path.relative_to(folder).as_posix()}:{stmt.lineno} imports {name} when imported"
+                for name, stmt in imported(tree) if top(name) in app and id(stmt) in loaded]
+    assert bad == []

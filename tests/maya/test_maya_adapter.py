@@ -13,7 +13,7 @@ from azrender.errors import UsageError
 from azrender.model import FrameChunk, FrameRange, JobSpec, RenderOptions
 from azrender.paths import PathMap
 from azrender_maya.adapter import MayaAdapter, frame_runs, maya_format
-from azrender_maya.remap import node_path, remap_scene
+from azrender_maya.node.remap import node_path, remap_scene
 
 
 def invocation(

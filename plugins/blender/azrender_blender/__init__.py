@@ -1,11 +1,12 @@
 """azrender for Blender: headless scanning, node command lines, a bpy-backed renderer, and the panel.
 
-* :mod:`azrender_blender.scan` — ``scan_blend(path) -> AssetSet`` (blender-asset-tracer).
+* :mod:`azrender_blender.scan` — ``scan_blend(path) -> AssetSet``, through :mod:`azrender_blender.blend`
+  (a .blend reader made for dependency scanning).
 * :mod:`azrender_blender.adapter` — ``BlenderAdapter``, the ``azrender.apps`` entry point.
-* :mod:`azrender_blender.remap` — the script Blender runs on the node to point absolute
+* :mod:`azrender_blender.node.remap` — the script Blender runs on the node to point absolute
   paths at the mirrored assets (and its testable ``remap_path`` function).
-* :mod:`azrender_blender.runner` — ``azrender-blender``, Blender's render CLI on top of ``bpy``.
-* :mod:`azrender_blender.collect` — the open scene's dependencies from ``bpy.data`` (in Blender).
+* :mod:`azrender_blender.node.runner` — ``azrender-blender``, Blender's render CLI on top of ``bpy``.
+* :mod:`azrender_blender.ui.collect` — the open scene's dependencies from ``bpy.data`` (in Blender).
 * :mod:`azrender_blender.ui` — the "Render on Azure" panel; this package is also the Blender
   extension (``blender_manifest.toml``), whose :func:`register` loads it.
 

@@ -58,8 +58,8 @@ from azrender.naming import DEFAULT_TEMPLATE, NamingContext, format_key, lookup_
 from azrender.paths import PathMap
 from azrender.paths import rules as rules_module
 from azrender.shell import bash_single_quote, bash_word
-from azrender_blender import remap as remap_module
 from azrender_blender.naming import blender_output
+from azrender_blender.node import remap as remap_module
 from azrender_blender.scan import quiet_bat, scan_blend, unreadable_error
 from azrender_blender.versions import note_versions
 
@@ -346,8 +346,8 @@ class BlenderAdapter:
         return {REMAP_SCRIPT_NAME: self.remap_script(pathmap, assets)}
 
     def local_stand_in(self, python: str) -> list[str]:
-        """``python -m azrender_blender.runner``: renders with ``bpy`` and takes the flags our ``blender`` lines use."""
-        return [python, "-m", "azrender_blender.runner"]
+        """``python -m azrender_blender.node.runner``: renders with ``bpy`` and takes the flags our ``blender`` lines use."""
+        return [python, "-m", "azrender_blender.node.runner"]
 
     def local_installs(self, environ: Mapping[str, str]) -> LocalInstalls:
         """The Blenders (and bpy environments) of ``$AZRENDER_LOCAL_BLENDERS`` or ``PATH``, newest first."""

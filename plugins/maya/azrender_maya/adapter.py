@@ -56,7 +56,7 @@ from azrender.model import AssetKind, AssetSet, FrameChunk, FrameRange, RenderOp
 from azrender.naming import IMAGE_EXTENSIONS, lookup_format
 from azrender.paths import PathMap
 from azrender.shell import bash_single_quote, bash_word
-from azrender_maya import remap as remap_module
+from azrender_maya.node import remap as remap_module
 from azrender_maya.project import find_maya_project
 from azrender_maya.scan import scan_maya_paths
 from azrender_maya.settings import MayaSceneSettings, read_settings

@@ -19,8 +19,8 @@ from azrender.errors import AzrenderError, UsageError
 from azrender.model import AssetSet, FrameRange
 from azrender.presets import Preset
 
-from ..collect import collect_scene
 from . import flows
+from .collect import collect_scene
 from .presets import MISSING_PRESET
 from .props import output_folder, preferences, render_options, scene_frames
 from .runtime import PRESETS, WORK
