@@ -134,12 +134,11 @@ class JobMonitor(QtWidgets.QWidget):
         """Ask the backend for the job list off the UI thread (one request at a time)."""
         if self._refreshing:
             return
-        try:
-            preset, backend = self._settings()
-        except Exception as exc:  # the dialog shows what is wrong with the preset
-            self._say(str(exc), error=True)
+        chosen = self._chosen_settings()
+        if chosen is None:
             self.timer.stop()
             return
+        preset, backend = chosen
         self._refreshing = True
         task = Task(lambda _p: backend_for(preset, backend).jobs())
         task.signals.done.connect(self._show_jobs)
@@ -199,11 +198,10 @@ class JobMonitor(QtWidgets.QWidget):
         if not text:
             self._say("choose a folder to download to", error=True)
             return
-        try:
-            preset, _backend = self._settings()
-        except Exception as exc:
-            self._say(str(exc), error=True)
+        chosen = self._chosen_settings()
+        if chosen is None:
             return
+        preset = chosen[0]
         dest = Path(text).expanduser()
         self.download_button.setEnabled(False)
         self._say(f"downloading {job_id} …")
@@ -227,7 +225,7 @@ class JobMonitor(QtWidgets.QWidget):
 
     def show_log(self) -> Path | None:
         """Open the selected job's first failed task's downloaded stderr; the path, or None."""
-        status = next((s for s in self.jobs if s.job_id == self.selected_job()), None)
+        status = self._selected_status()
         failed = [t for t in status.tasks if t.result == "failure"] if status else []
         if status is None or not failed:
             self._say("select a job with a failed task first", error=True)
@@ -244,15 +242,14 @@ class JobMonitor(QtWidgets.QWidget):
 
     def retry_selected(self) -> None:
         """Requeue the selected job's failed tasks off the UI thread, then follow the list."""
-        status = next((s for s in self.jobs if s.job_id == self.selected_job()), None)
+        status = self._selected_status()
         if status is None or not status.counts["failed"]:
             self._say("select a job with a failed task first", error=True)
             return
-        try:
-            preset, backend = self._settings()
-        except Exception as exc:
-            self._say(str(exc), error=True)
+        chosen = self._chosen_settings()
+        if chosen is None:
             return
+        preset, backend = chosen
         job_id = status.job_id
         self.retry_button.setEnabled(False)
         self._say(f"requeuing the failed tasks of {job_id} …")
@@ -273,6 +270,17 @@ class JobMonitor(QtWidgets.QWidget):
         self._say(message, error=True)
 
     # -- plumbing ---------------------------------------------------------------
+
+    def _selected_status(self) -> JobStatus | None:
+        return next((s for s in self.jobs if s.job_id == self.selected_job()), None)
+
+    def _chosen_settings(self) -> tuple[Preset, str | None] | None:
+        """The dialog's preset and backend; None, said on the status line, when they are not usable."""
+        try:
+            return self._settings()
+        except Exception as exc:  # the dialog shows what is wrong with the preset
+            self._say(str(exc), error=True)
+            return None
 
     def _run(self, task: Task) -> None:
         self._runner.start(task)
