@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from azure.storage.blob import BlobProperties, ContainerClient
+from azure.storage.blob import ContainerClient
 
 from azrender.errors import JobError, StorageError
 from azrender.progress import NO_PROGRESS, Progress
@@ -43,6 +43,7 @@ from azrender.storage.journal import JsonLines
 from azrender.storage.localdisk import check_folder, local_disk_errors
 from azrender.storage.parallel import run_parallel
 from azrender.storage.ranges import discard, fetch_from
+from azrender.storage.rest import BlobRest, Listed
 from azrender.storage.retry import with_retries
 
 RECORD_NAME = ".azrender-download.json"
@@ -233,7 +234,18 @@ def save_record(path: Path, record: dict[str, dict[str, object]]) -> None:
         raise
 
 
-def _is_current(target: Path, blob: BlobProperties, known: dict[str, object] | None) -> bool:
+def _listing(client: ContainerClient, prefix: str | None) -> list[Listed]:
+    """The blobs under ``prefix``: through the lean REST path where it serves ``client``."""
+    rest = BlobRest.of(client)
+    if rest is not None:
+        return rest.list_blobs(prefix)
+    return [
+        Listed(b.name, b.size, normalize_etag(b.etag))
+        for b in client.list_blobs(name_starts_with=prefix)
+    ]
+
+
+def _is_current(target: Path, blob: Listed, known: dict[str, object] | None) -> bool:
     if known is None or known.get("size") != blob.size:
         return False
     if known.get("etag") != normalize_etag(blob.etag):
@@ -263,19 +275,17 @@ def download_prefix(
     start = f"{folder}/" if folder else ""
     with storage_errors("listing blobs", client=client, blob=start or None):
         # The whole listing again on a cut answer: its pages are not resumable here.
-        blobs = with_retries(
-            lambda: [
-                b
-                for b in client.list_blobs(name_starts_with=start or None)
-                if not b.name.endswith("/")  # folder markers from hierarchical tools
-            ]
-        )
+        blobs = [
+            b
+            for b in with_retries(lambda: _listing(client, start or None))
+            if not b.name.endswith("/")  # folder markers from hierarchical tools
+        ]
     if not blobs and missing is not None:
         raise JobError(
             f"{missing} has nothing to download in container {client.container_name!r}",
             hint="check the job id (`azrender jobs` lists them); outputs appear as its tasks finish",
         )
-    plan: list[tuple[BlobProperties, Path]] = []
+    plan: list[tuple[Listed, Path]] = []
     for b in blobs:
         rel = b.name[len(start) :]
         if safe_relative(rel).parts in ((RECORD_NAME,), (JOURNAL_NAME,)):
@@ -289,7 +299,7 @@ def download_prefix(
     lock = threading.Lock()
     journal = journal_for(dest)
 
-    def fetch(job: tuple[BlobProperties, Path]) -> int:
+    def fetch(job: tuple[Listed, Path]) -> int:
         blob, target = job
         size, etag = download_to(client, blob.name, target, progress=progress)
         journal.append({"blob": blob.name, "etag": etag, "size": size})

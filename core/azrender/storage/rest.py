@@ -53,7 +53,8 @@ from dataclasses import dataclass
 from email.message import Message
 from email.utils import formatdate
 from typing import Any, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
+from xml.etree import ElementTree
 
 import requests
 from azure.core.exceptions import (
@@ -75,7 +76,7 @@ from azrender.storage.client import (
     cut_headers_problem,
 )
 
-__all__ = ["BlobRest", "Range", "StorageScope"]
+__all__ = ["BlobRest", "Listed", "Range", "StorageScope"]
 
 #: The OAuth scope of Azure Storage ("Authorize access to blobs using Microsoft Entra ID").
 StorageScope = "https://storage.azure.com/.default"
@@ -95,7 +96,18 @@ _MESSAGE = re.compile(rb"<Message>([^<\r\n]*)")
 
 
 class _Signer(Protocol):
-    def __call__(self, method: str, path: str, headers: dict[str, str]) -> None: ...
+    def __call__(
+        self, method: str, path: str, headers: dict[str, str], params: dict[str, str] | None = None
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One blob of a listing: its name, size and ETag (without quotes)."""
+
+    name: str
+    size: int
+    etag: str
 
 
 @dataclass(frozen=True)
@@ -119,15 +131,18 @@ class _SharedKey:
         self.account = account
         self.key = base64.b64decode(key)
 
-    def __call__(self, method: str, path: str, headers: dict[str, str]) -> None:
+    def __call__(
+        self, method: str, path: str, headers: dict[str, str], params: dict[str, str] | None = None
+    ) -> None:
         length = headers.get("Content-Length", "")
+        query = "".join(f"\n{k.lower()}:{v}" for k, v in sorted((params or {}).items()))
         canonical = "".join(
             f"{name}:{headers[name]}\n" for name in sorted(h for h in headers if h.startswith("x-ms-"))
         )
         to_sign = (
             f"{method}\n\n\n{'' if length == '0' else length}\n{headers.get('Content-MD5', '')}\n"
             f"{headers.get('Content-Type', '')}\n\n\n{headers.get('If-Match', '')}\n"
-            f"{headers.get('If-None-Match', '')}\n\n\n{canonical}/{self.account}{path}"
+            f"{headers.get('If-None-Match', '')}\n\n\n{canonical}/{self.account}{path}{query}"
         )
         digest = hmac.new(self.key, to_sign.encode("utf-8"), hashlib.sha256).digest()
         headers["Authorization"] = f"SharedKey {self.account}:{base64.b64encode(digest).decode()}"
@@ -141,7 +156,9 @@ class _Bearer:
         self._token: tuple[str, float] | None = None
         self._lock = threading.Lock()
 
-    def __call__(self, method: str, path: str, headers: dict[str, str]) -> None:
+    def __call__(
+        self, method: str, path: str, headers: dict[str, str], params: dict[str, str] | None = None
+    ) -> None:
         with self._lock:
             if self._token is None or self._token[1] - _TOKEN_MARGIN_S < time.time():
                 got = self.credential.get_token(StorageScope)
@@ -339,14 +356,56 @@ class BlobRest:
             )
         return Range(data, total, str(got.get("ETag", "")).strip('"'))
 
+    def list_page(self, prefix: str | None, marker: str | None) -> tuple[list[Listed], str | None]:
+        """One page of List Blobs (flat, up to 5,000 names) and the marker of the next, if any.
+
+        The answer's XML ("List Blobs": ``Blobs/Blob/Name``, ``Properties/Content-Length``,
+        ``Properties/Etag``, ``NextMarker``) is read with the standard library's
+        C parser: the SDK's generated deserializer took ~7 ms of CPU per blob.
+        """
+        params = {"comp": "list", "restype": "container"}
+        if prefix:
+            params["prefix"] = prefix
+        if marker:
+            params["marker"] = marker
+        data, _ = self._request("GET", None, {}, params=params)
+        try:
+            root = ElementTree.fromstring(bytes(data))
+            listed = [
+                Listed(
+                    name=str(b.findtext("Name")),
+                    size=int(b.findtext("Properties/Content-Length") or 0),
+                    etag=str(b.findtext("Properties/Etag") or "").strip('"'),
+                )
+                for b in root.iterfind("Blobs/Blob")
+            ]
+        except (ElementTree.ParseError, ValueError) as exc:  # a body cut short: try again
+            raise ServiceResponseError(f"listing cut short: {exc}") from exc
+        return listed, root.findtext("NextMarker") or None
+
+    def list_blobs(self, prefix: str | None) -> list[Listed]:
+        """Every blob under ``prefix`` (each page retried by the caller's unit, the whole listing)."""
+        out: list[Listed] = []
+        marker: str | None = None
+        while True:
+            page, marker = self.list_page(prefix, marker)
+            out.extend(page)
+            if marker is None:
+                return out
+
     # ------------------------------------------------------------ one request, retried like the SDK
 
     def _request(
-        self, method: str, blob: str, headers: dict[str, str], body: bytes | None = None
+        self,
+        method: str,
+        blob: str | None,
+        headers: dict[str, str],
+        body: bytes | None = None,
+        params: dict[str, str] | None = None,
     ) -> tuple[bytearray, Message]:
         for attempt in range(RETRY_TOTAL + 1):
             try:
-                return self._once(method, blob, headers, body)
+                return self._once(method, blob, headers, body, params)
             except (ServiceRequestError, ServiceResponseError, HttpResponseError) as exc:
                 again = not isinstance(exc, HttpResponseError) or exc.status_code in _SDK_RETRY_STATUS
                 if not again or attempt >= RETRY_TOTAL:
@@ -364,22 +423,30 @@ class BlobRest:
         return self._date[1]
 
     def _once(
-        self, method: str, blob: str, headers: dict[str, str], body: bytes | None
+        self,
+        method: str,
+        blob: str | None,
+        headers: dict[str, str],
+        body: bytes | None,
+        params: dict[str, str] | None = None,
     ) -> tuple[bytearray, Message]:
-        path = f"{self.path}/{quote(blob, safe='~/')}"
+        path = self.path if blob is None else f"{self.path}/{quote(blob, safe='~/')}"
         sent = {**headers, "x-ms-date": self._x_ms_date(), "x-ms-version": self.api_version}
         if self.signer is not None:
-            self.signer(method, path, sent)
+            self.signer(method, path, sent, params)
+        url = path + self.query
+        if params:
+            url += ("&" if self.query else "?") + urlencode(params, quote_via=quote)
         conn, reused = self._conns.get()
         try:
             try:
-                response = _exchange(conn, method, path + self.query, body, sent)
+                response = _exchange(conn, method, url, body, sent)
             except _STALE:
                 if not reused:
                     raise
                 self._conns.drop()  # closed by the service while idle: once more, on a new one
                 conn, _ = self._conns.get()
-                response = _exchange(conn, method, path + self.query, body, sent)
+                response = _exchange(conn, method, url, body, sent)
             problem = cut_headers_problem(method, response.status, response.msg, response)
             if problem is not None:
                 raise ServiceResponseError(problem)
