@@ -15,15 +15,15 @@ block's fields are read when asked for, by name, through the file's own DNA.
 from __future__ import annotations
 
 import struct
-import sys
 from array import array
 from collections.abc import Callable, Iterator
-from itertools import accumulate, compress
+from itertools import compress
 from pathlib import Path
 
 from .dna import Field, Sdna, Struct
 from .errors import BlendError, NoField
-from .source import Header, Source, decode_header
+from .heads import read_heads
+from .source import Source
 
 _DATA = b"DATA"
 _INT_FORMATS = {
@@ -172,7 +172,10 @@ class BlendFile:
         self._full = False
         self._by_code: dict[bytes, list[Block]] | None = None
         try:
-            self.header, dna_at = self._read_blocks()
+            heads = read_heads(self._source.chunks(), path)
+            self.header, dna_at, self._codes = heads.header, heads.dna, heads.codes
+            self._lengths, self._addrs, self._sdnas = heads.lengths, heads.addrs, heads.sdnas
+            self._offsets = heads.offsets
             self.pointer_size = self.header.pointer_size
             self.pointer_reader = struct.Struct(self.header.endian + ("I" if self.pointer_size == 4 else "Q"))
             self._ints: dict[bytes, struct.Struct] = {}
@@ -190,79 +193,6 @@ class BlendFile:
 
     def read_at(self, offset: int, size: int) -> bytes:
         return self._source.read_at(offset, size)
-
-    def _read_blocks(self) -> tuple[Header, tuple[int, int]]:
-        """Every block header, in one pass over the file's chunks; the header, and where DNA1's data is.
-
-        The pass only finds where each header is (its code and length) and
-        copies the header bytes; the columns (lengths, addresses, structs) are
-        then cut out of those bytes at C speed, as arrays.
-        """
-        chunks = self._source.chunks()
-        buf, base = b"", 0  # buf holds the file from byte `base`; pos is relative to it
-        for chunk in chunks:
-            buf += chunk
-            if len(buf) >= 17:
-                break
-        header = decode_header(buf[:17], self.path)
-        step = header.bhead.size
-        unpack = struct.Struct(header.endian + ("4s12xq" if header.large_bhead else "4si")).unpack_from
-        heads, codes, pos, dna = bytearray(), self._codes, header.size, None
-        while True:
-            if pos + step > len(buf):
-                # Drop what is read, skip what a long block covers, top up with the next chunks.
-                skip, buf, base = max(0, pos - len(buf)), buf[pos:], base + pos
-                pos = 0
-                for chunk in chunks:
-                    if skip >= len(chunk):
-                        skip -= len(chunk)
-                        continue
-                    buf += chunk[skip:] if skip else chunk
-                    skip = 0
-                    if len(buf) >= step:
-                        break
-                if skip or len(buf) < step:
-                    break  # the file ends inside a block: BAT reads that as the end, so do we
-            code, length = unpack(buf, pos)
-            if code != _DATA:
-                code = code.split(b"\0", 1)[0]
-                if code == b"ENDB":
-                    break
-                if code == b"DNA1":
-                    dna = (base + pos + step, length)
-                codes[len(heads) // step] = code
-            if length < 0:
-                raise BlendError(self.path, f"block {code!r} at byte {base + pos} has a negative length")
-            heads += buf[pos : pos + step]
-            pos += step + length
-        for _ in chunks:  # a compressed file is read to its end: its blocks are read back from the copy
-            pass
-        if dna is None:
-            raise BlendError(self.path, "No DNA1 block in file, not a valid .blend file")
-        self._columns(header, heads)
-        return header, dna
-
-    def _columns(self, header: Header, heads: bytearray) -> None:
-        """Lengths, old addresses, struct indices and data offsets of every block, from the raw headers."""
-        swap = header.little_endian != (sys.byteorder == "little")
-
-        def words(code: str, first: int, every: int) -> array[int]:
-            column = array(code)
-            column.frombytes(heads)
-            if swap:
-                column.byteswap()
-            return array(code, column[first::every])
-
-        if header.large_bhead:  # 4s i Q q q: 4 eight-byte words, 8 four-byte ones
-            self._lengths, self._addrs, self._sdnas = words("q", 2, 4), words("Q", 1, 4), words("i", 1, 8)
-        elif header.pointer_size == 8:  # 4s i Q i i: 3 eight-byte words, 6 four-byte ones
-            self._lengths, self._addrs, self._sdnas = words("i", 1, 6), words("Q", 1, 3), words("i", 4, 6)
-        else:  # 4s i I i i: 5 four-byte words
-            self._lengths, self._addrs, self._sdnas = words("i", 1, 5), words("I", 2, 5), words("i", 3, 5)
-        step = header.bhead.size
-        # Each block's data follows its header: the running sum of header + data sizes.
-        self._offsets = array("q", accumulate(map((step).__add__, self._lengths), initial=header.size + step))
-        self._offsets.pop()
 
     # --- blocks -------------------------------------------------------------
 
