@@ -46,9 +46,6 @@ import struct
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from blender_asset_tracer import blendfile
-from blender_asset_tracer.blendfile import exceptions as bat_exceptions
-
 from azrender import shell
 from azrender.apps import LocalInstall, LocalInstalls, RenderInvocation, frames_between
 from azrender.errors import SceneError, UsageError
@@ -58,9 +55,10 @@ from azrender.naming import DEFAULT_TEMPLATE, NamingContext, format_key, lookup_
 from azrender.paths import PathMap
 from azrender.paths import rules as rules_module
 from azrender.shell import bash_single_quote, bash_word
+from azrender_blender.blend import BlendError, BlendFile, Block
 from azrender_blender.naming import blender_output
 from azrender_blender.node import remap as remap_module
-from azrender_blender.scan import quiet_bat, scan_blend, unreadable_error
+from azrender_blender.scan import scan_blend, unreadable_error
 from azrender_blender.versions import note_versions
 
 # Values Blender's ``-F/--render-format`` accepts (``blender --help``).
@@ -217,48 +215,49 @@ def frame_args(chunk: FrameChunk) -> list[str]:
     return ["-f", ",".join(str(f) for f in chunk.frames)]
 
 
-def current_scene(bfile: blendfile.BlendFile) -> blendfile.BlendFileBlock | None:
+def current_scene(bfile: BlendFile) -> Block | None:
     """The scene ``blender -b file -a`` renders: the one the file was saved showing.
 
     Blender writes it as ``FileGlobal.curscene`` (the GLOB block), taken from
     the active window when saving; files without it fall back, as Blender's
     loader does, to the first window's scene and then to the first scene.
     """
-    for glob in bfile.find_blocks_from_code(b"GLOB"):
-        scene = glob.get_pointer(b"curscene")
+    for glob in bfile.blocks_of(b"GLOB"):
+        scene = glob.deref(b"curscene")
         if scene is not None:
             return scene
-    for wm in bfile.find_blocks_from_code(b"WM"):
-        window = wm.get_pointer((b"windows", b"first"))
-        scene = window.get_pointer(b"scene") if window is not None else None
+    for wm in bfile.blocks_of(b"WM"):
+        window = wm.deref(b"windows", b"first")
+        scene = window.deref(b"scene") if window is not None else None
         if scene is not None:
             return scene
-    scenes = bfile.find_blocks_from_code(b"SC")
+    scenes = bfile.blocks_of(b"SC")
     return scenes[0] if scenes else None
 
 
 def blend_frames(path: Path) -> FrameRange | None:
-    """Frame start, end and step of the current scene of ``path``, read with BAT (no Blender).
+    """Frame start, end and step of the current scene of ``path``, read with azrender's .blend reader (no Blender).
 
     :raises SceneError: when the file is not a .blend this reader can parse.
     """
     scene = Path(path).absolute()
     if not scene.is_file():
         raise SceneError(f"{scene} does not exist", hint="check the scene path")
-    with quiet_bat():
-        try:
-            bfile = blendfile.open_cached(scene)
-            block = current_scene(bfile)
-            if block is None:
-                return None
-            start, end, step = (int(block.get((b"r", field))) for field in (b"sfra", b"efra", b"frame_step"))
-        except bat_exceptions.BlendFileError as exc:
-            raise unreadable_error(scene, str(exc.args[0]) if exc.args else type(exc).__name__) from exc
-        except (struct.error, EOFError, ValueError, KeyError, IndexError, OSError,
-                bat_exceptions.SegmentationFault, bat_exceptions.NoReaderImplemented) as exc:  # fmt: skip
-            raise unreadable_error(scene, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
-        finally:
-            blendfile.close_all_cached()  # BAT caches files process-wide; a re-save must be seen
+    bfile: BlendFile | None = None
+    try:
+        # The pointers followed lead to IDs (always in the first address map) and wmWindow blocks.
+        bfile = BlendFile(scene, lambda struct_name: struct_name == b"wmWindow")
+        block = current_scene(bfile)
+        if block is None:
+            return None
+        start, end, step = (block.integer(b"r", field) for field in (b"sfra", b"efra", b"frame_step"))
+    except BlendError as exc:
+        raise unreadable_error(exc.path, exc.reason) from exc
+    except (struct.error, EOFError, ValueError, KeyError, IndexError, OSError) as exc:
+        raise unreadable_error(scene, f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+    finally:
+        if bfile is not None:
+            bfile.close()
     return frames_between(start, end, step)
 
 

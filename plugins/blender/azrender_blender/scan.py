@@ -16,8 +16,6 @@ UDIM tiles expanded), missing files kept with ``exists=False``, packed files cou
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import struct
 import sys
 from collections.abc import Iterable, Iterator
@@ -69,26 +67,6 @@ _TYPE_NAMES: dict[bytes, str] = {
 }
 
 _AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".flac", ".aac", ".aif", ".aiff", ".m4a", ".opus"}
-
-
-@contextlib.contextmanager
-def quiet_bat() -> Iterator[None]:
-    """Silence blender-asset-tracer's ``logging`` warnings while the caller reads a file with it.
-
-    The scan no longer uses BAT; :func:`azrender_blender.adapter.blend_frames`
-    still does. BAT warns about every missing file, and without a configured
-    handler Python's last-resort handler would print that to stderr.
-    """
-    logger = logging.getLogger("blender_asset_tracer")
-    saved = logger.propagate, logger.level
-    handler = logging.NullHandler()
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate, logger.level = saved
 
 
 def _text(raw: bytes) -> str:

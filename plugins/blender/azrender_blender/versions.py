@@ -5,18 +5,18 @@ endianness, 3-digit version) or, from Blender 5.0 on, 17 bytes
 (``BLENDER17-01v0500``: header size, format version, endianness, 4-digit
 version); the version is ``BLENDER_FILE_VERSION``, major * 100 + minor, of the
 Blender that wrote the file (``BLO_readfile_blender_header_decode``). A file
-saved with *Compress* is gzip or zstd: only its first bytes are decompressed.
-Header decoding is blender-asset-tracer's (``BlendFileHeader``), as in the scan.
+saved with *Compress* is gzip or zstd: only its first bytes (a frame or 1 MiB)
+are decompressed. The header is decoded by the scanner's own .blend reader
+(:func:`azrender_blender.blend.source.decode_header`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from blender_asset_tracer.blendfile import exceptions as bat_exceptions
-from blender_asset_tracer.blendfile import header, magic_compression
-
 from azrender.model import AssetKind, AssetSet
+from azrender_blender.blend import BlendError
+from azrender_blender.blend.source import Source, decode_header
 
 
 def version_text(version: int) -> str:
@@ -32,17 +32,18 @@ def version_text(version: int) -> str:
 def saved_by(path: Path) -> str | None:
     """``"5.3"`` for a file saved by Blender 5.3; None when it is missing or not a .blend file."""
     try:
-        with path.open("rb") as raw:
-            compression = magic_compression.find_compression_type(raw)
-            if compression == magic_compression.Compression.UNRECOGNISED:
-                return None
-            raw.seek(0)
-            if compression == magic_compression.Compression.NONE:
-                return version_text(int(header.BlendFileHeader(raw, path).version))
-            with magic_compression._decompressor(raw, "rb", compression) as stream:
-                return version_text(int(header.BlendFileHeader(stream, path).version))
-    except (OSError, EOFError, ValueError, bat_exceptions.BlendFileError):
+        source = Source(path)
+    except (OSError, BlendError):
         return None
+    chunks = source.chunks()
+    try:
+        first = next(chunks, b"")
+        return version_text(decode_header(bytes(first[:17]), path).version)
+    except (OSError, EOFError, BlendError):
+        return None
+    finally:
+        chunks.close()
+        source.close()
 
 
 def note_versions(assets: AssetSet) -> AssetSet:

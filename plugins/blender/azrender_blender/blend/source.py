@@ -41,7 +41,7 @@ import mmap
 import os
 import struct
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
@@ -147,7 +147,7 @@ class Source:
             # What the stream gives, kept in a file removed on close.
             self._file = tempfile.TemporaryFile()  # noqa: SIM115
 
-    def chunks(self) -> Iterator[bytes | mmap.mmap]:
+    def chunks(self) -> Generator[bytes | mmap.mmap, None, None]:
         """The decompressed file, front to back: the whole plain file, or a frame or 1 MiB at a time."""
         if not self.compressed:
             yield self._map
