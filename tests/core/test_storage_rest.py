@@ -26,7 +26,7 @@ from azure.storage.blob import (
 
 from azrender.errors import StorageError
 from azrender.local.azurite import DEV_ACCOUNT, DEV_KEY, AzuriteServer, free_port
-from azrender.storage import rest
+from azrender.storage import rest, transport
 from azrender.storage.client import client_options, container_client, ensure_container
 from azrender.storage.download import download_prefix
 from azrender.storage.rest import BlobRest
@@ -230,13 +230,13 @@ def test_a_token_credential_is_asked_once_until_its_token_nears_expiry() -> None
             return type("T", (), {"token": f"tok{self.calls}", "expires_on": time.time() + self.expires_in})()
 
     fresh = Token(3600)
-    signer = rest._Bearer(fresh)
+    signer = transport.Bearer(fresh)
     headers: dict[str, str] = {}
     for _ in range(3):
         signer("PUT", "/c/b", headers)
     assert headers["Authorization"] == "Bearer tok1" and fresh.calls == 1
     stale = Token(60)  # inside the renewal margin: every request asks again
-    signer = rest._Bearer(stale)
+    signer = transport.Bearer(stale)
     signer("PUT", "/c/b", headers)
     signer("PUT", "/c/b", headers)
     assert headers["Authorization"] == "Bearer tok2" and stale.calls == 2
