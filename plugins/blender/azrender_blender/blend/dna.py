@@ -114,6 +114,10 @@ class Sdna:
     def __len__(self) -> int:
         return len(self._raw)
 
+    def name_of(self, index: int) -> bytes:
+        """The name of struct ``index``, without laying out its fields."""
+        return self.types[self._raw[index][0]]
+
     def struct(self, index: int) -> Struct:
         """Struct ``index`` (a block's SDNAnr), its field offsets computed once."""
         done = self._structs[index]
