@@ -141,7 +141,7 @@ def test_zip_layout_and_bundled_wheels(python: str, extension_zips: list[Path]) 
     wheels = {n.split("/", 1)[1] for n in names if n.startswith("wheels/")}
     projects = {_project(w) for w in wheels}
     for needed in ("azrender", "azure_storage_blob", "azure_storage_file_share", "azure_batch",
-                   "azure_identity", "azure_core", "blender_asset_tracer", "fileseq", "xxhash",
+                   "azure_identity", "azure_core", "fileseq", "xxhash",
                    "platformdirs", "requests", "cryptography", "cffi", "charset_normalizer"):
         assert needed in projects, needed
     # Only what the add-on imports: the command line's click stays out. (olefile is in: a scan
@@ -149,6 +149,7 @@ def test_zip_layout_and_bundled_wheels(python: str, extension_zips: list[Path]) 
     # too: a submit packs the render node's code from what is installed, and the node uses it.)
     assert {"olefile", "rich", "packaging"} <= projects
     assert "click" not in projects and "pip" not in projects
+    assert "blender_asset_tracer" not in projects  # the scanner reads .blend files itself; BAT is a test peer
     tags = build.PLATFORM_TAGS[build.current_platform()]
     by_project: dict[str, set[str]] = {}
     for wheel in wheels:
