@@ -42,6 +42,7 @@ from azrender.storage import azcopy
 from azrender.storage.client import container_client, ensure_container
 from azrender.storage.fileshare import upload_for_plan
 from azrender.storage.hashing import HashCache
+from azrender.storage.items import Uploader
 from azrender.storage.jobspec import write_job_spec
 from azrender.storage.manifest import write_job
 from azrender.storage.modes import StoragePlan, storage_plan
@@ -103,6 +104,18 @@ def upload_paths(
 
 def upload_assets(assets: AssetSet, preset: Preset, progress: Progress = NO_PROGRESS) -> UploadSummary:
     return upload_paths([a.path for a in assets.present], preset, progress)
+
+
+def asset_uploader(plan: StoragePlan, preset: Preset) -> Uploader | None:
+    """How a submit sends the scene's files for ``plan``: into the assets container (blob modes),
+    onto the share the nodes mount (``azure-files``; the job's own files still go to blob), or
+    not at all (file servers: ``nfs``, ``cifs``)."""
+    if plan.upload == "blob":
+        return lambda paths, *, progress: upload_paths(list(paths), preset, progress)
+    if plan.upload == "file-share":
+        account, share = preset.azure_files.account_and_share()
+        return lambda paths, *, progress: upload_for_plan(paths, plan, account, share, progress=progress)
+    return None
 
 
 @dataclass
@@ -208,16 +221,10 @@ def submit_scene(
     check_preflight(report, force=force)
 
     client = container_client(preset.storage.assets_container, account_url=preset.storage.account_url)
-    summary: UploadSummary | None = None
+    uploader = asset_uploader(plan, preset)
+    summary = uploader([a.path for a in assets.present], progress=progress) if uploader else None
     entries = {}
-    if plan.upload == "file-share":
-        # The share is what the nodes mount; only the job's own files go to blob below.
-        account, share = preset.azure_files.account_and_share()
-        summary = upload_for_plan(
-            [a.path for a in assets.present], plan, account, share, progress=progress
-        )
-    if plan.upload == "blob":
-        summary = upload_assets(assets, preset, progress)
+    if plan.upload == "blob" and summary is not None:
         if plan.node_sync:  # only blob-copy copies assets to the node; mounts read them in place
             job_assets = {mirror_key(a.path) for a in assets.present}
             entries = {blob: e for blob, e in summary.entries.items() if blob in job_assets}

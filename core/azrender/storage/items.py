@@ -2,15 +2,16 @@
 
 The blob uploader (:func:`azrender.storage.upload.upload_files`) and the Azure
 Files uploader (:func:`azrender.storage.fileshare.upload_to_share`) take the
-same :class:`UploadItem` s and return the same :class:`UploadSummary`; the
-:class:`Uploader` protocol is that shape, for callers that pick one by storage mode.
+same :class:`UploadItem` s and return the same :class:`UploadSummary`. A caller
+that picks one by storage mode holds an :class:`Uploader`: local files in, the
+summary out (:func:`azrender.submit.asset_uploader` makes one for a storage plan).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -63,11 +64,9 @@ class UploadSummary:
 
 
 class Uploader(Protocol):
-    """Sends the items the target does not hold yet; says what it did."""
+    """Sends the files the target does not hold yet (named as the target names them); says what it did."""
 
-    def __call__(
-        self, items: Iterable[UploadItem], *, cache: HashCache | None, progress: Progress
-    ) -> UploadSummary: ...
+    def __call__(self, paths: Sequence[Path], *, progress: Progress) -> UploadSummary: ...
 
 
 # ---------------------------------------------------------------- planning (pure)
