@@ -78,16 +78,18 @@ class Block:
 
     def integer(self, *path: bytes, default: int | None = None) -> int:
         """An integer field (a pointer reads as its address); ``default`` when the struct lacks it."""
-        try:
-            f = self.field(*path)
-        except NoField:
-            if default is None:
-                raise
-            return default
-        if f.is_pointer:
-            return self.pointer_at(f.offset)
-        reader = self.file.int_reader(f, self)
-        value: int = reader.unpack(self._bytes(f.offset, reader.size))[0]
+        reader = self.file.readers.get((self.sdna, path))
+        if reader is None:
+            reader = self.file.reader_of(self, path, missing_ok=default is not None)
+            if reader is None:
+                assert default is not None
+                return default
+        at, unpacker = reader
+        value: int
+        if at + unpacker.size <= self.size:
+            (value,) = unpacker.unpack_from(self.data, at)
+        else:  # past the block's end the bytes are the file's (as BAT reads)
+            (value,) = unpacker.unpack(self.file.read_at(self.offset + at, unpacker.size))
         return value
 
     def pointer_at(self, at: int) -> int:
@@ -97,8 +99,7 @@ class Block:
         return value
 
     def pointer(self, *path: bytes) -> int:
-        f = self.field(*path)
-        return self.pointer_at(f.offset) if f.is_pointer else self.integer(*path)
+        return self.integer(*path)
 
     def deref(self, *path: bytes) -> Block | None:
         """The block the pointer at ``path`` points to; None for a null pointer."""
@@ -113,10 +114,18 @@ class Block:
 
     def text(self, *path: bytes) -> bytes:
         """A char array field, up to its first NUL."""
-        f = self.field(*path)
-        if f.is_pointer or f.size <= 1:
-            raise BlendError(self.file.path, f"{self.struct.name.decode()}.{f.name.decode()} is not a char array")
-        return self._bytes(f.offset, f.array_size).split(b"\0", 1)[0]
+        spec = self.file.texts.get((self.sdna, path))
+        if spec is None:
+            f = self.field(*path)
+            if f.is_pointer or f.size <= 1:
+                raise BlendError(self.file.path, f"{self.struct.name.decode()}.{f.name.decode()} is not a char array")
+            spec = self.file.texts[self.sdna, path] = (f.offset, f.array_size)
+        at, size = spec
+        if at + size > self.size:
+            return self._bytes(at, size).split(b"\0", 1)[0]
+        data = self.data
+        end = data.find(b"\0", at, at + size)
+        return data[at : end if end >= 0 else at + size]
 
     def id_name(self) -> bytes | None:
         """``id.name`` (the code and name, ``b"IMbrick"``), None for blocks that are no ID."""
@@ -183,6 +192,9 @@ class BlendFile:
             self.pointer_size = self.header.pointer_size
             self.pointer_reader = struct.Struct(self.header.endian + ("I" if self.pointer_size == 4 else "Q"))
             self._ints: dict[bytes, struct.Struct] = {}
+            # Per (struct, field path): an integer's offset and reader, a char array's offset and length.
+            self.readers: dict[tuple[int, tuple[bytes, ...]], tuple[int, struct.Struct]] = {}
+            self.texts: dict[tuple[int, tuple[bytes, ...]], tuple[int, int]] = {}
             self.sdna = Sdna(self.read_at(*dna_at), self.header.endian, self.pointer_size, path)
         except BaseException:
             self.close()
@@ -284,6 +296,21 @@ class BlendFile:
             for block in self.ids():
                 self._by_code.setdefault(block.code, []).append(block)
         return self._by_code.get(code, [])
+
+    def reader_of(self, block: Block, path: tuple[bytes, ...], missing_ok: bool) -> tuple[int, struct.Struct] | None:
+        """Where the integer (or pointer) at ``path`` of ``block``'s struct is and how it reads, kept per struct.
+
+        None when the struct lacks it and ``missing_ok``; :class:`NoField` when it lacks it otherwise.
+        """
+        try:
+            f = self.sdna.field(block.sdna, path)
+        except NoField:
+            if missing_ok:
+                return None
+            raise
+        reader = self.readers[block.sdna, path] = (f.offset, self.pointer_reader if f.is_pointer else
+                                                   self.int_reader(f, block))  # fmt: skip
+        return reader
 
     def int_reader(self, field: Field, block: Block) -> struct.Struct:
         reader = self._ints.get(field.type_name)

@@ -71,7 +71,7 @@ def resolve(path: bytes, blend: Path) -> Path:
             and "/./" not in folder + "/":  # fmt: skip
         # What pathlib would make of it, without building three Paths per texture.
         try:
-            return Path(f"{_absolute_folder(PurePath(folder))}/{name}")
+            return Path(f"{_absolute_text(folder)}/{name}")
         except FileNotFoundError:
             return Path(text)
     as_path = Path(text)
@@ -96,6 +96,12 @@ def _folder_of(blend: Path) -> bytes:
 @functools.lru_cache(maxsize=4096)  # thousands of textures share a few folders
 def _absolute_folder(folder: PurePath) -> Path:
     return make_absolute(folder)
+
+
+@functools.lru_cache(maxsize=4096)
+def _absolute_text(folder: str) -> str:
+    """:func:`_absolute_folder` keyed by the text: no PurePath made per texture just to look it up."""
+    return str(_absolute_folder(PurePath(folder)))
 
 
 def expand_sequence(path: Path) -> Iterator[Path]:
