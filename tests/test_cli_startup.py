@@ -67,3 +67,48 @@ def test_no_cache_scans_afresh_with_the_same_json(real_fixtures: Path, tmp_path:
 def test_every_command_that_scans_takes_no_cache(command: str, tmp_path: Path) -> None:
     _, done = imported(command, "--help", cwd=tmp_path)
     assert done.returncode == 0 and "--no-cache" in done.stdout
+
+
+def modules_of(done: subprocess.CompletedProcess[str]) -> set[str]:
+    """Every module (dotted name) the process's ``-X importtime`` report lists."""
+    return {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_a_warm_scan_skips_the_entry_point_metadata_until_sys_path_changes(
+    real_fixtures: Path, tmp_path: Path
+) -> None:
+    scene = str(real_fixtures / SCENE)
+    cache = Path(os.environ["AZRENDER_CACHE_DIR"])
+    _, first = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)  # reads and remembers them
+    assert first.returncode == 0, first.stderr[-2000:]
+    hints = json.loads((cache / "adapter-suffixes.json").read_text())
+    assert ["blender", "azrender_blender.adapter:BlenderAdapter"] in hints["entry-points"]["points"]
+
+    _, warm = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
+    assert warm.returncode == 0 and json.loads(warm.stdout) == json.loads(first.stdout)
+    assert "importlib.metadata" not in modules_of(warm)
+
+    # A folder on sys.path that changed (a distribution installed or removed there) is
+    # told by its mtime: the entry points are read again, and the scan still answers.
+    hints["entry-points"]["stamp"] = [[entry, 1] for entry, _ in hints["entry-points"]["stamp"]]
+    hints["entry-points"]["points"] = [["blender", "azrender_gone.adapter:Adapter"]]
+    (cache / "adapter-suffixes.json").write_text(json.dumps(hints))
+    _, stale = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
+    assert stale.returncode == 0, stale.stderr[-2000:]
+    assert json.loads(stale.stdout) == json.loads(first.stdout)
+    assert "importlib.metadata" in modules_of(stale)
+    again = json.loads((cache / "adapter-suffixes.json").read_text())["entry-points"]["points"]
+    assert ["blender", "azrender_blender.adapter:BlenderAdapter"] in again
+
+
+def test_a_remembered_adapter_that_is_gone_is_read_afresh(real_fixtures: Path, tmp_path: Path) -> None:
+    scene = str(real_fixtures / SCENE)
+    cache = Path(os.environ["AZRENDER_CACHE_DIR"])
+    _, first = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
+    hints = json.loads((cache / "adapter-suffixes.json").read_text())
+    # sys.path as it was, but the remembered package no longer importable: not trusted.
+    hints["entry-points"]["points"] = [["blender", "azrender_gone.adapter:Adapter"]]
+    (cache / "adapter-suffixes.json").write_text(json.dumps(hints))
+    _, done = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == json.loads(first.stdout)

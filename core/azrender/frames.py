@@ -18,9 +18,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import overload
 
-from fileseq.exceptions import ParseException
-from fileseq.frameset import FrameSet
-
 from azrender.errors import UsageError
 
 
@@ -48,6 +45,8 @@ class FrameChunk:
             return str(self.first)
         if self.is_contiguous:
             return f"{self.first}-{self.last}"
+        from fileseq.frameset import FrameSet  # only here: fileseq costs a scan's start-up ~20 ms
+
         return str(FrameSet(list(self.frames)))
 
 
@@ -120,6 +119,9 @@ class FrameRange:
     @functools.cached_property
     def frames(self) -> tuple[int, ...]:
         """Every frame in render order (fileseq's expansion of the checked spec)."""
+        from fileseq.exceptions import ParseException
+        from fileseq.frameset import FrameSet
+
         try:
             frameset = FrameSet(self.spec)
         except (ParseException, ValueError) as exc:
