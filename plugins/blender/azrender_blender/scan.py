@@ -16,6 +16,7 @@ UDIM tiles expanded), missing files kept with ``exists=False``, packed files cou
 
 from __future__ import annotations
 
+import functools
 import struct
 import sys
 from collections.abc import Iterable, Iterator
@@ -85,9 +86,17 @@ def _referrer(usage: Usage, scene: Path) -> str:
         what = f"{_TYPE_NAMES[name[:2]]} '{_text(name[2:])}'"
     else:
         what = usage.struct
-    if usage.blend.absolute() != scene:
-        what += f" in library {usage.blend.absolute()}"
+    blend = _absolute(usage.blend)
+    if blend != scene:
+        what += f" in library {blend}"
     return what
+
+
+@functools.lru_cache(maxsize=64)
+def _absolute(blend: Path) -> Path:
+    """``blend.absolute()`` once per file, not once per path it holds (the scan opens files by absolute path,
+    so the working directory never changes the answer)."""
+    return blend.absolute()
 
 
 def _kind(usage: Usage, path: str) -> AssetKind:
