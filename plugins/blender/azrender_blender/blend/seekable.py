@@ -18,7 +18,6 @@ streams the file as one.
 
 from __future__ import annotations
 
-import mmap
 import struct
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -37,7 +36,7 @@ _KEPT = 4  # frames kept decompressed for read-back: blocks are mostly asked for
 class Frames:
     """The frames of one seekable zstd file: :meth:`__iter__` decompresses them in order, :meth:`read` any range."""
 
-    def __init__(self, path: Path, raw: mmap.mmap, compressed: list[int], sizes: list[int]) -> None:
+    def __init__(self, path: Path, raw: bytes, compressed: list[int], sizes: list[int]) -> None:
         import zstandard
 
         self.path = path
@@ -90,7 +89,7 @@ class Frames:
         return b"".join(parts)
 
 
-def open_frames(path: Path, raw: mmap.mmap) -> Frames | None:
+def open_frames(path: Path, raw: bytes) -> Frames | None:
     """The frames of ``raw`` (the whole compressed file) by its seek table; None when it has none that fits."""
     if len(raw) < _FOOTER.size + 8:
         return None

@@ -13,7 +13,8 @@ never holds the whole decompressed file (a 10,000-material scene is 13 MB of
 zstd and 330 MB decompressed):
 
 * a plain file is ``mmap``-ed: read in place, the pass and every block a slice;
-* a zstd file with the seek table Blender writes (the zstd *seekable format*,
+* a zstd file with the seek table Blender writes is held compressed in
+  memory (the zstd *seekable format*,
   ``contrib/seekable_format/zstd_seekable_compression_format.md`` in
   facebook/zstd: a skippable frame ``5e 2a 4d 18`` holding each frame's
   compressed and decompressed size, ending in ``b1 ea 92 8f``) is read frame
@@ -123,9 +124,12 @@ class Source:
         with path.open("rb") as raw:
             magic = raw.read(len(MAGIC))
             self.compressed = magic[:7] != MAGIC
-            if magic[:2] != _GZIP and raw.seek(0, os.SEEK_END) > 0:
-                # Plain: read in place. zstd: the compressed bytes, for their seek table and frames.
+            if not self.compressed:  # read in place
                 self._map = mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)
+            elif magic[:4] == _ZSTD or _skippable(magic):
+                # The compressed bytes (13 MB at 10,000 images), for their seek table and frames.
+                raw.seek(0)
+                self._map = raw.read()
         try:
             self._open(magic)
         except BaseException:
@@ -138,8 +142,9 @@ class Source:
             self._stream = cast("IO[bytes]", gzip.GzipFile(filename=path, mode="rb"))
         elif magic[:4] == _ZSTD or _skippable(magic):
             _zstandard(path)
-            self._frames = open_frames(path, cast("mmap.mmap", self._map))
+            self._frames = open_frames(path, cast("bytes", self._map))
             if self._frames is None:
+                self._map = b""
                 self._stream = _zstd_reader(path)
         elif self.compressed:
             raise BlendError(path, "File is not a blend file")
