@@ -1,9 +1,11 @@
 """The block headers of a .blend in one pass, and their columns (length, old address, struct, data offset).
 
 The pass is the one Python loop that runs once per block (a 10,000-image
-scene has 931,000 blocks), so it does the least a loop can: read the code and
-length of a header, copy its bytes, jump to the next one. Everything else is
-cut out of the copied headers afterwards at C speed (``array.frombytes``,
+scene has 931,000 blocks), so it does the least a loop can: copy a header's
+bytes, read its length, jump to the next one (about 0.27 s for those 931,000
+on this project's 2-CPU machine; the same loop that only jumps is 0.18 s).
+Everything else is cut out of the copied headers afterwards at C speed
+(codes by one regular expression over the code column, ``array.frombytes``,
 slices, ``itertools.accumulate``). A negative length is read as unsigned in
 the loop (a jump past the end, which ends the pass) and refused afterwards
 from the signed column, so the loop needs no test for it.
