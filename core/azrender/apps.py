@@ -235,6 +235,12 @@ def adapter_names() -> list[str]:
     return sorted(_registered())
 
 
+def find_adapter(name: str) -> AppAdapter | None:
+    """The installed adapter named ``name``, or None (a job's command lines need none to run)."""
+    cls = _registered().get(name)
+    return cls() if cls is not None else None
+
+
 def get_adapter(name: str) -> AppAdapter:
     adapters = _registered()
     if name not in adapters:

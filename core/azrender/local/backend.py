@@ -25,7 +25,7 @@ from azure.storage.blob import (
     generate_container_sas,
 )
 
-from azrender.apps import get_adapter
+from azrender.apps import find_adapter
 from azrender.backends import Retried
 from azrender.errors import JobError, StorageError
 from azrender.interpreter import python_executable, with_this_sys_path
@@ -177,9 +177,11 @@ class LocalBackend:
         share_node_environments(self.layout, node_cache_dir() / "envs")  # a bundle installs once per machine
         prune_node_environments(node_cache_dir() / "envs")  # other builds' environments, beyond the last few
         prune_node_environments(node_cache_dir() / "bundles", marker="install.py")
-        # The job's own renderer program, where the adapter picks: the install its scene's version asks for.
+        # The job's own renderer program, where the adapter picks: the install its scene's version
+        # asks for. A job of an application with no adapter here still runs its command lines.
+        adapter = find_adapter(record.job.app)
         bin_dir = self.layout.job_bin_dir(record.job.job_id)
-        chosen = get_adapter(record.job.app).local_program(bin_dir, record.job.app_version, os.environ)
+        chosen = adapter.local_program(bin_dir, record.job.app_version, os.environ) if adapter else None
         if chosen:
             progress.note(chosen)
         # As Batch's OutputFiles: through the job's write+create SAS for its own container, nothing more.
