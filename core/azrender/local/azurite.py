@@ -20,8 +20,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
+from azrender.closing import Closes
 from azrender.errors import StorageError
 from azrender.local.tools import find_tool
 from azrender.storage.account import key_connection_string
@@ -62,7 +62,7 @@ def _wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], timeout:
 
 
 @dataclass
-class AzuriteServer:
+class AzuriteServer(Closes):
     """A running Azurite blob service bound to loopback with its own data folder."""
 
     port: int
@@ -117,15 +117,8 @@ class AzuriteServer:
         if self._owns_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    def __enter__(self) -> AzuriteServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """The same as :meth:`stop` (so ``with AzuriteServer() as server:`` stops it)."""
         self.stop()
 
 

@@ -27,11 +27,11 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 import xxhash
 
 from azrender import settings
+from azrender.closing import Closes
 
 BLOCK_SIZE = 1 << 20  # 1 MiB: large enough for throughput, small enough for memory
 #: Rows a deferred cache holds before writing them in one transaction: a killed
@@ -98,7 +98,7 @@ CREATE TABLE IF NOT EXISTS hashes (
 """
 
 
-class HashCache:
+class HashCache(Closes):
     """``(absolute path, size, mtime_ns) -> hash`` in an SQLite file; safe to share between threads.
 
     The cache is only an accelerator: a corrupt or unreadable file is deleted
@@ -240,17 +240,6 @@ class HashCache:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-
-    def __enter__(self) -> HashCache:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _key(path: Path | str) -> str:
