@@ -125,13 +125,14 @@ class AssetSet:
     # project and file rules) -> the local file: the remap points them at its node copy.
     resolved: dict[str, str] = field(default_factory=dict)
     # Paths already in ``assets``: scenes with thousands of files must not pay a
-    # linear search per add. Rebuilt from ``assets`` so it never disagrees with it.
-    _seen: set[Path] = field(default_factory=set, init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        self._seen = {a.path for a in self.assets}
+    # linear search per add. Made from ``assets`` at the first add, not before: an
+    # AssetSet that is only read (a scan cache hit) never hashes its 10,000 Paths,
+    # which on Python 3.13 parses each one.
+    _seen: set[Path] | None = field(default=None, init=False, repr=False, compare=False)
 
     def add(self, asset: Asset) -> None:
+        if self._seen is None:
+            self._seen = {a.path for a in self.assets}
         if asset.path not in self._seen:
             self._seen.add(asset.path)
             self.assets.append(asset)

@@ -145,3 +145,16 @@ def test_the_largest_accepted_range_chunks_lazily_and_plans_fast() -> None:
     assert chunks[-1].frames == (100_000,) and chunks[0].frames == (1,)
     assert sum(1 for _ in chunks) == 100_000  # made one at a time as they are read
     assert time.perf_counter() - started < 1.0
+
+
+def test_an_asset_set_keeps_the_first_entry_of_a_path_whichever_way_it_came_in(tmp_path: Path) -> None:
+    first = Asset(path=tmp_path / "a.png", kind=AssetKind.TEXTURE, exists=False, referrer="built")
+    assets = AssetSet(scene=tmp_path / "s.blend", app="blender", assets=[first])
+    appended = Asset(path=tmp_path / "b.png", kind=AssetKind.TEXTURE, exists=False, referrer="appended")
+    assets.assets.append(appended)  # a reader may fill the list directly before anything is added
+    assets.add(Asset(path=tmp_path / "a.png", kind=AssetKind.TEXTURE, exists=False, referrer="again"))
+    assets.add(Asset(path=tmp_path / "b.png", kind=AssetKind.TEXTURE, exists=False, referrer="again"))
+    assets.add(Asset(path=tmp_path / "c.png", kind=AssetKind.TEXTURE, exists=False, referrer="new"))
+    assert [(a.path.name, a.referrer) for a in assets.assets] == [
+        ("a.png", "built"), ("b.png", "appended"), ("c.png", "new")
+    ]

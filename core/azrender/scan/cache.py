@@ -288,6 +288,11 @@ def _encode(assets: AssetSet) -> dict[str, Any]:
 _KINDS = {k.value: k for k in AssetKind}
 
 
+# Python 3.12+ parses a Path's text only when a part is asked for: there ``Path(text)`` is the
+# cheaper of the two (10,000 texture paths on 3.13: 16 ms, against 21 ms joined to a folder).
+_LAZY_PATHS = sys.version_info >= (3, 12)
+
+
 class _PathMaker:
     """``Path(text)`` for many paths in few folders, made as ``folder / name`` (a third of the cost).
 
@@ -300,6 +305,8 @@ class _PathMaker:
         self.folders: dict[str, Path | None] = {}
 
     def __call__(self, text: str) -> Path:
+        if _LAZY_PATHS:
+            return Path(text)
         head, _, name = text.rpartition(os.sep)
         if head not in self.folders:
             folder = Path(head) if head and name else None
@@ -307,6 +314,12 @@ class _PathMaker:
             self.folders[head] = folder if ok else None
         folder = self.folders[head]
         return folder / name if folder is not None and name else Path(text)
+
+
+def _absolute(text: str, path: Path) -> bool:
+    """``path.is_absolute()``, from the text on POSIX (where it is a leading slash), so a lazy
+    Path (Python 3.12+) is not parsed for it."""
+    return text.startswith("/") if os.name == "posix" else path.is_absolute()
 
 
 def _leaf(path: str) -> tuple[bool, int | None]:
@@ -329,7 +342,7 @@ def _decode(doc: dict[str, Any], packages: tuple[str, ...]) -> AssetSet:
         for path, kind, exists, size, referrer, read in rows:
             p = make_path(path)
             if not read:  # what asset_at answers for it today, without its checks (10,000 leaves: ~40 % less)
-                exists, size = _leaf(path) if p.is_absolute() else (p.is_file(), None)
+                exists, size = _leaf(path) if _absolute(path, p) else (p.is_file(), None)
             out.append(Asset(path=p, kind=_KINDS[kind], exists=exists, size=size, referrer=referrer))
         return out
 
