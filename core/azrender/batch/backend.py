@@ -237,7 +237,7 @@ class AzureBatchBackend:
     def _end_half_added(self, job_id: str) -> None:
         """A job whose tasks could not all be added would stay active (and its pool busy)
         forever: end it, so the submit leaves nothing behind that waits. Best effort."""
-        options = bm._models.BatchJobTerminateOptions({"terminateReason": f"{REASON_PREFIX}submit failed while adding tasks"})
+        options = _terminate_options(f"{REASON_PREFIX}submit failed while adding tasks")
         # Should this fail too, the submit's own error says what failed; `azrender cancel` ends it.
         with contextlib.suppress(JobError):
             self._call(f"ending the half-added job {job_id}", lambda: self.client.begin_terminate_job(
@@ -431,7 +431,7 @@ class AzureBatchBackend:
 
     def cancel(self, job_id: str) -> JobStatus:
         """Terminate the job: running tasks are ended, waiting ones never start; the release task runs."""
-        options = bm._models.BatchJobTerminateOptions({"terminateReason": "cancelled with azrender"})
+        options = _terminate_options("cancelled with azrender")
         poller = self._call(
             f"cancelling job {job_id}",
             lambda: self.client.begin_terminate_job(job_id, options, polling_interval=max(1, int(self.poll_seconds))),
@@ -461,3 +461,9 @@ def _collection_outcome(
             raise JobError(f"Batch refused task {item.task_id} of job {job_id}: {code}: {redact(str(message))}")
     retry += [t for t in sent if t["id"] not in answered]
     return retry, done
+
+
+def _terminate_options(reason: str) -> Any:
+    """What ``begin_terminate_job`` takes; azure-batch 15 does not export the model from
+    ``azure.batch.models``, only from ``models._models`` (hence the pinned major version)."""
+    return bm._models.BatchJobTerminateOptions({"terminateReason": reason})

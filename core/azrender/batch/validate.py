@@ -12,6 +12,11 @@ model class and a JSON body side by side and lists every difference::
 The dry run checks its own output with it, and the test suite's fake Batch
 service (``tests/core/batch_service.py``, whose route table is
 ``tests/core/batch_routes.py``) checks every request the backend sends.
+
+The wire names and visibility live only in the SDK's own model machinery
+(``azure.batch._utils.model_base._RestField``), and four option models are not
+exported from ``azure.batch.models`` (``models._models``), so this module reads
+those private names; pyproject pins ``azure-batch>=15.1,<16`` for that reason.
 """
 
 from __future__ import annotations
