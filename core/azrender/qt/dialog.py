@@ -408,7 +408,7 @@ class SubmitDialog(QtWidgets.QDialog):
         self._submit_task = task
         task.signals.begun.connect(self._progress_begin)
         task.signals.advanced.connect(self.progress_bar.advance)
-        task.signals.noted.connect(lambda message: self._say(message))
+        task.signals.noted.connect(self._say)  # a bound slot: never called once the dialog is gone
         task.signals.done.connect(self._submitted)
         task.signals.failed.connect(self._submit_failed)
         task.signals.cancelled.connect(self._submit_cancelled)
