@@ -232,23 +232,28 @@ def all_adapters() -> list[AppAdapter]:
 
 
 def adapter_names() -> list[str]:
-    return sorted(_registered())
+    """The registered adapters' names (none of them is imported for it)."""
+    return sorted(ep.name for ep in _read_entry_points())
 
 
 def find_adapter(name: str) -> AppAdapter | None:
-    """The installed adapter named ``name``, or None (a job's command lines need none to run)."""
-    cls = _registered().get(name)
+    """The installed adapter named ``name``, or None (a job's command lines need none to run).
+
+    Only that adapter's package is imported, not every registered one.
+    """
+    cls = next((ep.load() for ep in _read_entry_points() if ep.name == name), None)
     return cls() if cls is not None else None
 
 
 def get_adapter(name: str) -> AppAdapter:
-    adapters = _registered()
-    if name not in adapters:
+    """The installed adapter named ``name``; a one-line error naming the installed ones when none is."""
+    adapter = find_adapter(name)
+    if adapter is None:
         raise UsageError(
             f"no application adapter named {name!r}",
-            hint=f"installed adapters: {', '.join(sorted(adapters)) or 'none'}",
+            hint=f"installed adapters: {', '.join(adapter_names()) or 'none'}",
         )
-    return adapters[name]()
+    return adapter
 
 
 @dataclass(frozen=True)
