@@ -130,4 +130,12 @@ if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then
 else
     say "azcopy is only fetched for Linux x86_64; tests of node_sync = \"azcopy\" will be skipped"
 fi
+# An editable install leaves the checkout's modules without bytecode, and where
+# PYTHONDONTWRITEBYTECODE is set (as on the CI machines) every process would compile
+# them from source again: about half of a small `azrender scan`. pip compiles a wheel's
+# modules when it installs them; this does the same for the checkout (a .pyc whose
+# source changed since is not used: Python checks the source's mtime and size).
+for venv in .venv .venv-blender53; do
+    [ -x "$venv/bin/python" ] && "$venv/bin/python" -m compileall -q core plugins >/dev/null
+done
 say "ready: $ROOT/.venv/bin/azrender"

@@ -41,10 +41,18 @@ def test_a_json_scan_imports_neither_azure_nor_rich(real_fixtures: Path, tmp_pat
     modules, done = imported("scan", str(scene), "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)["app"] == "blender"
-    assert "azrender_blender" in modules and "click" in modules  # the report did list the imports
+    assert "azrender_blender" in modules and "json" in modules  # the report did list the imports
     assert "azure" not in modules
     assert "rich" not in modules
+    assert "click" not in modules  # a plain scan's arguments are read by azrender.launch
     assert not {"azrender_maya", "azrender_max"} & modules  # only the adapter of the scene's suffix
+
+
+def test_click_answers_help_and_anything_the_plain_scan_grammar_does_not_know(tmp_path: Path) -> None:
+    modules, done = imported("scan", "--help", cwd=tmp_path)
+    assert done.returncode == 0 and "--no-cache" in done.stdout and "click" in modules
+    modules, done = imported("scan", "shot.blend", "--jsn", cwd=tmp_path)
+    assert done.returncode == 2 and "No such option '--jsn'" in done.stderr and "click" in modules
 
 
 def test_a_table_scan_imports_rich_but_not_azure(real_fixtures: Path, tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""``python -m azrender``: the ``azrender`` command (see :mod:`azrender.cli`)."""
+"""``python -m azrender``: the ``azrender`` command (see :mod:`azrender.launch`)."""
 
-from azrender.cli import main
+from azrender.launch import main
 
-main(prog_name="azrender")
+main()

@@ -1,16 +1,12 @@
-"""What every ``azrender`` command shares: the consoles, JSON output, progress, one-line errors.
+"""What the click commands share: their common options, and the root flags read from click's context.
 
-Nothing here imports rich or the Azure SDK when the module loads: ``azrender
-scan --json`` must start without them (issue 20). The consoles are made on
-first use, by the commands that print tables or coloured lines.
+The printing itself (consoles, JSON, progress, one-line errors) is
+:mod:`azrender.commands.output`, which imports no click; its names are
+re-exported here for the commands.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import os
-import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -18,50 +14,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from azrender.errors import AzrenderError
+from azrender.commands.output import debug_from_env, make_progress, run_reporting_errors
+from azrender.commands.output import emit_json as emit_json  # re-exported for the commands
+from azrender.commands.output import err_console as err_console
+from azrender.commands.output import err_line as err_line
+from azrender.commands.output import escape as escape
+from azrender.commands.output import out_console as out_console
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from azrender.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@functools.cache
-def err_console() -> Console:
-    """Rich output on stderr: human lines, tables of findings, errors."""
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
-
-
-@functools.cache
-def out_console() -> Console:
-    """Rich output on stdout: the tables a command prints as its result."""
-    from rich.console import Console
-
-    return Console(highlight=False)
-
-
-def escape(text: str) -> str:
-    """``text`` with Rich markup characters escaped (messages name TOML tables like ``[storage]``)."""
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text)
-
-
-def emit_json(data: object) -> None:
-    """The command's JSON document on stdout (the contract pipeline scripts read)."""
-    click.echo(json.dumps(data, indent=2))
-
-
-def err_line(line: str) -> None:
-    """One plain line on stderr, flushed at once (progress in a log must not wait for a buffer)."""
-    print(line, file=sys.stderr, flush=True)
-
-
-def _root_flag(name: str) -> bool:
+def root_flag(name: str) -> bool:
+    """The value of the root group's flag ``name`` (``debug``, ``json_progress``) in this click run."""
     ctx = click.get_current_context(silent=True)
     root = ctx.find_root() if ctx else None
     return bool(root is not None and root.params.get(name))
@@ -69,24 +36,7 @@ def _root_flag(name: str) -> bool:
 
 def progress_for(as_json: bool) -> Progress:
     """Bars on a terminal, plain lines in a log or pipe, JSON lines with --json-progress."""
-    from azrender.progress import NO_PROGRESS, LineProgress, RichProgress
-
-    every = _progress_seconds()
-    if _root_flag("json_progress"):
-        return LineProgress(err_line, interval=every, as_json=True)
-    if as_json:
-        return NO_PROGRESS
-    if err_console().is_terminal:
-        return RichProgress(err_console())
-    return LineProgress(err_line, interval=every)
-
-
-def _progress_seconds() -> float:
-    """Seconds between progress lines in a log: ``AZRENDER_PROGRESS_SECONDS``, default 5."""
-    try:
-        return max(0.0, float(os.environ.get("AZRENDER_PROGRESS_SECONDS", "5")))
-    except ValueError:
-        return 5.0
+    return make_progress(as_json, json_progress=root_flag("json_progress"))
 
 
 def friendly_errors(func: F) -> F:
@@ -94,25 +44,13 @@ def friendly_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except AzrenderError as exc:
-            if _debug():
-                raise
-            from azrender.storage.account import redact
-
-            # escape: messages name TOML tables like [storage], which are not Rich markup
-            err_console().print(f"[bold red]error:[/] {escape(redact(str(exc)))}", markup=True, soft_wrap=True)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            err_console().print("[bold red]interrupted[/]")
-            sys.exit(130)
+        return run_reporting_errors(lambda: func(*args, **kwargs), debug=_debug())
 
     return wrapper  # type: ignore[return-value]
 
 
 def _debug() -> bool:
-    return _root_flag("debug") or os.environ.get("AZRENDER_DEBUG", "") not in ("", "0")
+    return root_flag("debug") or debug_from_env()
 
 
 preset_option = click.option(

@@ -1,0 +1,113 @@
+"""``azrender.launch``: a plain ``azrender scan`` is read without click, and means what click would read.
+
+The click command (``azrender.commands.scan``) is the reference: its options
+and the root group's flags are read from click's own parameter objects, so an
+option added to the command and not to the plain grammar fails here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+
+from azrender import cli, launch
+from azrender.commands.scan import scan as scan_command
+
+BASIC = "helio__blender-asset-tracer/tests/blendfiles/basic_file.blend"
+
+
+def click_flags(command: click.Command) -> dict[str, str]:
+    """Every flag of ``command`` (but help and version) -> its parameter name, as click declares them."""
+    return {
+        opt: str(param.name)
+        for param in command.params
+        if isinstance(param, click.Option) and param.is_flag and param.name not in ("help", "version")
+        for opt in param.opts
+    }
+
+
+def test_the_plain_grammar_knows_exactly_the_click_commands_flags() -> None:
+    assert click_flags(scan_command) == launch.SCAN_FLAGS
+    assert click_flags(cli.main) == launch.ROOT_FLAGS
+    arguments = [p for p in scan_command.params if isinstance(p, click.Argument)]
+    assert [a.name for a in arguments] == ["scene"] and not [
+        p for p in scan_command.params if isinstance(p, click.Option) and not p.is_flag
+    ]  # one scene and flags only: anything else would need more grammar here
+
+
+@pytest.mark.parametrize(
+    ("args", "scene", "flags", "root"),
+    [
+        (["scan", "a.blend"], "a.blend", set(), set()),
+        (["scan", "--json", "a.blend", "--strict"], "a.blend", {"as_json", "strict"}, set()),
+        (["--debug", "--json-progress", "scan", "--no-cache", "a.blend"], "a.blend", {"no_cache"},
+         {"debug", "json_progress"}),
+        (["scan", "--json", "--", "-odd name.blend"], "-odd name.blend", {"as_json"}, set()),
+        (["scan", "-"], "-", set(), set()),
+    ],
+)
+def test_a_plain_scan_is_read(args: list[str], scene: str, flags: set[str], root: set[str]) -> None:
+    assert launch.read_scan(args) == launch.ScanArgs(scene, frozenset(flags), frozenset(root))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [], ["--version"], ["--help"], ["scan"], ["scan", "--help"], ["scan", "-h"],
+        ["scan", "a.blend", "b.blend"], ["scan", "a.blend", "--jsn"], ["scan", "--json=1", "a.blend"],
+        ["upload", "a.blend"], ["scan", "a.blend", "--debug"], ["--debug"],
+    ],
+)
+def test_anything_else_goes_to_click(args: list[str]) -> None:
+    assert launch.read_scan(args) is None
+
+
+def run(main: object, args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of ``main(args)`` in this process."""
+    assert callable(main)
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [["--json"], ["--json", "--no-cache"], ["--json", "--strict"], []],
+)
+def test_both_paths_print_the_same_scan(
+    real_fixtures: Path, tail: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AZRENDER_DEBUG", raising=False)
+    scene = str(real_fixtures / BASIC)
+    fast = run(launch.main, ["scan", scene, *tail], capsys)
+    slow = run(lambda a: cli.main(a, prog_name="azrender", standalone_mode=True), ["scan", scene, *tail], capsys)
+    assert fast == slow and fast[0] == 0
+    if "--json" in tail:
+        assert json.loads(fast[1])["scene"] == scene
+
+
+def test_both_paths_fail_a_missing_scene_with_the_same_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AZRENDER_DEBUG", raising=False)
+    args = ["scan", str(tmp_path / "gone.blend"), "--json"]
+    fast = run(launch.main, args, capsys)
+    slow = run(lambda a: cli.main(a, prog_name="azrender"), args, capsys)
+    assert fast == slow
+    code, out, err = fast
+    assert code == 2 and out == "" and err.strip().startswith("error: scene not found:") and "gone.blend" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_debug_shows_the_error_itself(tmp_path: Path) -> None:
+    from azrender.errors import SceneError
+
+    with pytest.raises(SceneError, match="scene not found"):
+        launch.main(["--debug", "scan", str(tmp_path / "gone.blend")])
