@@ -36,7 +36,6 @@ import importlib.util
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -366,6 +365,8 @@ class _SuffixHints:
         """Write what was learned, atomically; a cache folder that cannot be written is no error."""
         if not self.changed:
             return
+        import tempfile  # here: most scans learn nothing new and write nothing
+
         tmp = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -40,13 +40,10 @@ old one) and pruned, oldest first, to :data:`MAX_ENTRIES` files and
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import logging
 import os
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -60,7 +57,14 @@ from azrender.scan.envvars import recording_env_reads
 if TYPE_CHECKING:
     from azrender.apps import AppAdapter
 
-log = logging.getLogger(__name__)
+
+
+def _debug(message: str, *args: object) -> None:
+    """A debug line in ``azrender.scan.cache``'s log (logging is loaded only when there is one)."""
+    import logging
+
+    logging.getLogger(__name__).debug(message, *args)
+
 
 #: The entry format; an entry of another format is a miss.
 FORMAT = 1
@@ -94,6 +98,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     A reader sees the old file or the new one, never a part; a failed write
     leaves no temporary file behind. Raises ``OSError``.
     """
+    import tempfile  # here: a scan the cache answers writes nothing
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -126,6 +132,8 @@ class ScanCache:
 
     def entry_path(self, scene: Path) -> Path:
         """The file that holds ``scene``'s entry."""
+        import hashlib  # here: a scan with --no-cache never loads it
+
         return self.folder / (hashlib.sha256(os.fsencode(scene)).hexdigest()[:32] + ".json")
 
     def lookup(self, scene: Path, version: str, adapter: AppAdapter) -> AssetSet | None:
@@ -141,7 +149,7 @@ class ScanCache:
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, Uncacheable) as exc:
-            log.debug("scan cache: ignoring %s: %s", path, exc)
+            _debug("scan cache: ignoring %s: %s", path, exc)
             return None
         with contextlib.suppress(OSError):
             os.utime(path)  # the pruning goes by last use
@@ -166,7 +174,7 @@ class ScanCache:
         folders = [(str(f), _mtime(f)) for f in _folders(scene, assets.assets)]
         newest = max([scene_stat[1], *(m for _, _, m in read), *(m for _, m in folders)])
         if newest > started_ns - RACY_NS:
-            log.debug("scan cache: %s changed within %d s of its scan; not kept", scene, RACY_NS // 10**9)
+            _debug("scan cache: %s changed within %d s of its scan; not kept", scene, RACY_NS // 10**9)
             return False
         try:
             entry = {
@@ -175,7 +183,7 @@ class ScanCache:
             }
             data = json.dumps(entry, separators=(",", ":")).encode()
         except Uncacheable as exc:
-            log.debug("scan cache: %s not kept: %s", scene, exc)
+            _debug("scan cache: %s not kept: %s", scene, exc)
             return False
         if len(data) > MAX_BYTES // 4:
             return False  # one scene may not push every other out
@@ -183,7 +191,7 @@ class ScanCache:
             write_atomically(self.entry_path(scene), data)
             self.prune()
         except OSError as exc:
-            log.debug("scan cache: cannot write in %s: %s", self.folder, exc)
+            _debug("scan cache: cannot write in %s: %s", self.folder, exc)
             return False
         return True
 
@@ -211,6 +219,8 @@ def scanner_version(adapter: AppAdapter) -> str:
     top = sys.modules[_package(adapter)]
     here = Path(__file__).parent
     sources = [here, here.parent / "model.py", *(Path(p) for p in getattr(top, "__path__", ()))]
+    import hashlib
+
     digest = hashlib.sha256()
     for source in sources:
         for name, size, mtime in _source_stats(source):

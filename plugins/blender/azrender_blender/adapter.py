@@ -45,21 +45,20 @@ import re
 import struct
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING
 
-from azrender import shell
 from azrender.apps import LocalInstall, LocalInstalls, RenderInvocation, frames_between
 from azrender.errors import SceneError, UsageError
-from azrender.jobs import REMAP_SCRIPT_NAME
-from azrender.model import AssetSet, FrameChunk, FrameRange, RenderOptions
-from azrender.naming import DEFAULT_TEMPLATE, NamingContext, format_key, lookup_format
-from azrender.paths import PathMap
-from azrender.paths import rules as rules_module
-from azrender.shell import bash_single_quote, bash_word
 from azrender_blender.blend import BlendError, BlendFile, Block
-from azrender_blender.naming import blender_output
-from azrender_blender.node import remap as remap_module
 from azrender_blender.scan import scan_blend, unreadable_error
 from azrender_blender.versions import note_versions
+
+if TYPE_CHECKING:
+    from azrender.model import AssetSet, FrameChunk, FrameRange, RenderOptions
+    from azrender.paths import PathMap
+
+# The render side (shell quoting, output naming, the remap script) is imported where it
+# is used: every scan loads this adapter, and must not pay for what only a submit needs.
 
 # Values Blender's ``-F/--render-format`` accepts (``blender --help``).
 BLENDER_FORMATS = (
@@ -85,6 +84,8 @@ WINDOWS_EXECUTABLE = "blender.exe"
 
 def blender_format(name: str) -> str:
     """Normalise an output format name to what ``blender -F`` accepts."""
+    from azrender.naming import format_key, lookup_format
+
     key = format_key(name)
     return lookup_format(_FORMAT_ALIASES.get(key, key), {f: f for f in BLENDER_FORMATS}, "Blender")
 
@@ -148,9 +149,12 @@ def render_words(
     one literal word of the node's shell (default :func:`bash_single_quote`;
     Windows nodes: :func:`cmd_literal_quote`).
 
+    >>> from azrender.model import RenderOptions
     >>> render_words(RenderOptions(renderer="cycles", threads=4, device="cuda"), has_script=True)
     (['-E', 'CYCLES', '-t', '4'], ['--cycles-device', 'CUDA'])
     """
+    from azrender.shell import bash_single_quote
+
     engine = blender_engine(render.renderer) if render.renderer else None
     early: list[str] = []
     if engine:
@@ -189,7 +193,9 @@ def cmd_quote(text: str) -> str:
     >>> print(cmd_quote("%AZ_BATCH_TASK_WORKING_DIR%\\out dir\\"))
     "%AZ_BATCH_TASK_WORKING_DIR%\out dir\\"
     """
-    return shell.cmd_quote(text, to="Blender", what="node path")
+    from azrender.shell import cmd_quote as shell_cmd_quote
+
+    return shell_cmd_quote(text, to="Blender", what="node path")
 
 
 def cmd_literal_quote(text: str) -> str:
@@ -198,7 +204,9 @@ def cmd_literal_quote(text: str) -> str:
     cmd.exe expands ``%NAME%`` even inside double quotes and has no escape for
     ``%`` there, so a name holding one cannot be passed unchanged.
     """
-    return shell.cmd_quote(text, to="Blender", what="camera", expand=False)
+    from azrender.shell import cmd_quote as shell_cmd_quote
+
+    return shell_cmd_quote(text, to="Blender", what="camera", expand=False)
 
 
 def frame_args(chunk: FrameChunk) -> list[str]:
@@ -295,6 +303,10 @@ class BlenderAdapter:
 
     def command_line(self, invocation: RenderInvocation) -> str:
         """The Batch task command line that renders ``invocation.chunk`` on a ``node_os`` node."""
+        from azrender.naming import DEFAULT_TEMPLATE, NamingContext
+        from azrender.shell import bash_single_quote, bash_word
+        from azrender_blender.naming import blender_output
+
         windows = invocation.node_os == "windows"
         quote = cmd_quote if windows else bash_word
         sep = "\\" if windows else "/"
@@ -327,6 +339,9 @@ class BlenderAdapter:
         The rules module (:mod:`azrender.paths.rules`) is standard library only
         and is embedded as source, so the node maps exactly like the submitter.
         """
+        from azrender.paths import rules as rules_module
+        from azrender_blender.node import remap as remap_module
+
         source = Path(remap_module.__file__).read_text(encoding="utf-8")
         rules_source = Path(rules_module.__file__).read_text(encoding="utf-8")
         config = json.dumps({"version": 1, **pathmap.to_json()}, sort_keys=True)
@@ -342,6 +357,8 @@ class BlenderAdapter:
 
     def job_files(self, pathmap: PathMap, assets: AssetSet | None = None) -> dict[str, str]:
         """The job's own files: just the remap script."""
+        from azrender.jobs import REMAP_SCRIPT_NAME
+
         return {REMAP_SCRIPT_NAME: self.remap_script(pathmap, assets)}
 
     def local_stand_in(self, python: str) -> list[str]:
