@@ -13,8 +13,6 @@ from __future__ import annotations
 import functools
 import glob
 import os
-import platform
-import string
 import sys
 from collections.abc import Iterator
 from pathlib import Path, PurePath
@@ -31,7 +29,7 @@ def is_absolute(path: bytes) -> bool:
         return False
     if path[:1] == b"/":
         return True
-    return (len(path) >= 3 and chr(path[0]) in string.ascii_letters and path[1:2] == b":"
+    return (len(path) >= 3 and chr(path[0]).isascii() and chr(path[0]).isalpha() and path[1:2] == b":"
             and path[2:3] in (b"\\", b"/"))  # fmt: skip
 
 
@@ -56,7 +54,7 @@ def to_path(path: bytes) -> PurePath:
 def make_absolute(path: PurePath) -> Path:
     """Absolute and without ``..``, symlinks kept; a Windows drive path stays one on other systems."""
     text = path.as_posix()
-    if len(text) >= 2 and text[0].isalpha() and text[1] == ":" and platform.system() != "Windows":
+    if len(text) >= 2 and text[0].isalpha() and text[1] == ":" and sys.platform != "win32":
         return Path(text[:2] + os.path.normpath(text[2:]))
     return Path(os.path.abspath(text))
 
@@ -120,7 +118,7 @@ def expand_sequence(path: Path) -> Iterator[Path]:
     if path.is_dir():
         yield from (sub for sub in path.rglob("*") if sub.is_file())
         return
-    stem = path.stem.rstrip(string.digits)
+    stem = path.stem.rstrip("0123456789")
     if stem == path.stem:
         yield path
         return
