@@ -5,17 +5,25 @@ from __future__ import annotations
 import os
 import random
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceResponseError
-from azure.storage.blob import ContainerClient
+from azure.storage.blob import BlobClient, ContainerClient
 
-from azrender.storage.blocks import block_ids, existing_blocks, upload_in_blocks
+from azrender.storage.blocks import (
+    BlockTarget,
+    RestBlocks,
+    block_ids,
+    existing_blocks,
+    upload_in_blocks,
+)
 from azrender.storage.client import container_client, ensure_container
 from azrender.storage.hashing import HashCache, IndexEntry, file_entry
 from azrender.storage.index import metadata_for
 from azrender.storage.journal import UploadJournal
+from azrender.storage.rest import BlobRest
 from azrender.storage.retry import backoff_delay, is_transient, with_retries
 from azrender.storage.upload import UploadItem, UploadOptions, read_index, upload_files
 
@@ -27,6 +35,19 @@ def client(storage_env: str) -> ContainerClient:
     c = container_client(f"blk-{uuid.uuid4().hex[:20]}")
     ensure_container(c)
     return c
+
+
+Target = Callable[[str], BlobClient | BlockTarget]
+
+
+@pytest.fixture(params=["sdk", "rest"])
+def via(request: pytest.FixtureRequest, client: ContainerClient) -> Target:
+    """Who sends a blob's block requests: the SDK's BlobClient, or the lean REST path."""
+    if request.param == "sdk":
+        return client.get_blob_client
+    rest = BlobRest.for_client(client)
+    assert rest is not None
+    return lambda name: RestBlocks(rest, name)
 
 
 def _big(tmp_path: Path, size: int, name: str = "big.exr") -> Path:
@@ -44,7 +65,7 @@ def test_block_ids_are_deterministic_fixed_width_and_depend_on_content() -> None
 
 
 def test_interrupted_upload_reuses_staged_blocks_and_blob_appears_only_at_commit(
-    client: ContainerClient, tmp_path: Path
+    client: ContainerClient, via: Target, tmp_path: Path
 ) -> None:
     path = _big(tmp_path, 5 * MiB + 123)
     entry = file_entry(path)
@@ -56,8 +77,11 @@ def test_interrupted_upload_reuses_staged_blocks_and_blob_appears_only_at_commit
         blob.stage_block(ids[i], data[i * MiB : (i + 1) * MiB])
     assert [b.name for b in client.list_blobs()] == []  # staged blocks are invisible
     assert len(existing_blocks(blob)) == 3
+    target = via("show/big.exr")
+    if isinstance(target, RestBlocks):  # the same block list as the SDK reads it
+        assert target.existing() == existing_blocks(blob) == {ids[i]: MiB for i in (0, 1, 3)}
 
-    result = upload_in_blocks(blob, path, entry, metadata={"xxh3": entry.hash}, block_size=MiB)
+    result = upload_in_blocks(target, path, entry, metadata={"xxh3": entry.hash}, block_size=MiB)
     assert result.blocks == 6
     assert result.reused_bytes == 3 * MiB
     assert result.sent_bytes == entry.size - 3 * MiB
@@ -65,16 +89,16 @@ def test_interrupted_upload_reuses_staged_blocks_and_blob_appears_only_at_commit
     assert blob.get_blob_properties().metadata["xxh3"] == entry.hash
 
 
-def test_a_changed_file_never_reuses_stale_blocks(client: ContainerClient, tmp_path: Path) -> None:
+def test_a_changed_file_never_reuses_stale_blocks(client: ContainerClient, via: Target, tmp_path: Path) -> None:
     path = _big(tmp_path, 3 * MiB)
     first = file_entry(path)
     blob = client.get_blob_client("b.bin")
-    upload_in_blocks(blob, path, first, metadata={}, block_size=MiB)
+    upload_in_blocks(via("b.bin"), path, first, metadata={}, block_size=MiB)
     data = bytearray(path.read_bytes())
     data[MiB + 5] ^= 0xFF
     path.write_bytes(bytes(data))
     second = file_entry(path)
-    result = upload_in_blocks(blob, path, second, metadata={}, block_size=MiB)
+    result = upload_in_blocks(via("b.bin"), path, second, metadata={}, block_size=MiB)
     assert result.reused_bytes == 0 and result.sent_bytes == 3 * MiB
     assert blob.download_blob().readall() == bytes(data)
 
@@ -299,7 +323,7 @@ def test_a_blob_committed_just_before_the_kill_is_checked_not_sent_again(
 
 
 def test_a_commit_by_another_uploader_in_between_does_not_lose_our_staged_blocks(
-    client: ContainerClient, tmp_path: Path
+    client: ContainerClient, via: Target, tmp_path: Path
 ) -> None:
     """Put Block List discards the blob's other uncommitted blocks: ours are staged again."""
     ours, theirs = tmp_path / "ours.bin", tmp_path / "theirs.bin"
@@ -319,7 +343,7 @@ def test_a_commit_by_another_uploader_in_between_does_not_lose_our_staged_blocks
                 upload_in_blocks(blob, theirs, theirs_entry, metadata=metadata_for(theirs_entry),
                                  block_size=1000, max_workers=1)
 
-    sent = upload_in_blocks(blob, ours, ours_entry, metadata=metadata_for(ours_entry),
+    sent = upload_in_blocks(via("shared.bin"), ours, ours_entry, metadata=metadata_for(ours_entry),
                             block_size=1000, max_workers=1, progress=TheyCommitMidway())
     assert blob.download_blob().readall() == ours.read_bytes()
     assert blob.get_blob_properties().metadata["xxh3"] == ours_entry.hash

@@ -14,6 +14,11 @@ happens once every block is in, so nothing ever sees half a file::
 Every block goes with a Content-MD5 (``validate_content``), so the service
 rejects a body corrupted on the way; each block is retried on transient
 failures (:mod:`azrender.storage.retry`).
+
+The three requests (Get Block List, Put Block, Put Block List) go through a
+:class:`BlockTarget`: :class:`RestBlocks` sends them on the lean path
+(:class:`~azrender.storage.rest.BlobRest`), :class:`SdkBlocks` through the
+SDK's ``BlobClient`` where the lean path cannot reach the container.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobBlock, BlobClient, ContentSettings
@@ -30,6 +36,9 @@ from azrender.progress import NO_PROGRESS, Progress
 from azrender.storage.hashing import IndexEntry
 from azrender.storage.parallel import run_parallel
 from azrender.storage.retry import with_retries
+
+if TYPE_CHECKING:
+    from azrender.storage.rest import BlobRest
 
 DEFAULT_BLOCK_SIZE = 8 << 20
 MAX_BLOCKS = 50_000  # the service's limit per blob
@@ -84,6 +93,58 @@ def existing_blocks(blob: BlobClient) -> dict[str, int]:
     return {str(b.id): int(b.size) for b in [*committed, *uncommitted]}
 
 
+class BlockTarget(Protocol):
+    """The block requests of one blob."""
+
+    def existing(self) -> dict[str, int]:
+        """Block id -> size of every block the service holds for the blob (committed or not)."""
+        ...
+
+    def stage(self, block_id: str, data: bytes) -> None:
+        """Put Block, with the body's Content-MD5."""
+        ...
+
+    def commit(self, block_ids: list[str], metadata: dict[str, str]) -> None:
+        """Put Block List: the blob becomes these blocks, in order, with ``metadata``."""
+        ...
+
+
+@dataclass(frozen=True)
+class SdkBlocks:
+    """The block requests through the SDK (``content_settings``: the blob's content headers)."""
+
+    blob: BlobClient
+    content_settings: ContentSettings | None = None
+
+    def existing(self) -> dict[str, int]:
+        return existing_blocks(self.blob)
+
+    def stage(self, block_id: str, data: bytes) -> None:
+        self.blob.stage_block(block_id, data, length=len(data), validate_content=True)
+
+    def commit(self, block_ids: list[str], metadata: dict[str, str]) -> None:
+        self.blob.commit_block_list(
+            [BlobBlock(block_id=bid) for bid in block_ids], metadata=metadata, content_settings=self.content_settings
+        )
+
+
+@dataclass(frozen=True)
+class RestBlocks:
+    """The block requests of blob ``name`` on the lean path (the same requests the SDK sends)."""
+
+    rest: BlobRest
+    name: str
+
+    def existing(self) -> dict[str, int]:
+        return self.rest.block_sizes(self.name)
+
+    def stage(self, block_id: str, data: bytes) -> None:
+        self.rest.put_block(self.name, block_id, data)
+
+    def commit(self, block_ids: list[str], metadata: dict[str, str]) -> None:
+        self.rest.put_block_list(self.name, block_ids, metadata)
+
+
 def read_at(path: os.PathLike[str] | str, offset: int, length: int) -> bytes:
     """``length`` bytes of ``path`` from ``offset``; a file that shrank meanwhile is an error."""
     with open(path, "rb") as f:
@@ -95,7 +156,7 @@ def read_at(path: os.PathLike[str] | str, offset: int, length: int) -> bytes:
 
 
 def upload_in_blocks(
-    blob: BlobClient,
+    blob: BlobClient | BlockTarget,
     path: os.PathLike[str] | str,
     entry: IndexEntry,
     *,
@@ -109,8 +170,11 @@ def upload_in_blocks(
     """Stage the blocks of ``path`` the service does not have yet, then commit them all.
 
     ``entry`` is the file's hash and size as hashed before the upload; block
-    ids come from it, so a changed file never reuses stale blocks.
+    ids come from it, so a changed file never reuses stale blocks. ``blob``
+    is a :class:`BlockTarget` or an SDK ``BlobClient`` (then ``content_settings``
+    are the blob's content headers; a target brings its own).
     """
+    target = SdkBlocks(blob, content_settings) if isinstance(blob, BlobClient) else blob
     bs = block_size_for(entry.size, block_size)
     ids = block_ids(entry.hash, entry.size, bs)
 
@@ -124,13 +188,13 @@ def upload_in_blocks(
     def stage(i: int) -> None:
         nonlocal sent
         data = read_at(path, i * bs, length(i))
-        retry(lambda: blob.stage_block(ids[i], data, length=len(data), validate_content=True))
+        retry(lambda: target.stage(ids[i], data))
         with lock:
             sent += len(data)
         progress.advance(len(data))
 
     for attempt in range(COMMIT_ATTEMPTS):
-        have = retry(lambda: existing_blocks(blob))
+        have = retry(target.existing)
         assert isinstance(have, dict)
         todo = [i for i, bid in enumerate(ids) if have.get(bid) != length(i)]
         if attempt == 0:
@@ -139,13 +203,7 @@ def upload_in_blocks(
                 progress.advance(reused)
         run_parallel(stage, todo, max_workers=max_workers)
         try:
-            retry(
-                lambda: blob.commit_block_list(
-                    [BlobBlock(block_id=bid) for bid in ids],
-                    metadata=metadata,
-                    content_settings=content_settings,
-                )
-            )
+            retry(lambda: target.commit(ids, metadata))
             break
         except HttpResponseError as exc:
             # Another uploader committed this blob in between: Put Block List

@@ -5,7 +5,8 @@ appears whole or not at all, and the service checks the body's Content-MD5.
 Where :class:`~azrender.storage.rest.BlobRest` can reach the container (Shared
 Key, SAS or a token credential, no proxy) the request is sent through it, at a
 fraction of the SDK's client CPU per file; otherwise through the SDK. A large
-file goes as blocks (:mod:`azrender.storage.blocks`). Every blob carries the
+file goes as blocks (:mod:`azrender.storage.blocks`), on the same lean path
+where it can (Put Block and Put Block List), else through the SDK. Every blob carries the
 ``xxh3`` and ``mtime_ns`` metadata of the bytes it was sent with.
 """
 
@@ -19,7 +20,13 @@ from azure.storage.blob import ContainerClient
 from azrender.errors import StorageError
 from azrender.progress import Progress
 from azrender.storage.account import BLOB, translating
-from azrender.storage.blocks import BlockUpload, upload_in_blocks
+from azrender.storage.blocks import (
+    BlockTarget,
+    BlockUpload,
+    RestBlocks,
+    SdkBlocks,
+    upload_in_blocks,
+)
 from azrender.storage.client import describe
 from azrender.storage.hashing import IndexEntry
 from azrender.storage.index import metadata_for
@@ -100,9 +107,12 @@ class FileSender:
         with_retries(attempt)
 
     def _blocks(self, item: UploadItem, entry: IndexEntry, progress: Progress) -> BlockUpload:
+        target: BlockTarget = (
+            RestBlocks(self.rest, item.blob) if self.rest is not None else SdkBlocks(self.client.get_blob_client(item.blob))
+        )
         try:
             return upload_in_blocks(
-                self.client.get_blob_client(item.blob),
+                target,
                 item.local,
                 entry,
                 metadata=metadata_for(entry),
