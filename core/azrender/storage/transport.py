@@ -16,7 +16,6 @@ before reuse as urllib3's pool does, with the SDK path's timeouts and CA bundle.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import http.client
 import select
@@ -76,7 +75,7 @@ class SharedKey:
             f"{headers.get('Content-Type', '')}\n\n\n{headers.get('If-Match', '')}\n"
             f"{headers.get('If-None-Match', '')}\n\n\n{canonical}/{self.account}{path}{query}"
         )
-        digest = hmac.new(self.key, to_sign.encode("utf-8"), hashlib.sha256).digest()
+        digest = hmac.digest(self.key, to_sign.encode("utf-8"), "sha256")  # the one-shot C path
         headers["Authorization"] = f"SharedKey {self.account}:{base64.b64encode(digest).decode()}"
 
 
