@@ -173,6 +173,38 @@ def test_a_truncated_file_is_refused(tmp_path: Path, plain: bytes, keep: int) ->
         assert "No DNA1 block" in message or "DNA1" in message
 
 
+_CUT_WHILE_READ = r"""
+import os, sys
+from pathlib import Path
+import azrender_blender.scan as scan
+from azrender.errors import SceneError
+path = Path(sys.argv[1])
+real_trace = scan.trace
+
+def cut_then_trace(walk):  # after the header pass, before the blocks are read back
+    os.truncate(path, 2048)
+    return real_trace(walk)
+
+scan.trace = cut_then_trace
+try:
+    scan.scan_blend(path)
+    print("read")
+except SceneError as exc:
+    print("refused:", exc)
+"""
+
+
+def test_a_file_cut_short_while_it_is_read_is_refused_not_a_crash(tmp_path: Path, plain: bytes) -> None:
+    """Another program truncating the file mid-scan: a mapped file would kill the process
+    (SIGBUS, and the scan may run inside the artist's Blender); read, it is one error."""
+    path = tmp_path / "cut-while-read.blend"
+    path.write_bytes(plain)
+    done = subprocess.run([sys.executable, "-c", _CUT_WHILE_READ, str(path)],
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, f"the scanning process died ({done.returncode}): {done.stderr[-1500:]}"
+    assert done.stdout.startswith(f"refused: {path} is not a readable .blend file: the file ends inside"), done.stdout
+
+
 @pytest.mark.parametrize("compress", ["gzip", "zstd"])
 def test_a_truncated_compressed_file_is_refused(tmp_path: Path, plain: bytes, compress: str) -> None:
     import zstandard

@@ -1,6 +1,6 @@
 """A .blend reader made for dependency scanning: the paths a scene and the libraries it uses hold, fast.
 
-* :mod:`.source` — the file's bytes (plain ``mmap``-ed, gzip and zstd streamed once) and its header;
+* :mod:`.source` — the file's bytes (plain read in chunks, gzip and zstd streamed once) and its header;
 * :mod:`.dna` — the file's own struct catalogue (``DNA1``), field offsets computed once per struct;
 * :mod:`.file` — :class:`BlendFile`: block headers in one pass, fields by name, pointers by old address;
 * :mod:`.walk` — the blocks the scene uses (libraries followed only for what is linked);

@@ -52,7 +52,11 @@ class Block:
     @property
     def data(self) -> bytes:
         if self._data is None:
-            self._data = self.file.read_at(self.offset, self.size)
+            data = self.file.read_at(self.offset, self.size)
+            if len(data) != self.size:  # cut short (then BAT fails too), or it shrank since the pass
+                raise BlendError(self.file.path, f"the file ends inside its {self.code.decode(errors='replace')} "
+                                                 f"block at byte {self.offset} (cut short, or changed while it was read)")  # fmt: skip
+            self._data = data
         return self._data
 
     def _bytes(self, at: int, size: int) -> bytes:

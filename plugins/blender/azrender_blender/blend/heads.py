@@ -16,7 +16,6 @@ A header that does not fit in the file ends the list, as in blender-asset-tracer
 
 from __future__ import annotations
 
-import mmap
 import re
 import struct
 import sys
@@ -46,9 +45,9 @@ class Heads:
     offsets: array[int]
 
 
-def read_heads(chunks: Iterator[bytes | mmap.mmap], path: Path) -> Heads:
+def read_heads(chunks: Iterator[bytes], path: Path) -> Heads:
     """The header and every block header of the file ``chunks`` give, front to back."""
-    buf: bytes | mmap.mmap = b""
+    buf = b""
     for chunk in chunks:
         buf = chunk if not buf else bytes(buf) + chunk
         if len(buf) >= 17:

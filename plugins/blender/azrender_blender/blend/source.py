@@ -12,7 +12,11 @@ as it passes), then reads back only the blocks it is asked for, and memory
 never holds the whole decompressed file (a 10,000-material scene is 13 MB of
 zstd and 330 MB decompressed):
 
-* a plain file is ``mmap``-ed: read in place, the pass and every block a slice;
+* a plain file is read in 8 MiB chunks for the pass and with ``pread`` for each
+  block: not ``mmap``-ed, because a mapped file that shrinks (another program
+  truncating it in place) or a network share that fails turns the next read
+  of the mapping into ``SIGBUS``, which kills the process, and a scan runs
+  inside the artist's Blender; a short read is an error this reader names;
 * a zstd file with the seek table Blender writes is held compressed in
   memory (the zstd *seekable format*,
   ``contrib/seekable_format/zstd_seekable_compression_format.md`` in
@@ -38,7 +42,6 @@ nr: 4s i I i i), ``SmallBHead8`` (4s i Q i i) for the legacy header and
 from __future__ import annotations
 
 import gzip
-import mmap
 import os
 import struct
 import tempfile
@@ -55,6 +58,7 @@ _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 _ZSTD_SKIPPABLE, _ZSTD_SKIPPABLE_MASK = 0x184D2A50, 0xFFFFFFF0  # little-endian magic, last nibble free
 CHUNK = 1 << 20
+PLAIN_CHUNK = 8 << 20  # a plain file's pass: fewer, larger reads (each is copied once at its edge)
 
 
 @dataclass(frozen=True)
@@ -120,16 +124,21 @@ class Source:
         self._stream: IO[bytes] | None = None
         self._file: IO[bytes] | None = None
         self._frames: Frames | None = None
-        self._map: mmap.mmap | bytes = b""
-        with path.open("rb") as raw:
+        self._plain: IO[bytes] | None = None
+        self._map = b""
+        raw = path.open("rb")
+        try:
             magic = raw.read(len(MAGIC))
             self.compressed = magic[:7] != MAGIC
-            if not self.compressed:  # read in place
-                self._map = mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)
+            if not self.compressed:  # read where asked, from this file
+                self._plain = raw
             elif magic[:4] == _ZSTD or _skippable(magic):
                 # The compressed bytes (13 MB at 10,000 images), for their seek table and frames.
                 raw.seek(0)
                 self._map = raw.read()
+        finally:
+            if self._plain is not raw:
+                raw.close()
         try:
             self._open(magic)
         except BaseException:
@@ -142,7 +151,7 @@ class Source:
             self._stream = cast("IO[bytes]", gzip.GzipFile(filename=path, mode="rb"))
         elif magic[:4] == _ZSTD or _skippable(magic):
             _zstandard(path)
-            self._frames = open_frames(path, cast("bytes", self._map))
+            self._frames = open_frames(path, self._map)
             if self._frames is None:
                 self._map = b""
                 self._stream = _zstd_reader(path)
@@ -152,10 +161,12 @@ class Source:
             # What the stream gives, kept in a file removed on close.
             self._file = tempfile.TemporaryFile()  # noqa: SIM115
 
-    def chunks(self) -> Generator[bytes | mmap.mmap, None, None]:
-        """The decompressed file, front to back: the whole plain file, or a frame or 1 MiB at a time."""
-        if not self.compressed:
-            yield self._map
+    def chunks(self) -> Generator[bytes, None, None]:
+        """The decompressed file, front to back: 8 MiB of a plain file, a frame or 1 MiB at a time."""
+        if self._plain is not None:
+            self._plain.seek(0)
+            while chunk := self._plain.read(PLAIN_CHUNK):
+                yield chunk
             return
         try:
             if self._frames is not None:
@@ -184,23 +195,22 @@ class Source:
 
     def read_at(self, offset: int, size: int) -> bytes:
         """``size`` bytes from ``offset`` of the decompressed file (fewer at its end)."""
-        if not self.compressed:
-            return self._map[offset : offset + size]
         if self._frames is not None:
             return self._frames.read(offset, size)
-        assert self._file is not None
+        held = self._plain if self._plain is not None else self._file
+        assert held is not None
         if hasattr(os, "pread"):
-            return os.pread(self._file.fileno(), size, offset)
-        self._file.seek(offset)  # Windows has no pread
-        return self._file.read(size)
+            return os.pread(held.fileno(), size, offset)
+        held.seek(offset)  # Windows has no pread
+        return held.read(size)
 
     def close(self) -> None:
         if self._stream is not None:
             self._stream.close()
         if self._file is not None:
             self._file.close()
-        if isinstance(self._map, mmap.mmap):
-            self._map.close()
+        if self._plain is not None:
+            self._plain.close()
 
 
 def _skippable(magic: bytes) -> bool:
