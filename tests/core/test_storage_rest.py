@@ -240,3 +240,17 @@ def test_a_token_credential_is_asked_once_until_its_token_nears_expiry() -> None
     signer("PUT", "/c/b", headers)
     signer("PUT", "/c/b", headers)
     assert headers["Authorization"] == "Bearer tok2" and stale.calls == 2
+
+
+def test_a_listing_of_many_pages_is_read_to_its_end_as_the_sdk_lists_it(client: ContainerClient) -> None:
+    lean = _lean(client)
+    names = [f"J/frames/{i:04d}.exr" for i in range(11)] + ["J/other.txt", "K/elsewhere.exr"]
+    for name in names:
+        lean.put_blob(name, name.encode(), {})
+    first, marker = lean.list_page("J/frames/", None, page_size=4)
+    assert [b.name for b in first] == names[:4] and marker is not None  # the service said: more
+    listed = lean.list_blobs("J/frames/", page_size=4)  # three pages: 4, 4, 3
+    sdk = list(client.list_blobs(name_starts_with="J/frames/"))
+    assert [(b.name, b.size, b.etag) for b in listed] == [(b.name, b.size, b.etag.strip('"')) for b in sdk]
+    assert [b.name for b in listed] == names[:11]
+    assert len(lean.list_blobs(None, page_size=5)) == len(names)

@@ -208,8 +208,11 @@ class BlobRest:
             )
         return Range(data, total, str(got.get("ETag", "")).strip('"'))
 
-    def list_page(self, prefix: str | None, marker: str | None) -> tuple[list[Listed], str | None]:
-        """One page of List Blobs (flat, up to 5,000 names) and the marker of the next, if any.
+    def list_page(
+        self, prefix: str | None, marker: str | None, page_size: int | None = None
+    ) -> tuple[list[Listed], str | None]:
+        """One page of List Blobs (flat, up to ``page_size`` names: the service's default and
+        most is 5,000, "List Blobs", ``maxresults``) and the marker of the next, if any.
 
         The answer's XML ("List Blobs": ``Blobs/Blob/Name``, ``Properties/Content-Length``,
         ``Properties/Etag``, ``NextMarker``) is read with the standard library's
@@ -220,6 +223,8 @@ class BlobRest:
             params["prefix"] = prefix
         if marker:
             params["marker"] = marker
+        if page_size is not None:
+            params["maxresults"] = str(page_size)
         data, _ = self._request("GET", None, {}, params=params)
         try:
             root = ElementTree.fromstring(bytes(data))
@@ -235,12 +240,12 @@ class BlobRest:
             raise ServiceResponseError(f"listing cut short: {exc}") from exc
         return listed, root.findtext("NextMarker") or None
 
-    def list_blobs(self, prefix: str | None) -> list[Listed]:
-        """Every blob under ``prefix`` (each page retried by the caller's unit, the whole listing)."""
+    def list_blobs(self, prefix: str | None, page_size: int | None = None) -> list[Listed]:
+        """Every blob under ``prefix``, page after page (each page retried like any request)."""
         out: list[Listed] = []
         marker: str | None = None
         while True:
-            page, marker = self.list_page(prefix, marker)
+            page, marker = self.list_page(prefix, marker, page_size)
             out.extend(page)
             if marker is None:
                 return out
