@@ -364,7 +364,7 @@ def _decode(doc: dict[str, Any], packages: tuple[str, ...]) -> AssetSet:
     make_path = _PathMaker()
 
     def assets(rows: list[list[Any]]) -> list[Asset]:
-        out = []
+        out: list[Asset] = []
         append, kinds, leaf, absolute = out.append, _KINDS, _leaf, _absolute  # once, not per row
         for path, kind, exists, size, referrer, read in rows:
             p = make_path(path)
