@@ -40,7 +40,6 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from azrender import shell
 from azrender.apps import RenderInvocation, frames_between
 from azrender.errors import SceneError, UsageError
-from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import (
     Asset,
     AssetKind,
@@ -328,6 +327,8 @@ class MaxAdapter:
 
     def job_files(self, pathmap: PathMap, assets: AssetSet | None = None) -> dict[str, str]:
         """``remap.py`` (the ``-pathFile:`` MXP text) and ``remap.ms`` (the ``-preRenderScript:``)."""
+        from azrender.jobs import REMAP_SCRIPT_NAME  # here: every scan loads the adapter
+
         remap = max_remap(pathmap, _files(assets))
         return {REMAP_SCRIPT_NAME: remap.path_file, PRE_RENDER_SCRIPT_NAME: remap.pre_render_script}
 

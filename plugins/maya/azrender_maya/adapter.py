@@ -51,7 +51,6 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from azrender import shell
 from azrender.apps import RenderInvocation
 from azrender.errors import SceneError, UsageError
-from azrender.jobs import REMAP_SCRIPT_NAME
 from azrender.model import AssetKind, AssetSet, FrameChunk, FrameRange, RenderOptions
 from azrender.naming import IMAGE_EXTENSIONS, lookup_format
 from azrender.paths import PathMap
@@ -469,6 +468,8 @@ class MayaAdapter:
 
     def job_files(self, pathmap: PathMap, assets: AssetSet | None = None) -> dict[str, str]:
         """The job's own files: just the remap script."""
+        from azrender.jobs import REMAP_SCRIPT_NAME  # here: every scan loads the adapter
+
         return {REMAP_SCRIPT_NAME: self.remap_script(pathmap, assets)}
 
     def local_stand_in(self, python: str) -> None:
