@@ -15,7 +15,6 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import overload
 
 from azrender.errors import UsageError
@@ -119,6 +118,8 @@ class FrameRange:
     @functools.cached_property
     def frames(self) -> tuple[int, ...]:
         """Every frame in render order (fileseq's expansion of the checked spec)."""
+        from decimal import Decimal  # here, with fileseq: a scan never expands a range
+
         from fileseq.exceptions import ParseException
         from fileseq.frameset import FrameSet
 
