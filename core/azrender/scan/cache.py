@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 from azrender import __version__, settings
 from azrender.model import Asset, AssetKind, AssetSet
 from azrender.scan.codec import Uncacheable, decode_value, encode_value
+from azrender.scan.collector import collector_paused
 from azrender.scan.envvars import recording_env_reads
 
 if TYPE_CHECKING:
@@ -120,6 +121,10 @@ class ScanCache:
 
     def scan(self, adapter: AppAdapter, scene: Path) -> AssetSet:
         """``adapter.scan(scene)``, or the kept result when nothing it depends on changed."""
+        with collector_paused():
+            return self._scan(adapter, scene)
+
+    def _scan(self, adapter: AppAdapter, scene: Path) -> AssetSet:
         version = scanner_version(adapter)
         hit = self.lookup(scene, version, adapter)
         if hit is not None:

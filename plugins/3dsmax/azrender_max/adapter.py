@@ -51,6 +51,7 @@ from azrender.model import (
 )
 from azrender.naming import IMAGE_EXTENSIONS, lookup_format
 from azrender.paths import PathMap, is_windows_path
+from azrender.scan.collector import collector_paused
 from azrender_max.remap import max_remap
 from azrender_max.scan import scan_max, scene_info
 
@@ -240,7 +241,8 @@ class MaxAdapter:
     def scan(self, scene: Path) -> AssetSet:
         """Every dependency of ``scene`` (see :func:`azrender_max.scan.scan_max`), and its render size
         (``settings``: a :class:`MaxSceneSettings`)."""
-        assets = scan_max(scene, map_paths=self.map_paths)
+        with collector_paused():
+            assets = scan_max(scene, map_paths=self.map_paths)
         try:
             info = scene_info(scene)
         except SceneError:  # scan_max read it a moment ago; a race is no reason to fail

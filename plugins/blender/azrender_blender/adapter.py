@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING
 
 from azrender.apps import LocalInstall, LocalInstalls, RenderInvocation, frames_between
 from azrender.errors import SceneError, UsageError
+from azrender.scan.collector import collector_paused
 from azrender_blender.blend import BlendError, BlendFile, Block
 from azrender_blender.scan import scan_blend, unreadable_error
 from azrender_blender.versions import note_versions
@@ -291,7 +292,8 @@ class BlenderAdapter:
     def scan(self, scene: Path) -> AssetSet:
         """Every dependency of ``scene`` (see :func:`azrender_blender.scan.scan_blend`), with the
         Blender version that saved it and each library (:func:`azrender_blender.versions.note_versions`)."""
-        return note_versions(scan_blend(scene))
+        with collector_paused():
+            return note_versions(scan_blend(scene))
 
     def scene_settings(self, scene: Path) -> None:
         """None: the checks need no saved settings beyond :meth:`scene_frames` for Blender."""

@@ -54,6 +54,7 @@ from azrender.errors import SceneError, UsageError
 from azrender.model import AssetKind, AssetSet, FrameChunk, FrameRange, RenderOptions
 from azrender.naming import IMAGE_EXTENSIONS, lookup_format
 from azrender.paths import PathMap
+from azrender.scan.collector import collector_paused
 from azrender.shell import bash_single_quote, bash_word
 from azrender_maya.node import remap as remap_module
 from azrender_maya.project import find_maya_project
@@ -373,7 +374,8 @@ class MayaAdapter:
         """Every dependency of ``scene`` (see :func:`azrender_maya.scan.scan_maya`), its saved settings
         (``settings``, None when they cannot be read here) and the written paths found elsewhere
         (``resolved``: project marker, file rules...)."""
-        assets, resolved = scan_maya_paths(scene)
+        with collector_paused():
+            assets, resolved = scan_maya_paths(scene)
         assets.resolved = resolved
         assets.settings = _saved(scene)
         return assets
