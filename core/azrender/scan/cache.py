@@ -59,7 +59,6 @@ if TYPE_CHECKING:
     from azrender.apps import AppAdapter
 
 
-
 def _debug(message: str, *args: object) -> None:
     """A debug line in ``azrender.scan.cache``'s log (logging is loaded only when there is one)."""
     import logging
