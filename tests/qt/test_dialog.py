@@ -173,6 +173,7 @@ def test_submit_through_the_dialog_renders_and_downloads(
     with qtbot.waitSignal(dialog.monitor.downloaded, timeout=60_000) as done:
         dialog.monitor.download_button.click()
     assert done.args[0].downloaded_files >= 2
+    assert dialog.monitor.status.text().endswith(f"already there — {dest / job_id}")
     frames = sorted(p.name for p in (dest / job_id / "frames").glob("*.png"))
     assert frames == ["shot010_0001.png", "shot010_0002.png"], frames
     for name in frames:

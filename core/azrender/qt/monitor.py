@@ -81,6 +81,7 @@ class JobMonitor(QtWidgets.QWidget):
         self._settings = settings
         self._runner = TaskRunner(pool)
         self._refreshing = False
+        self._downloading: tuple[str, Path] = ("", Path())  # the job and folder of the running download
         self.jobs: list[JobStatus] = []
 
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
@@ -206,13 +207,15 @@ class JobMonitor(QtWidgets.QWidget):
         self.download_button.setEnabled(False)
         self._say(f"downloading {job_id} …")
         task = Task(lambda progress: download_job(preset, job_id, dest, progress))
-        task.signals.done.connect(lambda summary: self._downloaded(job_id, dest, summary))
+        self._downloading = (job_id, dest)  # one at a time: the button is off until it ends
+        task.signals.done.connect(self._downloaded)  # a bound slot: never called once the window is gone
         task.signals.failed.connect(self._download_failed)
         self._run(task)
 
-    def _downloaded(self, job_id: str, dest: Path, summary: object) -> None:
+    def _downloaded(self, summary: object) -> None:
         self.download_button.setEnabled(True)
         assert isinstance(summary, DownloadSummary)
+        job_id, dest = self._downloading
         self._say(
             f"{summary.files} files of {job_id}: {summary.downloaded_files} downloaded, "
             f"{summary.skipped_files} already there — {dest / job_id}"
