@@ -78,19 +78,24 @@ def run(main: object, args: list[str], capsys: pytest.CaptureFixture[str]) -> tu
 
 
 @pytest.mark.parametrize(
-    "tail",
-    [["--json"], ["--json", "--no-cache"], ["--json", "--strict"], []],
+    ("head", "tail"),
+    [([], ["--json"]), ([], ["--json", "--no-cache"]), ([], ["--json", "--strict"]), ([], []),
+     (["--json-progress"], ["--json", "--no-cache"])],
 )
 def test_both_paths_print_the_same_scan(
-    real_fixtures: Path, tail: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+    real_fixtures: Path, head: list[str], tail: list[str], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     monkeypatch.delenv("AZRENDER_DEBUG", raising=False)
     scene = str(real_fixtures / BASIC)
-    fast = run(launch.main, ["scan", scene, *tail], capsys)
-    slow = run(lambda a: cli.main(a, prog_name="azrender", standalone_mode=True), ["scan", scene, *tail], capsys)
+    args = [*head, "scan", scene, *tail]
+    fast = run(launch.main, args, capsys)
+    slow = run(lambda a: cli.main(a, prog_name="azrender", standalone_mode=True), args, capsys)
     assert fast == slow and fast[0] == 0
     if "--json" in tail:
         assert json.loads(fast[1])["scene"] == scene
+    if head:  # progress as JSON lines on stderr
+        assert json.loads(fast[2].splitlines()[0]) == {"note": "scanning basic_file.blend (blender)"}
 
 
 def test_both_paths_fail_a_missing_scene_with_the_same_line(
