@@ -18,7 +18,10 @@ it again while all of this still holds:
   renamed in it (POSIX ``stat``; NTFS alike), so a new UDIM tile or sequence
   frame, a deleted texture or a file saved beside the scene is a miss;
 * each **environment variable** the scan looked up has the same value
-  (:func:`azrender.scan.envvars.recording_env_reads`).
+  (:func:`azrender.scan.envvars.recording_env_reads`);
+* each file the scan used without listing it (Maya's ``workspace.mel``) is
+  unchanged, and each it looked for in vain is still missing
+  (:mod:`azrender.scan.inputs`).
 
 On a hit the leaves (textures, caches, sounds...) are stat'ed again, so their
 ``exists`` and ``size`` are today's, not the cached ones. A result with a
@@ -54,6 +57,7 @@ from azrender.model import Asset, AssetKind, AssetSet
 from azrender.scan.codec import Uncacheable, decode_value, encode_value
 from azrender.scan.collector import collector_paused
 from azrender.scan.envvars import recording_env_reads
+from azrender.scan.inputs import Inputs, recording_inputs
 
 if TYPE_CHECKING:
     from azrender.apps import AppAdapter
@@ -66,8 +70,8 @@ def _debug(message: str, *args: object) -> None:
     logging.getLogger(__name__).debug(message, *args)
 
 
-#: The entry format; an entry of another format is a miss (2: the assets kept as columns).
-FORMAT = 2
+#: The entry format; an entry of another format is a miss (3: the assets as columns, the files missed).
+FORMAT = 3
 #: Entries kept at most (one per scene), and their total size: the oldest go first.
 MAX_ENTRIES = 500
 MAX_BYTES = 256 << 20
@@ -129,9 +133,9 @@ class ScanCache:
         if hit is not None:
             return hit
         started = time.time_ns()
-        with recording_env_reads() as env:
+        with recording_env_reads() as env, recording_inputs() as inputs:
             assets = adapter.scan(scene)
-        self.store(scene, version, assets, env, started_ns=started)
+        self.store(scene, version, assets, env, started_ns=started, inputs=inputs)
         return assets
 
     def entry_path(self, scene: Path) -> Path:
@@ -160,21 +164,25 @@ class ScanCache:
         return assets
 
     def store(
-        self, scene: Path, version: str, assets: AssetSet, env: dict[str, str | None], *, started_ns: int
-    ) -> bool:
+        self, scene: Path, version: str, assets: AssetSet, env: dict[str, str | None], *, started_ns: int,
+        inputs: Inputs | None = None,
+    ) -> bool:  # fmt: skip
         """Keep ``assets`` for ``scene`` when it may be kept (see the module's docstring); True if kept."""
         if assets.missing:
             return False
         scene_stat = _stat(scene)
         if scene_stat is None:
             return False
+        inputs = inputs or Inputs()
+        used = [str(a.path) for a in assets.assets if is_read(a) and a.path != scene]
         read: list[tuple[str, int, int]] = []
-        for a in assets.assets:
-            if is_read(a) and a.path != scene:
-                now = _stat(a.path)
-                if now is None:
-                    return False  # listed as present, yet no regular file: nothing to compare with later
-                read.append((str(a.path), *now))
+        for path in dict.fromkeys([*used, *sorted(inputs.files)]):
+            now = _stat(path)
+            if now is None:
+                return False  # used by the scan, yet no regular file now: nothing to compare with later
+            read.append((path, *now))
+        if any(_stat(path) is not None for path in inputs.missing):
+            return False  # there now, though the scan did not find it: its result is stale already
         folders = [(str(f), _mtime(f)) for f in _folders(scene, assets.assets)]
         newest = max([scene_stat[1], *(m for _, _, m in read), *(m for _, m in folders)])
         if newest > started_ns - RACY_NS:
@@ -184,6 +192,7 @@ class ScanCache:
             entry = {
                 "format": FORMAT, "scene": str(scene), "size": scene_stat[0], "mtime_ns": scene_stat[1],
                 "scanner": version, "read": read, "folders": folders, "env": env, "result": _encode(assets),
+                "missing": sorted(inputs.missing),
             }
             data = json.dumps(entry, separators=(",", ":")).encode()
         except Uncacheable as exc:
@@ -283,6 +292,8 @@ def _current(entry: dict[str, Any], scene: Path, version: str) -> bool:
     if any(_stat(p) != (size, mtime) for p, size, mtime in entry["read"]):
         return False
     if any(_mtime(f) != mtime for f, mtime in entry["folders"]):
+        return False
+    if any(_stat(p) is not None for p in entry["missing"]):
         return False
     return all(os.environ.get(name) == value for name, value in entry["env"].items())
 

@@ -58,6 +58,7 @@ from pathlib import Path
 from azrender.model import AssetKind
 from azrender.paths import is_windows_path
 from azrender.scan import ResolvedPath, expand_pattern, expand_vars, has_tokens
+from azrender.scan.inputs import note_file, note_missing
 from azrender_maya.mel import MelSyntaxError, statements
 
 # The file rules (``workspace -fr <rule> <folder>``) that hold each kind of
@@ -116,6 +117,7 @@ def find_maya_project(scene: str | Path) -> Path | None:
     for folder in (start, *start.parents):
         if (folder / "workspace.mel").is_file():
             return folder
+        note_missing(folder / "workspace.mel")  # one made here later would make this the project
     return None
 
 
@@ -147,6 +149,7 @@ def maya_project(scene: str | Path) -> MayaProject | None:
 
 def project_at(root: Path) -> MayaProject:
     """The project rooted at ``root`` (e.g. Maya's ``workspace -q -rootDirectory``), rules read from its workspace.mel."""
+    note_file(root / "workspace.mel")  # its file rules decide where relative paths are
     try:
         text = (root / "workspace.mel").read_text(encoding="utf-8", errors="replace")
     except OSError:
