@@ -98,3 +98,13 @@ def test_a_project_made_nearer_the_scene_is_a_miss(project: Path) -> None:
     os.utime(nearer, ns=(folder.st_atime_ns, folder.st_mtime_ns))  # only the new file tells
     assert textures(project) == [nearer / "maps" / "oak.png"]
     assert Counting.scans == 2
+
+
+def test_a_file_made_where_maya_looks_first_is_a_miss(project: Path) -> None:
+    """``oak.png`` is looked for in the project's root before the sourceImages rule's folder."""
+    assert textures(project) == [project / "sourceimages" / "oak.png"]
+    (project / "oak.png").write_bytes(b"png, found first now")
+    os.utime(project / "oak.png", (time.time() - 60, time.time() - 60))
+    os.utime(project, (time.time() - 60, time.time() - 60))  # out of the racy window, but changed
+    assert textures(project) == [project / "oak.png"]
+    assert Counting.scans == 2

@@ -20,8 +20,8 @@ it again while all of this still holds:
 * each **environment variable** the scan looked up has the same value
   (:func:`azrender.scan.envvars.recording_env_reads`);
 * each file the scan used without listing it (Maya's ``workspace.mel``) is
-  unchanged, and each it looked for in vain is still missing
-  (:mod:`azrender.scan.inputs`).
+  unchanged, each it looked for in vain is still missing, and each folder it
+  looked in has the same ``mtime_ns`` (:mod:`azrender.scan.inputs`).
 
 On a hit the leaves (textures, caches, sounds...) are stat'ed again, so their
 ``exists`` and ``size`` are today's, not the cached ones. A result with a
@@ -183,7 +183,8 @@ class ScanCache:
             read.append((path, *now))
         if any(_stat(path) is not None for path in inputs.missing):
             return False  # there now, though the scan did not find it: its result is stale already
-        folders = [(str(f), _mtime(f)) for f in _folders(scene, assets.assets)]
+        watched = dict.fromkeys([*map(str, _folders(scene, assets.assets)), *sorted(inputs.folders)])
+        folders = [(f, _mtime(f)) for f in watched]
         newest = max([scene_stat[1], *(m for _, _, m in read), *(m for _, m in folders)])
         if newest > started_ns - RACY_NS:
             _debug("scan cache: %s changed within %d s of its scan; not kept", scene, RACY_NS // 10**9)

@@ -37,6 +37,7 @@ from azrender.errors import SceneError
 from azrender.model import Asset, AssetKind, AssetSet
 from azrender.paths import is_windows_path
 from azrender.scan import asset_at, assets_for, expand_vars, first_visit, has_tokens
+from azrender.scan.inputs import note_folder
 from azrender.scan.usd import follow_usd_layers
 from azrender_max.assetmeta import (
     KNOWN_VERSIONS,
@@ -287,6 +288,7 @@ def resolve_record(record: AssetRecord, kind: AssetKind, ctx: ScanContext) -> li
                 )
             ) or candidate.is_file():
                 return assets_for(str(candidate), kind, referrer, scene_dir=folder)
+            note_folder(folder)  # a file made here later is found before the one found further on
     return (
         [asset_at(written, kind, referrer)]
         if is_windows_path(written)

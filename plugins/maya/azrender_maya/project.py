@@ -58,7 +58,7 @@ from pathlib import Path
 from azrender.model import AssetKind
 from azrender.paths import is_windows_path
 from azrender.scan import ResolvedPath, expand_pattern, expand_vars, has_tokens
-from azrender.scan.inputs import note_file, note_missing
+from azrender.scan.inputs import note_file, note_folder, note_missing
 from azrender_maya.mel import MelSyntaxError, statements
 
 # The file rules (``workspace -fr <rule> <folder>``) that hold each kind of
@@ -239,6 +239,7 @@ def resolve_maya_path(
         exact = posixpath.normpath(text)
         if _exists(exact, tokens):
             return ResolvedPath(written, exact, expansion.unresolved)
+        note_folder(posixpath.dirname(exact))  # a file made there later is found first
     # 2. directory mapping: none known headless (see the module docstring).
     marker = split_project_marker(text)
     if marker is not None:
@@ -252,6 +253,7 @@ def resolve_maya_path(
     for candidate in _candidates(rel, name, kind, scene_dir, project):
         if _folder_exists(candidate, folders) and _exists(candidate, tokens):
             return ResolvedPath(written, candidate, expansion.unresolved)
+        note_folder(posixpath.dirname(candidate))  # as above: an earlier place wins once it has the file
         first = first or candidate
     # Not found: what Maya reads first, as written (`//` kept), or the first relative candidate.
     if absolute:
