@@ -8,7 +8,7 @@ hand, when they are nothing but the scene and the scan's flags; anything else
 (``--help``, ``--version``, an unknown or misspelt option, a second scene, any
 other command) goes to the click parser in :mod:`azrender.cli`, which answers
 it as always. Both paths run the same :func:`azrender.commands.scanning.run_scan`,
-and ``tests/test_cli_startup.py`` holds this grammar to the click command's
+and ``tests/core/test_launch.py`` holds this grammar to the click command's
 options, so an option added there and not here fails a test instead of being
 taken for a scene.
 

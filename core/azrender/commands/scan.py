@@ -3,7 +3,7 @@
 The click command; the work is :func:`azrender.commands.scanning.run_scan`.
 A plain ``azrender scan`` does not come through here at all:
 :mod:`azrender.launch` reads these same options without click, and
-``tests/test_cli_startup.py`` holds the two to the same options.
+``tests/core/test_launch.py`` holds the two to the same options.
 """
 
 from __future__ import annotations
