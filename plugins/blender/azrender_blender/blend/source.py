@@ -125,7 +125,7 @@ class Source:
         self._file: IO[bytes] | None = None
         self._frames: Frames | None = None
         self._plain: IO[bytes] | None = None
-        self._map = b""
+        self._packed = b""  # a zstd file's compressed bytes
         raw = path.open("rb")
         try:
             magic = raw.read(len(MAGIC))
@@ -135,7 +135,7 @@ class Source:
             elif magic[:4] == _ZSTD or _skippable(magic):
                 # The compressed bytes (13 MB at 10,000 images), for their seek table and frames.
                 raw.seek(0)
-                self._map = raw.read()
+                self._packed = raw.read()
         finally:
             if self._plain is not raw:
                 raw.close()
@@ -151,9 +151,9 @@ class Source:
             self._stream = cast("IO[bytes]", gzip.GzipFile(filename=path, mode="rb"))
         elif magic[:4] == _ZSTD or _skippable(magic):
             _zstandard(path)
-            self._frames = open_frames(path, self._map)
+            self._frames = open_frames(path, self._packed)
             if self._frames is None:
-                self._map = b""
+                self._packed = b""
                 self._stream = _zstd_reader(path)
         elif self.compressed:
             raise BlendError(path, "File is not a blend file")
