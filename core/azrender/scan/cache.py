@@ -165,7 +165,7 @@ class ScanCache:
 
     def store(
         self, scene: Path, version: str, assets: AssetSet, env: dict[str, str | None], *, started_ns: int,
-        inputs: Inputs | None = None,
+        inputs: Inputs,
     ) -> bool:  # fmt: skip
         """Keep ``assets`` for ``scene`` when it may be kept (see the module's docstring); True if kept."""
         if assets.missing:
@@ -173,7 +173,6 @@ class ScanCache:
         scene_stat = _stat(scene)
         if scene_stat is None:
             return False
-        inputs = inputs or Inputs()
         used = [str(a.path) for a in assets.assets if is_read(a) and a.path != scene]
         read: list[tuple[str, int, int]] = []
         for path in dict.fromkeys([*used, *sorted(inputs.files)]):
