@@ -148,3 +148,19 @@ def test_real_files_give_the_same_columns_both_ways(blend: Path | None) -> None:
 def test_files_blender_saves_give_the_same_columns_both_ways(matrix_shot: Callable[[str], Built], version: str) -> None:
     for blend in sorted(matrix_shot(version).scene.parent.rglob("*.blend")):
         assert columns(heads_of(blend, VECTOR)) == columns(heads_of(blend, PLAIN)), blend
+
+
+@pytest.mark.parametrize("vector_from", [PLAIN, VECTOR, 500], ids=["plain", "numpy", "switching"])
+def test_headers_across_chunk_edges_read_as_written(tmp_path: Path, vector_from: int) -> None:
+    """The pass gets a file in pieces (frames of a zstd file, chunks of a plain one): headers cut at any byte."""
+    raw, written = synthetic("LargeBHead8", 2000, seed=13)
+    rng = random.Random(17)
+    pieces, at = [], 0
+    while at < len(raw):
+        size = rng.choice([1, 5, 31, 33, 700, 4096, 65536])
+        pieces.append(raw[at : at + size])
+        at += size
+    heads = read_heads(iter(pieces), tmp_path / "pieces.blend", vector_from=vector_from)
+    assert heads.offsets.tolist() == [w[4] for w in written]
+    assert heads.lengths.tolist() == [w[1] for w in written]
+    assert heads.codes == {i: w[0] for i, w in enumerate(written) if w[0] != b"DATA"}

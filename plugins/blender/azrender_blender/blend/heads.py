@@ -29,7 +29,7 @@ from typing import Literal
 
 from .errors import BlendError
 from .source import Header, decode_header
-from .vector import vector_columns
+from .vector import Gather, header_gather, vector_columns
 
 _DATA = b"DATA"
 # Blocks from which the columns are cut with numpy: when it is loaded already / when importing it
@@ -53,9 +53,10 @@ class Heads:
 def read_heads(chunks: Iterator[bytes], path: Path, vector_from: int | None = None) -> Heads:
     """The header and every block header of the file ``chunks`` give, front to back.
 
-    From ``vector_from`` blocks on (by default a few thousand when numpy is
-    loaded already, as in Blender, and half a million when importing it would
-    pay off) the columns are cut with numpy (:mod:`.vector`) where it is installed.
+    Once ``vector_from`` blocks are read (by default a few thousand when numpy
+    is loaded already, as in Blender, and half a million when importing it
+    would pay off), numpy copies the headers out and cuts the columns
+    (:mod:`.vector`) where it is installed; the loop then only notes places.
     """
     buf = b""
     for chunk in chunks:
@@ -67,12 +68,25 @@ def read_heads(chunks: Iterator[bytes], path: Path, vector_from: int | None = No
     # Only the length: the loop neither looks at codes nor stops at ENDB (cut off afterwards).
     unpack = struct.Struct(header.endian + ("16xQ" if header.large_bhead else "4xI")).unpack_from
     heads = bytearray()
+    if vector_from is None:
+        vector_from = _VECTOR_LOADED if "numpy" in sys.modules else _VECTOR_IMPORTED
+    gather: Gather | None = None
     start, end, pos = 0, len(buf), header.size  # buf holds the file's bytes [start, end); pos is relative to start
     while True:
         limit = len(buf) - step
-        while pos <= limit:
-            heads += buf[pos : pos + step]
-            pos += step + unpack(buf, pos)[0]
+        if gather is None and len(heads) >= vector_from * step:
+            gather, vector_from = header_gather(step), sys.maxsize  # asked once: None without numpy
+        if gather is not None:  # the loop only notes where each header is; numpy copies them
+            at: list[int] = []
+            note = at.append
+            while pos <= limit:
+                note(pos)
+                pos += step + unpack(buf, pos)[0]
+            heads += gather(buf, at)
+        else:
+            while pos <= limit:
+                heads += buf[pos : pos + step]
+                pos += step + unpack(buf, pos)[0]
         # The next header is at start + pos: keep what of it this buffer holds, skip what a long block covers.
         wanted = start + pos
         rest = bytes(buf[pos:]) if wanted < end else b""
@@ -90,9 +104,7 @@ def read_heads(chunks: Iterator[bytes], path: Path, vector_from: int | None = No
             break  # the file ends inside a block or its header: BAT reads that as the end, so do we
     for _ in chunks:  # a streamed file is read to its end: its blocks are read back from the copy
         pass
-    if vector_from is None:
-        vector_from = _VECTOR_LOADED if "numpy" in sys.modules else _VECTOR_IMPORTED
-    cut = vector_columns(header, heads) if len(heads) >= vector_from * step else None
+    cut = vector_columns(header, heads) if gather is not None else None
     if cut is None:
         codes, dna = _codes(heads, step)
         lengths, addrs, sdnas, offsets = _columns(header, heads)

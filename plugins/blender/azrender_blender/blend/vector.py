@@ -1,7 +1,8 @@
 """The block header columns of a large .blend cut with numpy: one structured array instead of a loop per block.
 
-:mod:`.heads` copies every block header of a file into one buffer; the
-columns the reader needs (each block's length, old address, struct index and
+:mod:`.heads` finds every block header of a file (each length gives the next
+one's place: a Python loop) and, with numpy, copies them into one buffer as
+rows of a strided view (``header_gather``); the columns the reader needs (each block's length, old address, struct index and
 data offset, the codes that are not ``DATA``, where ``ENDB`` ends the list and
 which block is ``DNA1``) are then fields of that buffer read as a structured
 array (the block header layouts of ``BLO_core_bhead.hh``). The running sum
@@ -17,6 +18,7 @@ decides when to ask.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .source import Header
@@ -26,6 +28,25 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
 _DATA = int.from_bytes(b"DATA", "little")
+
+# A buffer and where headers start in it -> those headers' bytes, one after the other.
+Gather = Callable[[bytes, list[int]], bytes]
+
+
+def header_gather(step: int) -> Gather | None:
+    """Copies the ``step`` header bytes at each place out of a buffer; None when this Python has no numpy."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+
+    def gather(buf: bytes, places: list[int]) -> bytes:
+        if not places:
+            return b""
+        windows = np.lib.stride_tricks.sliding_window_view(np.frombuffer(buf, dtype=np.uint8), step)
+        return windows[places].tobytes()  # one row copied per header, not one byte at a time
+
+    return gather
 
 
 def vector_columns(header: Header, heads: bytearray) -> tuple[dict[int, bytes], int | None, int | None,
