@@ -188,6 +188,7 @@ class BlendFile:
         self._full = False
         self._scans, self._addr_bytes = 0, cast("bytes | None", None)
         self._by_code: dict[bytes, list[Block]] | None = None
+        self._first_of: dict[bytes, int] | None = None
         try:
             heads = read_heads(self._source.chunks(), path)
             self.header, dna_at, self._codes = heads.header, heads.dna, heads.codes
@@ -290,7 +291,9 @@ class BlendFile:
 
     def struct_of(self, code: bytes) -> Struct | None:
         """The struct the file's first block with ``code`` is stored as; None when it has none."""
-        index = next((i for i, c in self._codes.items() if c == code), None)
+        if self._first_of is None:  # asked once per field check: one pass, not one per code asked
+            self._first_of = {c: i for i, c in reversed(self._codes.items())}  # the first index wins
+        index = self._first_of.get(code)
         return None if index is None else self.block(index).struct
 
     def blocks_of(self, code: bytes) -> list[Block]:
