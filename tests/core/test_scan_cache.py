@@ -249,22 +249,3 @@ def test_the_blender_adapter_cached_equals_cold(real_fixtures: Path, tmp_path: P
     shutil.copy(scene.parent / "cube_UDIM.color.1001.png", tile)
     assert tile in {a.path for a in cache.scan(adapter, scene).assets}
     assert cache.scan(adapter, scene).to_json() == adapter.scan(scene).to_json()
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["/srv/show/tex/a.png", "/srv/show/tex/b c.exr", "/x.png", "/srv/show/tex/..", "/srv/show/./tex/a.png",
-     "relative/tex/a.png", "a.png", "/srv/show//tex/a.png", "/srv/show/tex/a.png/"],
-)
-def test_a_kept_path_is_the_path_its_text_names(text: str) -> None:
-    from azrender.scan.cache import _PathMaker
-
-    make = _PathMaker()
-    for _ in range(2):  # the first call learns the folder, the second uses it
-        made = make(text)
-        expected = Path(text)
-        assert type(made) is type(expected)
-        assert (str(made), made.parts, made.parent, made.name, made.suffix) == (
-            str(expected), expected.parts, expected.parent, expected.name, expected.suffix)
-        assert made == expected and hash(made) == hash(expected) and made.is_absolute() == expected.is_absolute()
-        assert {made: 1}[expected] == 1

@@ -58,6 +58,7 @@ from azrender.scan.codec import Uncacheable, decode_value, encode_value
 from azrender.scan.collector import collector_paused
 from azrender.scan.envvars import recording_env_reads
 from azrender.scan.inputs import Inputs, recording_inputs
+from azrender.scan.pathmaker import PathMaker
 
 if TYPE_CHECKING:
     from azrender.apps import AppAdapter
@@ -318,50 +319,6 @@ def _encode(assets: AssetSet) -> dict[str, Any]:
 _KINDS = {k.value: k for k in AssetKind}
 
 
-# Python 3.12+ parses a Path's text only when a part is asked for: there ``Path(text)`` is the
-# cheaper of the two (10,000 texture paths on 3.13: 16 ms, against 21 ms joined to a folder).
-_LAZY_PATHS = sys.version_info >= (3, 12)
-
-
-class _PathMaker:
-    """``Path(text)`` for many paths in few folders, each made from its folder's parsed parts.
-
-    Python 3.11's ``Path()`` parses every part of the text, and even
-    ``folder / name`` parses the name and joins the parts again. The text here
-    is ``str()`` of a Path (so it is normalised: its last part is a plain name),
-    and the Path it names is the folder's drive, root and parts plus that name,
-    which is exactly what 3.11's ``PurePath._make_child`` builds
-    (``_from_parsed_parts(drv, root, parts)``, CPython 3.11 Lib/pathlib.py; a
-    quarter of the cost). A folder is used only if it is absolute and
-    ``folder / name`` gives ``text`` back; 3.12+ has neither the private names
-    nor the need (there ``Path(text)`` parses lazily).
-    """
-
-    def __init__(self) -> None:
-        self.folders: dict[str, tuple[Any, str, str, list[str]] | None] = {}
-
-    def __call__(self, text: str) -> Path:
-        if _LAZY_PATHS:
-            return Path(text)
-        head, _, name = text.rpartition(os.sep)
-        if head not in self.folders:
-            folder = Path(head) if head and name not in ("", ".", "..") else None
-            ok = folder is not None and folder.is_absolute() and str(folder / name) == text
-            self.folders[head] = (type(folder), *_parsed(folder)) if ok and folder is not None else None
-        known = self.folders[head]
-        if known is None:
-            return Path(text)
-        cls, drv, root, parts = known
-        made: Path = cls._from_parsed_parts(drv, root, [*parts, name])
-        return made
-
-
-def _parsed(folder: Path) -> tuple[str, str, list[str]]:
-    """A 3.11 Path's parsed drive, root and parts (``PurePath._drv``, ``_root``, ``_parts``)."""
-    parts: tuple[str, str, list[str]] = (folder._drv, folder._root, folder._parts)  # type: ignore[attr-defined]
-    return parts
-
-
 def _absolute(text: str, path: Path) -> bool:
     """``path.is_absolute()``, from the text on POSIX (where it is a leading slash), so a lazy
     Path (Python 3.12+) is not parsed for it."""
@@ -381,7 +338,7 @@ def _decode(doc: dict[str, Any], packages: tuple[str, ...]) -> AssetSet:
     """The kept AssetSet, each leaf stat'ed again; the rest as kept (the files read were checked
     unchanged; the application's own files are named, never uploaded)."""
 
-    make_path = _PathMaker()
+    make_path = PathMaker()
 
     def assets(columns: list[list[Any]]) -> list[Asset]:
         out: list[Asset] = []

@@ -25,6 +25,7 @@ from pathlib import Path
 from azrender.errors import SceneError
 from azrender.model import Asset, AssetKind, AssetSet
 from azrender.paths import is_windows_path
+from azrender.scan.pathmaker import PathMaker
 from azrender.scan.usd import follow_usd_layers
 
 from . import sdna
@@ -236,7 +237,8 @@ def scan_blend(path: Path) -> AssetSet:
         if error is not None:
             raise error
         result.warnings.extend(opened.warnings(scene))
-        result.extend(assets_from(((u, resolve(u.path, u.blend)) for u in found.usages), scene))
+        make_path = PathMaker()
+        result.extend(assets_from(((u, resolve(u.path, u.blend, make_path)) for u in found.usages), scene))
     except NewerHeader as exc:
         raise _newer_header(exc.path, scene) from exc
     except NoField as exc:

@@ -14,7 +14,7 @@ import functools
 import glob
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePath
 
 
@@ -59,8 +59,12 @@ def make_absolute(path: PurePath) -> Path:
     return Path(os.path.abspath(text))
 
 
-def resolve(path: bytes, blend: Path) -> Path:
-    """The absolute file a path of ``blend`` names (``BlockUsage.abspath``): folder made absolute, name kept."""
+def resolve(path: bytes, blend: Path, make_path: Callable[[str], Path] = Path) -> Path:
+    """The absolute file a path of ``blend`` names (``BlockUsage.abspath``): folder made absolute, name kept.
+
+    ``make_path`` makes the answer from its normalised text (a
+    :class:`azrender.scan.pathmaker.PathMaker` when a scan resolves thousands).
+    """
     if not is_absolute(path):
         path = blend_absolute(path, _folder_of(blend))
     text = str(to_path(path)) if os.name != "posix" else _decoded(path)
@@ -69,7 +73,7 @@ def resolve(path: bytes, blend: Path) -> Path:
             and "/./" not in folder + "/":  # fmt: skip
         # What pathlib would make of it, without building three Paths per texture.
         try:
-            return Path(f"{_absolute_text(folder)}/{name}")
+            return make_path(f"{_absolute_text(folder)}/{name}")
         except FileNotFoundError:
             return Path(text)
     as_path = Path(text)
