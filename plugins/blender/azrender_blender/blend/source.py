@@ -41,10 +41,8 @@ nr: 4s i I i i), ``SmallBHead8`` (4s i Q i i) for the legacy header and
 
 from __future__ import annotations
 
-import gzip
 import os
 import struct
-import tempfile
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,6 +146,8 @@ class Source:
     def _open(self, magic: bytes) -> None:
         path = self.path
         if magic[:2] == _GZIP:
+            import gzip  # here, as tempfile below: most scenes are plain or zstd, and a scan's start counts
+
             self._stream = cast("IO[bytes]", gzip.GzipFile(filename=path, mode="rb"))
         elif magic[:4] == _ZSTD or _skippable(magic):
             _zstandard(path)
@@ -158,6 +158,8 @@ class Source:
         elif self.compressed:
             raise BlendError(path, "File is not a blend file")
         if self._stream is not None:
+            import tempfile
+
             # What the stream gives, kept in a file removed on close.
             self._file = tempfile.TemporaryFile()  # noqa: SIM115
 
