@@ -208,6 +208,9 @@ def build_bundle(ref: NodeBundleRef, targets: Iterable[Target], *, local: bool =
     """
     if ref.bundle_id != running_ref().bundle_id:
         raise ValueError("only this client's own bundle can be built here")
+    # The listing names this client's version: a ref taken from a job may lack it (a job
+    # built without AZRENDER_JOB_VERSION), and the node checks the version the listing names.
+    ref = running_ref()
     folder = bundle_folder(ref)
     wheels = folder / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
