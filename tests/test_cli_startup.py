@@ -120,3 +120,36 @@ def test_a_remembered_adapter_that_is_gone_is_read_afresh(real_fixtures: Path, t
     _, done = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout) == json.loads(first.stdout)
+
+
+def test_a_blend_scan_without_usd_loads_neither_the_usd_reader_nor_the_shared_path_helpers(
+    real_fixtures: Path, tmp_path: Path
+) -> None:
+    """basic_file.blend is uncompressed and lists no USD layer: the gzip and temp-file modules, the
+    USD reader and the text-path helpers it brings (azrender.scan.assets, .resolve, .tokens) stay out."""
+    scene = real_fixtures / BLENDFILES / "basic_file.blend"
+    assert scene.read_bytes()[:7] == b"BLENDER"
+    imported("scan", str(scene), "--json", "--no-cache", cwd=tmp_path)  # the entry points, read once and remembered
+    _, done = imported("scan", str(scene), "--json", "--no-cache", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    modules = modules_of(done)
+    assert {"azrender.scan.stages", "azrender_blender.blend.source"} <= modules  # the report lists them
+    assert not {"azrender.scan.usd", "azrender.scan.assets", "azrender.scan.resolve", "azrender.scan.tokens",
+                "gzip", "tempfile"} & modules  # fmt: skip
+
+
+def test_a_blend_scan_that_lists_a_usd_layer_follows_it(tmp_path: Path) -> None:
+    """The other side of the lazy import: a layer in the scan's result loads the reader and joins
+    what it names (a scene of bpy 5.0's making with a cache file that points at a .usda)."""
+    from azrender.model import Asset, AssetKind, AssetSet
+    from azrender.scan.stages import follow_usd_layers
+
+    (tmp_path / "tex").mkdir()
+    (tmp_path / "tex" / "wood.png").write_bytes(b"png")
+    layer = tmp_path / "stage.usda"
+    layer.write_text('#usda 1.0\ndef "X" { asset inputs:file = @./tex/wood.png@ }\n')
+    result = AssetSet(scene=tmp_path / "shot.blend", app="blender")
+    result.add(Asset.from_disk(layer, AssetKind.CACHE, referrer="Cache file 'stage'"))
+    assert follow_usd_layers(result, env={}) == []
+    assert [a.path for a in result.assets] == [layer, tmp_path / "tex" / "wood.png"]
+    assert follow_usd_layers(AssetSet(scene=tmp_path / "shot.blend", app="blender"), env={}) == []

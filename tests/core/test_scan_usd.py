@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from azrender.model import Asset, AssetKind, AssetSet
 from azrender.scan import usd
-from azrender.scan.usd import follow_usd_layers, layer_asset_paths, usda_asset_paths
+from azrender.scan.stages import follow_usd_layers
+from azrender.scan.usd import layer_asset_paths, usda_asset_paths
 
 MAYA_USD = "Autodesk__maya-usd/test"
 

@@ -4,7 +4,7 @@ A scene that loads a USD stage (Maya's ``mayaUsdProxyShape.filePath``, an
 Arnold stand-in ``.usd``, Blender's USD cache file) needs every layer the stage
 composes and every file those layers name: a texture in a shader's
 ``asset inputs:file = @./tex/wood.<UDIM>.png@``, a value clip, a sublayer of a
-payload. :func:`follow_usd_layers` adds them to a scan, recursively, each
+payload. :func:`~azrender.scan.stages.follow_usd_layers` adds them to a scan, recursively, each
 layer once (a layer cycle ends), missing files named with the layer that
 refers to them.
 
@@ -51,14 +51,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from azrender.model import Asset, AssetKind, AssetSet
+from azrender.model import Asset, AssetKind
 from azrender.paths import is_windows_path
 from azrender.scan.assets import assets_for
 from azrender.scan.envvars import env_value
 from azrender.scan.resolve import first_visit
+from azrender.scan.stages import LAYER_SUFFIXES
 
-# Layers a stage composes (followed); .usdz is a package and not opened.
-LAYER_SUFFIXES = frozenset({".usd", ".usda", ".usdc"})
 USD_SUFFIXES = LAYER_SUFFIXES | {".usdz"}
 TEXT_MAGIC = b"#usda"
 CRATE_MAGIC = b"PXR-USDC"
@@ -291,22 +290,3 @@ def usd_dependencies(
             a.path for a in reversed(found) if a.exists and a.path.suffix.lower() in LAYER_SUFFIXES
         )
     return assets, warnings
-
-
-def follow_usd_layers(result: AssetSet, *, env: Mapping[str, str] | None = None) -> list[str]:
-    """Add to ``result`` what every USD layer it lists needs, and its warnings.
-
-    The one call an application scanner makes after its own scan: whatever
-    node brought the stage in (proxy shape, stand-in, cache file), its layers
-    and textures join the same asset set. The warnings (one line per layer
-    that could not be read) are added to ``result.warnings`` and returned.
-    """
-    warnings: list[str] = []
-    visited: set[Path] = set()
-    for asset in list(result.assets):
-        if asset.exists and asset.path.suffix.lower() in LAYER_SUFFIXES:
-            assets, notes = usd_dependencies(asset.path, env=env, visited=visited)
-            result.extend(assets)
-            warnings.extend(notes)
-    result.warnings.extend(warnings)
-    return warnings

@@ -38,7 +38,7 @@ from azrender.model import Asset, AssetKind, AssetSet
 from azrender.paths import is_windows_path
 from azrender.scan import asset_at, assets_for, expand_vars, first_visit, has_tokens
 from azrender.scan.inputs import note_folder
-from azrender.scan.usd import follow_usd_layers
+from azrender.scan.stages import follow_usd_layers
 from azrender_max.assetmeta import (
     KNOWN_VERSIONS,
     AssetRecord,

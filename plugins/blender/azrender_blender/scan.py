@@ -26,7 +26,7 @@ from azrender.errors import SceneError
 from azrender.model import Asset, AssetKind, AssetSet
 from azrender.paths import is_windows_path
 from azrender.scan.pathmaker import PathMaker
-from azrender.scan.usd import follow_usd_layers
+from azrender.scan.stages import follow_usd_layers
 
 from . import sdna
 from .blend import BlendError, BlendFile, NewerHeader, NoField, Usage, Walk, trace

@@ -40,7 +40,7 @@ from azrender.scan import (
     resolved_assets,
     tile_pattern,
 )
-from azrender.scan.usd import follow_usd_layers
+from azrender.scan.stages import follow_usd_layers
 from azrender_maya.colour import colour_config_assets
 from azrender_maya.mayabinary import MayaBinaryError, parse_mb
 from azrender_maya.mel import MayaNode, MayaScene, MelSyntaxError, parse_ma

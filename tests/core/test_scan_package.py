@@ -1,0 +1,36 @@
+"""``azrender.scan``'s public names, imported from their modules on first use, are those modules' objects."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import azrender.scan as scan
+
+
+@pytest.mark.parametrize("name", scan.__all__)
+def test_each_public_name_is_its_modules_object(name: str) -> None:
+    home = importlib.import_module(f"azrender.scan.{scan._HOMES[name]}")
+    assert getattr(scan, name) is getattr(home, name)
+    assert name in dir(scan)
+
+
+def test_the_table_of_homes_and_all_agree() -> None:
+    assert sorted(scan.__all__) == sorted(scan._HOMES)
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="has no attribute 'expand_everything'"):
+        _ = scan.expand_everything  # type: ignore[attr-defined]
+    with pytest.raises(ImportError):
+        exec("from azrender.scan import expand_everything", {})
+
+
+def test_importing_the_package_loads_none_of_its_modules_until_a_name_is_used() -> None:
+    code = ("import sys, azrender.scan as s; before = sorted(m for m in sys.modules if m.startswith('azrender.scan.'));"
+            " s.expand_vars; print(before, 'azrender.scan.envvars' in sys.modules)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[] True"
