@@ -86,6 +86,19 @@ def test_generated_statements_with_comments_strings_and_flags(seed: int) -> None
     assert fast > 1000  # most texts go through the fast path, not the fallback
 
 
+@pytest.mark.parametrize("statement", [
+    'setAttr ".v"  (//-1;', 'setAttr ".v" (x;', 'setAttr -k off ".v" (;', 'setAttr -s 4 ".uvst[0].uvsp[0:3]" -type "float2" 0 0 1 0;',
+    'setAttr -k on -l off ".tx" 5;', 'setAttr -s 2 ".x" -type "float2" 0 ( 1;', 'setAttr -s 2 ".x" -type "float2" 0 -type "string" a;',
+    'setAttr -l on ".ftn" -type "string" "a.png";', 'setAttr -k off ".x" -type "string2" 1 2;',
+])  # fmt: skip
+def test_setattr_forms_the_short_expressions_read_as_the_reference_does(statement: str) -> None:
+    """Each read by a short expression (or handed on), never kept otherwise than the token reader keeps it:
+    a word starting with `(` is no value, flags before the plug change nothing, a non-string type keeps nothing."""
+    text = f'createNode file -n "f";\n\t{statement}\n'
+    assert _parse_fast(text) is not None
+    assert parse_ma(text) == parse_ma_by_tokens(text)
+
+
 def test_long_value_lists_are_skipped_but_flags_after_them_still_count() -> None:
     data = " ".join(["0.5 -1 2e-05"] * 5000)
     text = (

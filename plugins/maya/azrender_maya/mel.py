@@ -465,11 +465,22 @@ _TOKENS = re.compile(r'\s+|//[^\n]*|/\*.*?\*/|(")((?:[^"\\]|\\.)*)"|([^\s;"]+)',
 # (`.vt`, `.n`, `.fc`) without tokenizing it.
 _FLAG_WORD = re.compile(r'-(?<![^\s"]-)(?!' + _UNSIGNED_RX + r'(?![^\s;"]))')
 # The two setAttr forms most statements have, on the current node: one word
-# (`setAttr ".v" no;`, not a flag) or a string (`setAttr ".ftn" -type "string" "a.png";`).
-# Group 1 is the attribute, 2 the word, 3 the string as written; neither: no value.
+# (`setAttr ".v" no;`, not a flag) or a string (`setAttr ".ftn" -type "string" "a.png";`),
+# after any flags of _SETATTR_VALUE_FLAGS but -type, each with a plain word for its value
+# (`setAttr -k off ".v";`, `setAttr -l on ".tx" 5;`): those change nothing that is kept.
+# Group 1 is the attribute, 2 the word (never one starting with `(`, which set_attr does not
+# keep), 3 the string as written; neither: no value.
 _SHORT_SETATTR = re.compile(
-    r'\s+"\.([^"\\]*)"(?:\s+(?:([^\s;"/\-][^\s;"]*|-' + _UNSIGNED_RX + r'(?![^\s;"]))'
+    r'(?:\s+-(?:k|keyable|l|lock|cb|channelBox|ca|caching|s|size)\s+[^\s;"/\-][^\s;"]*)*'
+    r'\s+"\.([^"\\]*)"(?:\s+(?:([^\s;"/\-(][^\s;"]*|-' + _UNSIGNED_RX + r'(?![^\s;"]))'
     r'|-type\s+"string"\s+"((?:[^"\\]|\\.)*)"))?\s*;'
+)
+# The same flags and plug, then a type that is not "string" (`setAttr -s 4 ".uvst[0].uvsp[0:3]"
+# -type "float2" 0 0 1 0;`): no value is kept from such a statement (a typed value is kept only
+# for "string"), so once the rest is plain words (_plain_rest) it is only skipped.
+_TYPED_SETATTR = re.compile(
+    r'(?:\s+-(?:k|keyable|l|lock|cb|channelBox|ca|caching|s|size)\s+[^\s;"/\-][^\s;"]*)*'
+    r'\s+"\.[^"\\]*"\s+-type\s+"(?!string")[^"\\]*"'
 )
 # `createNode <type> -n "<name>" [-p "<parent>"];`, the form Maya writes for most nodes:
 # group 1 is the type, 2 the name.
@@ -490,6 +501,17 @@ def _span_tokens(text: str, start: int, end: int) -> list[_Tok]:
     ]
 
 
+def _plain_rest(text: str, start: int, semi: int) -> bool:
+    """Whether ``text[start:semi]`` is only positional words, so the ``;`` at ``semi`` ends the statement.
+
+    No `"` (no string), no `/` (no comment), no `)` (a concatenation may close
+    later) and no flag word (:data:`_FLAG_WORD`).
+    """
+    find = text.find
+    return (find('"', start, semi) < 0 and find("/", start, semi) < 0 and find(")", start, semi) < 0
+            and _FLAG_WORD.search(text, start, semi) is None)  # fmt: skip
+
+
 def _set_attr_args(text: str, p: int) -> tuple[list[_Tok], int] | None:
     """The tokens of a ``setAttr`` statement from ``p``, and where it ends (after ``;``).
 
@@ -498,18 +520,12 @@ def _set_attr_args(text: str, p: int) -> tuple[list[_Tok], int] | None:
     a count that is already past two). None if the statement does not end.
     """
     args: list[_Tok] = []
-    find, flag_word = text.find, _FLAG_WORD.search
+    find = text.find
     for _ in range(_HEAD_TOKENS):
         semi = find(";", p)
         if semi < 0:
             return None  # no `;` anywhere after: the statement never ends
-        # (and no `)`: only the first words are kept, and a concatenation may close later)
-        if (
-            find('"', p, semi) < 0
-            and find("/", p, semi) < 0
-            and find(")", p, semi) < 0
-            and flag_word(text, p, semi) is None
-        ):
+        if _plain_rest(text, p, semi):
             words = _FIRST_WORDS.match(text, p, semi)
             assert words is not None  # every part of _FIRST_WORDS is optional: it matches anywhere
             args += [(w, False) for w in words.groups() if w]
@@ -533,6 +549,7 @@ def _parse_fast(text: str) -> MayaScene | None:
     pos, n = 0, len(text)
     head_match, body_match = _HEAD.match, _BODY.match
     short_set_attr, short_create_node = _SHORT_SETATTR.match, _SHORT_CREATENODE.match
+    typed_set_attr, find = _TYPED_SETATTR.match, text.find
     while True:
         m = head_match(text, pos)
         assert m is not None  # _JUNK and the word are both optional: _HEAD matches anywhere
@@ -559,6 +576,12 @@ def _parse_fast(text: str) -> MayaScene | None:
                     elif string is not None:
                         node.attrs[attr] = _unescape(string)
                 continue
+            typed = typed_set_attr(text, p)
+            if typed is not None:
+                semi = find(";", typed.end())
+                if semi >= 0 and _plain_rest(text, typed.end(), semi):
+                    pos = semi + 1  # keeps nothing (see _TYPED_SETATTR)
+                    continue
             found = _set_attr_args(text, p)
             if found is None:
                 return None
