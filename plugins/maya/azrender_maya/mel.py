@@ -464,14 +464,15 @@ _TOKENS = re.compile(r'\s+|//[^\n]*|/\*.*?\*/|(")((?:[^"\\]|\\.)*)"|([^\s;"]+)',
 # rest this way, with str.find and one search, is what skips the bulk of a mesh
 # (`.vt`, `.n`, `.fc`) without tokenizing it.
 _FLAG_WORD = re.compile(r'-(?<![^\s"]-)(?!' + _UNSIGNED_RX + r'(?![^\s;"]))')
+# Flags of _SETATTR_VALUE_FLAGS but -type before a setAttr's plug, each with a plain word for its value.
+_SETATTR_FLAGS_RX = r'(?:\s+-(?:k|keyable|l|lock|cb|channelBox|ca|caching|s|size)\s+[^\s;"/\-][^\s;"]*)*'
 # The two setAttr forms most statements have, on the current node: one word
 # (`setAttr ".v" no;`, not a flag) or a string (`setAttr ".ftn" -type "string" "a.png";`),
-# after any flags of _SETATTR_VALUE_FLAGS but -type, each with a plain word for its value
-# (`setAttr -k off ".v";`, `setAttr -l on ".tx" 5;`): those change nothing that is kept.
+# after any _SETATTR_FLAGS_RX (`setAttr -k off ".v";`, `setAttr -l on ".tx" 5;`): those change nothing that is kept.
 # Group 1 is the attribute, 2 the word (never one starting with `(`, which set_attr does not
 # keep), 3 the string as written; neither: no value.
 _SHORT_SETATTR = re.compile(
-    r'(?:\s+-(?:k|keyable|l|lock|cb|channelBox|ca|caching|s|size)\s+[^\s;"/\-][^\s;"]*)*'
+    _SETATTR_FLAGS_RX +
     r'\s+"\.([^"\\]*)"(?:\s+(?:([^\s;"/\-(][^\s;"]*|-' + _UNSIGNED_RX + r'(?![^\s;"]))'
     r'|-type\s+"string"\s+"((?:[^"\\]|\\.)*)"))?\s*;'
 )
@@ -479,7 +480,7 @@ _SHORT_SETATTR = re.compile(
 # -type "float2" 0 0 1 0;`): no value is kept from such a statement (a typed value is kept only
 # for "string"), so once the rest is plain words (_plain_rest) it is only skipped.
 _TYPED_SETATTR = re.compile(
-    r'(?:\s+-(?:k|keyable|l|lock|cb|channelBox|ca|caching|s|size)\s+[^\s;"/\-][^\s;"]*)*'
+    _SETATTR_FLAGS_RX +
     r'\s+"\.[^"\\]*"\s+-type\s+"(?!string")[^"\\]*"'
 )
 # `createNode <type> -n "<name>" [-p "<parent>"];`, the form Maya writes for most nodes:
