@@ -160,3 +160,13 @@ def test_mudbox_literal_tile_expands(tmp_path: Path) -> None:
     touch(tmp_path, "skin_u1_v1.tif", "skin_u2_v1.tif", "skin_u1_v2.tif", "skin.tif")
     pattern = tile_pattern(str(tmp_path / "skin_u1_v1.tif"), 2)
     assert names(expand_pattern(pattern)) == ["skin_u1_v1.tif", "skin_u1_v2.tif", "skin_u2_v1.tif"]
+
+
+@pytest.mark.parametrize("text", ["a.png", "/t/a.<UDIM>.exr", "C:\\tex\\a_%04d.png", "a/b\\c.png", "a\\b/c.png",
+                                  "", "/", "tex/", "\\", "//server/share/x.####.exr"])  # fmt: skip
+def test_the_file_name_is_what_follows_the_last_slash_of_either_kind(text: str) -> None:
+    import re
+
+    from azrender.scan.tokens import _basename
+
+    assert _basename(text) == re.split(r"[\\/]", text)[-1]

@@ -72,7 +72,8 @@ def has_tokens(path: str | Path) -> bool:
 
 
 def _basename(text: str) -> str:
-    return re.split(r"[\\/]", text)[-1]
+    """What follows the last ``/`` or ``\\`` (all of ``text`` when it has neither)."""
+    return text[max(text.rfind("/"), text.rfind("\\")) + 1 :]
 
 
 def _width_regex(width: str) -> str:
