@@ -22,6 +22,13 @@ def test_the_table_of_homes_and_all_agree() -> None:
     assert sorted(scan.__all__) == sorted(scan._HOMES)
 
 
+def test_the_modules_behind_the_names_are_attributes_of_the_package() -> None:
+    code = ("import sys, azrender.scan as s; print(s.resolve.__name__, s.tokens.has_tokens('a.<UDIM>.png'),"
+            " s.assets.asset_at is s.asset_at)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["azrender.scan.resolve", "True", "True"]
+
+
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="has no attribute 'expand_everything'"):
         _ = scan.expand_everything  # type: ignore[attr-defined]

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
         tile_pattern,
     )
 
+#: The modules the names come from, reachable as attributes of the package as they always were.
+_EAGER_BEFORE = frozenset({"assets", "envvars", "resolve", "tokens"})
+
 #: Each public name and the module it comes from.
 _HOMES = {
     "asset_at": "assets", "assets_for": "assets", "resolved_assets": "assets",
@@ -59,6 +62,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name in _EAGER_BEFORE:  # `import azrender.scan` once brought these modules too
+        return importlib.import_module(f"{__name__}.{name}")
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
