@@ -18,7 +18,7 @@ all give an Asset with ``exists=False`` naming the referrer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from azrender.model import Asset, AssetKind
@@ -26,14 +26,17 @@ from azrender.scan.resolve import ResolvedPath, resolve_path
 from azrender.scan.tokens import expand_pattern, find_sequence, has_tokens
 
 
-def asset_at(path: str | Path, kind: AssetKind, referrer: str = "") -> Asset:
+def asset_at(path: str | Path, kind: AssetKind, referrer: str = "", make_path: Callable[[str], Path] = Path) -> Asset:
     """Describe one file; a Windows path on a POSIX machine is kept as written (and missing).
+
+    ``make_path`` makes the Path from the text (a scan's
+    :class:`~azrender.scan.pathmaker.PathMaker`, where it makes thousands).
 
     >>> asset_at("E:/tex/a.png", AssetKind.TEXTURE, "file1").path.as_posix()
     'E:/tex/a.png'
     """
     text = str(path)
-    p = Path(text)
+    p = make_path(text)
     if not p.is_absolute():
         # Windows path read on Linux (or a relative leftover): do not glue the cwd on.
         return Asset(path=p, kind=kind, exists=p.is_file(), referrer=referrer)
@@ -69,8 +72,11 @@ def assets_for(
     return resolved_assets(resolved, kind, referrer, sequence=sequence)
 
 
-def resolved_assets(resolved: ResolvedPath, kind: AssetKind, referrer: str, *, sequence: bool = False) -> list[Asset]:
-    """:func:`assets_for` for a path an application's own resolver already resolved.
+def resolved_assets(
+    resolved: ResolvedPath, kind: AssetKind, referrer: str, *, sequence: bool = False,
+    make_path: Callable[[str], Path] = Path,
+) -> list[Asset]:  # fmt: skip
+    """:func:`assets_for` for a path an application's own resolver already resolved (``make_path``: see :func:`asset_at`).
 
     >>> resolved_assets(ResolvedPath("E:/a.png", "E:/a.png", foreign=True), AssetKind.TEXTURE, "f.ftn")[0].exists
     False
@@ -81,7 +87,7 @@ def resolved_assets(resolved: ResolvedPath, kind: AssetKind, referrer: str, *, s
     if resolved.foreign:
         return [asset_at(resolved.path, kind, referrer)]
     if not has_tokens(resolved.path) and not sequence:
-        return [asset_at(resolved.path, kind, referrer)]  # the common case: one plain file
+        return [asset_at(resolved.path, kind, referrer, make_path)]  # the common case: one plain file
     files = expand_pattern(resolved.path) if has_tokens(resolved.path) else find_sequence(resolved.path)
     if not files:
         return [Asset(path=Path(resolved.path), kind=kind, exists=False, referrer=referrer)]

@@ -40,6 +40,7 @@ from azrender.scan import (
     resolved_assets,
     tile_pattern,
 )
+from azrender.scan.pathmaker import PathMaker
 from azrender.scan.stages import follow_usd_layers
 from azrender_maya.colour import colour_config_assets
 from azrender_maya.mayabinary import MayaBinaryError, parse_mb
@@ -207,6 +208,8 @@ class ScanContext:
     resolved: dict[str, str] = field(default_factory=dict)
     # folder -> exists, for this scan (see resolve_maya_path)
     folders: dict[str, bool] = field(default_factory=dict)
+    # makes this scan's thousands of texture paths, each folder parsed once
+    paths: PathMaker = field(default_factory=PathMaker)
 
     @property
     def roots(self) -> tuple[Path, ...]:
@@ -221,7 +224,7 @@ class ScanContext:
             return []
         if text[:1] == "/" and not sequence and not _NEEDS_EXPANSION.search(text):
             # step 1, an absolute path that is there (most paths): one stat, as Asset.from_disk does it
-            asset = Asset.from_disk(posixpath.normpath(text), kind, referrer)
+            asset = Asset.from_disk(self.paths(posixpath.normpath(text)), kind, referrer)
             if asset.exists:
                 return [asset]
         found = resolve_maya_path(
@@ -230,7 +233,7 @@ class ScanContext:
         )
         if not found.foreign and not found.unresolved and found.path != written:
             self.resolved.setdefault(written, found.path)
-        assets = resolved_assets(found, kind, referrer, sequence=sequence)
+        assets = resolved_assets(found, kind, referrer, sequence=sequence, make_path=self.paths)
         marker = split_project_marker(found.path) if found.path == written.strip() else None
         if marker is not None:  # not found in the project: say where Maya looked (a Path drops the `//`)
             where = self.project.root if self.project is not None else "no project (no workspace.mel)"
