@@ -40,9 +40,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AZRENDER_CACHE_DIR", str(tmp_path / "cache"))
     real = adapter_module.scan_maya_paths
 
-    def counted(scene: Path):  # type: ignore[no-untyped-def]
+    def counted(scene: Path, **kwargs):  # type: ignore[no-untyped-def]
         Counting.scans += 1
-        return real(scene)
+        return real(scene, **kwargs)
 
     monkeypatch.setattr(adapter_module, "scan_maya_paths", counted)
     root = tmp_path / "Haunted"

@@ -260,6 +260,32 @@ def test_adapter_exposes_scene_settings(tmp_path: Path) -> None:
     assert MayaAdapter().scene_settings(scene) == EXPECTED
 
 
+@pytest.mark.parametrize("suffix", [".ma", ".mb"])
+def test_a_scan_reads_the_scene_once_for_its_paths_and_its_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    import azrender_maya.scan as scan_module
+
+    scene = write_ma(tmp_path / "shot.ma", MA_BODY)
+    if suffix == ".mb":
+        scene = tmp_path / "shot.mb"
+        scene.write_bytes(build_settings_mb(8, 141120000))
+    real, reads = scan_module.read_maya_scene, []
+
+    def counted(path: Path):  # type: ignore[no-untyped-def]
+        reads.append(path)
+        return real(path)
+
+    import azrender_maya.adapter as adapter_module
+    import azrender_maya.settings as settings_module
+
+    for module in (scan_module, adapter_module, settings_module):  # every name it is imported by
+        monkeypatch.setattr(module, "read_maya_scene", counted)
+    result = MayaAdapter().scan(scene)
+    assert reads == [scene.absolute()]
+    assert result.settings == EXPECTED == read_settings(scene)
+
+
 def test_defaults_when_the_file_sets_nothing(tmp_path: Path) -> None:
     settings = read_settings(write_ma(tmp_path / "empty.ma", ""))
     assert settings == MayaSceneSettings(

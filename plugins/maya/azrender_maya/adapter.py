@@ -58,8 +58,8 @@ from azrender.scan.collector import collector_paused
 from azrender.shell import bash_single_quote, bash_word
 from azrender_maya.node import remap as remap_module
 from azrender_maya.project import find_maya_project
-from azrender_maya.scan import scan_maya_paths
-from azrender_maya.settings import MayaSceneSettings, read_settings
+from azrender_maya.scan import read_maya_scene, scan_maya_paths
+from azrender_maya.settings import MayaSceneSettings, read_settings, settings_of
 
 # Output format names -> Maya's -of value: the common ones, and Maya's own IFF and deep EXR.
 _FORMATS = {**IMAGE_EXTENSIONS, "IFF": "iff", "DEEPEXR": "deepexr"}
@@ -375,9 +375,10 @@ class MayaAdapter:
         (``settings``, None when they cannot be read here) and the written paths found elsewhere
         (``resolved``: project marker, file rules...)."""
         with collector_paused():
-            assets, resolved = scan_maya_paths(scene)
+            parsed = read_maya_scene(scene.absolute())  # once: the paths and the settings both come from it
+            assets, resolved = scan_maya_paths(scene, parsed=parsed)
         assets.resolved = resolved
-        assets.settings = _saved(scene)
+        assets.settings = settings_of(parsed)
         return assets
 
     def scene_settings(self, scene: Path) -> MayaSceneSettings:

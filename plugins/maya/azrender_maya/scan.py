@@ -358,19 +358,21 @@ def scan_maya(scene: Path, env: Mapping[str, str] | None = None) -> AssetSet:
 
 
 def scan_maya_paths(
-    scene: Path, env: Mapping[str, str] | None = None
+    scene: Path, env: Mapping[str, str] | None = None, *, parsed: MayaScene | None = None
 ) -> tuple[AssetSet, dict[str, str]]:
     """:func:`scan_maya`, and each written path that resolved elsewhere -> the local file it found.
 
     The second part is what the node's remap needs beyond the plain mapping: a
     path written on another machine (``C:/Users/me/proj//sourceimages/a.png``)
     that Maya finds in the scene's project is rewritten to that file's node copy.
+    ``parsed`` is the scene as :func:`read_maya_scene` read it, where the caller
+    has read it already (the adapter reads its settings from the same parse).
     """
     top = scene.absolute()
     result = AssetSet(scene=top, app=APP)
     result.add(Asset.from_disk(top, AssetKind.SCENE))
     resolved: dict[str, str] = {}
-    _scan_file(top, maya_project(top), env, result, set(), "", resolved)
+    _scan_file(top, maya_project(top), env, result, set(), "", resolved, parsed)
     # USD stages (proxy shapes, Arnold stand-ins) bring their layers and textures.
     follow_usd_layers(result, env=env)
     return result, resolved
@@ -384,10 +386,11 @@ def _scan_file(
     visited: set[Path],
     label: str,
     resolved: dict[str, str],
+    parsed: MayaScene | None = None,
 ) -> None:
     if not first_visit(visited, path):
         return
-    maya_scene = read_maya_scene(path)
+    maya_scene = parsed if parsed is not None else read_maya_scene(path)
     ctx = ScanContext(scene_dir=path.parent, project=project, env=env, label=label, resolved=resolved)
     for node in maya_scene.nodes:
         assets = node_assets(node, ctx)
