@@ -74,6 +74,28 @@ def test_real_summary_render_settings(real_fixtures: Path) -> None:
     assert "maxtoa.dlr" in info.plugins
 
 
+def test_the_adapters_scan_reads_the_scene_once_for_its_assets_and_its_render_size(
+    real_fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import azrender_max.adapter as adapter_module
+    import azrender_max.scan as scan_module
+    from azrender_max.adapter import MaxAdapter, MaxSceneSettings
+
+    scene = real_fixtures / BABYLON_MAX / "BabylonMaterialAttributes/Default.max"
+    real, reads = scan_module.read_max_scene, []
+
+    def counted(path: Path):  # type: ignore[no-untyped-def]
+        reads.append(path)
+        return real(path)
+
+    for module in (scan_module, adapter_module):  # every name it is imported by
+        monkeypatch.setattr(module, "read_max_scene", counted)
+    result = MaxAdapter().scan(scene)
+    assert reads == [scene.absolute()]
+    assert result.settings == MaxSceneSettings(width=640, height=480)  # the summary's size, as scene_info reads it
+    assert [a.path for a in result.assets] == [a.path for a in scan_max(scene).assets]
+
+
 def test_real_map_paths_find_moved_bitmaps(real_fixtures: Path) -> None:
     base = real_fixtures / BABYLON_MAX
     result = scan_max(base / "SmilingFace/SmilingFace.max", map_paths=[base / "PBR_Textures"])

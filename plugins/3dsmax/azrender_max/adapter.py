@@ -39,7 +39,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from azrender import shell
 from azrender.apps import RenderInvocation, frames_between
-from azrender.errors import SceneError, UsageError
+from azrender.errors import UsageError
 from azrender.model import (
     Asset,
     AssetKind,
@@ -53,7 +53,7 @@ from azrender.naming import IMAGE_EXTENSIONS, lookup_format
 from azrender.paths import PathMap, is_windows_path
 from azrender.scan.collector import collector_paused
 from azrender_max.remap import max_remap
-from azrender_max.scan import scan_max, scene_info
+from azrender_max.scan import read_max_scene, scan_max, scene_info
 
 EXECUTABLE = "3dsmaxcmdio.exe"
 FALLBACK_EXECUTABLE = "3dsmaxcmd.exe"
@@ -242,11 +242,9 @@ class MaxAdapter:
         """Every dependency of ``scene`` (see :func:`azrender_max.scan.scan_max`), and its render size
         (``settings``: a :class:`MaxSceneSettings`)."""
         with collector_paused():
-            assets = scan_max(scene, map_paths=self.map_paths)
-        try:
-            info = scene_info(scene)
-        except SceneError:  # scan_max read it a moment ago; a race is no reason to fail
-            return assets
+            parsed = read_max_scene(scene.absolute())  # once: the assets and the render size both come from it
+            assets = scan_max(scene, map_paths=self.map_paths, parsed=parsed)
+        info = parsed.info
         if info.width and info.height:
             assets.settings = MaxSceneSettings(width=info.width, height=info.height)
         return assets

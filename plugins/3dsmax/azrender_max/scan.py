@@ -355,17 +355,19 @@ def scan_max(
     *,
     map_paths: Sequence[str | Path] = (),
     env: Mapping[str, str] | None = None,
+    parsed: MaxScene | None = None,
 ) -> AssetSet:
     """Every file ``scene`` needs, xrefs followed recursively; missing files kept.
 
     Raises :class:`SceneError` (one line naming the file) when the top scene
-    or an existing xref scene cannot be read.
+    or an existing xref scene cannot be read. ``parsed`` is the top scene as
+    :func:`read_max_scene` read it, where the caller has read it already.
     """
     top = scene.absolute()
     result = AssetSet(scene=top, app=APP)
     result.add(Asset.from_disk(top, AssetKind.SCENE))
     roots = tuple(Path(p).absolute() for p in map_paths)
-    scan_file(top, roots, env, result, set(), label="")
+    scan_file(top, roots, env, result, set(), label="", parsed=parsed)
     # A USD stage object (or any .usd asset) brings its layers and textures.
     follow_usd_layers(result, env=env)
     return result
@@ -378,11 +380,12 @@ def scan_file(
     result: AssetSet,
     visited: set[Path],
     label: str,
+    parsed: MaxScene | None = None,
 ) -> None:
     """Add ``path``'s dependencies to ``result``, and those of the scenes it references (XRefs)."""
     if not first_visit(visited, path):
         return
-    max_scene = read_max_scene(path)
+    max_scene = parsed if parsed is not None else read_max_scene(path)
     if max_scene.old:
         result.warnings.append(
             f"{path}: saved by 3ds Max 2009 or older (no asset metadata): its files were read from "
