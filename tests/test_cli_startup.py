@@ -139,8 +139,8 @@ def test_a_blend_scan_without_usd_loads_neither_the_usd_reader_nor_the_shared_pa
 
 
 def test_a_blend_scan_that_lists_a_usd_layer_follows_it(tmp_path: Path) -> None:
-    """The other side of the lazy import: a layer in the scan's result loads the reader and joins
-    what it names (a scene of bpy 5.0's making with a cache file that points at a .usda)."""
+    """The other side of the lazy import: a .usda layer in a scan's result loads the reader, and the
+    texture it names joins the result; a result without a layer is left as it is."""
     from azrender.model import Asset, AssetKind, AssetSet
     from azrender.scan.stages import follow_usd_layers
 
