@@ -214,12 +214,12 @@ def test_the_bundle_installs_on_a_bare_python_with_only_what_the_node_needs(buil
 def test_a_bundle_built_for_a_job_without_a_version_still_names_this_clients(built: Path) -> None:
     """A job built by hand may carry no AZRENDER_JOB_VERSION, so its ref has none: the listing the
     node installs from names this client's version all the same (it checks that version)."""
+    listing = built / f"{bundle.running_target().key}.json"
+    listing.unlink()  # the session's listing: written afresh, from the ref without a version
     folder = bundle.build_bundle(bundle.NodeBundleRef(REF.bundle_id, ""), [bundle.running_target()])
-    listing = json.loads((folder / f"{bundle.running_target().key}.json").read_text())
-    assert (listing["azrender"], listing["bundle"]) == (__version__, REF.bundle_id)
-    (folder / f"{bundle.running_target().key}.json").unlink()  # written afresh from the empty ref
-    folder = bundle.build_bundle(bundle.NodeBundleRef(REF.bundle_id, ""), [bundle.running_target()])
-    assert json.loads((folder / f"{bundle.running_target().key}.json").read_text())["azrender"] == __version__
+    assert folder == built
+    written = json.loads(listing.read_text())
+    assert (written["azrender"], written["bundle"]) == (__version__, REF.bundle_id)
 
 
 def test_a_tampered_wheel_fails_the_install_with_one_line(built: Path, tmp_path: Path) -> None:
