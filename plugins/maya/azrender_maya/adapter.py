@@ -372,7 +372,7 @@ class MayaAdapter:
 
     def scan(self, scene: Path) -> AssetSet:
         """Every dependency of ``scene`` (see :func:`azrender_maya.scan.scan_maya`), its saved settings
-        (``settings``, None when they cannot be read here) and the written paths found elsewhere
+        (``settings``, read from the same parse) and the written paths found elsewhere
         (``resolved``: project marker, file rules...)."""
         with collector_paused():
             parsed = read_maya_scene(scene.absolute())  # once: the paths and the settings both come from it

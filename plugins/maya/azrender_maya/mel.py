@@ -579,8 +579,9 @@ def _parse_fast(text: str) -> MayaScene | None:
                 continue
             typed = typed_set_attr(text, p)
             if typed is not None:
-                semi = find(";", typed.end())
-                if semi >= 0 and _plain_rest(text, typed.end(), semi):
+                rest = typed.end()
+                semi = find(";", rest)
+                if semi >= 0 and _plain_rest(text, rest, semi):
                     pos = semi + 1  # keeps nothing (see _TYPED_SETATTR)
                     continue
             found = _set_attr_args(text, p)
