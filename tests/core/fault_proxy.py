@@ -288,7 +288,9 @@ class _HttpCutter:
                 data = self.client.recv(65536)
                 if not data:
                     break
-                self.upstream.sendall(data)
+                # Arm before forwarding: a quick server answers as soon as the
+                # request is up, and an answer read before its cut is armed
+                # would pass whole (and the cut land on the next one).
                 buf += data
                 while True:
                     if body_left:
@@ -305,6 +307,7 @@ class _HttpCutter:
                     cut = self.proxy._pick_cut(kind)
                     with self.lock:
                         self.armed = f"{kind}:{cut}" if cut else None
+                self.upstream.sendall(data)
         except OSError:
             pass
         self._kill()
