@@ -68,7 +68,12 @@ class Asset:
             st = os.stat(p)  # one stat answers "exists", "is a file" and the size (scans make thousands)
         except OSError:
             return cls(path=p, kind=kind, exists=False, size=None, referrer=referrer)
-        return cls(path=p, kind=kind, exists=stat.S_ISREG(st.st_mode), size=st.st_size, referrer=referrer)
+        return cls.from_stat(p, kind, st, referrer)
+
+    @classmethod
+    def from_stat(cls, path: Path, kind: AssetKind, st: os.stat_result, referrer: str = "") -> Asset:
+        """:meth:`from_disk` for an absolute ``path`` whose stat was just taken (a resolver's)."""
+        return cls(path=path, kind=kind, exists=stat.S_ISREG(st.st_mode), size=st.st_size, referrer=referrer)
 
     def to_json(self) -> dict[str, object]:
         return {

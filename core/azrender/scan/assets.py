@@ -86,8 +86,10 @@ def resolved_assets(
         return [Asset(path=Path(resolved.path), kind=kind, exists=False, referrer=referrer + note)]
     if resolved.foreign:
         return [asset_at(resolved.path, kind, referrer)]
-    if not has_tokens(resolved.path) and not sequence:
-        return [asset_at(resolved.path, kind, referrer, make_path)]  # the common case: one plain file
+    if not has_tokens(resolved.path) and not sequence:  # the common case: one plain file
+        if resolved.stat is not None and resolved.path.startswith("/"):
+            return [Asset.from_stat(make_path(resolved.path), kind, resolved.stat, referrer)]
+        return [asset_at(resolved.path, kind, referrer, make_path)]
     files = expand_pattern(resolved.path) if has_tokens(resolved.path) else find_sequence(resolved.path)
     if not files:
         return [Asset(path=Path(resolved.path), kind=kind, exists=False, referrer=referrer)]

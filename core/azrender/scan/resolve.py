@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from azrender.paths import is_windows_path
@@ -34,13 +34,16 @@ class ResolvedPath:
     """A scene path after variables and relative folders were applied.
 
     ``path`` is absolute POSIX text on this machine, or a Windows path kept as
-    written (``foreign``). ``written`` is what the scene file said.
+    written (``foreign``). ``written`` is what the scene file said. ``stat`` is
+    the stat a resolver took of ``path`` when it found it there, so the scan
+    describes the file without a second one (a relative texture costs one stat).
     """
 
     written: str
     path: str
     unresolved: tuple[str, ...] = ()
     foreign: bool = False
+    stat: os.stat_result | None = field(default=None, compare=False, repr=False)
 
 
 def _exists(path: str) -> bool:

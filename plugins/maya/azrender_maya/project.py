@@ -170,8 +170,15 @@ def split_project_marker(path: str) -> tuple[str, str] | None:
     return (text[:at], inside) if inside else None
 
 
-def _exists(path: str, tokens: bool) -> bool:
-    return bool(expand_pattern(path)) if tokens else os.path.exists(path)
+def _found(path: str, tokens: bool) -> tuple[bool, os.stat_result | None]:
+    """Whether ``path`` is there (``os.path.exists``; a file of its pattern, for tokens), and its stat."""
+    if tokens:
+        return bool(expand_pattern(path)), None
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):  # what os.path.exists answers False for
+        return False, None
+    return True, st
 
 
 def _absolute(folder: str) -> str:
@@ -237,8 +244,9 @@ def resolve_maya_path(
     # 1. exact
     if absolute and not foreign:
         exact = posixpath.normpath(text)
-        if _exists(exact, tokens):
-            return ResolvedPath(written, exact, expansion.unresolved)
+        there, st = _found(exact, tokens)
+        if there:
+            return ResolvedPath(written, exact, expansion.unresolved, stat=st)
         note_folder(posixpath.dirname(exact))  # a file made there later is found first
     # 2. directory mapping: none known headless (see the module docstring).
     marker = split_project_marker(text)
@@ -251,8 +259,10 @@ def resolve_maya_path(
     name = posixpath.basename(text.replace("\\", "/"))
     first = None
     for candidate in _candidates(rel, name, kind, scene_dir, project):
-        if _folder_exists(candidate, folders) and _exists(candidate, tokens):
-            return ResolvedPath(written, candidate, expansion.unresolved)
+        if _folder_exists(candidate, folders):
+            there, st = _found(candidate, tokens)
+            if there:
+                return ResolvedPath(written, candidate, expansion.unresolved, stat=st)
         note_folder(posixpath.dirname(candidate))  # as above: an earlier place wins once it has the file
         first = first or candidate
     # Not found: what Maya reads first, as written (`//` kept), or the first relative candidate.
