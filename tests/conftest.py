@@ -58,6 +58,20 @@ def isolated_azrender_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING", raising=False)
 
 
+@pytest.fixture
+def stat_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every path ``os.stat`` is asked for while the test runs, in order (``os.stat`` still answers)."""
+    calls: list[str] = []
+    real_stat = os.stat
+
+    def counting_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        calls.append(os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counting_stat)
+    return calls
+
+
 @pytest.fixture(scope="session")
 def azurite() -> Iterator[AzuriteServer]:
     """One Azurite on 127.0.0.1 for the whole session, fresh data folder, stopped at the end."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from azrender.model import AssetKind
+from azrender.model import Asset, AssetKind
 from azrender.scan import assets_for, expand_vars, has_vars, resolve_path
 
 
@@ -111,3 +111,22 @@ def test_assets_for_unset_variable_is_reported(tmp_path: Path) -> None:
     assert not a.exists
     assert str(a.path).endswith("$NOPE_ROOT/a.png")
     assert a.referrer == "file3.ftn (unset variable $NOPE_ROOT)"
+
+
+def test_a_relative_file_found_in_a_search_root_is_stated_once(tmp_path: Path, stat_calls: list[str]) -> None:
+    """The resolver's stat describes the file it found (exists, size): no second stat for the Asset."""
+    root, scene_dir = tmp_path / "project", tmp_path / "project" / "scenes"
+    (root / "tex").mkdir(parents=True)
+    scene_dir.mkdir()
+    (root / "tex" / "a.png").write_bytes(b"a" * 5)
+    (scene_dir / "tex").mkdir()
+    (scene_dir / "tex" / "dir.png").mkdir()  # there, so resolution stops at it, yet not a file
+    found = assets_for("tex/a.png", AssetKind.TEXTURE, "f.ftn", scene_dir=scene_dir, search_roots=[root])
+    assert stat_calls.count(str(root / "tex" / "a.png")) == 1, stat_calls
+    assert found == [Asset.from_disk(root / "tex" / "a.png", AssetKind.TEXTURE, "f.ftn")]
+    assert (found[0].exists, found[0].size) == (True, 5)
+    folder = assets_for("tex/dir.png", AssetKind.TEXTURE, "g.ftn", scene_dir=scene_dir)
+    assert folder[0].path == scene_dir / "tex" / "dir.png" and not folder[0].exists
+    assert assets_for("tex/gone.png", AssetKind.TEXTURE, "h.ftn", scene_dir=scene_dir, search_roots=[root]) == [
+        Asset(root / "tex" / "gone.png", AssetKind.TEXTURE, False, None, "h.ftn")
+    ]

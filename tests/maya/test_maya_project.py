@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -99,7 +97,7 @@ def test_each_documented_step(tmp_path: Path) -> None:
 
 
 def test_a_texture_found_by_resolution_is_stated_once_and_described_as_on_disk(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, stat_calls: list[str]
 ) -> None:
     """The resolver's stat describes the file: 10,000 relative textures cost 10,000 stats, not 20,000."""
     root = project(tmp_path)
@@ -114,16 +112,8 @@ def test_a_texture_found_by_resolution_is_stated_once_and_described_as_on_disk(
             ("folder", "sourceimages/folder.png"), ("gone", "sourceimages/gone.png"),
         )
     ))  # fmt: skip
-    stats: list[str] = []
-    real_stat = os.stat
-
-    def counting_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-        stats.append(os.fspath(path))
-        return real_stat(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "stat", counting_stat)
     result = scan_maya(scene)
-    monkeypatch.undo()
+    stats = list(stat_calls)
     textures = {a.referrer.split(".")[0]: a for a in result.assets if a.kind == AssetKind.TEXTURE}
     oak, beside = root / "sourceimages/wood/oak.png", scenes / "beside.png"
     assert textures["oak"] == Asset.from_disk(oak, AssetKind.TEXTURE, "oak.ftn")

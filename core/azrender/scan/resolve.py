@@ -46,8 +46,21 @@ class ResolvedPath:
     stat: os.stat_result | None = field(default=None, compare=False, repr=False)
 
 
-def _exists(path: str) -> bool:
-    return bool(expand_pattern(path)) if has_tokens(path) else os.path.exists(path)
+def found_at(path: str, tokens: bool | None = None) -> tuple[bool, os.stat_result | None]:
+    """Whether ``path`` is there, as ``os.path.exists`` answers (for a name with tokens: whether a
+    file matches it; ``tokens``: :func:`~azrender.scan.tokens.has_tokens`, when known), and the
+    stat taken to know it (None for tokens), for :attr:`ResolvedPath.stat`.
+
+    >>> found_at("/")[0], found_at("/no/such/file")
+    (True, (False, None))
+    """
+    if has_tokens(path) if tokens is None else tokens:
+        return bool(expand_pattern(path)), None
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):  # what os.path.exists answers False for
+        return False, None
+    return True, st
 
 
 def resolve_path(
@@ -78,8 +91,11 @@ def resolve_path(
     rel = text.replace("\\", "/")
     roots = [str(r) for r in search_roots] + [str(scene_dir)]
     candidates = [posixpath.normpath(posixpath.join(os.path.abspath(r), rel)) for r in roots]
-    chosen = next((c for c in candidates if _exists(c)), candidates[0])
-    return ResolvedPath(written, chosen, expansion.unresolved)
+    for candidate in candidates:
+        there, st = found_at(candidate)
+        if there:
+            return ResolvedPath(written, candidate, expansion.unresolved, stat=st)
+    return ResolvedPath(written, candidates[0], expansion.unresolved)
 
 
 def first_visit(visited: set[Path], scene: Path) -> bool:

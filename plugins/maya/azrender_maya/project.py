@@ -57,8 +57,9 @@ from pathlib import Path
 
 from azrender.model import AssetKind
 from azrender.paths import is_windows_path
-from azrender.scan import ResolvedPath, expand_pattern, expand_vars, has_tokens
+from azrender.scan import ResolvedPath, expand_vars, has_tokens
 from azrender.scan.inputs import note_file, note_folder, note_missing
+from azrender.scan.resolve import found_at
 from azrender_maya.mel import MelSyntaxError, statements
 
 # The file rules (``workspace -fr <rule> <folder>``) that hold each kind of
@@ -170,17 +171,6 @@ def split_project_marker(path: str) -> tuple[str, str] | None:
     return (text[:at], inside) if inside else None
 
 
-def _found(path: str, tokens: bool) -> tuple[bool, os.stat_result | None]:
-    """Whether ``path`` is there (``os.path.exists``; a file of its pattern, for tokens), and its stat."""
-    if tokens:
-        return bool(expand_pattern(path)), None
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):  # what os.path.exists answers False for
-        return False, None
-    return True, st
-
-
 def _absolute(folder: str) -> str:
     return folder if folder.startswith("/") else os.path.abspath(folder)
 
@@ -244,7 +234,7 @@ def resolve_maya_path(
     # 1. exact
     if absolute and not foreign:
         exact = posixpath.normpath(text)
-        there, st = _found(exact, tokens)
+        there, st = found_at(exact, tokens)
         if there:
             return ResolvedPath(written, exact, expansion.unresolved, stat=st)
         note_folder(posixpath.dirname(exact))  # a file made there later is found first
@@ -260,7 +250,7 @@ def resolve_maya_path(
     first = None
     for candidate in _candidates(rel, name, kind, scene_dir, project):
         if _folder_exists(candidate, folders):
-            there, st = _found(candidate, tokens)
+            there, st = found_at(candidate, tokens)
             if there:
                 return ResolvedPath(written, candidate, expansion.unresolved, stat=st)
         note_folder(posixpath.dirname(candidate))  # as above: an earlier place wins once it has the file
