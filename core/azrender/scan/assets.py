@@ -18,6 +18,7 @@ all give an Asset with ``exists=False`` naming the referrer.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def resolved_assets(
     if resolved.foreign:
         return [asset_at(resolved.path, kind, referrer)]
     if not has_tokens(resolved.path) and not sequence:  # the common case: one plain file
-        if resolved.stat is not None and resolved.path.startswith("/"):
+        if resolved.stat is not None and os.path.isabs(resolved.path):  # as asset_at: never the cwd glued on
             return [Asset.from_stat(make_path(resolved.path), kind, resolved.stat, referrer)]
         return [asset_at(resolved.path, kind, referrer, make_path)]
     files = expand_pattern(resolved.path) if has_tokens(resolved.path) else find_sequence(resolved.path)
