@@ -27,11 +27,16 @@ from azrender.scan.resolve import ResolvedPath, resolve_path
 from azrender.scan.tokens import expand_pattern, find_sequence, has_tokens
 
 
-def asset_at(path: str | Path, kind: AssetKind, referrer: str = "", make_path: Callable[[str], Path] = Path) -> Asset:
+def asset_at(
+    path: str | Path, kind: AssetKind, referrer: str = "", make_path: Callable[[str], Path] = Path,
+    stat: os.stat_result | None = None,
+) -> Asset:  # fmt: skip
     """Describe one file; a Windows path on a POSIX machine is kept as written (and missing).
 
     ``make_path`` makes the Path from the text (a scan's
-    :class:`~azrender.scan.pathmaker.PathMaker`, where it makes thousands).
+    :class:`~azrender.scan.pathmaker.PathMaker`, where it makes thousands);
+    ``stat`` is the file's, when the caller just took it (a resolver's, see
+    :attr:`~azrender.scan.resolve.ResolvedPath.stat`), so it is not taken again.
 
     >>> asset_at("E:/tex/a.png", AssetKind.TEXTURE, "file1").path.as_posix()
     'E:/tex/a.png'
@@ -41,7 +46,7 @@ def asset_at(path: str | Path, kind: AssetKind, referrer: str = "", make_path: C
     if not p.is_absolute():
         # Windows path read on Linux (or a relative leftover): do not glue the cwd on.
         return Asset(path=p, kind=kind, exists=p.is_file(), referrer=referrer)
-    return Asset.from_disk(p, kind, referrer)
+    return Asset.from_disk(p, kind, referrer) if stat is None else Asset.from_stat(p, kind, stat, referrer)
 
 
 def _missing_note(resolved: ResolvedPath) -> str:
@@ -88,9 +93,7 @@ def resolved_assets(
     if resolved.foreign:
         return [asset_at(resolved.path, kind, referrer)]
     if not has_tokens(resolved.path) and not sequence:  # the common case: one plain file
-        if resolved.stat is not None and os.path.isabs(resolved.path):  # as asset_at: never the cwd glued on
-            return [Asset.from_stat(make_path(resolved.path), kind, resolved.stat, referrer)]
-        return [asset_at(resolved.path, kind, referrer, make_path)]
+        return [asset_at(resolved.path, kind, referrer, make_path, resolved.stat)]
     files = expand_pattern(resolved.path) if has_tokens(resolved.path) else find_sequence(resolved.path)
     if not files:
         return [Asset(path=Path(resolved.path), kind=kind, exists=False, referrer=referrer)]
