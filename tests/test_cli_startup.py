@@ -138,6 +138,17 @@ def test_a_blend_scan_without_usd_loads_neither_the_usd_reader_nor_the_shared_pa
                 "gzip", "tempfile"} & modules  # fmt: skip
 
 
+def test_a_scan_loads_no_job_model(real_fixtures: Path, tmp_path: Path) -> None:
+    """The job types, frame ranges and render invocations are a submit's: a scan leaves them out."""
+    scene = str(real_fixtures / SCENE)
+    imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)  # the entry points, read once and remembered
+    _, done = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    modules = modules_of(done)
+    assert {"azrender.model", "azrender.apps"} <= modules  # the report lists them
+    assert not {"azrender.jobmodel", "azrender.frames"} & modules
+
+
 def test_a_blend_scan_that_lists_a_usd_layer_follows_it(tmp_path: Path) -> None:
     """The other side of the lazy import: a .usda layer in a scan's result loads the reader, and the
     texture it names joins the result; a result without a layer is left as it is."""

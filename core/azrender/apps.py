@@ -43,10 +43,11 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from azrender import settings
 from azrender.errors import UsageError
-from azrender.model import AssetSet, FrameChunk, FrameRange, JobSpec
+from azrender.model import AssetSet
 from azrender.model import SceneSettings as SceneSettings  # part of this contract
 
-if TYPE_CHECKING:  # annotations only: a scan must not load the preset package or the path rules
+if TYPE_CHECKING:  # annotations only: a scan must not load the preset package, the path rules or the job model
+    from azrender.model import FrameChunk, FrameRange, JobSpec
     from azrender.paths import PathMap
     from azrender.presets.vocabulary import NodeOS
 
@@ -215,6 +216,9 @@ def frames_between(start: int, end: int, step: int = 1) -> FrameRange:
     >>> frames_between(-5, -1).frames, frames_between(7, 7).spec
     ((-5, -4, -3, -2, -1), '7')
     """
+    # Imported here: a scan imports this module and needs no frames.
+    from azrender.frames import FrameRange
+
     step = max(1, step)
     if end <= start:
         return FrameRange.parse(str(start))
