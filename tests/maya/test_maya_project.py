@@ -235,3 +235,25 @@ def test_lut_search_path_forms(tmp_path: Path, search_path: str) -> None:
         " !<FileTransform> {src: look.cube}]}\n"
     )
     assert [a.path for a in lut_assets(config, "r")] == [tmp_path / "luts/film.spi1d", tmp_path / "more/look.cube"]
+
+
+def test_any_other_string_naming_a_file_is_stated_once_and_described_as_on_disk(
+    tmp_path: Path, stat_calls: list[str]
+) -> None:
+    """A plug-in node's string attribute that names a file (kind ``other``): one stat, where it was two."""
+    root = project(tmp_path)
+    scenes = root / "scenes"
+    data = root / "cache" / "sim.bin"
+    data.write_bytes(b"s" * 5)
+    (root / "cache" / "folder.bin").mkdir()  # names a folder: not a file, not listed
+    scene = scenes / "shot.ma"
+    scene.write_text(HEAD + 'createNode simPlugNode -n "sim1";\n'
+                     f'\tsetAttr ".cachePath" -type "string" "{data}";\n'
+                     f'\tsetAttr ".otherPath" -type "string" "{root / "cache" / "folder.bin"}";\n'
+                     f'\tsetAttr ".gonePath" -type "string" "{root / "cache" / "gone.bin"}";\n')  # fmt: skip
+    result = scan_maya(scene)
+    stats = list(stat_calls)
+    others = [a for a in result.assets if a.kind == AssetKind.OTHER]
+    assert others == [Asset.from_disk(data, AssetKind.OTHER, "sim1.cachePath")]
+    assert (others[0].exists, others[0].size) == (True, 5)
+    assert stats.count(str(data)) == 1, stats

@@ -304,8 +304,12 @@ def _other_existing_paths(node: MayaNode, ctx: ScanContext, known: set[Path]) ->
             continue
         resolved = resolve_path(value, scene_dir=ctx.scene_dir, search_roots=ctx.roots, env=ctx.env)
         p = Path(resolved.path)
-        if not resolved.foreign and p.is_absolute() and p.is_file() and p not in known:
-            found.append(asset_at(p, AssetKind.OTHER, f"{ctx.label}{node.name}.{attr}"))
+        if resolved.foreign or not p.is_absolute() or p in known:
+            continue
+        # One stat a path: the resolver's when it found the file there, else asset_at's own.
+        asset = asset_at(p, AssetKind.OTHER, f"{ctx.label}{node.name}.{attr}", stat=resolved.stat)
+        if asset.exists:  # a regular file that is there; anything else is not a path after all
+            found.append(asset)
     return found
 
 
