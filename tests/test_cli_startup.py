@@ -90,7 +90,7 @@ def test_a_warm_scan_skips_the_entry_point_metadata_until_sys_path_changes(
     _, first = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)  # reads and remembers them
     assert first.returncode == 0, first.stderr[-2000:]
     hints = json.loads((cache / "adapter-suffixes.json").read_text())
-    assert ["blender", "azrender_blender.adapter:BlenderAdapter"] in hints["entry-points"]["points"]
+    assert ["blender", "azrender_blender.adapter:BlenderAdapter"] in hints["entry-points"][0]["points"]
 
     _, warm = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
     assert warm.returncode == 0 and json.loads(warm.stdout) == json.loads(first.stdout)
@@ -98,14 +98,14 @@ def test_a_warm_scan_skips_the_entry_point_metadata_until_sys_path_changes(
 
     # A folder on sys.path that changed (a distribution installed or removed there) is
     # told by its mtime: the entry points are read again, and the scan still answers.
-    hints["entry-points"]["stamp"] = [[entry, 1] for entry, _ in hints["entry-points"]["stamp"]]
-    hints["entry-points"]["points"] = [["blender", "azrender_gone.adapter:Adapter"]]
+    hints["entry-points"][0]["stamp"] = [[entry, 1] for entry, _ in hints["entry-points"][0]["stamp"]]
+    hints["entry-points"][0]["points"] = [["blender", "azrender_gone.adapter:Adapter"]]
     (cache / "adapter-suffixes.json").write_text(json.dumps(hints))
     _, stale = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
     assert stale.returncode == 0, stale.stderr[-2000:]
     assert json.loads(stale.stdout) == json.loads(first.stdout)
     assert "importlib.metadata" in modules_of(stale)
-    again = json.loads((cache / "adapter-suffixes.json").read_text())["entry-points"]["points"]
+    again = json.loads((cache / "adapter-suffixes.json").read_text())["entry-points"][0]["points"]
     assert ["blender", "azrender_blender.adapter:BlenderAdapter"] in again
 
 
@@ -115,7 +115,7 @@ def test_a_remembered_adapter_that_is_gone_is_read_afresh(real_fixtures: Path, t
     _, first = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
     hints = json.loads((cache / "adapter-suffixes.json").read_text())
     # sys.path as it was, but the remembered package no longer importable: not trusted.
-    hints["entry-points"]["points"] = [["blender", "azrender_gone.adapter:Adapter"]]
+    hints["entry-points"][0]["points"] = [["blender", "azrender_gone.adapter:Adapter"]]
     (cache / "adapter-suffixes.json").write_text(json.dumps(hints))
     _, done = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]

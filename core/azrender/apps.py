@@ -25,7 +25,10 @@ distribution adds or removes its ``.dist-info`` folder there, which changes
 that time (POSIX ``mkdir``/``rmdir`` update the parent's mtime), so while
 every folder is as it was the scan imports the adapter straight from the
 remembered ``module:attr`` and skips ``importlib.metadata`` (about 15 to 30 ms
-of a scan's start-up).
+of a scan's start-up). It remembers the last few ``sys.path`` layouts
+(:data:`_SuffixHints.LAYOUTS`), each with its own entry points: the ``azrender``
+command, ``python -m azrender`` and a scan inside Maya or 3ds Max (the Qt
+dialog) each see a different ``sys.path``, and one machine runs them by turns.
 """
 
 from __future__ import annotations
@@ -321,10 +324,13 @@ class _SuffixHints:
     #: The file's key for the remembered entry points (not a ``name=value`` suffix entry).
     POINTS = "entry-points"
 
-    def __init__(self, path: Path, known: dict[str, list[str]], points: dict[str, Any] | None = None) -> None:
+    #: How many ``sys.path`` layouts are remembered, the newest first (each with its entry points).
+    LAYOUTS = 4
+
+    def __init__(self, path: Path, known: dict[str, list[str]], layouts: list[dict[str, Any]] | None = None) -> None:
         self.path = path
         self.known = known
-        self.points = points
+        self.layouts = layouts or []
         self.changed = False
 
     @classmethod
@@ -337,19 +343,25 @@ class _SuffixHints:
         if not isinstance(data, dict):
             data = {}
         known = {k: v for k, v in data.items() if _suffix_list(v)}
-        points = data.get(cls.POINTS)
-        return cls(path, known, points if isinstance(points, dict) else None)
+        kept = data.get(cls.POINTS)
+        if isinstance(kept, dict):
+            kept = [kept]  # the one layout an earlier version kept
+        layouts = [layout for layout in kept if isinstance(layout, dict)] if isinstance(kept, list) else []
+        return cls(path, known, layouts)
 
     def entry_points(self) -> list[_Registered]:
-        """The registered adapters: as remembered while ``sys.path`` is unchanged, else read afresh."""
+        """The registered adapters: as remembered for this ``sys.path`` while its folders are unchanged,
+        else read afresh (and remembered for it, in place of the oldest layout when all are taken)."""
         stamp = _sys_path_stamp()
-        kept = self.points
-        if kept is not None and kept.get("stamp") == stamp and _points_list(kept.get("points")):
-            points = [_Registered(n, v) for n, v in kept["points"]]
+        folders = [entry for entry, _ in stamp]
+        same = next((layout for layout in self.layouts if _folders(layout.get("stamp")) == folders), None)
+        if same is not None and same.get("stamp") == stamp and _points_list(same.get("points")):
+            points = [_Registered(n, v) for n, v in same["points"]]
             if all(_importable(p) for p in points):
                 return points
         points = _read_entry_points()
-        self.points = {"stamp": stamp, "points": [[p.name, p.value] for p in points]}
+        fresh = {"stamp": stamp, "points": [[p.name, p.value] for p in points]}
+        self.layouts = [fresh, *(layout for layout in self.layouts if layout is not same)][: self.LAYOUTS]
         self.changed = True
         return points
 
@@ -376,7 +388,7 @@ class _SuffixHints:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=self.FILE, dir=self.path.parent)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({**self.known, **({self.POINTS: self.points} if self.points else {})}, f, sort_keys=True)
+                json.dump({**self.known, **({self.POINTS: self.layouts} if self.layouts else {})}, f, sort_keys=True)
             os.replace(tmp, self.path)
         except OSError:  # only a hint: the next scan loads the adapters again
             if tmp is not None:
@@ -401,6 +413,13 @@ def _sys_path_stamp() -> list[list[Any]]:
         except OSError:
             stamp.append([entry, None])
     return stamp
+
+
+def _folders(stamp: object) -> list[Any] | None:
+    """The ``sys.path`` entries a remembered stamp was taken of, in order; None for anything else."""
+    if not isinstance(stamp, list) or not all(isinstance(e, list) and len(e) == 2 for e in stamp):
+        return None
+    return [entry for entry, _ in stamp]
 
 
 def _points_list(value: object) -> bool:
