@@ -1,5 +1,5 @@
 """``python -m azrender``: the ``azrender`` command (see :mod:`azrender.launch`)."""
 
-from azrender.launch import main
+from azrender.launch import console
 
-main()
+console()

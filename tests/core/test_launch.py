@@ -8,6 +8,9 @@ option added to the command and not to the plain grammar fails here.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -116,3 +119,48 @@ def test_debug_shows_the_error_itself(tmp_path: Path) -> None:
 
     with pytest.raises(SceneError, match="scene not found"):
         launch.main(["--debug", "scan", str(tmp_path / "gone.blend")])
+
+
+# Registers an exit handler that leaves a mark: the interpreter's teardown ran it, os._exit does not.
+_SITECUSTOMIZE = """
+import atexit, os
+atexit.register(lambda: open(os.environ["TEARDOWN_MARK"], "w").close())
+"""
+
+
+def run_process(args: list[str], tmp_path: Path, cwd: Path) -> tuple[subprocess.CompletedProcess[str], bool]:
+    """``python -m azrender args`` in its own process, and whether the interpreter's teardown ran."""
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    (site / "sitecustomize.py").write_text(_SITECUSTOMIZE)
+    mark = tmp_path / "teardown-ran"
+    mark.unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "AZRENDER_DEBUG"}
+    env.update(PYTHONPATH=os.pathsep.join([str(site), *filter(None, [env.get("PYTHONPATH")])]),
+               TEARDOWN_MARK=str(mark))  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "azrender", *args], capture_output=True, text=True,
+                          timeout=120, check=False, env=env, cwd=cwd)  # fmt: skip
+    return done, mark.exists()
+
+
+def test_a_plain_scan_process_skips_the_teardown_with_its_answer_whole(
+    real_fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scene = str(real_fixtures / BASIC)
+    done, teardown = run_process(["scan", scene, "--json", "--no-cache"], tmp_path, cwd=tmp_path)
+    assert (done.returncode, teardown) == (0, False), done.stderr[-2000:]
+    assert done.stdout.endswith("}\n")
+    assert done.stdout == run(launch.main, ["scan", scene, "--json", "--no-cache"], capsys)[1]
+
+
+def test_a_plain_scan_process_keeps_its_exit_code_and_error_line(tmp_path: Path) -> None:
+    done, teardown = run_process(["scan", str(tmp_path / "gone.blend"), "--json"], tmp_path, cwd=tmp_path)
+    assert (done.returncode, teardown, done.stdout) == (2, False, "")
+    assert done.stderr.strip().startswith("error: scene not found:") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_every_other_command_exits_as_python_does(tmp_path: Path) -> None:
+    done, teardown = run_process(["--version"], tmp_path, cwd=tmp_path)
+    assert (done.returncode, teardown) == (0, True) and done.stdout.strip()
+    done, teardown = run_process(["scan", "a.blend", "--jsn"], tmp_path, cwd=tmp_path)  # click answers it
+    assert (done.returncode, teardown) == (2, True) and "No such option" in done.stderr
