@@ -7,10 +7,12 @@ option added to the command and not to the plain grammar fails here.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -121,46 +123,106 @@ def test_debug_shows_the_error_itself(tmp_path: Path) -> None:
         launch.main(["--debug", "scan", str(tmp_path / "gone.blend")])
 
 
-# Registers an exit handler that leaves a mark: the interpreter's teardown ran it, os._exit does not.
+# Leaves marks: an exit handler's, which the interpreter's teardown runs and os._exit does not, and
+# one for each cycle collection that starts once azrender.launch is being imported.
 _SITECUSTOMIZE = """
-import atexit, os
+import atexit, gc, os, sys
 atexit.register(lambda: open(os.environ["TEARDOWN_MARK"], "w").close())
+def _collected(phase, info):
+    if phase == "start" and "azrender.launch" in sys.modules:
+        with open(os.environ["COLLECTED_MARK"], "a") as mark:
+            mark.write(str(info["generation"]))
+gc.callbacks.append(_collected)
 """
 
 
-def run_process(args: list[str], tmp_path: Path, cwd: Path) -> tuple[subprocess.CompletedProcess[str], bool]:
-    """``python -m azrender args`` in its own process, and whether the interpreter's teardown ran."""
+def run_process(args: list[str], tmp_path: Path, cwd: Path) -> tuple[subprocess.CompletedProcess[str], bool, bool]:
+    """``python -m azrender args`` in its own process; whether the interpreter's teardown ran, and
+    whether the cycle collector ran once azrender's command line was being loaded."""
     site = tmp_path / "site"
     site.mkdir(exist_ok=True)
     (site / "sitecustomize.py").write_text(_SITECUSTOMIZE)
-    mark = tmp_path / "teardown-ran"
+    mark, collected = tmp_path / "teardown-ran", tmp_path / "collected"
     mark.unlink(missing_ok=True)
+    collected.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "AZRENDER_DEBUG"}
     env.update(PYTHONPATH=os.pathsep.join([str(site), *filter(None, [env.get("PYTHONPATH")])]),
-               TEARDOWN_MARK=str(mark))  # fmt: skip
+               TEARDOWN_MARK=str(mark), COLLECTED_MARK=str(collected))  # fmt: skip
     done = subprocess.run([sys.executable, "-m", "azrender", *args], capture_output=True, text=True,
                           timeout=120, check=False, env=env, cwd=cwd)  # fmt: skip
-    return done, mark.exists()
+    return done, mark.exists(), collected.exists()
 
 
 def test_a_plain_scan_process_skips_the_teardown_with_its_answer_whole(
     real_fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     scene = str(real_fixtures / BASIC)
-    done, teardown = run_process(["scan", scene, "--json", "--no-cache"], tmp_path, cwd=tmp_path)
-    assert (done.returncode, teardown) == (0, False), done.stderr[-2000:]
+    done, teardown, collected = run_process(["scan", scene, "--json", "--no-cache"], tmp_path, cwd=tmp_path)
+    assert (done.returncode, teardown, collected) == (0, False, False), done.stderr[-2000:]
     assert done.stdout.endswith("}\n")
     assert done.stdout == run(launch.main, ["scan", scene, "--json", "--no-cache"], capsys)[1]
 
 
 def test_a_plain_scan_process_keeps_its_exit_code_and_error_line(tmp_path: Path) -> None:
-    done, teardown = run_process(["scan", str(tmp_path / "gone.blend"), "--json"], tmp_path, cwd=tmp_path)
-    assert (done.returncode, teardown, done.stdout) == (2, False, "")
+    done, teardown, collected = run_process(["scan", str(tmp_path / "gone.blend"), "--json"], tmp_path, cwd=tmp_path)
+    assert (done.returncode, teardown, collected, done.stdout) == (2, False, False, "")
     assert done.stderr.strip().startswith("error: scene not found:") and len(done.stderr.strip().splitlines()) == 1
 
 
 def test_every_other_command_exits_as_python_does(tmp_path: Path) -> None:
-    done, teardown = run_process(["--version"], tmp_path, cwd=tmp_path)
-    assert (done.returncode, teardown) == (0, True) and done.stdout.strip()
-    done, teardown = run_process(["scan", "a.blend", "--jsn"], tmp_path, cwd=tmp_path)  # click answers it
+    done, teardown, collected = run_process(["--version"], tmp_path, cwd=tmp_path)
+    assert (done.returncode, teardown, collected) == (0, True, True) and done.stdout.strip()
+    done, teardown, _ = run_process(["scan", "a.blend", "--jsn"], tmp_path, cwd=tmp_path)  # click answers it
     assert (done.returncode, teardown) == (2, True) and "No such option" in done.stderr
+
+
+class _Exited(Exception):
+    """Stands in for os._exit in this process: carries the status it was asked for."""
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    """The cycle collector on again after the test, whatever console() left it as."""
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize(("outcome", "status"), [(None, 0), (3, 3), (2, 2)])
+@pytest.mark.usefixtures("collector_restored")
+def test_a_plain_scan_runs_with_the_collector_off_to_the_exit_with_its_code(
+    monkeypatch: pytest.MonkeyPatch, outcome: int | None, status: int
+) -> None:
+    seen: list[bool] = []
+
+    def fake_main() -> None:
+        seen.append(gc.isenabled())
+        if outcome is not None:
+            sys.exit(outcome)
+
+    def fake_exit(code: int) -> None:
+        seen.append(gc.isenabled())
+        raise _Exited(code)
+
+    monkeypatch.setattr(launch, "main", fake_main)
+    monkeypatch.setattr(launch.os, "_exit", fake_exit)
+    monkeypatch.setattr(sys, "argv", ["azrender", "scan", "shot.blend", "--json"])
+    assert gc.isenabled()
+    with pytest.raises(_Exited) as left:
+        launch.console()
+    assert seen == [False, False] and left.value.args == (status,)
+
+
+@pytest.mark.usefixtures("collector_restored")
+def test_any_other_command_runs_with_the_collector_on_and_exits_through_python(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bool] = []
+    monkeypatch.setattr(launch, "main", lambda: seen.append(gc.isenabled()))
+    monkeypatch.setattr(launch.os, "_exit", lambda code: pytest.fail("os._exit for a command that is not a scan"))
+    monkeypatch.setattr(sys, "argv", ["azrender", "upload", "shot.blend"])
+    gc.disable()  # as the executable's first module leaves it
+    with pytest.raises(SystemExit) as left:
+        launch.console()
+    assert seen == [True] and left.value.code == 0
