@@ -353,7 +353,7 @@ class _SuffixHints:
         """The registered adapters: as remembered for this ``sys.path`` while its folders are unchanged,
         else read afresh (and remembered for it, in place of the oldest layout when all are taken)."""
         stamp = _sys_path_stamp()
-        folders = [entry for entry, _ in stamp]
+        folders = _folders(stamp)
         same = next((layout for layout in self.layouts if _folders(layout.get("stamp")) == folders), None)
         if same is not None and same.get("stamp") == stamp and _points_list(same.get("points")):
             points = [_Registered(n, v) for n, v in same["points"]]
