@@ -24,7 +24,8 @@ it again while all of this still holds:
   looked in has the same ``mtime_ns`` (:mod:`azrender.scan.inputs`).
 
 On a hit the leaves (textures, caches, sounds...) are stat'ed again, so their
-``exists`` and ``size`` are today's, not the cached ones. A result with a
+``exists`` and ``size`` are today's, not the cached ones; an entry this process
+read or wrote last is not parsed again (:mod:`azrender.scan.kept`). A result with a
 missing file is not kept: the application may look for a missing file in more
 places than the result names (Maya's file rules), and a later scan must find it
 there. Nor is a result kept while a file it depends on changed less than
@@ -54,11 +55,11 @@ from typing import TYPE_CHECKING, Any
 
 from azrender import __version__, settings
 from azrender.model import Asset, AssetKind, AssetSet
-from azrender.scan.codec import Uncacheable, decode_value, encode_value
+from azrender.scan.codec import Uncacheable
 from azrender.scan.collector import collector_paused
 from azrender.scan.envvars import recording_env_reads
 from azrender.scan.inputs import Inputs, recording_inputs
-from azrender.scan.pathmaker import PathMaker
+from azrender.scan.kept import RECENT, decode_result, encode_result
 
 if TYPE_CHECKING:
     from azrender.apps import AppAdapter
@@ -148,13 +149,20 @@ class ScanCache:
     def lookup(self, scene: Path, version: str, adapter: AppAdapter) -> AssetSet | None:
         """The kept result for ``scene`` with its leaves stat'ed again; None on any doubt."""
         path = self.entry_path(scene)
+        packages = ("azrender", _package(adapter))
         try:
-            entry = json.loads(path.read_bytes())
+            raw = path.read_bytes()
+            recent = RECENT.get(path, raw)  # the same bytes this process read or wrote last: decoded already
+            entry = recent[0] if recent is not None else json.loads(raw)
             if not isinstance(entry, dict):
                 raise ValueError("not an object")
             if not _current(entry, scene, version):
                 return None
-            assets = _decode(entry["result"], ("azrender", _package(adapter)))
+            if recent is not None:
+                assets = recent[1].result(packages)
+            else:
+                assets = decode_result(entry["result"], packages)
+                RECENT.put(path, raw, entry, assets)
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError, Uncacheable) as exc:
@@ -192,7 +200,7 @@ class ScanCache:
         try:
             entry = {
                 "format": FORMAT, "scene": str(scene), "size": scene_stat[0], "mtime_ns": scene_stat[1],
-                "scanner": version, "read": read, "folders": folders, "env": env, "result": _encode(assets),
+                "scanner": version, "read": read, "folders": folders, "env": env, "result": encode_result(assets, is_read),
                 "missing": sorted(inputs.missing),
             }
             data = json.dumps(entry, separators=(",", ":")).encode()
@@ -201,12 +209,14 @@ class ScanCache:
             return False
         if len(data) > MAX_BYTES // 4:
             return False  # one scene may not push every other out
+        entry_file = self.entry_path(scene)
         try:
-            write_atomically(self.entry_path(scene), data)
+            write_atomically(entry_file, data)
             self.prune()
         except OSError as exc:
             _debug("scan cache: cannot write in %s: %s", self.folder, exc)
             return False
+        RECENT.put(entry_file, data, json.loads(data), assets)  # parsed back: the entry exactly as a lookup reads it
         return True
 
     def prune(self) -> None:
@@ -297,63 +307,3 @@ def _current(entry: dict[str, Any], scene: Path, version: str) -> bool:
     if any(_stat(p) is not None for p in entry["missing"]):
         return False
     return all(os.environ.get(name) == value for name, value in entry["env"].items())
-
-
-def _encode(assets: AssetSet) -> dict[str, Any]:
-    def rows(items: list[Asset], verbatim: bool = False) -> list[list[Any]]:
-        """The assets as columns (path, kind, exists, size, referrer, read): six lists to decode and
-        free, not one small list per asset (a tenth of a 10,000-file answer from the cache)."""
-        return [
-            [str(a.path) for a in items], [a.kind.value for a in items], [a.exists for a in items],
-            [a.size for a in items], [a.referrer for a in items], [verbatim or is_read(a) for a in items],
-        ]  # fmt: skip
-
-    return {
-        "scene": str(assets.scene), "app": assets.app, "assets": rows(assets.assets),
-        "packed": assets.packed_count, "warnings": assets.warnings, "app_files": rows(assets.app_files, verbatim=True),
-        "app_versions": [[str(p), v] for p, v in assets.app_versions.items()],
-        "settings": encode_value(assets.settings), "resolved": assets.resolved,
-    }
-
-
-_KINDS = {k.value: k for k in AssetKind}
-
-
-def _absolute(text: str, path: Path) -> bool:
-    """``path.is_absolute()``, from the text on POSIX (where it is a leading slash), so a lazy
-    Path (Python 3.12+) is not parsed for it."""
-    return text.startswith("/") if os.name == "posix" else path.is_absolute()
-
-
-def _leaf(path: str) -> tuple[bool, int | None]:
-    """``exists`` and ``size`` of a leaf as :meth:`Asset.from_disk <azrender.model.Asset.from_disk>` gives them."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return False, None
-    return stat.S_ISREG(st.st_mode), st.st_size
-
-
-def _decode(doc: dict[str, Any], packages: tuple[str, ...]) -> AssetSet:
-    """The kept AssetSet, each leaf stat'ed again; the rest as kept (the files read were checked
-    unchanged; the application's own files are named, never uploaded)."""
-
-    make_path = PathMaker()
-
-    def assets(columns: list[list[Any]]) -> list[Asset]:
-        out: list[Asset] = []
-        append, kinds, leaf, absolute = out.append, _KINDS, _leaf, _absolute  # once, not per row
-        for path, kind, exists, size, referrer, read in zip(*columns, strict=True):
-            p = make_path(path)
-            if not read:  # what asset_at answers for it today, without its checks (10,000 leaves: ~40 % less)
-                exists, size = leaf(path) if absolute(path, p) else (p.is_file(), None)
-            append(Asset(p, kinds[kind], exists, size, referrer))
-        return out
-
-    result = AssetSet(
-        scene=Path(doc["scene"]), app=doc["app"], assets=assets(doc["assets"]), packed_count=doc["packed"],
-        warnings=list(doc["warnings"]), app_files=assets(doc["app_files"]),
-        app_versions={Path(p): v for p, v in doc["app_versions"]}, resolved=dict(doc["resolved"]),
-    )
-    result.settings = decode_value(doc["settings"], packages)
-    return result
