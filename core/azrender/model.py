@@ -22,13 +22,14 @@ took ~4 ms of an ``azrender scan``'s start (issue 20, ``bench/scan.py``).
 from __future__ import annotations
 
 import enum
-import importlib
 import os
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+
+from azrender.lazy import lazy_names
 
 if TYPE_CHECKING:
     from azrender.frames import MAX_FRAMES as MAX_FRAMES
@@ -61,17 +62,7 @@ _HOMES = {
 }  # fmt: skip
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # asked once: later look-ups are plain module attributes
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+__getattr__, __dir__ = lazy_names(globals(), _HOMES)
 
 
 class AssetKind(str, enum.Enum):

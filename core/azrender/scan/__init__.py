@@ -16,8 +16,9 @@ and loading them all took ~10 ms of its start.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from azrender.lazy import lazy_names
 
 if TYPE_CHECKING:
     from azrender.scan.assets import asset_at, assets_for, resolved_assets
@@ -31,16 +32,14 @@ if TYPE_CHECKING:
         tile_pattern,
     )
 
-#: The modules the names come from, reachable as attributes of the package as they always were.
-_EAGER_BEFORE = frozenset({"assets", "envvars", "resolve", "tokens"})
-
-#: Each public name and the module it comes from.
+#: Each public name and its module; the modules themselves are attributes of the package, as they always were.
 _HOMES = {
-    "asset_at": "assets", "assets_for": "assets", "resolved_assets": "assets",
-    "Expansion": "envvars", "expand_vars": "envvars", "has_vars": "envvars",
-    "ResolvedPath": "resolve", "first_visit": "resolve", "resolve_path": "resolve",
-    "expand_pattern": "tokens", "find_sequence": "tokens", "has_tokens": "tokens", "pattern_regex": "tokens",
-    "tile_pattern": "tokens",
+    **{name: f"{__name__}.{name}" for name in ("assets", "envvars", "resolve", "tokens")},
+    **dict.fromkeys(("asset_at", "assets_for", "resolved_assets"), f"{__name__}.assets"),
+    **dict.fromkeys(("Expansion", "expand_vars", "has_vars"), f"{__name__}.envvars"),
+    **dict.fromkeys(("ResolvedPath", "first_visit", "resolve_path"), f"{__name__}.resolve"),
+    **dict.fromkeys(("expand_pattern", "find_sequence", "has_tokens", "pattern_regex", "tile_pattern"),
+                    f"{__name__}.tokens"),
 }  # fmt: skip
 
 __all__ = [
@@ -61,16 +60,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EAGER_BEFORE:  # `import azrender.scan` once brought these modules too
-        return importlib.import_module(f"{__name__}.{name}")
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # asked once
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+__getattr__, __dir__ = lazy_names(globals(), _HOMES)
