@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from azrender.local.azurite import AzuriteServer
-from azrender.progress import LineProgress
+from azrender.reporters import LineProgress
 
 BIN = Path(sys.executable).parent
 

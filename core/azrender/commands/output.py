@@ -61,13 +61,15 @@ def err_line(line: str) -> None:
 
 def make_progress(as_json: bool, *, json_progress: bool) -> Progress:
     """Bars on a terminal, plain lines in a log or pipe, JSON lines with ``--json-progress``."""
-    from azrender.progress import NO_PROGRESS, LineProgress, RichProgress
+    from azrender.progress import NO_PROGRESS
+
+    if as_json and not json_progress:
+        return NO_PROGRESS  # before the reporters are loaded: `azrender scan --json` needs none
+    from azrender.reporters import LineProgress, RichProgress
 
     every = _progress_seconds()
     if json_progress:
         return LineProgress(err_line, interval=every, as_json=True)
-    if as_json:
-        return NO_PROGRESS
     if err_console().is_terminal:
         return RichProgress(err_console())
     return LineProgress(err_line, interval=every)

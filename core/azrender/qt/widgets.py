@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 
-from azrender.progress import Step, describe
 from azrender.qt.binding import QtCore, QtWidgets
 from azrender.qt.files import MISSING_COLOR
+from azrender.reporters import Step, describe
 
 #: The bar's range when the total is known: tenths of a percent.
 _BAR_STEPS = 1000

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from azrender.errors import AzrenderError, Cancelled
-from azrender.progress import Step, describe
+from azrender.reporters import Step, describe
 
 # A progress bar updated thousands of times a second would flood the queue.
 _PROGRESS_INTERVAL = 0.2
