@@ -145,8 +145,27 @@ def test_a_scan_loads_no_job_model(real_fixtures: Path, tmp_path: Path) -> None:
     _, done = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     modules = modules_of(done)
-    assert {"azrender.model", "azrender.apps"} <= modules  # the report lists them
+    assert {"azrender.model", "azrender.apps", "azrender.paths", "azrender.progress"} <= modules
     assert not {"azrender.jobmodel", "azrender.frames"} & modules
+
+
+def test_a_scan_loads_no_render_contract_path_mapping_or_reporters(real_fixtures: Path, tmp_path: Path) -> None:
+    """A scan with --json needs the adapter contract's scan half, is_windows_path and the progress contract;
+    the render invocation, the path mapping and the progress reporters are a submit's (each a few dataclasses)."""
+    scene = str(real_fixtures / SCENE)
+    imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
+    _, done = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not {"azrender.rendering", "azrender.paths.mapping", "azrender.reporters", "threading"} & modules_of(done)
+
+
+def test_the_names_moved_out_of_a_scan_are_where_they_were() -> None:
+    from azrender import apps, paths, rendering
+    from azrender.paths import mapping
+
+    assert apps.RenderInvocation is rendering.RenderInvocation and apps.LocalInstalls is rendering.LocalInstalls
+    assert paths.PathMap is mapping.PathMap and paths.mirror_key("/mnt/a") == "mnt/a"
+    assert {"RenderInvocation", "LocalInstall"} <= set(dir(apps)) and "UnmappedPathError" in dir(paths)
 
 
 def test_a_blend_scan_that_lists_a_usd_layer_follows_it(tmp_path: Path) -> None:

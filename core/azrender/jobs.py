@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from azrender.apps import AppAdapter, RenderInvocation
+from azrender.apps import AppAdapter
 from azrender.model import (
     FrameRange,
     JobSpec,
@@ -39,6 +39,7 @@ from azrender.nodebundle.bootstrap import (
     node_python,
     version_environment,
 )
+from azrender.rendering import RenderInvocation
 from azrender.shell import bash_single_quote
 
 if TYPE_CHECKING:

@@ -47,7 +47,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING
 
-from azrender.apps import LocalInstall, LocalInstalls, RenderInvocation, frames_between
+from azrender.apps import frames_between
 from azrender.errors import SceneError, UsageError
 from azrender.scan.collector import collector_paused
 from azrender_blender.blend import BlendError, BlendFile, Block
@@ -57,6 +57,7 @@ from azrender_blender.versions import note_versions
 if TYPE_CHECKING:
     from azrender.model import AssetSet, FrameChunk, FrameRange, RenderOptions
     from azrender.paths import PathMap
+    from azrender.rendering import LocalInstalls, RenderInvocation
 
 # The render side (shell quoting, output naming, the remap script) is imported where it
 # is used: every scan loads this adapter, and must not pay for what only a submit needs.
@@ -369,6 +370,8 @@ class BlenderAdapter:
 
     def local_installs(self, environ: Mapping[str, str]) -> LocalInstalls:
         """The Blenders (and bpy environments) of ``$AZRENDER_LOCAL_BLENDERS`` or ``PATH``, newest first."""
+        from azrender.rendering import LocalInstall, LocalInstalls
+
         from .localnode import LOCAL_BLENDERS_ENV, installed_blenders
 
         found = installed_blenders(environ)
