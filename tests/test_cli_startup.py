@@ -158,7 +158,11 @@ def test_a_scan_loads_no_render_contract_path_mapping_or_reporters(real_fixtures
     imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
     _, done = imported("scan", scene, "--json", "--no-cache", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert not {"azrender.rendering", "azrender.paths.mapping", "azrender.reporters", "threading"} & modules_of(done)
+    modules = modules_of(done)
+    assert not {"azrender.rendering", "azrender.paths.mapping", "azrender.reporters", "threading"} & modules
+    assert not {"azrender.scan.cache", "azrender.scan.kept", "azrender.scan.envvars"} & modules  # --no-cache
+    _, cached = imported("scan", scene, "--json", cwd=tmp_path)
+    assert cached.returncode == 0 and {"azrender.scan.cache", "azrender.scan.kept"} <= modules_of(cached)
 
 
 def test_the_names_moved_out_of_a_scan_are_where_they_were() -> None:

@@ -3,7 +3,7 @@
 Imports only what a scan needs (the adapter is loaded by the scene's suffix,
 :func:`azrender.apps.adapter_for_scene`; no Azure SDK, no preset loader), so
 the command a user runs most starts fast. Results come from the scan cache
-(:mod:`azrender.scan.cache`) unless ``cache=False``.
+(:mod:`azrender.scan.cache`) unless ``cache=False``, which does not load it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from azrender.apps import AppAdapter, adapter_for_scene
 from azrender.errors import EXIT_MISSING, AzrenderError, SceneError
 from azrender.model import AssetSet
 from azrender.progress import NO_PROGRESS, Progress
-from azrender.scan.cache import ScanCache
 
 
 def existing_scene(scene: Path) -> Path:
@@ -32,7 +31,12 @@ def scan_scene(
     scene = existing_scene(scene)
     adapter = adapter_for_scene(scene)
     progress.note(f"scanning {scene.name} ({adapter.name})")
-    return adapter, ScanCache().scan(adapter, scene) if cache else adapter.scan(scene)
+    if not cache:
+        return adapter, adapter.scan(scene)
+    # Imported here: a scan with --no-cache loads no cache machinery.
+    from azrender.scan.cache import ScanCache
+
+    return adapter, ScanCache().scan(adapter, scene)
 
 
 def check_missing(assets: AssetSet, *, strict: bool) -> None:
