@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_scan_cache import ListAdapter, age
+from test_scan_cache import ListAdapter, age, show  # noqa: F401 (show: a fixture shot builds on)
 
 from azrender.model import Asset, AssetKind, AssetSet
 from azrender.scan import cache as cache_module
@@ -21,18 +21,12 @@ from azrender.scan.cache import ScanCache
 
 
 @pytest.fixture
-def show(tmp_path: Path) -> Path:
-    """shot.list -> tex/a.png, tex/b.png (leaves) and lib/set.list (read) -> lib/wood.png."""
-    root = tmp_path / "show"
-    (root / "tex").mkdir(parents=True)
-    (root / "lib").mkdir()
-    (root / "tex" / "a.png").write_bytes(b"a" * 10)
-    (root / "tex" / "b.png").write_bytes(b"b" * 11)
-    (root / "lib" / "wood.png").write_bytes(b"w" * 20)
-    (root / "lib" / "set.list").write_text("texture wood.png\n")
-    (root / "shot.list").write_text("texture tex/a.png\ntexture tex/b.png\nlibrary lib/set.list\n")
-    age(*(p for p in root.rglob("*") if p.is_file()))
-    return root / "shot.list"
+def shot(show: Path) -> Path:  # noqa: F811 (the imported fixture, asked for by name)
+    """test_scan_cache's show, with a second leaf: shot.list -> tex/a.png, tex/b.png, lib/set.list -> lib/wood.png."""
+    (show.parent / "tex" / "b.png").write_bytes(b"b" * 11)
+    show.write_text("texture tex/a.png\ntexture tex/b.png\nlibrary lib/set.list\n")
+    age(show, show.parent / "tex" / "b.png")
+    return show
 
 
 @pytest.fixture
@@ -56,64 +50,64 @@ class CountingJson:
 
 
 def test_a_rescan_after_the_scan_parses_nothing_and_answers_the_same(
-    show: Path, cache: ScanCache, monkeypatch: pytest.MonkeyPatch
+    shot: Path, cache: ScanCache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     adapter = ListAdapter()
-    cold = cache.scan(adapter, show)
+    cold = cache.scan(adapter, shot)
     counting = CountingJson()
     monkeypatch.setattr(cache_module, "json", counting)
-    again = cache.scan(adapter, show)
+    again = cache.scan(adapter, shot)
     assert adapter.scans == 1 and counting.parsed == 0
     assert again.to_json() == cold.to_json()
     assert all(a is b for a, b in zip(again.assets, cold.assets, strict=True))  # the same immutable assets
     kept.RECENT.clear()  # as a new process reads it
-    assert cache.scan(adapter, show).to_json() == cold.to_json() and counting.parsed == 1
+    assert cache.scan(adapter, shot).to_json() == cold.to_json() and counting.parsed == 1
 
 
-def test_each_answer_has_lists_of_its_own(show: Path, cache: ScanCache) -> None:
+def test_each_answer_has_lists_of_its_own(shot: Path, cache: ScanCache) -> None:
     adapter = ListAdapter()
-    first = cache.scan(adapter, show)
-    first.add(Asset(show.parent / "extra.png", AssetKind.TEXTURE, False))
+    first = cache.scan(adapter, shot)
+    first.add(Asset(shot.parent / "extra.png", AssetKind.TEXTURE, False))
     first.warnings.append("changed by the caller")
     first.resolved["x"] = "y"
-    again = cache.scan(adapter, show)
+    again = cache.scan(adapter, shot)
     assert [a.path.name for a in again.assets] == ["shot.list", "a.png", "b.png", "set.list", "wood.png"]
     assert again.warnings == [] and again.resolved == {}
 
 
-def test_a_leaf_that_changed_is_stated_again(show: Path, cache: ScanCache) -> None:
+def test_a_leaf_that_changed_is_stated_again(shot: Path, cache: ScanCache) -> None:
     adapter = ListAdapter()
-    first = cache.scan(adapter, show)
-    with (show.parent / "tex" / "a.png").open("ab") as f:
+    first = cache.scan(adapter, shot)
+    with (shot.parent / "tex" / "a.png").open("ab") as f:
         f.write(b"more")  # in place: the folder's mtime stays, so the entry still holds
-    again = cache.scan(adapter, show)
+    again = cache.scan(adapter, shot)
     assert adapter.scans == 1
     by_name = {a.path.name: a for a in again.assets}
     assert (by_name["a.png"].exists, by_name["a.png"].size) == (True, 14)
     assert by_name["a.png"] is not first.assets[1] and by_name["b.png"] is first.assets[2]
-    (show.parent / "tex" / "b.png").unlink()
-    assert [a.path.name for a in cache.scan(adapter, show).missing] == ["b.png"]
+    (shot.parent / "tex" / "b.png").unlink()
+    assert [a.path.name for a in cache.scan(adapter, shot).missing] == ["b.png"]
 
 
-def test_an_entry_another_process_rewrote_is_read_from_the_file(show: Path, cache: ScanCache) -> None:
+def test_an_entry_another_process_rewrote_is_read_from_the_file(shot: Path, cache: ScanCache) -> None:
     adapter = ListAdapter()
-    cache.scan(adapter, show)
-    path = cache.entry_path(show)
+    cache.scan(adapter, shot)
+    path = cache.entry_path(shot)
     entry = json.loads(path.read_bytes())
     entry["result"]["assets"][4][1] = "written by another process"  # the referrer of a.png
     path.write_bytes(json.dumps(entry).encode())
-    again = cache.scan(adapter, show)
+    again = cache.scan(adapter, shot)
     assert adapter.scans == 1
     assert again.assets[1].referrer == "written by another process"
 
 
-def test_an_entry_that_no_longer_holds_is_a_miss(show: Path, cache: ScanCache) -> None:
+def test_an_entry_that_no_longer_holds_is_a_miss(shot: Path, cache: ScanCache) -> None:
     adapter = ListAdapter()
-    cache.scan(adapter, show)
-    library = show.parent / "lib" / "set.list"
+    cache.scan(adapter, shot)
+    library = shot.parent / "lib" / "set.list"
     library.write_text("texture rock.png\n")
     age(library, seconds=30)
-    assert "rock.png" in [a.path.name for a in cache.scan(adapter, show).assets]
+    assert "rock.png" in [a.path.name for a in cache.scan(adapter, shot).assets]
     assert adapter.scans == 2
 
 
