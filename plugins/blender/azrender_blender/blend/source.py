@@ -25,7 +25,8 @@ zstd and 330 MB decompressed):
   by frame, and a block is read back by decompressing the frame(s) it is in
   again (a few frames kept): no copy of the decompressed file anywhere;
 * gzip, and zstd without a seek table, are decompressed once, in 1 MiB chunks,
-  into an anonymous temporary file that blocks are read back from.
+  and kept for blocks to be read back from: in memory up to 32 MiB, past
+  that in an anonymous temporary file (:mod:`.spool`).
 
 The header (``BLO_readfile_blender_header_decode`` in
 ``source/blender/blenloader_core/intern/blo_core_blend_header.cc``, and
@@ -50,6 +51,7 @@ from typing import IO, cast
 
 from .errors import BlendError, NewerHeader
 from .seekable import Frames, open_frames
+from .spool import Spool
 
 MAGIC = b"BLENDER"
 _GZIP = b"\x1f\x8b"
@@ -120,7 +122,7 @@ class Source:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._stream: IO[bytes] | None = None
-        self._file: IO[bytes] | None = None
+        self._spool: Spool | None = None
         self._frames: Frames | None = None
         self._plain: IO[bytes] | None = None
         self._packed = b""  # a zstd file's compressed bytes
@@ -146,7 +148,7 @@ class Source:
     def _open(self, magic: bytes) -> None:
         path = self.path
         if magic[:2] == _GZIP:
-            import gzip  # here, as tempfile below: most scenes are plain or zstd, and a scan's start counts
+            import gzip  # here: most scenes are plain or zstd, and a scan's start counts
 
             self._stream = cast("IO[bytes]", gzip.GzipFile(filename=path, mode="rb"))
         elif magic[:4] == _ZSTD or _skippable(magic):
@@ -158,10 +160,7 @@ class Source:
         elif self.compressed:
             raise BlendError(path, "File is not a blend file")
         if self._stream is not None:
-            import tempfile
-
-            # What the stream gives, kept in a file removed on close.
-            self._file = tempfile.TemporaryFile()  # noqa: SIM115
+            self._spool = Spool()  # what the stream gives, kept to read blocks back
 
     def chunks(self) -> Generator[bytes, None, None]:
         """The decompressed file, front to back: 8 MiB of a plain file, a frame or 1 MiB at a time."""
@@ -184,22 +183,24 @@ class Source:
             raise
 
     def _streamed(self) -> Iterator[bytes]:
-        assert self._stream is not None and self._file is not None
+        assert self._stream is not None and self._spool is not None
         first = True
         with self._stream as stream:
             while chunk := stream.read(CHUNK):
                 if first and chunk[: len(MAGIC)] != MAGIC:
                     raise BlendError(self.path, "Compressed file is not a blend file")
                 first = False
-                self._file.write(chunk)
+                self._spool.write(chunk)
                 yield chunk
-        self._file.flush()
+        self._spool.flush()
 
     def read_at(self, offset: int, size: int) -> bytes:
         """``size`` bytes from ``offset`` of the decompressed file (fewer at its end)."""
         if self._frames is not None:
             return self._frames.read(offset, size)
-        held = self._plain if self._plain is not None else self._file
+        if self._spool is not None:
+            return self._spool.read_at(offset, size)
+        held = self._plain
         assert held is not None
         if hasattr(os, "pread"):
             return os.pread(held.fileno(), size, offset)
@@ -209,8 +210,8 @@ class Source:
     def close(self) -> None:
         if self._stream is not None:
             self._stream.close()
-        if self._file is not None:
-            self._file.close()
+        if self._spool is not None:
+            self._spool.close()
         if self._plain is not None:
             self._plain.close()
 
