@@ -15,7 +15,6 @@ Token(name='frame', padding=4)
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -79,6 +78,8 @@ def _token(body: str, template: str) -> Token:
         return Token("frame", int(frame.group(1) or 4))
     if body in TOKENS:
         return Token(body)
+    import difflib  # here: only a misspelt token needs it, and the Maya and 3ds Max adapters load this module
+
     close = difflib.get_close_matches(body.split(":")[0], TOKENS, n=1)
     maybe = f"did you mean {{{close[0]}}}? " if close else ""
     raise UsageError(
