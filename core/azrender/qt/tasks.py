@@ -24,6 +24,7 @@ from typing import Any
 from azrender.errors import AzrenderError, Cancelled
 from azrender.progress import Progress
 from azrender.qt.binding import QtCore
+from azrender.qt.collector import ui_thread_collector
 
 log = logging.getLogger(__name__)
 
@@ -118,15 +119,24 @@ class TaskRunner:
     """Starts tasks on a pool and keeps each alive until it has reported back.
 
     A :class:`Task` is not auto-deleted (its signals must outlive the pool
-    thread), so someone must hold it: the widget's runner does.
+    thread), so someone must hold it: the widget's runner does. While tasks
+    run, cycles are collected on the UI thread only (:mod:`azrender.qt.collector`).
+    Call :meth:`start` on the UI thread.
     """
 
     def __init__(self, pool: QtCore.QThreadPool) -> None:
         self.pool = pool
         self._running: set[Task] = set()
+        self._collector = ui_thread_collector()
 
     def start(self, task: Task) -> None:
         self._running.add(task)
+        self._collector.task_started()
         for signal in (task.signals.done, task.signals.failed, task.signals.cancelled):
-            signal.connect(lambda *_: self._running.discard(task))
+            signal.connect(lambda *_: self._reported(task))
         self.pool.start(task)
+
+    def _reported(self, task: Task) -> None:
+        if task in self._running:  # one outcome per task; the collector counts it once
+            self._running.discard(task)
+            self._collector.task_ended()
