@@ -42,7 +42,6 @@ nr: 4s i I i i), ``SmallBHead8`` (4s i Q i i) for the legacy header and
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -51,7 +50,7 @@ from typing import IO, cast
 
 from .errors import BlendError, NewerHeader
 from .seekable import Frames, open_frames
-from .spool import Spool
+from .spool import Spool, read_file_at
 
 MAGIC = b"BLENDER"
 _GZIP = b"\x1f\x8b"
@@ -200,12 +199,8 @@ class Source:
             return self._frames.read(offset, size)
         if self._spool is not None:
             return self._spool.read_at(offset, size)
-        held = self._plain
-        assert held is not None
-        if hasattr(os, "pread"):
-            return os.pread(held.fileno(), size, offset)
-        held.seek(offset)  # Windows has no pread
-        return held.read(size)
+        assert self._plain is not None
+        return read_file_at(self._plain, offset, size)
 
     def close(self) -> None:
         if self._stream is not None:

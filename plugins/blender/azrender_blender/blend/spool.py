@@ -55,12 +55,17 @@ class Spool:
         """``size`` bytes from ``offset`` (fewer at the end)."""
         if self._file is None:
             return bytes(self._memory[offset : offset + size])
-        if hasattr(os, "pread"):
-            return os.pread(self._file.fileno(), size, offset)
-        self._file.seek(offset)  # Windows has no pread
-        return self._file.read(size)
+        return read_file_at(self._file, offset, size)
 
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
         self._memory = bytearray()
+
+
+def read_file_at(file: IO[bytes], offset: int, size: int) -> bytes:
+    """``size`` bytes from ``offset`` of an open file (fewer at its end), with ``pread`` where there is one."""
+    if hasattr(os, "pread"):
+        return os.pread(file.fileno(), size, offset)
+    file.seek(offset)  # Windows has no pread
+    return file.read(size)
