@@ -216,7 +216,9 @@ class ScanCache:
         except OSError as exc:
             _debug("scan cache: cannot write in %s: %s", self.folder, exc)
             return False
-        RECENT.put(entry_file, data, json.loads(data), assets)  # parsed back: the entry exactly as a lookup reads it
+        # Parsed back, not ``entry``: that shares the result's own lists (warnings, resolved), which the
+        # caller may change; a lookup must see the entry as written.
+        RECENT.put(entry_file, data, json.loads(data), assets)
         return True
 
     def prune(self) -> None:

@@ -15,8 +15,10 @@ its paths made again. Only the leaves are stat'ed, as on every hit, and an
 unchanged leaf is the :class:`Asset` made before (assets and paths are
 immutable; each answer is a new :class:`AssetSet` with lists of its own)::
 
-    kept = RECENT.get(entry_path, raw)   # None unless raw is what this process kept
-    assets = kept.result(("azrender", "azrender_blender")) if kept else None
+    recent = RECENT.get(entry_path, raw)   # None unless raw is what this process kept
+    if recent is not None:
+        entry, decoded = recent
+        assets = decoded.result(("azrender", "azrender_blender"))
 """
 
 from __future__ import annotations
