@@ -24,6 +24,7 @@ collector is on again (if it was on before)::
 
 from __future__ import annotations
 
+import functools
 import gc
 
 from azrender.qt.binding import QtCore
@@ -65,9 +66,7 @@ class UiThreadCollector:
         gc.collect(max(g for g in range(3) if counts[g] > thresholds[g]))
 
 
-_SHARED: list[UiThreadCollector] = []
-
-
+@functools.cache
 def ui_thread_collector() -> UiThreadCollector:
     """The process's one :class:`UiThreadCollector` (made on first use, on the UI thread).
 
@@ -75,6 +74,4 @@ def ui_thread_collector() -> UiThreadCollector:
     the process's, so the first task to start turns it off and the last to end
     turns it on, whichever runner started them.
     """
-    if not _SHARED:
-        _SHARED.append(UiThreadCollector())
-    return _SHARED[0]
+    return UiThreadCollector()
