@@ -190,7 +190,7 @@ class BlendFile:
         self._by_code: dict[bytes, list[Block]] | None = None
         self._first_of: dict[bytes, int] | None = None
         try:
-            heads = read_heads(self._source.chunks(), path)
+            heads = read_heads(self._source.chunks(), path, size=self._source.size)
             self.header, dna_at, self._codes = heads.header, heads.dna, heads.codes
             self._lengths, self._addrs, self._sdnas = heads.lengths, heads.addrs, heads.sdnas
             self._offsets = heads.offsets

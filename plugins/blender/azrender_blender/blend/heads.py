@@ -23,13 +23,17 @@ import sys
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, repeat
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .errors import BlendError
+from .repeats import Repeats
 from .source import Header, decode_header
 from .vector import Gather, header_gather, vector_columns
+
+if TYPE_CHECKING:
+    from .vector import Places
 
 _DATA = b"DATA"
 # Blocks from which the columns are cut with numpy: when it is loaded already / when importing it
@@ -50,13 +54,16 @@ class Heads:
     offsets: array[int]
 
 
-def read_heads(chunks: Iterator[bytes], path: Path, vector_from: int | None = None) -> Heads:
+def read_heads(chunks: Iterator[bytes], path: Path, vector_from: int | None = None, size: int | None = None) -> Heads:
     """The header and every block header of the file ``chunks`` give, front to back.
 
-    Once ``vector_from`` blocks are read (by default a few thousand when numpy
-    is loaded already, as in Blender, and half a million when importing it
-    would pay off), numpy copies the headers out and cuts the columns
-    (:mod:`.vector`) where it is installed; the loop then only notes places.
+    Once the file is seen to have ``vector_from`` blocks (by default a few
+    thousand when numpy is loaded already, as in Blender, and half a million
+    when importing it would pay off; ``size``, the decompressed file's size
+    when known, lets the first blocks tell), numpy copies the headers out and
+    cuts the columns (:mod:`.vector`) where it is installed; the loop then
+    only notes places, and runs of repeated blocks are followed at C speed
+    (:mod:`.repeats`).
     """
     buf = b""
     for chunk in chunks:
@@ -71,23 +78,38 @@ def read_heads(chunks: Iterator[bytes], path: Path, vector_from: int | None = No
     if vector_from is None:
         vector_from = _VECTOR_LOADED if "numpy" in sys.modules else _VECTOR_IMPORTED
     gather: Gather | None = None
+    repeats: Repeats | None = None
     start, end, pos = 0, len(buf), header.size  # buf holds the file's bytes [start, end); pos is relative to start
     while True:
         limit = len(buf) - step
-        if gather is None and len(heads) >= vector_from * step:
+        if gather is None and _expect(len(heads) // step, start + pos, size) >= vector_from:
             gather, vector_from = header_gather(step), sys.maxsize  # asked once: None without numpy
-        if gather is not None:  # the loop only notes where each header is; numpy copies them
-            at: list[int] = []
-            note = at.append
+            if gather is not None:
+                repeats = Repeats(step, header.large_bhead, header.little_endian)
+        if gather is not None and repeats is not None:  # the loop only notes where each header is; numpy copies them
+            pieces: list[Places] = []
             while pos <= limit:
-                note(pos)
-                pos += step + unpack(buf, pos)[0]
-            heads += gather(buf, at)
+                if repeats.holding:
+                    run, pos = repeats.follow(buf, pos, limit)
+                    pieces.append(run)
+                    continue
+                at: list[int] = []
+                note = at.append
+                for _ in repeat(None, repeats.wait):
+                    if pos > limit:
+                        break
+                    note(pos)
+                    pos += step + unpack(buf, pos)[0]
+                else:
+                    if pos <= limit:
+                        repeats.find(at, pos)
+                pieces.append(at)
+            heads += gather(buf, pieces)
         else:
             while pos <= limit:
                 heads += buf[pos : pos + step]
                 pos += step + unpack(buf, pos)[0]
-        # The next header is at start + pos: keep what of it this buffer holds, skip what a long block covers.
+    # The next header is at start + pos: keep what of it this buffer holds, skip what a long block covers.
         wanted = start + pos
         rest = bytes(buf[pos:]) if wanted < end else b""
         buf = b""
@@ -117,6 +139,16 @@ def read_heads(chunks: Iterator[bytes], path: Path, vector_from: int | None = No
     if dna is None:
         raise BlendError(path, "No DNA1 block in file, not a valid .blend file")
     return Heads(header, (offsets[dna], lengths[dna]), codes, lengths, addrs, sdnas, offsets)
+
+
+_SAMPLE = 20_000  # blocks read before their average size says how many the file has
+
+
+def _expect(blocks: int, read: int, size: int | None) -> int:
+    """How many blocks the file has, as far as can be told after ``blocks`` in its first ``read`` bytes."""
+    if size is None or blocks < _SAMPLE or read <= 0:
+        return blocks
+    return max(blocks, blocks * size // read)
 
 
 _NOT_DATA = re.compile(rb"(?:DATA)*(.{4})", re.DOTALL)  # from an entry's start: the next code that is not DATA

@@ -42,6 +42,7 @@ nr: 4s i I i i), ``SmallBHead8`` (4s i Q i i) for the legacy header and
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -160,6 +161,15 @@ class Source:
             raise BlendError(path, "File is not a blend file")
         if self._stream is not None:
             self._spool = Spool()  # what the stream gives, kept to read blocks back
+
+    @property
+    def size(self) -> int | None:
+        """The decompressed file's size where it is known before reading it (a plain file, a seekable zstd one)."""
+        if self._plain is not None:
+            return os.fstat(self._plain.fileno()).st_size
+        if self._frames is not None:
+            return self._frames.size
+        return None
 
     def chunks(self) -> Generator[bytes, None, None]:
         """The decompressed file, front to back: 8 MiB of a plain file, a frame or 1 MiB at a time."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from .source import Header
 
@@ -29,8 +29,11 @@ if TYPE_CHECKING:
 
 _DATA = int.from_bytes(b"DATA", "little")
 
-# A buffer and where headers start in it -> those headers' bytes, one after the other.
-Gather = Callable[[bytes, list[int]], bytes]
+if TYPE_CHECKING:
+    # Where headers start in a buffer: noted one by one, or a run :mod:`.repeats` followed.
+    Places: TypeAlias = list[int] | npt.NDArray[np.int64]
+# A buffer and where headers start in it, in pieces -> those headers' bytes, one after the other.
+Gather = Callable[[bytes, "list[Places]"], bytes]
 
 
 def header_gather(step: int) -> Gather | None:
@@ -40,11 +43,13 @@ def header_gather(step: int) -> Gather | None:
     except ImportError:
         return None
 
-    def gather(buf: bytes, places: list[int]) -> bytes:
-        if not places:
+    def gather(buf: bytes, pieces: list[Places]) -> bytes:
+        parts = [np.asarray(piece, dtype=np.int64) for piece in pieces if len(piece)]
+        if not parts:
             return b""
+        places = np.concatenate(parts)
         windows = np.lib.stride_tricks.sliding_window_view(np.frombuffer(buf, dtype=np.uint8), step)
-        return windows[places].tobytes()  # one row copied per header, not one byte at a time
+        return windows[places.astype(np.intp)].tobytes()  # one row copied per header, not one byte at a time
 
     return gather
 
