@@ -31,6 +31,7 @@ _SEEK_TABLE_MAGIC = 0x184D2A5E
 _SEEKABLE_MAGIC = 0x8F92EAB1
 _FOOTER = struct.Struct("<IBI")  # number of frames, descriptor, magic
 _KEPT = 4  # frames kept decompressed for read-back: blocks are mostly asked for in file order
+_AHEAD_FROM = 8  # frames (~16 MiB decompressed) from which the pass decompresses on a thread of its own
 
 
 class Frames:
@@ -57,20 +58,75 @@ class Frames:
         """Frame ``index`` decompressed (the last few kept)."""
         data = self._kept.get(index)
         if data is None:
-            start, size = self._starts[index], self._sizes[index]
-            try:
-                data = self._decompressor.decompress(self._raw[start : self._starts[index + 1]], max_output_size=size)
-            except self._error as exc:
-                raise BlendError(self.path, f"ZstdError: {exc}") from exc
-            if len(data) != size:
-                raise BlendError(self.path, f"zstd frame {index} holds {len(data)} bytes, its seek table says {size}")
-            if len(self._kept) >= _KEPT:
-                del self._kept[next(iter(self._kept))]  # the oldest
-            self._kept[index] = data
+            data = self._keep(index, self._decompress(self._decompressor, index))
+        return data
+
+    def _decompress(self, decompressor: Any, index: int) -> bytes:
+        start, size = self._starts[index], self._sizes[index]
+        try:
+            data: bytes = decompressor.decompress(self._raw[start : self._starts[index + 1]], max_output_size=size)
+        except self._error as exc:
+            raise BlendError(self.path, f"ZstdError: {exc}") from exc
+        if len(data) != size:
+            raise BlendError(self.path, f"zstd frame {index} holds {len(data)} bytes, its seek table says {size}")
+        return data
+
+    def _keep(self, index: int, data: bytes) -> bytes:
+        if len(self._kept) >= _KEPT:
+            del self._kept[next(iter(self._kept))]  # the oldest
+        self._kept[index] = data
         return data
 
     def __iter__(self) -> Iterator[bytes]:
-        return (self.frame(i) for i in range(len(self._sizes)))
+        """Every frame in order; in a large file each is decompressed on a thread while the one before is read."""
+        if len(self._sizes) < _AHEAD_FROM:
+            return (self.frame(i) for i in range(len(self._sizes)))
+        return self._ahead()
+
+    def _ahead(self) -> Iterator[bytes]:
+        """The frames decompressed by a worker thread, at most two ahead of the reader.
+
+        zstandard's C decompressor lets go of the GIL while it works, so the
+        header pass (Python, holding the GIL) and the next frame's
+        decompression run at the same time. The worker has a decompressor of
+        its own (one is not to be shared between threads) and stops when the
+        reader does, having read to the end or not.
+        """
+        import queue
+        import threading
+
+        import zstandard
+
+        ready: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=2)
+        stop = threading.Event()
+
+        def work() -> None:
+            decompressor = zstandard.ZstdDecompressor()
+            for index in range(len(self._sizes)):
+                try:
+                    item: bytes | BaseException = self._decompress(decompressor, index)
+                except BaseException as exc:  # handed to the reader, raised there
+                    item = exc
+                while not stop.is_set():
+                    try:
+                        ready.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set() or isinstance(item, BaseException):
+                    return
+
+        worker = threading.Thread(target=work, name=f"azrender zstd {self.path.name}", daemon=True)
+        worker.start()
+        try:
+            for index in range(len(self._sizes)):
+                item = ready.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield self._keep(index, item)
+        finally:
+            stop.set()
+            worker.join()
 
     def read(self, offset: int, size: int) -> bytes:
         """``size`` decompressed bytes from ``offset`` (fewer at the end)."""
