@@ -86,11 +86,13 @@ class Frames:
     def _ahead(self) -> Iterator[bytes]:
         """The frames decompressed by a worker thread, at most two ahead of the reader.
 
-        zstandard's C decompressor lets go of the GIL while it works, so the
-        header pass (Python, holding the GIL) and the next frame's
+        zstandard's C backend lets go of the GIL while it decompresses
+        (``Py_BEGIN_ALLOW_THREADS`` around ``ZSTD_decompressDCtx`` in
+        ``Decompressor_decompress``, python-zstandard's ``c-ext/decompressor.c``),
+        so the header pass (Python, holding the GIL) and the next frame's
         decompression run at the same time. The worker has a decompressor of
-        its own (one is not to be shared between threads) and stops when the
-        reader does, having read to the end or not.
+        its own (python-zstandard documents its objects as not thread-safe)
+        and stops when the reader does, having read to the end or not.
         """
         import queue
         import threading
