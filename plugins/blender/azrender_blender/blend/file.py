@@ -170,6 +170,8 @@ class BlendFile:
     old address); the code is kept only for blocks that are not ``DATA``.
     """
 
+    read_at: Callable[[int, int], bytes]  # size bytes from an offset of the decompressed file (fewer at its end)
+
     def __init__(self, path: Path, lookups: Callable[[bytes], bool] | None = None) -> None:
         """Open ``path``; ``lookups`` (a struct name test) limits the first address map to those structs' blocks.
 
@@ -194,6 +196,7 @@ class BlendFile:
             self.header, dna_at, self._codes = heads.header, heads.dna, heads.codes
             self._lengths, self._addrs, self._sdnas = heads.lengths, heads.addrs, heads.sdnas
             self._offsets = heads.offsets
+            self.read_at = self._source.reader()  # valid once the pass is done (a stream's spool is complete)
             self.pointer_size = self.header.pointer_size
             self.pointer_reader = struct.Struct(self.header.endian + ("I" if self.pointer_size == 4 else "Q"))
             self._ints: dict[bytes, struct.Struct] = {}
@@ -212,8 +215,6 @@ class BlendFile:
     def close(self) -> None:
         self._source.close()
 
-    def read_at(self, offset: int, size: int) -> bytes:
-        return self._source.read_at(offset, size)
 
     # --- blocks -------------------------------------------------------------
 

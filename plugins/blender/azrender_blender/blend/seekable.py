@@ -48,6 +48,7 @@ class Frames:
         self._decompressor: Any = zstandard.ZstdDecompressor()
         self._error: type[Exception] = zstandard.ZstdError
         self._kept: dict[int, bytes] = {}
+        self._last: tuple[int, int, bytes] = (0, 0, b"")  # where the frame of the last read starts and ends, its bytes
 
     @property
     def size(self) -> int:
@@ -132,11 +133,16 @@ class Frames:
 
     def read(self, offset: int, size: int) -> bytes:
         """``size`` decompressed bytes from ``offset`` (fewer at the end)."""
+        start, end, data = self._last
+        if start <= offset and offset + size <= end:  # in the frame the last read was in, as most reads are
+            return data[offset - start : offset - start + size]
         index = bisect_right(self._offsets, offset) - 1
         if index >= len(self._sizes) or size <= 0:
             return b""
-        at = offset - self._offsets[index]
         data = self.frame(index)
+        start = self._offsets[index]
+        self._last = (start, start + len(data), data)
+        at = offset - start
         if at + size <= len(data):
             return data[at : at + size]
         parts, want = [data[at:]], size - (len(data) - at)

@@ -42,9 +42,10 @@ nr: 4s i I i i), ``SmallBHead8`` (4s i Q i i) for the legacy header and
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
@@ -205,12 +206,16 @@ class Source:
 
     def read_at(self, offset: int, size: int) -> bytes:
         """``size`` bytes from ``offset`` of the decompressed file (fewer at its end)."""
+        return self.reader()(offset, size)
+
+    def reader(self) -> Callable[[int, int], bytes]:
+        """:meth:`read_at` without the dispatch, for a caller that reads thousands of blocks."""
         if self._frames is not None:
-            return self._frames.read(offset, size)
+            return self._frames.read
         if self._spool is not None:
-            return self._spool.read_at(offset, size)
+            return self._spool.read_at
         assert self._plain is not None
-        return read_file_at(self._plain, offset, size)
+        return functools.partial(read_file_at, self._plain)
 
     def close(self) -> None:
         if self._stream is not None:

@@ -256,8 +256,16 @@ class Walk:
 
     def blocks(self) -> Iterator[Block]:
         top = self.top
-        queue = [(block.offset, next(self._tick), block) for block in top.ids(self._top_codes)]
-        yield from self._file(top, queue)
+        ids = list(top.ids(self._top_codes))
+        if any(block.code == b"ID" for block in ids):
+            yield from self._file(top, [(block.offset, next(self._tick), block) for block in ids])
+            return
+        # Nothing linked: the scene's file is its own blocks once each, in file order (what the queue would give).
+        seen = self._seen.setdefault(make_absolute(top.path), set())
+        for block in ids:
+            if block.addr not in seen:
+                seen.add(block.addr)
+                yield block
 
     def _file(self, bfile: BlendFile, queue: list[tuple[int, int, Block]]) -> Iterator[Block]:
         heapq.heapify(queue)
