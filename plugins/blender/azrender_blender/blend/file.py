@@ -292,10 +292,17 @@ class BlendFile:
 
     def struct_of(self, code: bytes) -> Struct | None:
         """The struct the file's first block with ``code`` is stored as; None when it has none."""
+        index = self._first_index(code)
+        return None if index is None else self.block(index).struct
+
+    def has_code(self, code: bytes) -> bool:
+        """Whether any block is a ``code`` block (not for ``DATA``)."""
+        return self._first_index(code) is not None
+
+    def _first_index(self, code: bytes) -> int | None:
         if self._first_of is None:  # asked once per field check: one pass, not one per code asked
             self._first_of = {c: i for i, c in reversed(self._codes.items())}  # the first index wins
-        index = self._first_of.get(code)
-        return None if index is None else self.block(index).struct
+        return self._first_of.get(code)
 
     def blocks_of(self, code: bytes) -> list[Block]:
         """Every block with ``code``, in file order."""

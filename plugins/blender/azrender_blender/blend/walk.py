@@ -256,13 +256,13 @@ class Walk:
 
     def blocks(self) -> Iterator[Block]:
         top = self.top
-        ids = list(top.ids(self._top_codes))
-        if any(block.code == b"ID" for block in ids):
-            yield from self._file(top, [(block.offset, next(self._tick), block) for block in ids])
+        if top.has_code(b"ID"):
+            yield from self._file(top, [(block.offset, next(self._tick), block) for block in top.ids(self._top_codes)])
             return
-        # Nothing linked: the scene's file is its own blocks once each, in file order (what the queue would give).
+        # Nothing linked: the scene's file is its own blocks once each, in file order (what the queue would
+        # give); made one at a time, so each block and the data it read go once it is passed on.
         seen = self._seen.setdefault(make_absolute(top.path), set())
-        for block in ids:
+        for block in top.ids(self._top_codes):
             if block.addr not in seen:
                 seen.add(block.addr)
                 yield block
