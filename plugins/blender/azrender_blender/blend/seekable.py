@@ -100,7 +100,7 @@ class Frames:
 
         import zstandard
 
-        ready: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=2)
+        ready: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=1)
         stop = threading.Event()
 
         def work() -> None:

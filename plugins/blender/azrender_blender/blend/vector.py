@@ -114,6 +114,6 @@ def _column(values: npt.NDArray[np.generic], typecode: str) -> array[int]:
     import numpy as np
 
     column = array(typecode)
-    column.frombytes(np.ascontiguousarray(values, dtype=typecode).tobytes())  # the same C types, native order
+    column.frombytes(np.ascontiguousarray(values, dtype=typecode).data.cast("B"))  # native order, and no bytes copy
     return column
 
