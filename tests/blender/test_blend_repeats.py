@@ -170,3 +170,17 @@ def test_a_miss_makes_the_next_try_wait_longer() -> None:
     assert waits == [256, 512, 1024, 2048, 4096, 8192, 16384, 16384]
     periodic = [32 * 3 * i for i in range(600)]  # every block 64 bytes of data
     assert found.find(periodic[:-1], periodic[-1]) and found.holding
+
+
+def test_a_known_size_takes_numpy_up_once_the_first_blocks_say_the_file_is_large(tmp_path: Path, spy: list[int]) -> None:
+    """``size`` (a plain file's, a seekable zstd file's) lets the first 20,000 blocks stand for the rest."""
+    raw, written = stream("LargeBHead8", copies(3400, UNIT, seed=11))
+    pieces = [raw[at : at + 65536] for at in range(0, len(raw), 65536)]
+    large = int(len(written) * 0.9)  # the file has more blocks than that; the first 20,000 do not
+    heads = read_heads(iter(pieces), tmp_path / "sized.blend", vector_from=large, size=len(raw))
+    assert heads.offsets.tolist() == [w[4] for w in written]
+    assert sum(spy) > 0.6 * len(written)  # from about block 20,000 on
+    spy.clear()
+    unsized = read_heads(iter(pieces), tmp_path / "sized.blend", vector_from=large)
+    assert unsized.offsets.tolist() == [w[4] for w in written]
+    assert sum(spy) < 0.15 * len(written)  # only past block `large`

@@ -7,7 +7,10 @@ on this project's 2-CPU machine; the same loop that only jumps is 0.18 s).
 Everything else is cut out of the copied headers afterwards at C speed
 (codes by one regular expression over the code column, ``array.frombytes``,
 slices, ``itertools.accumulate``), or, for a large file where numpy is at
-hand, as one structured array (:mod:`.vector`). A negative length is read as unsigned in
+hand, as one structured array (:mod:`.vector`). With numpy the loop also
+hands runs of blocks that repeat the lengths just read to :mod:`.repeats`,
+which follows them without a Python step per block (908,000 of those
+931,000). A negative length is read as unsigned in
 the loop (a jump past the end, which ends the pass) and refused afterwards
 from the signed column, so the loop needs no test for it.
 
