@@ -107,14 +107,12 @@ class Block:
 
     def deref(self, *path: bytes) -> Block | None:
         """The block the pointer at ``path`` points to; None for a null pointer."""
-        return self.file.at(self.pointer(*path))
+        return self.file.at(self.integer(*path))
 
     def deref_or_none(self, *path: bytes) -> Block | None:
         """As :meth:`deref`, and None when the struct has no such field (BAT's ``get_pointer(.., None)``)."""
-        try:
-            return self.deref(*path)
-        except NoField:
-            return None
+        address = self.integer(*path, default=0)
+        return self.file.at(address) if address else None
 
     def text(self, *path: bytes) -> bytes:
         """A char array field, up to its first NUL."""

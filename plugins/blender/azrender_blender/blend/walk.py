@@ -103,7 +103,7 @@ def _nodetree_of(block: Block) -> Found:
 
 def modifiers(obj: Block) -> Iterator[Block]:
     """The object's modifiers, each as its own struct (``NodesModifierData``...)."""
-    yield from listbase(obj.deref(b"modifiers", b"first"), b"modifier", b"next")
+    return listbase(obj.deref(b"modifiers", b"first"), b"modifier", b"next")
 
 
 def _idprops(modifier: Block) -> Found:
