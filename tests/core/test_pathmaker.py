@@ -24,3 +24,13 @@ def test_a_kept_path_is_the_path_its_text_names(text: str) -> None:
             str(expected), expected.parts, expected.parent, expected.name, expected.suffix)
         assert made == expected and hash(made) == hash(expected) and made.is_absolute() == expected.is_absolute()
         assert {made: 1}[expected] == 1
+
+
+def test_every_name_in_a_learned_folder_is_the_path_its_text_names() -> None:
+    make = PathMaker()
+    names = ["a.png", "b c.exr", ".", "..", "", ".hidden", "x.tar.gz", "ü.png"]
+    for text in [f"/srv/show/tex/{name}" for name in names] + ["/srv/show/tex/a.png"]:
+        made, expected = make(text), Path(text)
+        assert (str(made), made.parts, made.name, made.parent) == (str(expected), expected.parts, expected.name,
+                                                                   expected.parent)  # fmt: skip
+        assert made == expected and hash(made) == hash(expected)

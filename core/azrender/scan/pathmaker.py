@@ -44,8 +44,10 @@ class PathMaker:
         if _LAZY_PATHS:
             return Path(text)
         head, _, name = text.rpartition(os.sep)
+        if name in ("", ".", ".."):  # pathlib drops or keeps these its own way: parsed as it parses them
+            return Path(text)
         if head not in self.folders:
-            folder = Path(head) if head and name not in ("", ".", "..") else None
+            folder = Path(head) if head else None
             ok = folder is not None and folder.is_absolute() and str(folder / name) == text
             self.folders[head] = (type(folder), *_parsed(folder)) if ok and folder is not None else None
         known = self.folders[head]
@@ -53,6 +55,9 @@ class PathMaker:
             return Path(text)
         cls, drv, root, parts = known
         made: Path = cls._from_parsed_parts(drv, root, [*parts, name])
+        # Its text is ``text`` (the folder's text gave it back above): kept, as 3.11's __str__ would keep it once
+        # made, so the stat that follows every made path does not join the parts again.
+        made._str = text  # type: ignore[attr-defined]
         return made
 
 
