@@ -53,7 +53,14 @@ def whole(path: Path) -> bytes:
         return reader.read()
 
 
-def test_the_frames_decompressed_ahead_are_the_file(compressed: Path) -> None:
+@pytest.fixture(params=[1, 2, 3], ids=lambda n: f"{n} workers")
+def workers_of(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """As many decompressing threads as a machine with more CPUs would start."""
+    monkeypatch.setattr(seekable, "_WORKERS", request.param)
+    return int(request.param)
+
+
+def test_the_frames_decompressed_ahead_are_the_file(compressed: Path, workers_of: int) -> None:
     frames = frames_of(compressed)
     assert len(frames._sizes) >= seekable._AHEAD_FROM  # the threaded pass, not the in-line one
     assert b"".join(frames) == whole(compressed)
@@ -68,7 +75,7 @@ def test_the_block_headers_are_those_of_the_decompressed_file(compressed: Path, 
     assert workers() == []
 
 
-def test_a_pass_given_up_stops_the_worker(compressed: Path) -> None:
+def test_a_pass_given_up_stops_the_worker(compressed: Path, workers_of: int) -> None:
     passing = iter(frames_of(compressed))
     first = next(passing)
     assert first.startswith(b"BLENDER")
@@ -76,7 +83,7 @@ def test_a_pass_given_up_stops_the_worker(compressed: Path) -> None:
     assert workers() == []
 
 
-def test_a_damaged_frame_is_named_where_it_is(compressed: Path, tmp_path: Path) -> None:
+def test_a_damaged_frame_is_named_where_it_is(compressed: Path, tmp_path: Path, workers_of: int) -> None:
     raw = bytearray(compressed.read_bytes())
     good = frames_of(compressed)
     middle = len(good._sizes) // 2

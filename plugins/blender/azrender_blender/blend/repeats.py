@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from array import array
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -54,7 +54,7 @@ class Repeats:
         self._step = step
         # The length field of each header layout (see .source): LargeBHead8 4s i Q q q, the others 4s i ...
         at, width = (16, 8) if large_bhead else (4, 4)
-        self._field = np.arange(at, at + width, dtype=np.int64)
+        self._field = slice(at, at + width)
         self._length = np.dtype(("<" if little_endian else ">") + ("u8" if large_bhead else "u4"))
         self._jumps: npt.NDArray[np.int64] | None = None  # header + data size of each block of one period
         self.wait = FIRST_TRY
@@ -85,8 +85,8 @@ class Repeats:
         self.wait = min(self.wait * 2, LAST_TRY)
         return False
 
-    def follow(self, buf: bytes, pos: int, limit: int) -> tuple[npt.NDArray[np.int64], int]:
-        """The true headers from ``pos`` on that repeat the period, and the place of the header after them.
+    def follow(self, buf: bytes, pos: int, limit: int) -> tuple[npt.NDArray[np.uint8], int]:
+        """The true headers from ``pos`` on that repeat the period (their bytes, a row each), and the next one's place.
 
         ``limit`` is the last place a whole header fits in ``buf``. When every
         predicted header checked out the period is kept (:attr:`holding`),
@@ -99,19 +99,25 @@ class Repeats:
         period, span = len(jumps), int(jumps.sum())
         rounds = max(1, min((limit - pos) // span + 1, _AHEAD // period))
         predicted = np.tile(jumps, rounds)
-        places = np.empty(len(predicted), dtype=np.int64)
+        places = np.empty(len(predicted), dtype=np.intp)
         places[0] = pos
         np.cumsum(predicted[:-1], out=places[1:])
         places[1:] += pos
         count = int(np.searchsorted(places, limit, side="right"))  # headers that fit in the buffer
         places, predicted = places[:count], predicted[:count]
-        # Each place's length field, read from the buffer (unaligned) as the file's integer type.
-        fields = np.frombuffer(buf, dtype=np.uint8)[places[:, None] + self._field]
-        lengths = fields.view(self._length).ravel().astype(np.int64)  # a negative length wraps: it never matches
+        rows = header_rows(np, buf, self._step)[places]  # each predicted header's bytes
+        # Each one's length field, as the file's integer type (a negative length wraps: it never matches).
+        lengths = np.ascontiguousarray(rows[:, self._field]).view(self._length).ravel().astype(np.int64)
         same = lengths + self._step == predicted
         kept = count if bool(same.all()) else int(np.argmin(same))
         if kept == count:
             self._jumps = np.roll(jumps, -(count % period))
-            return places, int(places[-1] + predicted[-1])
+            return rows, int(places[-1] + predicted[-1])
         self._jumps, self.wait = None, FIRST_TRY
-        return places[:kept], int(places[kept])
+        return rows[:kept], int(places[kept])
+
+
+def header_rows(np: Any, buf: bytes, step: int) -> npt.NDArray[np.uint8]:
+    """``buf`` as rows of ``step`` bytes, one starting at every byte (a view: row ``i`` is the header at ``i``)."""
+    rows: npt.NDArray[np.uint8] = np.ndarray((len(buf) - step + 1, step), np.uint8, buf, 0, (1, 1))
+    return rows

@@ -18,6 +18,7 @@ streams the file as one.
 
 from __future__ import annotations
 
+import os
 import struct
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -31,7 +32,10 @@ _SEEK_TABLE_MAGIC = 0x184D2A5E
 _SEEKABLE_MAGIC = 0x8F92EAB1
 _FOOTER = struct.Struct("<IBI")  # number of frames, descriptor, magic
 _KEPT = 4  # frames kept decompressed for read-back: blocks are mostly asked for in file order
-_AHEAD_FROM = 8  # frames (~16 MiB decompressed) from which the pass decompresses on a thread of its own
+_AHEAD_FROM = 8  # frames (~16 MiB decompressed) from which the pass decompresses on threads of its own
+# Those threads: a frame is read about as fast as two decompress theirs, but on a 2-CPU machine a second
+# worker only takes CPU from the pass (measured: no faster), so one CPU is always left to the pass.
+_WORKERS = max(1, min(2, (os.cpu_count() or 1) - 1))
 
 
 class Frames:
@@ -85,13 +89,13 @@ class Frames:
         return self._ahead()
 
     def _ahead(self) -> Iterator[bytes]:
-        """The frames decompressed by a worker thread, at most two ahead of the reader.
+        """The frames decompressed by :data:`_WORKERS` threads (frame ``i`` by worker ``i % _WORKERS``), one ahead each.
 
         zstandard's C backend lets go of the GIL while it decompresses
         (``Py_BEGIN_ALLOW_THREADS`` around ``ZSTD_decompressDCtx`` in
         ``Decompressor_decompress``, python-zstandard's ``c-ext/decompressor.c``),
-        so the header pass (Python, holding the GIL) and the next frame's
-        decompression run at the same time. The worker has a decompressor of
+        so the header pass (Python, holding the GIL) and the next frames'
+        decompression run at the same time. Each worker has a decompressor of
         its own (python-zstandard documents its objects as not thread-safe)
         and stops when the reader does, having read to the end or not.
         """
@@ -100,36 +104,40 @@ class Frames:
 
         import zstandard
 
-        ready: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=1)
+        count = len(self._sizes)
+        ready: list[queue.Queue[bytes | BaseException]] = [queue.Queue(maxsize=1) for _ in range(_WORKERS)]
         stop = threading.Event()
 
-        def work() -> None:
+        def work(first: int) -> None:
             decompressor = zstandard.ZstdDecompressor()
-            for index in range(len(self._sizes)):
+            for index in range(first, count, _WORKERS):
                 try:
                     item: bytes | BaseException = self._decompress(decompressor, index)
                 except BaseException as exc:  # handed to the reader, raised there
                     item = exc
                 while not stop.is_set():
                     try:
-                        ready.put(item, timeout=0.1)
+                        ready[first].put(item, timeout=0.1)
                         break
                     except queue.Full:
                         continue
                 if stop.is_set() or isinstance(item, BaseException):
                     return
 
-        worker = threading.Thread(target=work, name=f"azrender zstd {self.path.name}", daemon=True)
-        worker.start()
+        workers = [threading.Thread(target=work, args=(first,), name=f"azrender zstd {first} {self.path.name}",
+                                    daemon=True) for first in range(_WORKERS)]  # fmt: skip
+        for worker in workers:
+            worker.start()
         try:
-            for index in range(len(self._sizes)):
-                item = ready.get()
+            for index in range(count):
+                item = ready[index % _WORKERS].get()
                 if isinstance(item, BaseException):
                     raise item
                 yield self._keep(index, item)
         finally:
             stop.set()
-            worker.join()
+            for worker in workers:
+                worker.join()
 
     def read(self, offset: int, size: int) -> bytes:
         """``size`` decompressed bytes from ``offset`` (fewer at the end)."""

@@ -21,6 +21,7 @@ from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeAlias
 
+from .repeats import header_rows
 from .source import Header
 
 if TYPE_CHECKING:
@@ -30,9 +31,9 @@ if TYPE_CHECKING:
 _DATA = int.from_bytes(b"DATA", "little")
 
 if TYPE_CHECKING:
-    # Where headers start in a buffer: noted one by one, or a run :mod:`.repeats` followed.
-    Places: TypeAlias = list[int] | npt.NDArray[np.int64]
-# A buffer and where headers start in it, in pieces -> those headers' bytes, one after the other.
+    # Headers in a buffer: where each starts (noted one by one), or their bytes (a run :mod:`.repeats` followed).
+    Places: TypeAlias = list[int] | npt.NDArray[np.uint8]
+# A buffer and its headers, in pieces -> those headers' bytes, one after the other.
 Gather = Callable[[bytes, "list[Places]"], bytes]
 
 
@@ -44,12 +45,9 @@ def header_gather(step: int) -> Gather | None:
         return None
 
     def gather(buf: bytes, pieces: list[Places]) -> bytes:
-        parts = [np.asarray(piece, dtype=np.int64) for piece in pieces if len(piece)]
-        if not parts:
-            return b""
-        places = np.concatenate(parts)
-        windows = np.lib.stride_tricks.sliding_window_view(np.frombuffer(buf, dtype=np.uint8), step)
-        return windows[places.astype(np.intp)].tobytes()  # one row copied per header, not one byte at a time
+        rows = [header_rows(np, buf, step)[piece] if isinstance(piece, list) else piece for piece in pieces if len(piece)]
+        # one row copied per header, not one byte at a time
+        return b"" if not rows else np.concatenate(rows).tobytes() if len(rows) > 1 else rows[0].tobytes()
 
     return gather
 
