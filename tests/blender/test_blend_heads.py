@@ -164,3 +164,19 @@ def test_headers_across_chunk_edges_read_as_written(tmp_path: Path, vector_from:
     assert heads.offsets.tolist() == [w[4] for w in written]
     assert heads.lengths.tolist() == [w[1] for w in written]
     assert heads.codes == {i: w[0] for i, w in enumerate(written) if w[0] != b"DATA"}
+
+
+@pytest.mark.parametrize("vector_from", [PLAIN, VECTOR], ids=["plain", "numpy"])
+def test_a_code_ends_at_its_first_nul_on_both_paths(tmp_path: Path, vector_from: int) -> None:
+    """BAT reads a code up to its first NUL; a damaged or odd code (``A\\0B\\0``, ``\\0IM\\0``) reads the same here."""
+    raw, written = synthetic("LargeBHead8", 60, seed=19)
+    data = bytearray(raw)
+    odd = {5: b"A\0B\0", 9: b"\0IM\0", 14: b"OB\0\0", 21: b"AB\0C"}
+    for index, code in odd.items():
+        at = written[index][4] - 32
+        data[at : at + 4] = code
+    path = tmp_path / "odd.blend"
+    path.write_bytes(bytes(data))
+    expected = {i: w[0] for i, w in enumerate(written) if w[0] != b"DATA"}
+    expected.update({i: code.split(b"\0", 1)[0] for i, code in odd.items()})
+    assert heads_of(path, vector_from).codes == expected

@@ -66,25 +66,26 @@ def vector_columns(header: Header, heads: bytearray) -> tuple[dict[int, bytes], 
         return None
     step = header.bhead.size
     table = np.frombuffer(heads, dtype=_layout(header))  # a view: deleted before ``heads`` is cut
-    others: list[int] = np.flatnonzero(np.frombuffer(heads, dtype="<u4")[:: step // 4] != _DATA).tolist()
-    names: list[bytes] = table["code"][others].tolist()
-    codes: dict[int, bytes] = {}
-    dna, count = None, len(table)
-    for index, name in zip(others, names, strict=True):
-        code = name.split(b"\0", 1)[0]
-        if code == b"ENDB":
-            count = index
-            break
-        if code == b"DNA1":
-            dna = index
-        codes[index] = code
+    others = np.flatnonzero(np.frombuffer(heads, dtype="<u4")[:: step // 4] != _DATA)
+    named = table["code"][others]
+    ends = np.flatnonzero(named == b"ENDB")
+    cut = int(ends[0]) if len(ends) else len(others)
+    count = int(others[cut]) if len(ends) else len(table)
+    names: list[bytes] = named[:cut].tolist()  # numpy drops the trailing NULs of a code
+    raw = named[:cut].view(np.uint8).reshape(-1, 4)
+    for row in np.flatnonzero(((raw[:, :3] == 0) & (raw[:, 1:] != 0)).any(axis=1)).tolist():
+        names[row] = names[row].split(b"\0", 1)[0]  # a NUL inside a code ends it, as everywhere else
+    codes = dict(zip(others[:cut].tolist(), names, strict=True))
+    dnas = np.flatnonzero(named[:cut] == b"DNA1")
+    dna = int(others[dnas[-1]]) if len(dnas) else None
     lengths, addrs, sdnas = (table[name][:count] for name in ("len", "addr", "sdna"))
     negative = int(np.argmax(lengths < 0)) if count and lengths.min() < 0 else None
     offsets = np.empty(count, dtype=np.int64)
-    if count:
+    if count:  # each block's data follows its header: the running sum of header + data sizes, in place
         offsets[0] = header.size + step
-        np.cumsum(lengths[:-1].astype(np.int64) + step, out=offsets[1:])
-        offsets[1:] += header.size + step
+        offsets[1:] = lengths[:-1]
+        offsets[1:] += step
+        np.cumsum(offsets, out=offsets)
     found = (_column(lengths, "q" if header.large_bhead else "i"), _column(addrs, "Q" if header.pointer_size == 8 else "I"),
              _column(sdnas, "i"), _column(offsets, "q"))  # fmt: skip
     del table, lengths, addrs, sdnas  # the views of ``heads``: it can be cut now
