@@ -31,7 +31,7 @@ from azrender.scan.stages import follow_usd_layers
 from . import sdna
 from .blend import BlendError, BlendFile, NewerHeader, NoField, Usage, Walk, trace
 from .blend.paths import expand_sequence, make_absolute, resolve
-from .blend.usages import READ_CODES, read_from_scene
+from .blend.usages import READ_CODES, holding_nothing, read_from_scene
 from .versions import version_text
 
 APP = "blender"
@@ -232,7 +232,7 @@ def scan_blend(path: Path) -> AssetSet:
         missing = sdna.check_fields(top)
         if missing is not None:
             raise _missing_field(missing, scene)
-        found = trace(Walk(top, opened.open, READ_CODES))
+        found = trace(Walk(top, opened.open, READ_CODES, holding_nothing(top)))
         error = opened.field_error(scene)
         if error is not None:
             raise error

@@ -230,9 +230,54 @@ class BlendFile:
                                         f"struct {sdna}, the DNA has {len(self.sdna)}")  # fmt: skip
         return Block(self, self.code_of(index), sdna, self._addrs[index], self._lengths[index], self._offsets[index])
 
-    def ids(self, codes: set[bytes] | None = None) -> Iterator[Block]:
-        """Every block that is not ``DATA`` (only those with one of ``codes``, if given), in file order."""
-        return (self.block(index) for index, code in self._codes.items() if codes is None or code in codes)
+    def ids(self, codes: set[bytes] | None = None, skip: set[int] | frozenset[int] = frozenset()) -> Iterator[Block]:
+        """Every block that is not ``DATA`` (only those with one of ``codes``, if given; none in ``skip``), in file order."""
+        return (self.block(index) for index, code in self._codes.items()
+                if (codes is None or code in codes) and index not in skip)  # fmt: skip
+
+    def where_null(self, code: bytes, pointers: tuple[tuple[bytes, ...], ...],
+                   optional: tuple[tuple[bytes, ...], ...] = ()) -> set[int]:
+        """The ``code`` blocks whose pointers at ``pointers`` and ``optional`` are all null, without a Block made for each.
+
+        A field in ``optional`` the struct lacks counts as null (as
+        :meth:`Block.deref_or_none` reads it); a block whose struct lacks one of
+        ``pointers``, has one of them as no pointer, or ends before one, is never
+        in the answer: its reader decides (and names what is wrong).
+        """
+        size, zero, read = self.pointer_size, bytes(self.pointer_size), self.read_at
+        places: dict[int, tuple[int, ...] | None] = {}  # struct index -> the fields' offsets
+        found = set()
+        for index, block_code in self._codes.items():
+            if block_code != code:
+                continue
+            sdna = self._sdnas[index]
+            ats = places.get(sdna, ())
+            if ats == ():
+                ats = places[sdna] = self._pointer_offsets(sdna, pointers, optional)
+            if ats is None or (ats and ats[-1] + size > self._lengths[index]):
+                continue
+            offset = self._offsets[index]
+            if all(read(offset + at, size) == zero for at in ats):
+                found.add(index)
+        return found
+
+    def _pointer_offsets(self, sdna: int, pointers: tuple[tuple[bytes, ...], ...],
+                         optional: tuple[tuple[bytes, ...], ...]) -> tuple[int, ...] | None:
+        """Where those pointers are in struct ``sdna``, lowest first; None when one is missing or no pointer."""
+        if not 0 <= sdna < len(self.sdna):
+            return None
+        ats = []
+        for path in (*pointers, *optional):
+            try:
+                f = self.sdna.field(sdna, path)
+            except NoField:
+                if path in pointers:
+                    return None
+                continue
+            if not f.is_pointer:
+                return None
+            ats.append(f.offset)
+        return tuple(sorted(ats))
 
     def count_of(self, block: Block) -> int:
         """The struct count in ``block``'s header (read back: it is rarely needed)."""

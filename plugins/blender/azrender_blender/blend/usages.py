@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NoField
-from .file import Block, listbase
+from .file import BlendFile, Block, listbase
 from .paths import blend_path, is_absolute
 from .walk import Walk, modifiers, strips
 
@@ -264,6 +264,24 @@ def read_from_scene(struct_name: bytes) -> bool:
 _SCENE_TARGET_PREFIXES = (b"Node", b"Fluid", b"Smoke", b"DynamicPaint", b"Strip", b"Sequence")
 _SCENE_TARGETS = {b"CustomDataExternal", b"bNodeTree", b"bNode", b"Editing", b"PointCache", b"ParticleSystem",
                   b"raw_data", b"Link", b"ListBase"}  # fmt: skip
+
+
+# The readers above that follow nothing but these pointers: a block whose pointers are all null holds no
+# path. Per code: the pointers its reader reads (a struct without one is for the reader to name), and those
+# it reads only where the struct has them.
+_NOTHING_WHEN_NULL: dict[bytes, tuple[tuple[tuple[bytes, ...], ...], tuple[tuple[bytes, ...], ...]]] = {
+    b"OB": (((b"modifiers", b"first"),), ()),  # _object: its modifiers
+    b"ME": ((), ((b"ldata", b"external"), (b"fdata", b"external"))),  # _mesh: external custom data
+}
+
+
+def holding_nothing(bfile: BlendFile) -> set[int]:
+    """The blocks of ``bfile`` a reader above would find no path in, told apart without reading each as a Block.
+
+    A scene of 10,000 objects without modifiers and 10,000 meshes without
+    external data is 20,000 blocks a walk need not make; :class:`Walk` leaves them out.
+    """
+    return set().union(*(bfile.where_null(code, *fields) for code, fields in _NOTHING_WHEN_NULL.items()))
 
 
 @dataclass

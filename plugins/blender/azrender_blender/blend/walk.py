@@ -242,14 +242,16 @@ class Walk:
     """One scan's walk: the scene's file, then the libraries, each block yielded once."""
 
     def __init__(self, top: BlendFile, open_library: Callable[[Path], BlendFile],
-                 top_codes: set[bytes] | None = None) -> None:
-        """Walk from ``top``; ``top_codes`` limits its blocks to those codes (and ``ID``).
+                 top_codes: set[bytes] | None = None, top_skip: set[int] | frozenset[int] = frozenset()) -> None:
+        """Walk from ``top``; ``top_codes`` limits its blocks to those codes (and ``ID``), ``top_skip`` leaves those out.
 
         The scene's own blocks are not expanded, so one whose code nothing
-        reads changes nothing when left out (the caller says which it reads).
+        reads, or that the caller knows holds nothing it reads, changes nothing
+        when left out (the caller says which).
         """
         self.top = top
         self._top_codes = None if top_codes is None else {*top_codes, b"ID"}
+        self._top_skip = top_skip
         self._open = open_library
         self._seen: dict[Path, set[int]] = {}
         self._tick = itertools.count()
@@ -257,12 +259,13 @@ class Walk:
     def blocks(self) -> Iterator[Block]:
         top = self.top
         if top.has_code(b"ID"):
-            yield from self._file(top, [(block.offset, next(self._tick), block) for block in top.ids(self._top_codes)])
+            ids = top.ids(self._top_codes, self._top_skip)
+            yield from self._file(top, [(block.offset, next(self._tick), block) for block in ids])
             return
         # Nothing linked: the scene's file is its own blocks once each, in file order (what the queue would
         # give); made one at a time, so each block and the data it read go once it is passed on.
         seen = self._seen.setdefault(make_absolute(top.path), set())
-        for block in top.ids(self._top_codes):
+        for block in top.ids(self._top_codes, self._top_skip):
             if block.addr not in seen:
                 seen.add(block.addr)
                 yield block
