@@ -220,13 +220,25 @@ def distributions_for(modules: dict[str, bool]) -> set[str]:
     return names
 
 
-def requirements_for_addon(repo: Path, python_version: str) -> list[str]:
-    """pip requirement strings for the add-on on one Python (``"3.13"``), sorted."""
+# The marker variables (PEP 508: ``sys_platform``, ``platform_machine``) of a Python on each of
+# Blender's platforms, for requirements that only some platforms have wheels of.
+PLATFORM_MARKERS: dict[str, dict[str, str]] = {
+    "linux-x64": {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64"},
+    "windows-x64": {"sys_platform": "win32", "platform_system": "Windows", "platform_machine": "AMD64"},
+    "macos-arm64": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "arm64"},
+    "macos-x64": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "x86_64"},
+}
+
+
+def requirements_for_addon(repo: Path, python_version: str, platform_name: str | None = None) -> list[str]:
+    """pip requirement strings for the add-on on one Python (``"3.13"``) and Blender platform
+    (``"macos-x64"``; ``None``: this machine's), sorted."""
     needed = distributions_for(imported_modules(repo))
     needed |= {canonicalize_name(Requirement(r).name) for r in node_requirements(repo)}
     declared = {canonicalize_name(Requirement(r).name): Requirement(r) for r in
                 tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]}
-    environment = {"python_version": python_version, "python_full_version": f"{python_version}.0"}
+    environment = {"python_version": python_version, "python_full_version": f"{python_version}.0",
+                   **(PLATFORM_MARKERS[platform_name] if platform_name else {})}
     out = []
     for name in sorted(needed):
         req = declared.get(name)

@@ -235,7 +235,7 @@ def build(
             wheels_dir = stage / "wheels"
             wheels_dir.mkdir()
             shutil.copy2(azrender_wheel, wheels_dir / azrender_wheel.name)
-            requirements = requirements_for_addon(REPO, python)
+            requirements = requirements_for_addon(REPO, python, name)
             downloads = work / "downloads" / f"{name}-{python}"
             for wheel in download_dependencies(requirements, name, python, downloads, cache=cache, refresh=refresh):
                 shutil.copy2(wheel, wheels_dir / wheel.name)

@@ -142,7 +142,8 @@ def test_zip_layout_and_bundled_wheels(python: str, extension_zips: list[Path]) 
     projects = {_project(w) for w in wheels}
     for needed in ("azrender", "azure_storage_blob", "azure_storage_file_share", "azure_batch",
                    "azure_identity", "azure_core", "fileseq", "xxhash",
-                   "platformdirs", "requests", "cryptography", "cffi", "charset_normalizer"):
+                   "platformdirs", "requests", "cryptography", "cffi", "charset_normalizer",
+                   "azure_storage_extensions"):
         assert needed in projects, needed
     # Only what the add-on imports: the command line's click stays out. (olefile is in: a scan
     # loads every application adapter to find the scene's, and the 3ds Max one imports it; rich
@@ -163,6 +164,15 @@ def test_zip_layout_and_bundled_wheels(python: str, extension_zips: list[Path]) 
     assert {"xxhash", "cffi", "charset_normalizer", "cryptography"} <= by_project.keys()
     for project, pythons in by_project.items():
         assert pythons in ({f"cp{python.replace('.', '')}"}, {"abi3"}), (project, pythons)
+
+
+def test_the_crc64_wheel_goes_only_where_it_is_built(extension_zips: list[Path]) -> None:
+    """azure-storage-extensions 0.1 has wheels for Linux, Windows and Apple silicon, not Intel Macs
+    (its files on PyPI): the macos-x64 zips go without it (uploads there send Content-MD5)."""
+    for archive in extension_zips:
+        with zipfile.ZipFile(archive) as zf:
+            projects = {_project(n.split("/", 1)[1]) for n in zf.namelist() if n.startswith("wheels/")}
+        assert ("azure_storage_extensions" in projects) == ("macos_x64" not in archive.name), archive.name
 
 
 def _blender_ext(python: Path) -> Path:

@@ -6,6 +6,7 @@ download) and hashes computed here with hashlib / xxhash, never azrender's.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import socket
@@ -63,21 +64,68 @@ def test_put_blob_stores_the_bytes_metadata_and_their_md5(client: ContainerClien
     assert props.blob_type == "BlockBlob" and props.size == len(data)
 
 
+def test_the_body_checksum_is_azures_crc64_as_the_sdk_sends_it() -> None:
+    # The check value of CRC-64/NVME (the polynomial Azure Storage's CRC-64 uses) over "123456789",
+    # from the CRC catalogue (reveng.sourceforge.io/crc-catalogue): 0xAE8B14860A799888.
+    assert rest.body_checksum(b"123456789") == (
+        "x-ms-content-crc64", base64.b64encode((0xAE8B14860A799888).to_bytes(8, "little")).decode())
+    sdk = pytest.importorskip("azure.storage.blob._shared.validation")  # azure-storage-blob's own encoding
+    data = os.urandom(100_003)
+    assert rest.body_checksum(data)[1] == base64.b64encode(sdk.calculate_crc64_bytes(data)).decode()
+
+
+def _without_crc64(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a platform azure-storage-extensions has no wheel for."""
+    monkeypatch.setattr(rest, "_CRC64_COMPUTE", None)
+
+
+@pytest.mark.parametrize("checksum", ["crc64", "md5"])
 def test_a_body_corrupted_on_the_way_is_refused_and_nothing_is_stored(
-    client: ContainerClient, monkeypatch: pytest.MonkeyPatch
+    client: ContainerClient, monkeypatch: pytest.MonkeyPatch, checksum: str
 ) -> None:
+    if checksum == "md5":
+        _without_crc64(monkeypatch)
     real = rest._exchange
+    sent: list[dict[str, str]] = []
 
     def flip_a_byte(conn: Any, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> Any:
-        assert body is not None
+        if body is None:  # a read: as it is
+            return real(conn, method, url, body, headers)
+        sent.append(dict(headers))
         return real(conn, method, url, bytes([body[0] ^ 1]) + body[1:], headers)
 
     monkeypatch.setattr(rest, "_exchange", flip_a_byte)
+    lean = _lean(client)
     with pytest.raises(HttpResponseError) as refused:
-        _lean(client).put_blob("a.bin", b"the bytes that were hashed", {"xxh3": "0" * 32, "mtime_ns": "1"})
+        lean.put_blob("a.bin", b"the bytes that were hashed", {"xxh3": "0" * 32, "mtime_ns": "1"})
     assert refused.value.status_code == 400
-    assert getattr(refused.value, "error_code", None) == "Md5Mismatch"
+    assert getattr(refused.value, "error_code", None) == {"crc64": "Crc64Mismatch", "md5": "Md5Mismatch"}[checksum]
     assert not client.get_blob_client("a.bin").exists()
+    # Put Block likewise: nothing is staged.
+    with pytest.raises(HttpResponseError) as refused:
+        lean.put_block("b.bin", "block-0", os.urandom(5000))
+    assert refused.value.status_code == 400
+    assert lean.block_sizes("b.bin") == {}
+    # One checksum per request: the service refuses a request that has both (400).
+    assert len(sent) == 2 and all(("x-ms-content-crc64" in h) != ("Content-MD5" in h) for h in sent)
+
+
+@pytest.mark.parametrize("checksum", ["crc64", "md5"])
+def test_blocks_pass_the_service_check_and_put_blob_keeps_the_services_md5(
+    client: ContainerClient, monkeypatch: pytest.MonkeyPatch, checksum: str
+) -> None:
+    if checksum == "md5":
+        _without_crc64(monkeypatch)
+    lean = _lean(client)
+    parts = [os.urandom(70_000), os.urandom(1), b""]
+    for i, part in enumerate(parts):
+        lean.put_block("big.abc", f"b{i}", part)
+    lean.put_block_list("big.abc", ["b0", "b1", "b2"], {"xxh3": "cd" * 16})
+    assert client.get_blob_client("big.abc").download_blob().readall() == b"".join(parts)
+    # The node's azcopy (--check-md5) checks the blob's stored MD5: the service makes it for a Put Blob.
+    data = os.urandom(30_000)
+    lean.put_blob("small.png", data, {"xxh3": "ef" * 16})
+    assert bytes(client.get_blob_client("small.png").get_blob_properties().content_settings.content_md5) == _md5(data)
 
 
 def test_get_range_checks_the_service_md5_of_what_arrived(

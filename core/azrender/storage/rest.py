@@ -21,10 +21,11 @@ Blobs", "Put Block", "Put Block List", "Get Block List",
 learn.microsoft.com/rest/api/storageservices) as azure-storage-blob
 12.x sends them (block ids Base64-encoded, as the SDK's ``stage_block`` and
 ``commit_block_list`` encode them, and decoded again from a block list): ``x-ms-version`` (the client's ``api_version``),
-``x-ms-date``, ``x-ms-blob-type: BlockBlob``, ``Content-MD5`` of the body (the
-service refuses a body that does not match it with 400 ``Md5Mismatch``),
-``x-ms-meta-*``; a range of at most 4 MiB with ``x-ms-range-get-content-md5:
-true``, whose ``Content-MD5`` answer is checked here.
+``x-ms-date``, ``x-ms-blob-type: BlockBlob``, a checksum of the body that the
+service checks (:func:`body_checksum`: ``x-ms-content-crc64`` or ``Content-MD5``;
+a body that does not match is refused with 400 ``Crc64Mismatch`` or
+``Md5Mismatch``), ``x-ms-meta-*``; a range of at most 4 MiB with
+``x-ms-range-get-content-md5: true``, whose ``Content-MD5`` answer is checked here.
 
 Failures come out as the SDK's own exceptions (``ResourceNotFoundError``,
 ``ClientAuthenticationError``, ``ServiceRequestError``, ... with
@@ -69,7 +70,17 @@ from azure.storage.blob import ContainerClient
 from azrender.storage.client import RETRY_TOTAL, cut_headers_problem
 from azrender.storage.transport import STALE_ERRORS, Connections, Signer, signer_for, tls_context
 
-__all__ = ["BlobRest", "Listed", "Range"]
+try:
+    # Azure Storage's CRC-64 in C, the package azure-storage-blob's own ``validate_content="crc64"``
+    # computes it with (its ``ext-checksums`` extra): about 1.8x the speed of MD5 here (it holds the
+    # GIL, which at 1.4 GB/s per thread is no limit on any link).
+    from azure.storage.extensions.checksums import crc64 as _crc64
+except ImportError:  # no wheel of it for this platform (Intel macOS): Content-MD5, as the SDK sends
+    _CRC64_COMPUTE: Callable[[bytes, int], int] | None = None
+else:
+    _CRC64_COMPUTE = _crc64.compute
+
+__all__ = ["BlobRest", "Listed", "Range", "body_checksum"]
 
 #: The SDK's storage retry treats these as "try again" (azure/storage/blob/_shared/policies.py, is_retry).
 _SDK_RETRY_STATUS = frozenset({408}) | (frozenset(range(500, 600)) - {501, 505})
@@ -103,6 +114,28 @@ class Range:
 
 def _md5_b64(data: bytes | bytearray | memoryview) -> str:
     return base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
+
+
+def body_checksum(data: bytes) -> tuple[str, str]:
+    """The request header by which the service refuses ``data`` damaged on the way, and its value.
+
+    ``x-ms-content-crc64`` (Put Blob, Put Block: "Optional. A CRC64 hash of the
+    blob content ... If the two hashes do not match, the operation fails with
+    error code 400", versions 2019-02-02 and later; both it and Content-MD5 in
+    one request are refused with 400, learn.microsoft.com/rest/api/storageservices/put-blob)
+    is Base64 of the 8 little-endian bytes of Azure's CRC-64 (the CRC-64/NVME
+    polynomial), as azure-storage-blob's ``calculate_crc64_bytes`` sends it.
+    Where azure-storage-extensions is not installed, ``Content-MD5``. Either way
+    Put Blob still stores the service's own MD5 of the blob ("When omitted ...
+    the Blob service generates an MD5 hash"), which the node's azcopy checks::
+
+        >>> body_checksum(b"123456789")[0] in {"x-ms-content-crc64", "Content-MD5"}
+        True
+    """
+    if _CRC64_COMPUTE is None:
+        return "Content-MD5", _md5_b64(data)
+    crc = _CRC64_COMPUTE(data, 0)
+    return "x-ms-content-crc64", base64.b64encode(crc.to_bytes(8, "little")).decode("ascii")
 
 
 def _block_name(block_id: str) -> str:
@@ -171,10 +204,11 @@ class BlobRest:
     # ------------------------------------------------------------ the requests
 
     def put_blob(self, blob: str, data: bytes, metadata: dict[str, str]) -> None:
-        """Put Blob of ``data`` (one request, overwriting), MD5-checked by the service."""
+        """Put Blob of ``data`` (one request, overwriting), checked by the service (:func:`body_checksum`)."""
+        checksum, value = body_checksum(data)
         headers = {
             "Content-Length": str(len(data)),
-            "Content-MD5": _md5_b64(data),
+            checksum: value,
             "Content-Type": "application/octet-stream",
             "x-ms-blob-type": "BlockBlob",
             **{f"x-ms-meta-{k}": v for k, v in metadata.items()},
@@ -251,9 +285,10 @@ class BlobRest:
                 return out
 
     def put_block(self, blob: str, block_id: str, data: bytes) -> None:
-        """Put Block: stage ``data`` as block ``block_id`` of ``blob``, MD5-checked by the service."""
-        headers = {"Content-Length": str(len(data)), "Content-MD5": _md5_b64(data),
-                   "Content-Type": "application/octet-stream"}  # fmt: skip
+        """Put Block: stage ``data`` as block ``block_id`` of ``blob``, checked by the service
+        (:func:`body_checksum`)."""
+        checksum, value = body_checksum(data)
+        headers = {"Content-Length": str(len(data)), checksum: value, "Content-Type": "application/octet-stream"}
         self._request("PUT", blob, headers, body=data, params={"blockid": _block_name(block_id), "comp": "block"})
 
     def put_block_list(self, blob: str, block_ids: list[str], metadata: dict[str, str]) -> None:

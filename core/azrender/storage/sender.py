@@ -1,7 +1,8 @@
 """Sending one file of a blob upload: a small one as one Put Blob, a large one as resumable blocks.
 
 A small file (under the large-file threshold) goes in one Put Blob: the blob
-appears whole or not at all, and the service checks the body's Content-MD5.
+appears whole or not at all, and the service checks the body's checksum
+(:func:`azrender.storage.rest.body_checksum`; the SDK path sends Content-MD5).
 Where :class:`~azrender.storage.rest.BlobRest` can reach the container (Shared
 Key, SAS or a token credential, no proxy) the request is sent through it, at a
 fraction of the SDK's client CPU per file; otherwise through the SDK. A large
